@@ -1,0 +1,226 @@
+//! The command line (clap types only), turned into plain configs before the core runs.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::commands;
+use crate::error::{Error, Result};
+use crate::input::ReadOptions;
+use crate::spec::Mode;
+use crate::validate::{DecimalStyle, ParseOptions};
+
+/// Move business records between spreadsheets and SaaS REST APIs, row by row.
+#[derive(Debug, Parser)]
+#[command(name = "sheetload", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    /// Show only errors (no progress, notes or summary).
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+    /// Print the run summary as JSON on stdout.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check every row of a sheet and write a result workbook; nothing is sent.
+    Validate(ValidateArgs),
+    /// Write a blank workbook to fill in, with notes, drop-downs and a Guide sheet.
+    Template(TemplateArgs),
+}
+
+/// `--mode` values.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ModeArg {
+    /// New records.
+    Create,
+    /// Existing records, found by id or natural key.
+    Update,
+    /// Update when the key exists, create otherwise.
+    Upsert,
+    /// Delete records found by id or natural key.
+    Delete,
+}
+
+impl From<ModeArg> for Mode {
+    fn from(m: ModeArg) -> Self {
+        match m {
+            ModeArg::Create => Mode::Create,
+            ModeArg::Update => Mode::Update,
+            ModeArg::Upsert => Mode::Upsert,
+            ModeArg::Delete => Mode::Delete,
+        }
+    }
+}
+
+/// How to read the input file.
+#[derive(Debug, Args)]
+pub struct ReadArgs {
+    /// Sheet to read (default: the first sheet with data).
+    #[arg(long, value_name = "NAME")]
+    pub sheet: Option<String>,
+    /// Row number of the header (default: found automatically below title rows).
+    #[arg(long, value_name = "N")]
+    pub header_row: Option<u32>,
+    /// Encoding of a CSV without BOM: utf-8 (default), windows-1252, windows-1254, iso-8859-9 …
+    #[arg(long, value_name = "NAME")]
+    pub encoding: Option<String>,
+    /// CSV delimiter: ',', ';', 'tab' or '|' (default: detected).
+    #[arg(long, value_name = "CHAR")]
+    pub delimiter: Option<String>,
+    /// Numbers written as text use ',' as the decimal separator (1.234,56).
+    #[arg(long, conflicts_with = "decimal_point")]
+    pub decimal_comma: bool,
+    /// Numbers written as text use '.' as the decimal separator (1,234.56).
+    #[arg(long)]
+    pub decimal_point: bool,
+    /// Format of dates written as text, e.g. %d/%m/%Y (ISO dates are always accepted).
+    #[arg(long, value_name = "FORMAT")]
+    pub date_format: Option<String>,
+    /// Mapping file: rename headers, set constants and defaults (TOML).
+    #[arg(long, value_name = "MAP.toml")]
+    pub map: Option<PathBuf>,
+}
+
+/// `sheetload validate`.
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// The spreadsheet: .xlsx, .xlsm, .xlsb, .xls, .ods, .csv or .tsv.
+    pub file: PathBuf,
+    /// What the rows are: customers, products or visits.
+    #[arg(long, short)]
+    pub entity: String,
+    /// Which API's rules apply.
+    #[arg(long, default_value = "salesmania")]
+    pub target: String,
+    /// The import mode whose requirements apply.
+    #[arg(long, value_enum, default_value = "create")]
+    pub mode: ModeArg,
+    /// Result file (.xlsx, or .csv for one CSV); default: <input>.result.xlsx beside the input.
+    #[arg(long, short, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub read: ReadArgs,
+}
+
+/// `sheetload template`.
+#[derive(Debug, Args)]
+pub struct TemplateArgs {
+    /// The entity: customers, products or visits.
+    pub entity: String,
+    /// Which API's template.
+    #[arg(long, default_value = "salesmania")]
+    pub target: String,
+    /// Where to write the workbook (default: <entity>-template.xlsx).
+    #[arg(long, short, value_name = "FILE.xlsx")]
+    pub out: Option<PathBuf>,
+}
+
+fn encoding(label: &str) -> Result<&'static encoding_rs::Encoding> {
+    encoding_rs::Encoding::for_label(label.trim().as_bytes()).ok_or_else(|| {
+        Error::usage(format!(
+            "unknown --encoding '{label}': use utf-8, windows-1252, windows-1254 (= iso-8859-9), iso-8859-1 or utf-16le"
+        ))
+    })
+}
+
+fn delimiter(s: &str) -> Result<u8> {
+    match s {
+        "tab" | "TAB" | "\\t" | "\t" => Ok(b'\t'),
+        s if s.len() == 1 && s.is_ascii() => Ok(s.as_bytes()[0]),
+        _ => Err(Error::usage(format!(
+            "--delimiter '{s}' is not one character: use ',', ';', 'tab' or '|'"
+        ))),
+    }
+}
+
+fn date_format(f: &str) -> Result<String> {
+    let has = |set: &[&str]| set.iter().any(|p| f.contains(p));
+    if !(has(&["%d", "%e"]) && has(&["%m", "%b", "%B"]) && has(&["%Y", "%y"])) {
+        return Err(Error::usage(format!(
+            "--date-format '{f}' needs a day (%d), a month (%m) and a year (%Y), e.g. %d/%m/%Y"
+        )));
+    }
+    Ok(f.to_string())
+}
+
+impl ReadArgs {
+    fn read_options(&self) -> Result<ReadOptions> {
+        Ok(ReadOptions {
+            sheet: self.sheet.clone(),
+            header_row: self.header_row,
+            encoding: self.encoding.as_deref().map(encoding).transpose()?,
+            delimiter: self.delimiter.as_deref().map(delimiter).transpose()?,
+        })
+    }
+
+    fn parse_options(&self) -> Result<ParseOptions> {
+        Ok(ParseOptions {
+            decimals: if self.decimal_comma {
+                DecimalStyle::DecimalComma
+            } else if self.decimal_point {
+                DecimalStyle::DecimalPoint
+            } else {
+                DecimalStyle::Auto
+            },
+            date_format: self.date_format.as_deref().map(date_format).transpose()?,
+        })
+    }
+}
+
+impl ValidateArgs {
+    /// The plain config the core runs on.
+    pub fn config(&self) -> Result<commands::validate::Config> {
+        Ok(commands::validate::Config {
+            input: self.file.clone(),
+            target: self.target.to_lowercase(),
+            entity: self.entity.to_lowercase(),
+            mode: self.mode.into(),
+            read: self.read.read_options()?,
+            map: self.read.map.clone(),
+            parse: self.read.parse_options()?,
+            out: self.out.clone(),
+        })
+    }
+}
+
+impl TemplateArgs {
+    /// The plain config the core runs on.
+    pub fn config(&self) -> commands::template::Config {
+        commands::template::Config {
+            target: self.target.to_lowercase(),
+            entity: self.entity.to_lowercase(),
+            out: self.out.clone().unwrap_or_else(|| {
+                PathBuf::from(format!("{}-template.xlsx", self.entity.to_lowercase()))
+            }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn encodings_and_delimiters() {
+        assert_eq!(encoding("iso-8859-9").unwrap().name(), "windows-1254");
+        assert_eq!(encoding("Windows-1252").unwrap().name(), "windows-1252");
+        assert!(encoding("klingon").is_err());
+        assert_eq!(delimiter("tab").unwrap(), b'\t');
+        assert_eq!(delimiter(";").unwrap(), b';');
+        assert!(delimiter(";;").is_err());
+        assert!(date_format("%d/%m/%Y").is_ok());
+        assert!(date_format("%d/%m").is_err());
+    }
+}

@@ -1,0 +1,5 @@
+//! One module per command; each takes a plain config (never clap types) and returns the
+//! exit code its outcome deserves.
+
+pub mod template;
+pub mod validate;

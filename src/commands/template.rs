@@ -1,0 +1,32 @@
+//! `sheetload template`: a blank workbook to fill in, built from the spec.
+
+use std::path::PathBuf;
+
+use crate::error::{Result, exit};
+use crate::spec;
+use crate::ui::Printer;
+
+/// What `template` needs.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Target (`salesmania`).
+    pub target: String,
+    /// Entity (`customers`).
+    pub entity: String,
+    /// Where to write.
+    pub out: PathBuf,
+}
+
+/// Write the template and report where it went.
+pub fn run(cfg: &Config, ui: &Printer) -> Result<u8> {
+    let spec = spec::builtin(&cfg.target, &cfg.entity)?;
+    crate::output::template::write(&spec, &cfg.out)?;
+    ui.summary(&[format!(
+        "wrote {} template to {} (fill it in, then: sheetload validate {} --entity {})",
+        spec.entity,
+        cfg.out.display(),
+        cfg.out.display(),
+        spec.entity
+    )]);
+    Ok(exit::OK)
+}

@@ -1,0 +1,367 @@
+//! `sheetload validate` (= `import --dry-run` without a connection): read, map, validate
+//! every row, and write the result workbook. Nothing is sent.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use rayon::prelude::*;
+
+use crate::error::{Error, Result, exit};
+use crate::input::{self, RawRow, ReadOptions};
+use crate::mapping::{HeaderIndex, MapFile, Mapping};
+use crate::output::Status;
+use crate::output::result::{self, Columns, Outcome, SummaryData};
+use crate::spec::{self, Mode};
+use crate::ui::{Printer, thousands};
+use crate::validate::{ParseOptions, RowResult, Validator, duplicates::DuplicateIndex};
+
+/// Everything `validate` needs, already checked by the CLI layer.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The spreadsheet to read.
+    pub input: PathBuf,
+    /// Target whose spec applies (`salesmania`).
+    pub target: String,
+    /// Entity (`customers`, `products`, `visits`).
+    pub entity: String,
+    /// Mode whose requirements apply.
+    pub mode: Mode,
+    /// Reader options.
+    pub read: ReadOptions,
+    /// Optional mapping file.
+    pub map: Option<PathBuf>,
+    /// Number and date reading.
+    pub parse: ParseOptions,
+    /// Result path (default `<stem>.result.xlsx` beside the input).
+    pub out: Option<PathBuf>,
+}
+
+/// Rows validated together; big enough to keep both cores busy, small enough to stream.
+const CHUNK: usize = 4096;
+
+/// The default result path: `<input stem>.result.xlsx` beside the input.
+pub fn default_result_path(input: &Path) -> PathBuf {
+    let stem = input
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "sheetload".into());
+    input.with_file_name(format!("{stem}.result.xlsx"))
+}
+
+/// What a finished validation found, for the terminal, `--json` and tests.
+#[derive(Debug, Clone, Default)]
+pub struct Report {
+    /// Data rows read.
+    pub rows: u64,
+    /// Rows that passed.
+    pub valid: u64,
+    /// Rows with at least one problem.
+    pub invalid: u64,
+    /// (rows, description) per kind of problem, most frequent first.
+    pub error_groups: Vec<(usize, String)>,
+    /// Where the result went.
+    pub result: PathBuf,
+    /// Seconds taken.
+    pub seconds: f64,
+}
+
+/// Run the validation and return the exit code (0 all valid, 1 some invalid).
+pub fn run(cfg: &Config, ui: &Printer) -> Result<u8> {
+    let report = validate_file(cfg, ui)?;
+    print_report(cfg, &report, ui);
+    Ok(if report.invalid == 0 {
+        exit::OK
+    } else {
+        exit::ROWS_FAILED
+    })
+}
+
+/// The whole offline pipeline; usable from tests and benchmarks without a terminal.
+pub fn validate_file(cfg: &Config, ui: &Printer) -> Result<Report> {
+    let started = Instant::now();
+    let spec = spec::builtin(&cfg.target, &cfg.entity)?;
+    if !spec.modes.contains(&cfg.mode) {
+        return Err(Error::usage(format!(
+            "{} cannot be imported with --mode {}; supported: {}",
+            spec.entity,
+            cfg.mode,
+            spec.modes
+                .iter()
+                .map(|m| m.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    }
+    let map = cfg.map.as_deref().map(MapFile::load).transpose()?;
+    let index = HeaderIndex::new(&spec);
+    let renamed: Vec<String> = map
+        .iter()
+        .flat_map(|m| m.columns.keys().map(|k| crate::mapping::normalize(k)))
+        .collect();
+    let score = |row: &[String]| {
+        index.score(row)
+            + row
+                .iter()
+                .filter(|c| renamed.contains(&crate::mapping::normalize(c)))
+                .count()
+    };
+    let table = input::open(&cfg.input, &cfg.read, &score)?;
+    for n in &table.notes {
+        ui.note(n);
+    }
+    let mapping = Mapping::resolve(&spec, &table.headers, map.as_ref(), cfg.mode)?;
+    let unmapped = mapping.unmapped_headers(&table.headers);
+    if !unmapped.is_empty() {
+        let shown: Vec<String> = unmapped
+            .iter()
+            .take(12)
+            .map(|h| format!("\"{h}\""))
+            .collect();
+        let more = if unmapped.len() > 12 {
+            format!(" and {} more", unmapped.len() - 12)
+        } else {
+            String::new()
+        };
+        ui.warn(&format!(
+            "{} column{} not imported (no matching field): {}{more}; map them with --map or ignore this",
+            unmapped.len(),
+            if unmapped.len() == 1 { " is" } else { "s are" },
+            shown.join(", ")
+        ));
+    }
+
+    let out = cfg
+        .out
+        .clone()
+        .unwrap_or_else(|| default_result_path(&cfg.input));
+    if same_file(&out, &cfg.input) {
+        return Err(Error::usage(format!(
+            "the result path {} is the input file itself: choose another --out",
+            out.display()
+        )));
+    }
+
+    // First pass: duplicate natural keys, so every row of a group can be flagged.
+    let dups = find_duplicates(&spec, &mapping, &table)?;
+    let validator = Validator::new(
+        &spec,
+        &mapping,
+        &table,
+        cfg.mode,
+        cfg.parse.clone(),
+        dups.as_ref(),
+    );
+    let columns = Columns {
+        payload: true,
+        ..Columns::default()
+    };
+    let mut sink = result::create(&out, &table.headers, columns)?;
+    let bar = ui.progress(None, "validating");
+    let mut report = Report::default();
+    let mut groups: HashMap<(String, String), usize> = HashMap::new();
+    let mut rows = table.rows()?;
+    let mut chunk: Vec<RawRow> = Vec::with_capacity(CHUNK);
+    loop {
+        chunk.clear();
+        for row in rows.by_ref().take(CHUNK) {
+            chunk.push(row?);
+        }
+        if chunk.is_empty() {
+            break;
+        }
+        let results: Vec<RowResult> = chunk.par_iter().map(|r| validator.validate(r)).collect();
+        for (raw, res) in chunk.iter().zip(&results) {
+            report.rows += 1;
+            let status = if res.is_valid() {
+                report.valid += 1;
+                Status::Valid
+            } else {
+                report.invalid += 1;
+                let mut seen = std::collections::HashSet::new();
+                for p in &res.problems {
+                    let key = (format!("{} {}", p.field, p.summary), p.column.clone());
+                    if seen.insert(key.clone()) {
+                        *groups.entry(key).or_default() += 1;
+                    }
+                }
+                Status::Invalid
+            };
+            let outcome = Outcome {
+                status: Some(status),
+                error: res.error_text(),
+                payload: Some(res.payload_display()),
+                ..Outcome::default()
+            };
+            sink.row(raw, &outcome)?;
+        }
+        bar.inc(chunk.len() as u64);
+    }
+    bar.finish_and_clear();
+    if report.rows == 0 {
+        drop(sink);
+        let _ = std::fs::remove_file(out.with_file_name(format!(
+            "{}.partial",
+            out.file_name().unwrap_or_default().to_string_lossy()
+        )));
+        return Err(Error::input(format!(
+            "{} has a header row (row {}{}) but no data rows below it: add rows, or check --sheet / --header-row",
+            cfg.input.display(),
+            table.header_row,
+            if table.sheets.is_empty() {
+                String::new()
+            } else {
+                format!(" of sheet \"{}\"", table.sheet)
+            }
+        )));
+    }
+    let mut error_groups: Vec<(usize, String)> = groups
+        .into_iter()
+        .map(|((summary, column), n)| (n, describe_group(&summary, &column)))
+        .collect();
+    error_groups.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    report.error_groups = error_groups;
+    report.seconds = started.elapsed().as_secs_f64();
+
+    let summary = SummaryData {
+        lines: summary_lines(cfg, &table, &mapping, &report, &spec),
+        error_groups: report.error_groups.clone(),
+    };
+    report.result = sink.finish(&summary)?;
+    Ok(report)
+}
+
+/// "phone is not a number (column Telepon)".
+fn describe_group(summary: &str, column: &str) -> String {
+    format!("{summary} (column {column})")
+}
+
+fn find_duplicates(
+    spec: &spec::EntitySpec,
+    mapping: &Mapping,
+    table: &input::Table,
+) -> Result<Option<DuplicateIndex>> {
+    let Some(kf) = spec
+        .natural_key
+        .as_ref()
+        .and_then(|k| spec.fields.iter().position(|f| &f.name == k))
+    else {
+        return Ok(None);
+    };
+    let b = &mapping.fields[kf];
+    let Some(col) = b.column else {
+        return Ok(None);
+    };
+    let mut dups = DuplicateIndex::new();
+    for row in table.rows()? {
+        let row = row?;
+        let cell = &row.cells[col];
+        let key = if cell.is_empty() {
+            b.default.as_deref().unwrap_or("")
+        } else {
+            cell.text.trim()
+        };
+        dups.add(key, row.number);
+    }
+    dups.finish();
+    Ok(Some(dups))
+}
+
+fn summary_lines(
+    cfg: &Config,
+    table: &input::Table,
+    mapping: &Mapping,
+    report: &Report,
+    spec: &spec::EntitySpec,
+) -> Vec<(String, String)> {
+    let mut lines = vec![
+        (
+            "Run".to_string(),
+            "validation (dry run, nothing sent)".to_string(),
+        ),
+        ("Input".into(), cfg.input.display().to_string()),
+        ("Format".into(), table.format.to_string()),
+    ];
+    if !table.sheets.is_empty() {
+        lines.push(("Sheet".into(), table.sheet.clone()));
+    }
+    lines.extend([
+        ("Header row".into(), table.header_row.to_string()),
+        ("Target".into(), spec.target.clone()),
+        ("Entity".into(), spec.entity.clone()),
+        ("Mode".into(), cfg.mode.to_string()),
+        ("Rows".into(), report.rows.to_string()),
+        ("VALID".into(), report.valid.to_string()),
+        ("INVALID".into(), report.invalid.to_string()),
+        ("Seconds".into(), format!("{:.2}", report.seconds)),
+        (
+            "Rows per second".into(),
+            format!("{:.0}", report.rows as f64 / report.seconds.max(1e-9)),
+        ),
+        (
+            "Checked at".into(),
+            chrono::Local::now()
+                .format("%Y-%m-%d %H:%M:%S %z")
+                .to_string(),
+        ),
+        ("sheetload".into(), env!("CARGO_PKG_VERSION").to_string()),
+    ]);
+    for (col, target) in mapping.column_targets.iter().enumerate() {
+        if let Some(t) = target {
+            lines.push((
+                format!("Column {}", table.column_name(col)),
+                format!("→ {t}"),
+            ));
+        }
+    }
+    for h in mapping.unmapped_headers(&table.headers) {
+        lines.push((format!("Column {h}"), "not imported".into()));
+    }
+    lines
+}
+
+fn print_report(cfg: &Config, r: &Report, ui: &Printer) {
+    let mut lines = vec![format!(
+        "{} rows: {} valid, {} invalid ({:.1}s) — result: {}",
+        thousands(r.rows),
+        thousands(r.valid),
+        thousands(r.invalid),
+        r.seconds,
+        r.result.display()
+    )];
+    for (n, what) in r.error_groups.iter().take(15) {
+        lines.push(format!(
+            "  {} row{}: {what}",
+            thousands(*n as u64),
+            if *n == 1 { "" } else { "s" }
+        ));
+    }
+    if r.error_groups.len() > 15 {
+        lines.push(format!(
+            "  … and {} more kinds; see the Summary sheet",
+            r.error_groups.len() - 15
+        ));
+    }
+    if r.invalid > 0 {
+        lines.push("Fix the rows on the Failed sheet and validate that sheet again.".to_string());
+    }
+    ui.summary(&lines);
+    ui.json(&serde_json::json!({
+        "command": "validate",
+        "input": cfg.input.display().to_string(),
+        "entity": cfg.entity,
+        "rows": r.rows,
+        "valid": r.valid,
+        "invalid": r.invalid,
+        "seconds": r.seconds,
+        "result": r.result.display().to_string(),
+        "errors": r.error_groups.iter().map(|(n, w)| serde_json::json!({"rows": n, "error": w})).collect::<Vec<_>>(),
+    }));
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => a == b,
+    }
+}

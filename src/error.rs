@@ -1,0 +1,70 @@
+//! Errors that end a run, and the exit codes they map to.
+//!
+//! A failed *row* is never one of these: it is a result with a status. These are the
+//! conditions under which nothing (more) can be done: unusable input, bad configuration,
+//! refused credentials, an interruption.
+
+use std::fmt;
+
+/// Exit codes are part of the command-line contract (README, DESIGN.md).
+pub mod exit {
+    /// Every row OK (or VALID in a dry run).
+    pub const OK: u8 = 0;
+    /// Some rows failed, were invalid or ended unknown.
+    pub const ROWS_FAILED: u8 = 1;
+    /// Usage, configuration or unreadable input; nothing was sent.
+    pub const USAGE: u8 = 2;
+    /// The target refused the credentials.
+    pub const AUTH: u8 = 3;
+    /// Interrupted by Ctrl-C; the ledger and result workbook are still written.
+    pub const INTERRUPTED: u8 = 130;
+}
+
+/// Why a run could not go on; each kind has its own exit code.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The command line or a configuration/mapping file is wrong.
+    #[error("{0}")]
+    Usage(String),
+    /// The input file cannot be read or has no usable table.
+    #[error("{0}")]
+    Input(String),
+    /// The target refused the credentials.
+    #[error("{0}")]
+    Auth(String),
+    /// Writing an output file failed.
+    #[error("{0}")]
+    Output(String),
+    /// The user pressed Ctrl-C.
+    #[error("interrupted")]
+    Interrupted,
+}
+
+impl Error {
+    /// The documented exit code for this kind of failure.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::Usage(_) | Error::Input(_) | Error::Output(_) => exit::USAGE,
+            Error::Auth(_) => exit::AUTH,
+            Error::Interrupted => exit::INTERRUPTED,
+        }
+    }
+
+    /// Shorthand for an input error built with `format!`-style arguments.
+    pub fn input(msg: impl fmt::Display) -> Self {
+        Error::Input(msg.to_string())
+    }
+
+    /// Shorthand for a usage error.
+    pub fn usage(msg: impl fmt::Display) -> Self {
+        Error::Usage(msg.to_string())
+    }
+
+    /// Shorthand for an output error.
+    pub fn output(msg: impl fmt::Display) -> Self {
+        Error::Output(msg.to_string())
+    }
+}
+
+/// Result alias for the core.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

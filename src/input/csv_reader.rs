@@ -1,0 +1,345 @@
+//! Delimited text: delimiter sniffing, BOM and legacy encodings, streaming rows.
+
+use std::fs::File;
+use std::io::{BufReader, Read};
+use std::path::{Path, PathBuf};
+
+use encoding_rs::Encoding;
+use encoding_rs_io::{DecodeReaderBytes, DecodeReaderBytesBuilder};
+
+use super::{
+    Cell, Format, HEADER_SEARCH_ROWS, HeaderScorer, RawRow, ReadOptions, RowIter, Source, Table,
+    check_cell_size, detect_header, header_texts,
+};
+use crate::error::{Error, Result};
+
+/// Candidate delimiters, in order of preference on a tie.
+const DELIMITERS: [u8; 4] = [b',', b';', b'\t', b'|'];
+
+/// What is needed to (re-)read the rows of a CSV.
+pub(super) struct CsvSource {
+    path: PathBuf,
+    encoding: Option<&'static Encoding>,
+    delimiter: u8,
+    /// Zero-based record index of the header (blank lines are not records).
+    header_index: usize,
+    width: usize,
+}
+
+type Decoded = DecodeReaderBytes<BufReader<File>, Vec<u8>>;
+
+fn decoder(path: &Path, encoding: Option<&'static Encoding>) -> Result<Decoded> {
+    let file = File::open(path).map_err(|e| {
+        Error::input(format!(
+            "cannot read {}: {}",
+            path.display(),
+            super::io_reason(&e)
+        ))
+    })?;
+    Ok(DecodeReaderBytesBuilder::new()
+        .encoding(encoding)
+        .bom_sniffing(true)
+        .strip_bom(true)
+        .build(BufReader::with_capacity(1 << 16, file)))
+}
+
+fn reader(
+    path: &Path,
+    encoding: Option<&'static Encoding>,
+    delimiter: u8,
+) -> Result<csv::Reader<Decoded>> {
+    Ok(csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(delimiter)
+        .buffer_capacity(1 << 16)
+        .from_reader(decoder(path, encoding)?))
+}
+
+/// Convert one record to text cells, naming the line when it is not valid text.
+fn record_texts(
+    path: &Path,
+    record: &csv::ByteRecord,
+    encoding_given: bool,
+) -> Result<Vec<String>> {
+    let line = record.position().map(|p| p.line()).unwrap_or(0);
+    record
+        .iter()
+        .map(|field| match std::str::from_utf8(field) {
+            Ok(s) => Ok(s.to_string()),
+            Err(_) if encoding_given => Err(Error::input(format!(
+                "line {line} of {} cannot be decoded with the given --encoding",
+                path.display()
+            ))),
+            Err(e) => {
+                let bad = field.get(e.valid_up_to()).copied().unwrap_or(0);
+                Err(Error::input(format!(
+                    "line {line} of {} is not valid UTF-8 (byte 0x{bad:02X}); the file was probably saved in a legacy code page: pass --encoding windows-1252 (Western European) or --encoding windows-1254 (Turkish)",
+                    path.display()
+                )))
+            }
+        })
+        .collect()
+}
+
+fn csv_error(path: &Path, e: csv::Error) -> Error {
+    let at = e
+        .position()
+        .map(|p| format!(" at line {}", p.line()))
+        .unwrap_or_default();
+    match e.kind() {
+        csv::ErrorKind::Io(io) => Error::input(format!(
+            "cannot read {}{at}: {}",
+            path.display(),
+            super::io_reason(io)
+        )),
+        _ => Error::input(format!("cannot read {}{at}: {e}", path.display())),
+    }
+}
+
+/// Read the first records with `delimiter`, as text.
+fn first_records(
+    path: &Path,
+    encoding: Option<&'static Encoding>,
+    delimiter: u8,
+    limit: usize,
+) -> Result<Vec<Vec<String>>> {
+    let mut rdr = reader(path, encoding, delimiter)?;
+    let mut out = Vec::new();
+    let mut rec = csv::ByteRecord::new();
+    while out.len() < limit {
+        match rdr.read_byte_record(&mut rec) {
+            Ok(true) => out.push(record_texts(path, &rec, encoding.is_some())?),
+            Ok(false) => break,
+            Err(e) => return Err(csv_error(path, e)),
+        }
+    }
+    Ok(out)
+}
+
+/// Choose the delimiter: the one whose rows name the most known headers, then the one
+/// that splits the first lines most consistently into the most columns.
+fn sniff_delimiter(
+    path: &Path,
+    encoding: Option<&'static Encoding>,
+    score: HeaderScorer<'_>,
+) -> Result<u8> {
+    let mut sample = Vec::with_capacity(1 << 16);
+    decoder(path, encoding)?
+        .take(1 << 16)
+        .read_to_end(&mut sample)
+        .map_err(|e| {
+            Error::input(format!(
+                "cannot read {}: {}",
+                path.display(),
+                super::io_reason(&e)
+            ))
+        })?;
+    let text = String::from_utf8_lossy(&sample);
+    let lines: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .take(HEADER_SEARCH_ROWS)
+        .collect();
+    let mut best = (b',', (0usize, 0usize, 0usize));
+    for d in DELIMITERS {
+        let rows: Vec<Vec<String>> = lines.iter().map(|l| split_quoted(l, d)).collect();
+        let header_score = rows.iter().map(|r| score(r)).max().unwrap_or(0);
+        let counts: Vec<usize> = rows.iter().map(|r| r.len()).collect();
+        let mode = most_common(&counts);
+        let consistent = counts.iter().filter(|&&c| c == mode && c > 1).count();
+        let key = (header_score, consistent, mode);
+        if key > best.1 {
+            best = (d, key);
+        }
+    }
+    Ok(best.0)
+}
+
+/// Split one line on `d` outside double quotes (good enough for sniffing).
+fn split_quoted(line: &str, d: u8) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut quoted = false;
+    for c in line.chars() {
+        if c == '"' {
+            quoted = !quoted;
+        } else if !quoted && c.is_ascii() && c as u8 == d {
+            out.push(std::mem::take(&mut cur));
+        } else {
+            cur.push(c);
+        }
+    }
+    out.push(cur);
+    out
+}
+
+fn most_common(v: &[usize]) -> usize {
+    let mut best = (0, 0);
+    for &x in v {
+        let n = v.iter().filter(|&&y| y == x).count();
+        if n > best.1 || (n == best.1 && x > best.0) {
+            best = (x, n);
+        }
+    }
+    best.0
+}
+
+fn delimiter_name(d: u8) -> &'static str {
+    match d {
+        b',' => "','",
+        b';' => "';'",
+        b'\t' => "TAB",
+        b'|' => "'|'",
+        _ => "that delimiter",
+    }
+}
+
+fn delimiter_arg(d: u8) -> &'static str {
+    match d {
+        b',' => "--delimiter ','",
+        b';' => "--delimiter ';'",
+        b'\t' => "--delimiter tab",
+        b'|' => "--delimiter '|'",
+        _ => "--delimiter",
+    }
+}
+
+pub(super) fn open(path: &Path, opts: &ReadOptions, score: HeaderScorer<'_>) -> Result<Table> {
+    let display = path.display();
+    let delimiter = match opts.delimiter {
+        Some(d) => d,
+        None => sniff_delimiter(path, opts.encoding, score)?,
+    };
+    let records = first_records(path, opts.encoding, delimiter, HEADER_SEARCH_ROWS)?;
+    if records
+        .iter()
+        .all(|r| r.iter().all(|c| c.trim().is_empty()))
+    {
+        return Err(Error::input(format!(
+            "{display} has no rows (only blank lines): export the sheet again or choose another file"
+        )));
+    }
+    let header_index = match opts.header_row {
+        Some(0) => return Err(Error::usage("--header-row counts from 1")),
+        Some(n) => {
+            let i = n as usize - 1;
+            if i >= records.len() {
+                return Err(Error::usage(format!(
+                    "--header-row {n} is beyond the first {} rows of {display}",
+                    records.len()
+                )));
+            }
+            i
+        }
+        None => detect_header(&records, score).unwrap_or(0),
+    };
+    let headers = header_texts(&records[header_index]);
+    if headers.len() == 1 {
+        for d in DELIMITERS.into_iter().filter(|&d| d != delimiter) {
+            let parts = split_quoted(&headers[0], d);
+            if parts.len() > 1 && (score(&parts) > 0 || opts.delimiter.is_some()) {
+                return Err(Error::input(format!(
+                    "{display} splits into a single column with delimiter {}, but its header \"{}\" is separated by {}: pass {}",
+                    delimiter_name(delimiter),
+                    truncate(&headers[0], 60),
+                    delimiter_name(d),
+                    delimiter_arg(d)
+                )));
+            }
+        }
+    }
+    let header_line = header_index as u32 + 1;
+    let mut notes = Vec::new();
+    if opts.delimiter.is_none() && delimiter != b',' {
+        notes.push(format!("delimiter {} detected", delimiter_name(delimiter)));
+    }
+    let sheet = path
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("csv")
+        .to_string();
+    let width = headers.len();
+    Ok(Table {
+        path: path.to_path_buf(),
+        format: Format::Csv,
+        sheet,
+        sheets: Vec::new(),
+        headers,
+        header_row: header_line,
+        notes,
+        source: Source::Csv(CsvSource {
+            path: path.to_path_buf(),
+            encoding: opts.encoding,
+            delimiter,
+            header_index,
+            width,
+        }),
+    })
+}
+
+fn truncate(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_string()
+    } else {
+        let mut t: String = s.chars().take(n).collect();
+        t.push('…');
+        t
+    }
+}
+
+impl CsvSource {
+    pub(super) fn rows<'a>(&'a self, table: &'a Table) -> Result<RowIter<'a>> {
+        let mut rdr = reader(&self.path, self.encoding, self.delimiter)?;
+        let mut rec = csv::ByteRecord::new();
+        let mut index = 0usize;
+        let iter = std::iter::from_fn(move || {
+            loop {
+                match rdr.read_byte_record(&mut rec) {
+                    Ok(true) => {}
+                    Ok(false) => return None,
+                    Err(e) => return Some(Err(csv_error(&self.path, e))),
+                }
+                index += 1;
+                if index <= self.header_index + 1 {
+                    continue;
+                }
+                let number = rec.position().map(|p| p.line() as u32).unwrap_or(0);
+                let texts = match record_texts(&self.path, &rec, self.encoding.is_some()) {
+                    Ok(t) => t,
+                    Err(e) => return Some(Err(e)),
+                };
+                if texts.iter().all(|t| t.trim().is_empty()) {
+                    continue;
+                }
+                let mut cells: Vec<Cell> = Vec::with_capacity(self.width);
+                for (col, t) in texts.into_iter().take(self.width).enumerate() {
+                    let cell = Cell::text(t);
+                    if let Err(e) = check_cell_size(&cell, || table.cell_ref(number, col)) {
+                        return Some(Err(e));
+                    }
+                    cells.push(cell);
+                }
+                cells.resize_with(self.width, Cell::empty);
+                return Some(Ok(RawRow { number, cells }));
+            }
+        });
+        Ok(Box::new(iter))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn split_respects_quotes() {
+        assert_eq!(split_quoted("a;\"b;c\";d", b';'), vec!["a", "b;c", "d"]);
+    }
+
+    #[test]
+    fn most_common_prefers_larger_on_tie() {
+        assert_eq!(most_common(&[3, 3, 1, 1]), 3);
+        assert_eq!(most_common(&[2, 4, 4]), 4);
+    }
+}

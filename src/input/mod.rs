@@ -1,0 +1,325 @@
+//! Readers: CSV/TSV and workbooks (XLSX, XLSM, XLSB, XLS, ODS) into rows of text cells.
+//!
+//! Every cell stays text until a field spec types it, and every cell keeps enough origin
+//! (sheet, row, column) for a message to name it as `Customers!D14`.
+
+mod csv_reader;
+mod sniff;
+mod workbook;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::error::{Error, Result};
+
+pub use sniff::Format;
+
+/// Excel's limit on characters in one cell; longer text cannot round-trip through a sheet.
+pub const MAX_CELL_CHARS: usize = 32_767;
+/// Excel's limit on columns; the result workbook adds a few of its own.
+pub const MAX_COLUMNS: usize = 16_384 - 8;
+/// How many leading rows are searched for the header row.
+const HEADER_SEARCH_ROWS: usize = 30;
+
+/// What the spreadsheet said about a cell, before any field spec types it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CellKind {
+    /// Nothing, or only white space.
+    Empty,
+    /// Text as written.
+    Text,
+    /// A numeric cell, already rendered as canonical decimal text (`6281234567`, `-7.11`).
+    Number,
+    /// A date cell, rendered `YYYY-MM-DD` (or with a time when it has one).
+    Date,
+    /// A boolean cell, rendered `true` / `false`.
+    Bool,
+    /// An error cell such as `#N/A`; the text is the error code.
+    Error,
+}
+
+/// One cell's text and kind.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cell {
+    /// How the spreadsheet stored it.
+    pub kind: CellKind,
+    /// The text (empty for `Empty`).
+    pub text: String,
+}
+
+impl Cell {
+    /// An empty cell.
+    pub fn empty() -> Self {
+        Cell {
+            kind: CellKind::Empty,
+            text: String::new(),
+        }
+    }
+
+    /// A text cell; white-space-only text counts as empty.
+    pub fn text(s: impl Into<String>) -> Self {
+        let text = s.into();
+        let kind = if text.trim().is_empty() {
+            CellKind::Empty
+        } else {
+            CellKind::Text
+        };
+        Cell { kind, text }
+    }
+
+    /// Whether the cell holds nothing.
+    pub fn is_empty(&self) -> bool {
+        self.kind == CellKind::Empty
+    }
+}
+
+/// A data row: its 1-based row number in the sheet (or CSV record line) and its cells,
+/// aligned with the table's header columns.
+#[derive(Debug, Clone)]
+pub struct RawRow {
+    /// Row number as a spreadsheet shows it.
+    pub number: u32,
+    /// Cells in header order; missing trailing cells are empty.
+    pub cells: Vec<Cell>,
+}
+
+/// How to read the input; all optional.
+#[derive(Debug, Clone, Default)]
+pub struct ReadOptions {
+    /// Sheet to read (default: the first with data).
+    pub sheet: Option<String>,
+    /// 1-based header row (default: detected).
+    pub header_row: Option<u32>,
+    /// Encoding of a CSV without BOM (default UTF-8).
+    pub encoding: Option<&'static encoding_rs::Encoding>,
+    /// CSV delimiter (default: sniffed among `, ; TAB |`).
+    pub delimiter: Option<u8>,
+}
+
+/// Scores a candidate header row: how many of its cells name a known field.
+pub type HeaderScorer<'a> = &'a dyn Fn(&[String]) -> usize;
+
+/// An opened input: where it came from, its header, and a way to iterate its rows
+/// (more than once, so that duplicate keys can be found before rows are reported).
+pub struct Table {
+    /// The input file.
+    pub path: PathBuf,
+    /// What the file turned out to be.
+    pub format: Format,
+    /// Sheet name used in cell references (the file stem for CSV).
+    pub sheet: String,
+    /// All sheet names of a workbook (empty for CSV).
+    pub sheets: Vec<String>,
+    /// Header texts, trimmed, one per column.
+    pub headers: Vec<String>,
+    /// 1-based row number of the header.
+    pub header_row: u32,
+    /// Notes worth telling the user (delimiter, encoding, sheet chosen).
+    pub notes: Vec<String>,
+    source: Source,
+}
+
+enum Source {
+    Csv(csv_reader::CsvSource),
+    Sheet(Arc<workbook::SheetData>),
+}
+
+/// Iterator over a table's data rows; blank rows are skipped.
+pub type RowIter<'a> = Box<dyn Iterator<Item = Result<RawRow>> + Send + 'a>;
+
+impl Table {
+    /// Iterate the data rows below the header, from the start.
+    pub fn rows(&self) -> Result<RowIter<'_>> {
+        match &self.source {
+            Source::Csv(src) => src.rows(self),
+            Source::Sheet(data) => Ok(Box::new(workbook::rows(data.clone(), self))),
+        }
+    }
+
+    /// The spreadsheet reference of a cell: `Customers!D14` (quoted when needed).
+    pub fn cell_ref(&self, row: u32, col: usize) -> String {
+        cell_ref(&self.sheet, row, col + self.first_col())
+    }
+
+    /// A human name for column `col`: its header, or its letter when the header is empty.
+    pub fn column_name(&self, col: usize) -> String {
+        match self.headers.get(col) {
+            Some(h) if !h.is_empty() => h.clone(),
+            _ => format!("column {}", column_letter(col + self.first_col())),
+        }
+    }
+
+    /// Zero-based absolute column of the first table column (workbooks may start at B).
+    fn first_col(&self) -> usize {
+        match &self.source {
+            Source::Csv(_) => 0,
+            Source::Sheet(d) => d.first_col as usize,
+        }
+    }
+}
+
+/// `A`, `B`, … `Z`, `AA` … for a zero-based column index.
+pub fn column_letter(mut col: usize) -> String {
+    let mut s = Vec::new();
+    loop {
+        s.push(b'A' + (col % 26) as u8);
+        if col < 26 {
+            break;
+        }
+        col = col / 26 - 1;
+    }
+    s.reverse();
+    String::from_utf8(s).unwrap_or_default()
+}
+
+/// `Sheet!D14`, quoting sheet names that Excel would quote.
+pub fn cell_ref(sheet: &str, row: u32, col: usize) -> String {
+    let plain = sheet
+        .chars()
+        .all(|c| c.is_alphanumeric() || c == '_' || c == '.');
+    if plain && !sheet.is_empty() {
+        format!("{sheet}!{}{row}", column_letter(col))
+    } else {
+        format!(
+            "'{}'!{}{row}",
+            sheet.replace('\'', "''"),
+            column_letter(col)
+        )
+    }
+}
+
+/// Open `path`, pick the sheet and header row, and return the table ready to iterate.
+pub fn open(path: &Path, opts: &ReadOptions, score: HeaderScorer<'_>) -> Result<Table> {
+    let display = path.display();
+    let meta = std::fs::metadata(path).map_err(|e| {
+        Error::input(format!(
+            "cannot open {display}: {}; check the path and that you may read it",
+            io_reason(&e)
+        ))
+    })?;
+    if meta.is_dir() {
+        return Err(Error::input(format!(
+            "{display} is a folder, not a spreadsheet; name a .xlsx, .xls, .ods or .csv file"
+        )));
+    }
+    if meta.len() == 0 {
+        return Err(Error::input(format!(
+            "{display} is empty (0 bytes); export the sheet again or choose another file"
+        )));
+    }
+    let format = sniff::detect(path)?;
+    let table = match format {
+        Format::Csv => csv_reader::open(path, opts, score)?,
+        _ => workbook::open(path, format, opts, score)?,
+    };
+    if table.headers.len() > MAX_COLUMNS {
+        return Err(Error::input(format!(
+            "{display} has {} columns; a result workbook holds at most {MAX_COLUMNS}: remove the unused columns",
+            table.headers.len()
+        )));
+    }
+    Ok(table)
+}
+
+/// A short reason for an I/O error, without Rust's `(os error 2)` noise.
+pub fn io_reason_pub(e: &std::io::Error) -> String {
+    io_reason(e)
+}
+
+pub(crate) fn io_reason(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file".into(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
+        _ => {
+            let s = e.to_string();
+            match s.find(" (os error") {
+                Some(i) => s[..i].to_string(),
+                None => s,
+            }
+        }
+    }
+}
+
+/// Pick the header row among the first rows: the one naming the most known fields; when
+/// none names any, the first row with at least two non-empty cells (title rows have one).
+fn detect_header(candidates: &[Vec<String>], score: HeaderScorer<'_>) -> Option<usize> {
+    let mut best: Option<(usize, usize)> = None;
+    for (i, row) in candidates.iter().enumerate().take(HEADER_SEARCH_ROWS) {
+        let s = score(row);
+        if s > 0 && best.is_none_or(|(_, b)| s > b) {
+            best = Some((i, s));
+        }
+    }
+    if let Some((i, _)) = best {
+        return Some(i);
+    }
+    candidates
+        .iter()
+        .position(|r| r.iter().filter(|c| !c.trim().is_empty()).count() >= 2)
+        .or_else(|| {
+            candidates
+                .iter()
+                .position(|r| r.iter().any(|c| !c.trim().is_empty()))
+        })
+}
+
+/// Reject a cell that a spreadsheet could not hold.
+fn check_cell_size(cell: &Cell, where_: impl FnOnce() -> String) -> Result<()> {
+    if cell.text.len() > MAX_CELL_CHARS && cell.text.chars().count() > MAX_CELL_CHARS {
+        return Err(Error::input(format!(
+            "{} holds {} characters; a spreadsheet cell holds at most {MAX_CELL_CHARS}: shorten it or split it into several columns",
+            where_(),
+            cell.text.chars().count()
+        )));
+    }
+    Ok(())
+}
+
+/// Trim header texts (keeping them otherwise verbatim) and pad/truncate to `width`.
+fn header_texts(row: &[String]) -> Vec<String> {
+    let mut headers: Vec<String> = row.iter().map(|h| h.trim().to_string()).collect();
+    while headers.last().is_some_and(|h| h.is_empty()) {
+        headers.pop();
+    }
+    headers
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn column_letters() {
+        assert_eq!(column_letter(0), "A");
+        assert_eq!(column_letter(25), "Z");
+        assert_eq!(column_letter(26), "AA");
+        assert_eq!(column_letter(701), "ZZ");
+        assert_eq!(column_letter(702), "AAA");
+        assert_eq!(column_letter(16383), "XFD");
+    }
+
+    #[test]
+    fn cell_refs_quote_when_needed() {
+        assert_eq!(cell_ref("Customers", 14, 3), "Customers!D14");
+        assert_eq!(cell_ref("My Sheet", 2, 0), "'My Sheet'!A2");
+        assert_eq!(cell_ref("O'Neil", 2, 0), "'O''Neil'!A2");
+    }
+
+    #[test]
+    fn header_detection_skips_title_rows() {
+        let rows = vec![
+            vec!["Daftar Pelanggan November".to_string()],
+            vec![],
+            vec!["Nama".into(), "Alamat".into(), "Kota".into()],
+            vec!["Toko A".into(), "Jl. X".into(), "Semarang".into()],
+        ];
+        let score = |r: &[String]| {
+            r.iter()
+                .filter(|c| ["Nama", "Alamat", "Kota"].contains(&c.as_str()))
+                .count()
+        };
+        assert_eq!(detect_header(&rows, &score), Some(2));
+        let none = |_: &[String]| 0;
+        assert_eq!(detect_header(&rows, &none), Some(2));
+    }
+}

@@ -1,0 +1,157 @@
+//! Decide what a file really is from its first bytes, not only its extension: people
+//! rename files, and Excel happily saves a CSV as `.xls`.
+
+use std::fmt;
+use std::io::Read;
+use std::path::Path;
+
+use crate::error::{Error, Result};
+
+/// Input formats sheetload reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Delimited text (CSV, TSV, semicolon- or pipe-separated).
+    Csv,
+    /// Office Open XML workbook.
+    Xlsx,
+    /// Office Open XML workbook with macros.
+    Xlsm,
+    /// Excel binary workbook.
+    Xlsb,
+    /// Excel 97–2003 workbook.
+    Xls,
+    /// OpenDocument spreadsheet.
+    Ods,
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Format::Csv => "CSV",
+            Format::Xlsx => "XLSX",
+            Format::Xlsm => "XLSM",
+            Format::Xlsb => "XLSB",
+            Format::Xls => "XLS",
+            Format::Ods => "ODS",
+        })
+    }
+}
+
+/// Declared uncompressed size above which a workbook is refused as a likely zip bomb.
+const MAX_UNZIPPED_BYTES: u64 = 2 << 30;
+
+/// Look at the file's first bytes (and, for zip files, its entry names) to find its format.
+pub fn detect(path: &Path) -> Result<Format> {
+    let display = path.display();
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(|e| e.to_ascii_lowercase())
+        .unwrap_or_default();
+    let mut head = [0u8; 8];
+    let n = std::fs::File::open(path)
+        .and_then(|mut f| read_up_to(&mut f, &mut head))
+        .map_err(|e| Error::input(format!("cannot read {display}: {}", super::io_reason(&e))))?;
+    let head = &head[..n];
+    if head.starts_with(b"PK\x03\x04") {
+        return zip_format(path, &ext);
+    }
+    if head.starts_with(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]) {
+        return Ok(Format::Xls);
+    }
+    if matches!(ext.as_str(), "xlsx" | "xlsm" | "xlsb" | "ods") {
+        if looks_like_text(path) {
+            // A CSV saved with a workbook extension: read it for what it is.
+            return Ok(Format::Csv);
+        }
+        return Err(Error::input(format!(
+            "{display} is not a {} workbook (its content is not a spreadsheet; it may be another file renamed or a damaged download): open it in Excel and save it again, or export it as CSV",
+            ext.to_uppercase()
+        )));
+    }
+    if ext == "xls" && looks_like_text(path) {
+        // Some systems write HTML or CSV with an .xls name; CSV is the one we can read.
+        return Ok(Format::Csv);
+    }
+    if ext == "xls" {
+        return Err(Error::input(format!(
+            "{display} is not an Excel 97-2003 workbook: open it in Excel and save it as .xlsx"
+        )));
+    }
+    if !looks_like_text(path) {
+        return Err(Error::input(format!(
+            "{display} does not look like a spreadsheet or a text (CSV) file: choose an .xlsx, .xls, .ods or .csv file"
+        )));
+    }
+    Ok(Format::Csv)
+}
+
+fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..])? {
+            0 => break,
+            k => n += k,
+        }
+    }
+    Ok(n)
+}
+
+/// Text files have no NUL bytes in their first kilobytes, unless they are UTF-16 with a BOM.
+fn looks_like_text(path: &Path) -> bool {
+    let mut buf = vec![0u8; 8192];
+    let Ok(n) = std::fs::File::open(path).and_then(|mut f| read_up_to(&mut f, &mut buf)) else {
+        return false;
+    };
+    let buf = &buf[..n];
+    if buf.starts_with(&[0xFF, 0xFE]) || buf.starts_with(&[0xFE, 0xFF]) {
+        return true;
+    }
+    !buf.contains(&0)
+}
+
+/// Tell XLSX, XLSM, XLSB and ODS apart by their entries, and refuse zip bombs by the
+/// sizes their central directory declares.
+fn zip_format(path: &Path, ext: &str) -> Result<Format> {
+    let display = path.display();
+    let file = std::fs::File::open(path)
+        .map_err(|e| Error::input(format!("cannot read {display}: {}", super::io_reason(&e))))?;
+    let mut zip = zip::ZipArchive::new(std::io::BufReader::new(file)).map_err(|_| {
+        Error::input(format!(
+            "{display} is damaged or incomplete (its zip structure cannot be read; perhaps the download or copy was cut short): get the file again or save it again from Excel"
+        ))
+    })?;
+    let mut total: u64 = 0;
+    let mut names = Vec::with_capacity(zip.len());
+    for i in 0..zip.len() {
+        let Ok(entry) = zip.by_index_raw(i) else {
+            return Err(Error::input(format!(
+                "{display} is damaged (entry {i} of its zip structure cannot be read): save it again from Excel"
+            )));
+        };
+        total = total.saturating_add(entry.size());
+        names.push(entry.name().map(|n| n.to_string()).unwrap_or_default());
+    }
+    if total > MAX_UNZIPPED_BYTES {
+        return Err(Error::input(format!(
+            "{display} would unpack to {} MB, far more than any real sheet (a zip bomb?): refusing to read it",
+            total >> 20
+        )));
+    }
+    let has = |n: &str| names.iter().any(|x| x == n);
+    if has("xl/workbook.bin") {
+        Ok(Format::Xlsb)
+    } else if has("xl/workbook.xml") {
+        Ok(if ext == "xlsm" {
+            Format::Xlsm
+        } else {
+            Format::Xlsx
+        })
+    } else if has("content.xml") {
+        Ok(Format::Ods)
+    } else {
+        Err(Error::input(format!(
+            "{display} is a zip archive but not a spreadsheet (no workbook inside): choose the .xlsx, .ods or .csv file itself"
+        )))
+    }
+}

@@ -1,0 +1,289 @@
+//! Workbooks through calamine: sheet choice, header row, and cell semantics (text stays
+//! text, whole-number floats become integer text, date cells become ISO dates, formula
+//! cells give their cached value, error cells are kept as errors).
+
+use std::path::Path;
+use std::sync::Arc;
+
+use calamine::{Data, Ods, Range, Reader, Sheets, Xls, Xlsb, Xlsx, open_workbook};
+
+use super::{
+    Cell, CellKind, Format, HEADER_SEARCH_ROWS, HeaderScorer, RawRow, ReadOptions, Source, Table,
+    check_cell_size, detect_header, header_texts,
+};
+use crate::error::{Error, Result};
+
+/// One sheet's cells and where the table sits in it.
+pub(super) struct SheetData {
+    range: Range<Data>,
+    /// Zero-based absolute row of the range's first row.
+    first_row: u32,
+    /// Zero-based absolute column of the range's first column.
+    pub(super) first_col: u32,
+    /// Zero-based index, inside the range, of the header row.
+    header_index: usize,
+    width: usize,
+}
+
+fn open_sheets(path: &Path, format: Format) -> Result<Sheets<std::io::BufReader<std::fs::File>>> {
+    let display = path.display();
+    let damaged = |e: String| {
+        Error::input(format!(
+            "{display} cannot be read as {format} ({}): open it in Excel and save it again",
+            short(&e)
+        ))
+    };
+    Ok(match format {
+        Format::Xlsx | Format::Xlsm => {
+            Sheets::Xlsx(open_workbook::<Xlsx<_>, _>(path).map_err(|e| damaged(e.to_string()))?)
+        }
+        Format::Xlsb => {
+            Sheets::Xlsb(open_workbook::<Xlsb<_>, _>(path).map_err(|e| damaged(e.to_string()))?)
+        }
+        Format::Xls => {
+            Sheets::Xls(open_workbook::<Xls<_>, _>(path).map_err(|e| damaged(e.to_string()))?)
+        }
+        Format::Ods => {
+            Sheets::Ods(open_workbook::<Ods<_>, _>(path).map_err(|e| damaged(e.to_string()))?)
+        }
+        Format::Csv => return Err(Error::input("internal: CSV passed to the workbook reader")),
+    })
+}
+
+/// Keep library error text to one short clause.
+fn short(e: &str) -> String {
+    let first = e.lines().next().unwrap_or(e);
+    if first.chars().count() > 120 {
+        first.chars().take(120).collect::<String>() + "…"
+    } else {
+        first.to_string()
+    }
+}
+
+fn has_data(range: &Range<Data>) -> bool {
+    range.used_cells().any(|(_, _, d)| match d {
+        Data::Empty => false,
+        Data::String(s) => !s.trim().is_empty(),
+        _ => true,
+    })
+}
+
+pub(super) fn open(
+    path: &Path,
+    format: Format,
+    opts: &ReadOptions,
+    score: HeaderScorer<'_>,
+) -> Result<Table> {
+    let display = path.display();
+    let mut book = open_sheets(path, format)?;
+    let sheets: Vec<String> = book.sheet_names().to_vec();
+    if sheets.is_empty() {
+        return Err(Error::input(format!("{display} has no sheets")));
+    }
+    let load = |book: &mut Sheets<_>, name: &str| -> Result<Range<Data>> {
+        book.worksheet_range(name).map_err(|e| {
+            Error::input(format!(
+                "sheet \"{name}\" of {display} cannot be read ({}): open the file in Excel and save it again",
+                short(&e.to_string())
+            ))
+        })
+    };
+    let mut notes = Vec::new();
+    let (sheet, range) = match &opts.sheet {
+        Some(wanted) => {
+            let name = sheets
+                .iter()
+                .find(|s| *s == wanted)
+                .or_else(|| sheets.iter().find(|s| s.eq_ignore_ascii_case(wanted)))
+                .cloned()
+                .ok_or_else(|| {
+                    Error::usage(format!(
+                        "{display} has no sheet \"{wanted}\"; its sheets are: {}",
+                        sheets
+                            .iter()
+                            .map(|s| format!("\"{s}\""))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ))
+                })?;
+            let range = load(&mut book, &name)?;
+            if !has_data(&range) {
+                return Err(Error::input(format!(
+                    "sheet \"{name}\" of {display} is empty: choose another with --sheet"
+                )));
+            }
+            (name, range)
+        }
+        None => {
+            let mut found = None;
+            for name in &sheets {
+                let range = load(&mut book, name)?;
+                if has_data(&range) {
+                    found = Some((name.clone(), range));
+                    break;
+                }
+            }
+            let (name, range) = found.ok_or_else(|| {
+                Error::input(format!(
+                    "{display} has no data in any sheet ({}): fill a sheet or choose another file",
+                    sheets.join(", ")
+                ))
+            })?;
+            if sheets.len() > 1 {
+                notes.push(format!(
+                    "reading sheet \"{name}\" (of {}); choose another with --sheet",
+                    sheets.len()
+                ));
+            }
+            (name, range)
+        }
+    };
+    let (first_row, first_col) = range.start().unwrap_or((0, 0));
+    let candidates: Vec<Vec<String>> = range
+        .rows()
+        .take(HEADER_SEARCH_ROWS)
+        .map(|r| r.iter().map(|d| to_cell(d).text).collect())
+        .collect();
+    let header_index = match opts.header_row {
+        Some(0) => return Err(Error::usage("--header-row counts from 1")),
+        Some(n) => {
+            let i = (n as i64) - 1 - first_row as i64;
+            if i < 0 || i as usize >= range.height() {
+                return Err(Error::usage(format!(
+                    "--header-row {n} is outside the data of sheet \"{sheet}\" (rows {}..{})",
+                    first_row + 1,
+                    first_row as usize + range.height()
+                )));
+            }
+            i as usize
+        }
+        None => detect_header(&candidates, score).unwrap_or(0),
+    };
+    let header_cells: Vec<String> = range
+        .rows()
+        .nth(header_index)
+        .map(|r| r.iter().map(|d| to_cell(d).text).collect())
+        .unwrap_or_default();
+    let headers = header_texts(&header_cells);
+    let width = headers.len();
+    let data = SheetData {
+        range,
+        first_row,
+        first_col,
+        header_index,
+        width,
+    };
+    Ok(Table {
+        path: path.to_path_buf(),
+        format,
+        sheet,
+        sheets,
+        headers,
+        header_row: first_row + header_index as u32 + 1,
+        notes,
+        source: Source::Sheet(Arc::new(data)),
+    })
+}
+
+pub(super) fn rows<'a>(
+    data: Arc<SheetData>,
+    table: &'a Table,
+) -> impl Iterator<Item = Result<RawRow>> + Send + 'a {
+    let start = data.header_index + 1;
+    let height = data.range.height();
+    (start..height).filter_map(move |i| {
+        let number = data.first_row + i as u32 + 1;
+        let mut cells: Vec<Cell> = Vec::with_capacity(data.width);
+        for col in 0..data.width.min(data.range.width()) {
+            let cell = data
+                .range
+                .get((i, col))
+                .map(to_cell)
+                .unwrap_or_else(Cell::empty);
+            if let Err(e) = check_cell_size(&cell, || table.cell_ref(number, col)) {
+                return Some(Err(e));
+            }
+            cells.push(cell);
+        }
+        if cells.iter().all(Cell::is_empty) {
+            return None;
+        }
+        cells.resize_with(data.width, Cell::empty);
+        Some(Ok(RawRow { number, cells }))
+    })
+}
+
+/// Render a number as a spreadsheet user reads it: `6281234567`, not `6281234567.0`.
+pub fn number_text(f: f64) -> String {
+    if f.fract() == 0.0 && f.abs() < 9.007_199_254_740_992e15 {
+        format!("{}", f as i64)
+    } else {
+        format!("{f}")
+    }
+}
+
+fn to_cell(d: &Data) -> Cell {
+    match d {
+        Data::Empty => Cell::empty(),
+        Data::String(s) => Cell::text(s.clone()),
+        Data::Int(i) => Cell {
+            kind: CellKind::Number,
+            text: i.to_string(),
+        },
+        Data::Float(f) => Cell {
+            kind: CellKind::Number,
+            text: number_text(*f),
+        },
+        Data::Bool(b) => Cell {
+            kind: CellKind::Bool,
+            text: b.to_string(),
+        },
+        Data::DateTime(dt) => {
+            if dt.is_duration() {
+                return Cell {
+                    kind: CellKind::Number,
+                    text: number_text(dt.as_f64()),
+                };
+            }
+            match dt.as_datetime() {
+                Some(t) if t.time() == chrono::NaiveTime::MIN => Cell {
+                    kind: CellKind::Date,
+                    text: t.format("%Y-%m-%d").to_string(),
+                },
+                Some(t) => Cell {
+                    kind: CellKind::Date,
+                    text: t.format("%Y-%m-%d %H:%M:%S").to_string(),
+                },
+                None => Cell {
+                    kind: CellKind::Number,
+                    text: number_text(dt.as_f64()),
+                },
+            }
+        }
+        Data::DateTimeIso(s) => {
+            let text = s.strip_suffix("T00:00:00").unwrap_or(s).replace('T', " ");
+            Cell {
+                kind: CellKind::Date,
+                text,
+            }
+        }
+        Data::DurationIso(s) => Cell::text(s.clone()),
+        Data::Error(e) => Cell {
+            kind: CellKind::Error,
+            text: e.to_string(),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn whole_floats_render_as_integers() {
+        assert_eq!(number_text(6281234567.0), "6281234567");
+        assert_eq!(number_text(-7.110383), "-7.110383");
+        assert_eq!(number_text(0.1), "0.1");
+        assert_eq!(number_text(1e20), "100000000000000000000");
+    }
+}

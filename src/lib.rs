@@ -1,0 +1,14 @@
+//! sheetload: move business records between spreadsheets and SaaS REST APIs.
+//!
+//! The pipeline (see DESIGN.md): read → map → validate → build payloads → plan →
+//! dispatch → ledger → report. `main.rs` only parses arguments and maps errors to exit codes.
+
+pub mod cli;
+pub mod commands;
+pub mod error;
+pub mod input;
+pub mod mapping;
+pub mod output;
+pub mod spec;
+pub mod ui;
+pub mod validate;

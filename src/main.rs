@@ -1,0 +1,40 @@
+//! Thin entry point: parse arguments, run the command, map errors to exit codes.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use sheetload::cli::{Cli, Command};
+use sheetload::error::{Error, exit};
+use sheetload::ui::Printer;
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() {
+                exit::USAGE
+            } else {
+                exit::OK
+            });
+        }
+    };
+    let ui = Printer {
+        quiet: cli.quiet,
+        json: cli.json,
+    };
+    let result = match &cli.command {
+        Command::Validate(args) => args
+            .config()
+            .and_then(|cfg| sheetload::commands::validate::run(&cfg, &ui)),
+        Command::Template(args) => sheetload::commands::template::run(&args.config(), &ui),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(Error::Interrupted) => ExitCode::from(exit::INTERRUPTED),
+        Err(e) => {
+            ui.error(&e.to_string());
+            ExitCode::from(e.exit_code())
+        }
+    }
+}

@@ -1,0 +1,570 @@
+//! Header mapping: spreadsheet columns → spec fields, by name and aliases (ignoring case,
+//! spaces, punctuation and accents), overridable by a mapping file.
+//!
+//! Everything here happens before the first row is read, so a missing required column
+//! stops the run at once instead of failing every row.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+use serde::Deserialize;
+use unicode_normalization::UnicodeNormalization;
+
+use crate::error::{Error, Result};
+use crate::input::column_letter;
+use crate::spec::{EntitySpec, FieldSpec, Mode, RuleKind};
+
+/// Fold a header for matching: lower case, accents and punctuation dropped, Turkish
+/// dotless/dotted i folded to `i` (`Kode Pelanggan` → `kodepelanggan`, `İl` → `il`).
+pub fn normalize(s: &str) -> String {
+    s.nfd()
+        .filter_map(|c| match c {
+            'ı' | 'İ' => Some('i'),
+            c if c.is_alphanumeric() => Some(c),
+            _ => None,
+        })
+        .flat_map(char::to_lowercase)
+        .filter(|c| c.is_alphanumeric() && !unicode_normalization::char::is_combining_mark(*c))
+        .collect()
+}
+
+/// Which spec field a column feeds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Target {
+    /// `spec.fields[i]`.
+    Field(usize),
+    /// Member `member` of instance `instance` (0-based) of `spec.groups[group]`.
+    Group {
+        /// Index into `spec.groups`.
+        group: usize,
+        /// 0-based instance (`unit` is 0, `unit2` is 1).
+        instance: usize,
+        /// Index into the group's `fields`.
+        member: usize,
+    },
+}
+
+/// Where a field's value comes from for each row.
+#[derive(Debug, Clone, Default)]
+pub struct Binding {
+    /// Column index in the table.
+    pub column: Option<usize>,
+    /// Value for every row (mapping file `[constants]`); wins over the column.
+    pub constant: Option<String>,
+    /// Value when the cell is empty (mapping file `[defaults]`).
+    pub default: Option<String>,
+}
+
+impl Binding {
+    /// Whether the field gets a value from anywhere.
+    pub fn is_bound(&self) -> bool {
+        self.column.is_some() || self.constant.is_some() || self.default.is_some()
+    }
+}
+
+/// The mapping file given with `--map`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MapFile {
+    /// Source header → field name (`"Nama Toko" = "name"`).
+    #[serde(default)]
+    pub columns: BTreeMap<String, String>,
+    /// Field name → value for every row.
+    #[serde(default)]
+    pub constants: BTreeMap<String, String>,
+    /// Field name → value used when the cell is empty.
+    #[serde(default)]
+    pub defaults: BTreeMap<String, String>,
+    /// Headers that are deliberately not imported (no warning).
+    #[serde(default)]
+    pub ignore: Vec<String>,
+}
+
+impl MapFile {
+    /// Read and parse a mapping file; values may be TOML strings, numbers or booleans.
+    pub fn load(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            Error::usage(format!(
+                "cannot read mapping file {}: {}",
+                path.display(),
+                crate::input::io_reason_pub(&e)
+            ))
+        })?;
+        Self::parse(&text, &path.display().to_string())
+    }
+
+    /// Parse mapping-file text; `origin` names it in messages.
+    pub fn parse(text: &str, origin: &str) -> Result<Self> {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Raw {
+            #[serde(default)]
+            columns: BTreeMap<String, String>,
+            #[serde(default)]
+            constants: BTreeMap<String, toml::Value>,
+            #[serde(default)]
+            defaults: BTreeMap<String, toml::Value>,
+            #[serde(default)]
+            ignore: Vec<String>,
+        }
+        let raw: Raw = toml::from_str(text).map_err(|e| {
+            Error::usage(format!(
+                "mapping file {origin} is not valid: {}",
+                e.to_string().trim()
+            ))
+        })?;
+        let plain = |m: BTreeMap<String, toml::Value>| -> BTreeMap<String, String> {
+            m.into_iter()
+                .map(|(k, v)| {
+                    let s = match v {
+                        toml::Value::String(s) => s,
+                        toml::Value::Integer(i) => i.to_string(),
+                        toml::Value::Float(f) => f.to_string(),
+                        toml::Value::Boolean(b) => b.to_string(),
+                        toml::Value::Datetime(d) => d.to_string(),
+                        toml::Value::Array(_) | toml::Value::Table(_) => String::new(),
+                    };
+                    (k, s)
+                })
+                .collect()
+        };
+        Ok(MapFile {
+            columns: raw.columns,
+            constants: plain(raw.constants),
+            defaults: plain(raw.defaults),
+            ignore: raw.ignore,
+        })
+    }
+}
+
+/// The resolved mapping of one table to one spec.
+#[derive(Debug, Clone)]
+pub struct Mapping {
+    /// One binding per `spec.fields` entry.
+    pub fields: Vec<Binding>,
+    /// `groups[g][instance][member]`; only instances with at least one bound member.
+    pub groups: Vec<Vec<Vec<Binding>>>,
+    /// Columns that feed nothing and were not ignored on purpose.
+    pub unmapped: Vec<usize>,
+    /// For each column, the field header it feeds (for summaries and `_error` texts).
+    pub column_targets: Vec<Option<String>>,
+}
+
+/// Matching index: normalized name → target.
+pub struct HeaderIndex {
+    names: HashMap<String, Target>,
+}
+
+impl HeaderIndex {
+    /// Index every name and alias of `spec`, including `unit2_name`-style group headers.
+    pub fn new(spec: &EntitySpec) -> Self {
+        let mut names = HashMap::new();
+        // Canonical names first so that an alias never shadows another field's name.
+        for (i, f) in spec.fields.iter().enumerate() {
+            names.insert(normalize(&f.name), Target::Field(i));
+        }
+        for (g, group) in spec.groups.iter().enumerate() {
+            for instance in 0..group.max {
+                let k = instance + 1;
+                for (m, member) in group.fields.iter().enumerate() {
+                    let t = Target::Group {
+                        group: g,
+                        instance,
+                        member: m,
+                    };
+                    names
+                        .entry(normalize(&group.header(k, &member.name)))
+                        .or_insert(t);
+                    let prefixes = std::iter::once(&group.name).chain(&group.aliases);
+                    for p in prefixes {
+                        names
+                            .entry(normalize(&format!("{p}{k}_{}", member.name)))
+                            .or_insert(t);
+                        names
+                            .entry(normalize(&format!("{} {p} {k}", member.name)))
+                            .or_insert(t);
+                        if k == 1 {
+                            names
+                                .entry(normalize(&format!("{} {p}", member.name)))
+                                .or_insert(t);
+                        }
+                    }
+                    for a in &member.aliases {
+                        if k == 1 {
+                            names.entry(normalize(a)).or_insert(t);
+                        }
+                        names.entry(normalize(&format!("{a} {k}"))).or_insert(t);
+                    }
+                }
+            }
+        }
+        for (i, f) in spec.fields.iter().enumerate() {
+            for a in &f.aliases {
+                names.entry(normalize(a)).or_insert(Target::Field(i));
+            }
+        }
+        HeaderIndex { names }
+    }
+
+    /// The field a header names, if any.
+    pub fn lookup(&self, header: &str) -> Option<Target> {
+        self.names.get(&normalize(header)).copied()
+    }
+
+    /// How many cells of a candidate header row name a known field.
+    pub fn score(&self, row: &[String]) -> usize {
+        row.iter().filter(|c| self.lookup(c).is_some()).count()
+    }
+}
+
+/// Canonical header of a target, as templates and messages show it.
+pub fn target_name(spec: &EntitySpec, t: Target) -> String {
+    match t {
+        Target::Field(i) => spec.fields[i].name.clone(),
+        Target::Group {
+            group,
+            instance,
+            member,
+        } => {
+            let g = &spec.groups[group];
+            g.header(instance + 1, &g.fields[member].name)
+        }
+    }
+}
+
+/// Resolve a field name as used in mapping files (`name`, `unit2_price`).
+fn target_by_name(spec: &EntitySpec, index: &HeaderIndex, name: &str) -> Option<Target> {
+    if let Some(i) = spec.fields.iter().position(|f| f.name == name) {
+        return Some(Target::Field(i));
+    }
+    match index.lookup(name) {
+        Some(t @ Target::Group { .. }) if normalize(&target_name(spec, t)) == normalize(name) => {
+            Some(t)
+        }
+        _ => None,
+    }
+}
+
+fn field_list(spec: &EntitySpec) -> String {
+    let mut names: Vec<String> = spec.fields.iter().map(|f| f.name.clone()).collect();
+    for g in &spec.groups {
+        for m in &g.fields {
+            names.push(g.header(1, &m.name));
+        }
+    }
+    names.join(", ")
+}
+
+impl Mapping {
+    /// Map `headers` to `spec` for `mode`; stops with a usage error when a required field
+    /// has no column, when two columns feed one field, or when the mapping file is wrong.
+    pub fn resolve(
+        spec: &EntitySpec,
+        headers: &[String],
+        map: Option<&MapFile>,
+        mode: Mode,
+    ) -> Result<Self> {
+        let index = HeaderIndex::new(spec);
+        let empty = MapFile::default();
+        let map = map.unwrap_or(&empty);
+        let mut fields = vec![Binding::default(); spec.fields.len()];
+        let mut groups: Vec<Vec<Vec<Binding>>> = spec
+            .groups
+            .iter()
+            .map(|g| vec![vec![Binding::default(); g.fields.len()]; g.max])
+            .collect();
+        let unknown = |what: &str, name: &str| {
+            Error::usage(format!(
+                "mapping file: {what} names unknown field `{name}`; fields of {}: {}",
+                spec.entity,
+                field_list(spec)
+            ))
+        };
+        let renames: HashMap<String, Target> = map
+            .columns
+            .iter()
+            .map(|(header, field)| {
+                target_by_name(spec, &index, field)
+                    .map(|t| (normalize(header), t))
+                    .ok_or_else(|| unknown(&format!("[columns] \"{header}\""), field))
+            })
+            .collect::<Result<_>>()?;
+        let ignored: Vec<String> = map.ignore.iter().map(|h| normalize(h)).collect();
+
+        let mut unmapped = Vec::new();
+        let mut column_targets = vec![None; headers.len()];
+        let mut taken: HashMap<Target, usize> = HashMap::new();
+        for (col, header) in headers.iter().enumerate() {
+            let norm = normalize(header);
+            if header.starts_with('_') || ignored.contains(&norm) {
+                continue;
+            }
+            let target = renames.get(&norm).copied().or_else(|| index.lookup(header));
+            let Some(t) = target else {
+                if !header.trim().is_empty() {
+                    unmapped.push(col);
+                }
+                continue;
+            };
+            if let Some(prev) = taken.insert(t, col) {
+                return Err(Error::usage(format!(
+                    "columns {} (\"{}\") and {} (\"{}\") both map to field `{}`: rename one, or map it explicitly with --map",
+                    column_letter(prev),
+                    headers[prev],
+                    column_letter(col),
+                    header,
+                    target_name(spec, t)
+                )));
+            }
+            column_targets[col] = Some(target_name(spec, t));
+            match t {
+                Target::Field(i) => fields[i].column = Some(col),
+                Target::Group {
+                    group,
+                    instance,
+                    member,
+                } => groups[group][instance][member].column = Some(col),
+            }
+        }
+        for (kind, values) in [
+            ("[constants]", &map.constants),
+            ("[defaults]", &map.defaults),
+        ] {
+            for (name, value) in values {
+                let t = target_by_name(spec, &index, name).ok_or_else(|| unknown(kind, name))?;
+                let b = match t {
+                    Target::Field(i) => &mut fields[i],
+                    Target::Group {
+                        group,
+                        instance,
+                        member,
+                    } => &mut groups[group][instance][member],
+                };
+                if kind == "[constants]" {
+                    b.constant = Some(value.clone());
+                } else {
+                    b.default = Some(value.clone());
+                }
+            }
+        }
+        // Keep only group instances that something feeds, in order.
+        for g in &mut groups {
+            while g
+                .last()
+                .is_some_and(|inst| !inst.iter().any(Binding::is_bound))
+            {
+                g.pop();
+            }
+        }
+        let mapping = Mapping {
+            fields,
+            groups,
+            unmapped,
+            column_targets,
+        };
+        mapping.check_required(spec, headers, mode)?;
+        Ok(mapping)
+    }
+
+    fn check_required(&self, spec: &EntitySpec, headers: &[String], mode: Mode) -> Result<()> {
+        let seen = || {
+            let h: Vec<String> = headers
+                .iter()
+                .filter(|h| !h.is_empty())
+                .take(40)
+                .map(|h| format!("\"{h}\""))
+                .collect();
+            if h.is_empty() {
+                "none".to_string()
+            } else {
+                h.join(", ")
+            }
+        };
+        let hint = |f: &FieldSpec| {
+            let mut names = vec![f.name.clone()];
+            names.extend(f.aliases.iter().take(3).cloned());
+            names.join(" / ")
+        };
+        for (i, f) in spec.fields.iter().enumerate() {
+            if f.required_in(mode) && !self.fields[i].is_bound() {
+                return Err(Error::usage(format!(
+                    "{} {mode} needs field `{}` ({}), but no column provides it; headers seen: {}. Add a column named {} or map one with --map",
+                    spec.entity,
+                    f.name,
+                    f.help.trim_end_matches('.'),
+                    seen(),
+                    hint(f)
+                )));
+            }
+        }
+        for rule in spec.rules.iter().filter(|r| r.applies(mode)) {
+            if rule.kind != RuleKind::OneOf {
+                continue;
+            }
+            let any = rule.fields.iter().any(|name| {
+                spec.fields
+                    .iter()
+                    .position(|f| &f.name == name)
+                    .is_some_and(|i| self.fields[i].is_bound())
+            });
+            if !any {
+                return Err(Error::usage(format!(
+                    "{} {mode} needs a column for one of: {}; headers seen: {}. Add one, or map one with --map",
+                    spec.entity,
+                    rule.fields
+                        .iter()
+                        .map(|n| format!("`{n}`"))
+                        .collect::<Vec<_>>()
+                        .join(" or "),
+                    seen()
+                )));
+            }
+        }
+        for (g, group) in spec.groups.iter().enumerate() {
+            if !group.required.contains(&mode) {
+                continue;
+            }
+            let first = self.groups[g].first();
+            for (m, member) in group.fields.iter().enumerate() {
+                let bound = first.is_some_and(|inst| inst[m].is_bound());
+                if !member.required.is_empty() && !bound {
+                    return Err(Error::usage(format!(
+                        "{} {mode} needs column `{}` ({}), but no column provides it; headers seen: {}. Add it, or map one with --map",
+                        spec.entity,
+                        group.header(1, &member.name),
+                        group.help.trim_end_matches('.'),
+                        seen()
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Headers of the columns that feed nothing.
+    pub fn unmapped_headers(&self, headers: &[String]) -> Vec<String> {
+        self.unmapped.iter().map(|&c| headers[c].clone()).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec;
+
+    fn h(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn normalize_folds_case_accents_and_punctuation() {
+        assert_eq!(normalize("Kode Pelanggan"), "kodepelanggan");
+        assert_eq!(normalize("No. HP"), "nohp");
+        assert_eq!(normalize("unit2_name"), "unit2name");
+        assert_eq!(normalize("Ünvan"), "unvan");
+        assert_eq!(normalize("İL"), "il");
+        assert_eq!(normalize("ılçe"), "ilce");
+        assert_eq!(normalize("E-posta"), "eposta");
+    }
+
+    #[test]
+    fn indonesian_headers_map() {
+        let spec = spec::builtin("salesmania", "customers").unwrap();
+        let headers = h(&[
+            "Nama",
+            "Alamat",
+            "Kota",
+            "No HP",
+            "Kode Pelanggan",
+            "Lintang",
+            "Bujur",
+            "Catatan",
+        ]);
+        let m = Mapping::resolve(&spec, &headers, None, Mode::Create).unwrap();
+        assert_eq!(m.column_targets[0].as_deref(), Some("name"));
+        assert_eq!(m.column_targets[3].as_deref(), Some("phone"));
+        assert_eq!(m.column_targets[4].as_deref(), Some("ext_cust_no"));
+        assert_eq!(m.column_targets[5].as_deref(), Some("latitude"));
+        assert_eq!(m.unmapped, vec![7]);
+    }
+
+    #[test]
+    fn unit_groups_map_by_index() {
+        let spec = spec::builtin("salesmania", "products").unwrap();
+        let headers = h(&[
+            "name",
+            "qty_on_hand",
+            "unit_name",
+            "unit_price",
+            "unit_ratio",
+            "Unit2 Name",
+            "unit2_price",
+            "unit2_ratio",
+            "Satuan 3",
+        ]);
+        let m = Mapping::resolve(&spec, &headers, None, Mode::Create).unwrap();
+        assert_eq!(m.groups[0].len(), 3);
+        assert_eq!(m.groups[0][1][0].column, Some(5));
+        assert_eq!(m.groups[0][2][0].column, Some(8));
+    }
+
+    #[test]
+    fn missing_required_field_names_it_and_the_headers() {
+        let spec = spec::builtin("salesmania", "customers").unwrap();
+        let err = Mapping::resolve(&spec, &h(&["Alamat", "Kota"]), None, Mode::Create)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("`name`"), "{err}");
+        assert!(err.contains("\"Alamat\""), "{err}");
+    }
+
+    #[test]
+    fn two_columns_for_one_field_is_an_error() {
+        let spec = spec::builtin("salesmania", "customers").unwrap();
+        let err = Mapping::resolve(&spec, &h(&["Nama", "Name"]), None, Mode::Create)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("both map to field `name`"), "{err}");
+    }
+
+    #[test]
+    fn map_file_renames_and_sets_constants() {
+        let spec = spec::builtin("salesmania", "customers").unwrap();
+        let map = MapFile::parse(
+            "[columns]\n\"Outlet Title\" = \"name\"\n[constants]\nstatus = true\n[defaults]\ncity = \"Semarang\"\n",
+            "map.toml",
+        )
+        .unwrap();
+        let m = Mapping::resolve(&spec, &h(&["Outlet Title"]), Some(&map), Mode::Create).unwrap();
+        assert_eq!(
+            m.fields[spec.fields.iter().position(|f| f.name == "name").unwrap()].column,
+            Some(0)
+        );
+        let status = spec.fields.iter().position(|f| f.name == "status").unwrap();
+        assert_eq!(m.fields[status].constant.as_deref(), Some("true"));
+        let bad = MapFile::parse("[constants]\nstatuz = 1\n", "map.toml").unwrap();
+        let err = Mapping::resolve(&spec, &h(&["Nama"]), Some(&bad), Mode::Create).unwrap_err();
+        assert!(err.to_string().contains("statuz"));
+    }
+
+    #[test]
+    fn aliases_do_not_collide_within_a_spec() {
+        for target in spec::targets() {
+            for entity in spec::entities(target) {
+                let spec = spec::builtin(target, entity).unwrap();
+                let mut seen: HashMap<String, String> = HashMap::new();
+                for f in &spec.fields {
+                    for n in std::iter::once(&f.name).chain(&f.aliases) {
+                        if let Some(prev) = seen.insert(normalize(n), f.name.clone()) {
+                            assert_eq!(
+                                prev, f.name,
+                                "{entity}: `{n}` names both {prev} and {}",
+                                f.name
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,509 @@
+//! The result workbook: `Results` (status columns + the input row), `Failed` (failed rows
+//! in the input's own layout, re-importable as is) and `Summary`; or one CSV instead.
+//!
+//! Rows are streamed: XLSX sheets use rust_xlsxwriter's constant-memory mode, so memory
+//! does not grow with the row count.
+
+use std::fs::File;
+use std::io::BufWriter;
+use std::path::{Path, PathBuf};
+
+use rust_xlsxwriter::{Color, ExcelDateTime, Format, FormatBorder, Workbook, Worksheet, XlsxError};
+
+use super::{Status, csv_safe};
+use crate::error::{Error, Result};
+use crate::input::{Cell, CellKind, MAX_CELL_CHARS, RawRow};
+
+/// Rows one sheet holds, header excluded.
+const MAX_SHEET_ROWS: u32 = 1_048_575;
+
+/// The result columns a run fills for one row.
+#[derive(Debug, Clone, Default)]
+pub struct Outcome {
+    /// `_status`.
+    pub status: Option<Status>,
+    /// `_action` (create / update / skip …).
+    pub action: Option<String>,
+    /// `_id`, the created or matched remote id.
+    pub id: Option<String>,
+    /// `_http`, the last HTTP status.
+    pub http: Option<u16>,
+    /// `_error`, every reason.
+    pub error: String,
+    /// `_attempts`.
+    pub attempts: Option<u32>,
+    /// `_payload`, the JSON that would be / was sent.
+    pub payload: Option<String>,
+}
+
+/// Which optional result columns this kind of run shows.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Columns {
+    /// Show `_action`.
+    pub action: bool,
+    /// Show `_id` and `_http`.
+    pub remote: bool,
+    /// Show `_attempts`.
+    pub attempts: bool,
+    /// Show `_payload`.
+    pub payload: bool,
+}
+
+impl Columns {
+    fn front(&self) -> Vec<&'static str> {
+        let mut v = vec!["_row", "_status"];
+        if self.action {
+            v.push("_action");
+        }
+        if self.remote {
+            v.extend(["_id", "_http"]);
+        }
+        v.push("_error");
+        if self.attempts {
+            v.push("_attempts");
+        }
+        v
+    }
+}
+
+/// Key/value lines and counts for the `Summary` sheet.
+#[derive(Debug, Clone, Default)]
+pub struct SummaryData {
+    /// (label, value) lines, in order.
+    pub lines: Vec<(String, String)>,
+    /// (count of rows, description) per kind of error, most frequent first.
+    pub error_groups: Vec<(usize, String)>,
+}
+
+/// Where result rows go.
+pub trait ResultSink {
+    /// Write one row's outcome next to its input cells.
+    fn row(&mut self, row: &RawRow, outcome: &Outcome) -> Result<()>;
+    /// Write the summary and move the file into place.
+    fn finish(self: Box<Self>, summary: &SummaryData) -> Result<PathBuf>;
+}
+
+/// Open the right writer for `path` (`.csv` → CSV, anything else → XLSX).
+pub fn create(path: &Path, headers: &[String], columns: Columns) -> Result<Box<dyn ResultSink>> {
+    let is_csv = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("csv") || e.eq_ignore_ascii_case("tsv"));
+    if is_csv {
+        Ok(Box::new(CsvSink::new(path, headers, columns)?))
+    } else {
+        Ok(Box::new(XlsxSink::new(path, headers, columns)?))
+    }
+}
+
+/// Write next to the final path and rename at the end, so that a failed run never leaves
+/// a half-written result where the user expects a whole one.
+fn temp_path(path: &Path) -> PathBuf {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(".partial");
+    path.with_file_name(name)
+}
+
+fn write_failed(path: &Path, what: impl std::fmt::Display) -> Error {
+    Error::output(format!(
+        "cannot write the result file {}: {what}; check that the folder exists and the file is not open in Excel",
+        path.display()
+    ))
+}
+
+fn clip(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.len() <= MAX_CELL_CHARS {
+        return s.into();
+    }
+    let mut t: String = s.chars().take(MAX_CELL_CHARS - 20).collect();
+    t.push_str(" …(truncated)");
+    t.into()
+}
+
+struct XlsxSink {
+    path: PathBuf,
+    book: Workbook,
+    headers: Vec<String>,
+    columns: Columns,
+    front: Vec<&'static str>,
+    /// (sheet index, next row) of the current Results and Failed sheets.
+    results: (usize, u32, u32),
+    failed: (usize, u32, u32),
+    formats: Formats,
+}
+
+struct Formats {
+    header: Format,
+    date: Format,
+    datetime: Format,
+    good: Format,
+    bad: Format,
+    neutral: Format,
+}
+
+impl XlsxSink {
+    fn new(path: &Path, headers: &[String], columns: Columns) -> Result<Self> {
+        let formats = Formats {
+            header: Format::new()
+                .set_bold()
+                .set_background_color(Color::RGB(0xDDEBF7))
+                .set_border_bottom(FormatBorder::Thin),
+            date: Format::new().set_num_format("yyyy-mm-dd"),
+            datetime: Format::new().set_num_format("yyyy-mm-dd hh:mm:ss"),
+            good: Format::new().set_background_color(Color::RGB(0xC6EFCE)),
+            bad: Format::new().set_background_color(Color::RGB(0xFFC7CE)),
+            neutral: Format::new().set_background_color(Color::RGB(0xFFEB9C)),
+        };
+        let mut sink = XlsxSink {
+            path: path.to_path_buf(),
+            book: Workbook::new(),
+            headers: headers.to_vec(),
+            columns,
+            front: columns.front(),
+            results: (0, 1, 1),
+            failed: (0, 1, 1),
+            formats,
+        };
+        sink.results.0 = sink
+            .add_sheet("Results", true)
+            .map_err(|e| write_failed(path, e))?;
+        sink.failed.0 = sink
+            .add_sheet("Failed", false)
+            .map_err(|e| write_failed(path, e))?;
+        Ok(sink)
+    }
+
+    /// Add a constant-memory sheet with its header row; returns its index.
+    fn add_sheet(&mut self, name: &str, results: bool) -> Result<usize, XlsxError> {
+        let index = self.book.worksheets().len();
+        let mut titles: Vec<String> = Vec::new();
+        if results {
+            titles.extend(self.front.iter().map(|s| s.to_string()));
+            titles.extend(self.headers.iter().cloned());
+            if self.columns.payload {
+                titles.push("_payload".into());
+            }
+        } else {
+            titles.extend(self.headers.iter().cloned());
+            titles.extend(["_row".to_string(), "_error".to_string()]);
+        }
+        let header = self.formats.header.clone();
+        let ws = self.book.add_worksheet_with_constant_memory()?;
+        ws.set_name(name)?;
+        for (c, t) in titles.iter().enumerate() {
+            let width = match t.as_str() {
+                "_error" | "_payload" => 60.0,
+                "_row" | "_http" | "_attempts" => 7.0,
+                "_status" | "_action" => 10.0,
+                _ => (t.chars().count() as f64 + 2.0).clamp(10.0, 40.0),
+            };
+            ws.set_column_width(c as u16, width)?;
+        }
+        ws.set_freeze_panes(1, 0)?;
+        for (c, t) in titles.iter().enumerate() {
+            ws.write_string_with_format(0, c as u16, t, &header)?;
+        }
+        let last = titles.len().saturating_sub(1) as u16;
+        ws.autofilter(0, 0, 0, last)?;
+        Ok(index)
+    }
+
+    fn write_cell(
+        ws: &mut Worksheet,
+        f: &Formats,
+        r: u32,
+        c: u16,
+        cell: &Cell,
+    ) -> Result<(), XlsxError> {
+        match cell.kind {
+            CellKind::Empty => {}
+            CellKind::Number => match cell.text.parse::<f64>() {
+                Ok(n) if significant_digits(&cell.text) <= 15 => {
+                    ws.write_number(r, c, n)?;
+                }
+                _ => {
+                    ws.write_string(r, c, &cell.text)?;
+                }
+            },
+            CellKind::Date => match parse_date_time(&cell.text) {
+                Some((d, false)) => {
+                    ws.write_datetime_with_format(r, c, d, &f.date)?;
+                }
+                Some((d, true)) => {
+                    ws.write_datetime_with_format(r, c, d, &f.datetime)?;
+                }
+                None => {
+                    ws.write_string(r, c, &cell.text)?;
+                }
+            },
+            CellKind::Bool => {
+                ws.write_boolean(r, c, cell.text == "true")?;
+            }
+            CellKind::Text | CellKind::Error => {
+                ws.write_string(r, c, clip(&cell.text))?;
+            }
+        }
+        Ok(())
+    }
+
+    fn write_row(&mut self, row: &RawRow, o: &Outcome) -> Result<(), XlsxError> {
+        if self.results.1 > MAX_SHEET_ROWS {
+            let n = self.results.2 + 1;
+            self.results = (self.add_sheet(&format!("Results ({n})"), true)?, 1, n);
+        }
+        let (idx, r, _) = self.results;
+        let front = self.front.clone();
+        let payload = self.columns.payload;
+        let nh = self.headers.len();
+        let ws = self.book.worksheet_from_index(idx)?;
+        let mut c: u16 = 0;
+        for name in &front {
+            match *name {
+                "_row" => {
+                    ws.write_number(r, c, row.number)?;
+                }
+                "_status" => {
+                    if let Some(s) = o.status {
+                        let fmt = match s {
+                            Status::Ok | Status::Valid => &self.formats.good,
+                            Status::Skipped => &self.formats.neutral,
+                            _ => &self.formats.bad,
+                        };
+                        ws.write_string_with_format(r, c, s.as_str(), fmt)?;
+                    }
+                }
+                "_action" => {
+                    if let Some(a) = &o.action {
+                        ws.write_string(r, c, a)?;
+                    }
+                }
+                "_id" => {
+                    if let Some(id) = &o.id {
+                        ws.write_string(r, c, id)?;
+                    }
+                }
+                "_http" => {
+                    if let Some(h) = o.http {
+                        ws.write_number(r, c, h)?;
+                    }
+                }
+                "_error" => {
+                    if !o.error.is_empty() {
+                        ws.write_string(r, c, clip(&o.error))?;
+                    }
+                }
+                "_attempts" => {
+                    if let Some(a) = o.attempts {
+                        ws.write_number(r, c, a)?;
+                    }
+                }
+                _ => {}
+            }
+            c += 1;
+        }
+        for (i, cell) in row.cells.iter().take(nh).enumerate() {
+            Self::write_cell(ws, &self.formats, r, c + i as u16, cell)?;
+        }
+        c += nh as u16;
+        if payload && let Some(p) = &o.payload {
+            ws.write_string(r, c, clip(p))?;
+        }
+        self.results.1 += 1;
+
+        if o.status.is_some_and(Status::is_failure) {
+            if self.failed.1 > MAX_SHEET_ROWS {
+                let n = self.failed.2 + 1;
+                self.failed = (self.add_sheet(&format!("Failed ({n})"), false)?, 1, n);
+            }
+            let (idx, r, _) = self.failed;
+            let ws = self.book.worksheet_from_index(idx)?;
+            for (i, cell) in row.cells.iter().take(nh).enumerate() {
+                Self::write_cell(ws, &self.formats, r, i as u16, cell)?;
+            }
+            ws.write_number(r, nh as u16, row.number)?;
+            if !o.error.is_empty() {
+                ws.write_string(r, nh as u16 + 1, clip(&o.error))?;
+            }
+            self.failed.1 += 1;
+        }
+        Ok(())
+    }
+
+    fn write_summary(&mut self, s: &SummaryData) -> Result<(), XlsxError> {
+        let bold = Format::new().set_bold();
+        let ws = self.book.add_worksheet();
+        ws.set_name("Summary")?;
+        ws.set_column_width(0, 28)?;
+        ws.set_column_width(1, 90)?;
+        let mut r = 0u32;
+        for (k, v) in &s.lines {
+            ws.write_string_with_format(r, 0, k, &bold)?;
+            match v.parse::<f64>() {
+                Ok(n) if !v.starts_with('0') || v == "0" || v.contains('.') => {
+                    ws.write_number(r, 1, n)?;
+                }
+                _ => {
+                    ws.write_string(r, 1, clip(v))?;
+                }
+            }
+            r += 1;
+        }
+        if !s.error_groups.is_empty() {
+            r += 1;
+            ws.write_string_with_format(r, 0, "Rows", &bold)?;
+            ws.write_string_with_format(r, 1, "Kind of error", &bold)?;
+            r += 1;
+            for (n, what) in &s.error_groups {
+                ws.write_number(r, 0, *n as f64)?;
+                ws.write_string(r, 1, clip(what))?;
+                r += 1;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl ResultSink for XlsxSink {
+    fn row(&mut self, row: &RawRow, outcome: &Outcome) -> Result<()> {
+        self.write_row(row, outcome)
+            .map_err(|e| write_failed(&self.path, e))
+    }
+
+    fn finish(mut self: Box<Self>, summary: &SummaryData) -> Result<PathBuf> {
+        let path = self.path.clone();
+        // Filters cover the written rows.
+        let last_col = (self.front.len() + self.headers.len() + usize::from(self.columns.payload))
+            .saturating_sub(1) as u16;
+        let (ri, rr, _) = self.results;
+        if let Ok(ws) = self.book.worksheet_from_index(ri) {
+            let _ = ws.autofilter(0, 0, rr.saturating_sub(1).max(1), last_col);
+        }
+        self.write_summary(summary)
+            .map_err(|e| write_failed(&path, e))?;
+        let tmp = temp_path(&path);
+        self.book.save(&tmp).map_err(|e| write_failed(&path, e))?;
+        std::fs::rename(&tmp, &path).map_err(|e| write_failed(&path, e))?;
+        Ok(path)
+    }
+}
+
+fn significant_digits(s: &str) -> usize {
+    s.trim_start_matches('-')
+        .trim_start_matches(['0', '.'])
+        .chars()
+        .filter(char::is_ascii_digit)
+        .count()
+}
+
+/// `YYYY-MM-DD[ HH:MM:SS]` → Excel date; the bool says whether it has a time.
+fn parse_date_time(s: &str) -> Option<(ExcelDateTime, bool)> {
+    let (date, time) = match s.split_once(' ') {
+        Some((d, t)) => (d, Some(t)),
+        None => (s, None),
+    };
+    let mut it = date.split('-');
+    let y: u16 = it.next()?.parse().ok()?;
+    let m: u8 = it.next()?.parse().ok()?;
+    let d: u8 = it.next()?.parse().ok()?;
+    let dt = ExcelDateTime::from_ymd(y, m, d).ok()?;
+    match time {
+        None => Some((dt, false)),
+        Some(t) => {
+            let mut it = t.split(':');
+            let h: u16 = it.next()?.parse().ok()?;
+            let mi: u8 = it.next()?.parse().ok()?;
+            let se: f64 = it.next().unwrap_or("0").parse().ok()?;
+            Some((dt.and_hms(h, mi, se).ok()?, true))
+        }
+    }
+}
+
+struct CsvSink {
+    path: PathBuf,
+    tmp: PathBuf,
+    out: csv::Writer<BufWriter<File>>,
+    front: Vec<&'static str>,
+    payload: bool,
+    width: usize,
+}
+
+impl CsvSink {
+    fn new(path: &Path, headers: &[String], columns: Columns) -> Result<Self> {
+        let tmp = temp_path(path);
+        let file =
+            File::create(&tmp).map_err(|e| write_failed(path, crate::input::io_reason_pub(&e)))?;
+        let mut out = csv::Writer::from_writer(BufWriter::with_capacity(1 << 16, file));
+        let front = columns.front();
+        let mut titles: Vec<&str> = front.clone();
+        titles.extend(headers.iter().map(String::as_str));
+        if columns.payload {
+            titles.push("_payload");
+        }
+        out.write_record(titles.iter().map(|t| csv_safe(t).into_owned()))
+            .map_err(|e| write_failed(path, e))?;
+        Ok(CsvSink {
+            path: path.to_path_buf(),
+            tmp,
+            out,
+            front,
+            payload: columns.payload,
+            width: headers.len(),
+        })
+    }
+}
+
+impl ResultSink for CsvSink {
+    fn row(&mut self, row: &RawRow, o: &Outcome) -> Result<()> {
+        let mut rec: Vec<String> = Vec::with_capacity(self.front.len() + self.width + 1);
+        for name in &self.front {
+            rec.push(match *name {
+                "_row" => row.number.to_string(),
+                "_status" => o.status.map(|s| s.as_str().to_string()).unwrap_or_default(),
+                "_action" => o.action.clone().unwrap_or_default(),
+                "_id" => o.id.clone().unwrap_or_default(),
+                "_http" => o.http.map(|h| h.to_string()).unwrap_or_default(),
+                "_error" => csv_safe(&o.error).into_owned(),
+                "_attempts" => o.attempts.map(|a| a.to_string()).unwrap_or_default(),
+                _ => String::new(),
+            });
+        }
+        for cell in row.cells.iter().take(self.width) {
+            rec.push(csv_safe(&cell.text).into_owned());
+        }
+        if self.payload {
+            rec.push(o.payload.clone().unwrap_or_default());
+        }
+        self.out
+            .write_record(&rec)
+            .map_err(|e| write_failed(&self.path, e))
+    }
+
+    fn finish(mut self: Box<Self>, _summary: &SummaryData) -> Result<PathBuf> {
+        self.out.flush().map_err(|e| write_failed(&self.path, e))?;
+        drop(self.out);
+        std::fs::rename(&self.tmp, &self.path).map_err(|e| write_failed(&self.path, e))?;
+        Ok(self.path)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn digits_are_counted_for_precision() {
+        assert_eq!(significant_digits("6281234567"), 10);
+        assert_eq!(significant_digits("1234567890123456"), 16);
+        assert_eq!(significant_digits("-0.00125"), 3);
+    }
+
+    #[test]
+    fn dates_parse_for_excel() {
+        assert!(matches!(parse_date_time("2024-03-01"), Some((_, false))));
+        assert!(matches!(
+            parse_date_time("2024-03-01 10:30:00"),
+            Some((_, true))
+        ));
+        assert!(parse_date_time("2024-13-01").is_none());
+    }
+}

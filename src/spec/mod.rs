@@ -1,0 +1,413 @@
+//! Entity specs: one TOML file per target and entity under `templates/`, compiled in.
+//!
+//! A spec is the single description of an entity that drives header mapping, validation,
+//! payload building, blank templates and (later) export columns, so that all of them agree.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::Deserialize;
+
+use crate::error::{Error, Result};
+
+/// What a row asks the target to do; required-ness of fields depends on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// Create a new record.
+    Create,
+    /// Change an existing record found by id or natural key.
+    Update,
+    /// Update when the natural key exists, create otherwise.
+    Upsert,
+    /// Delete an existing record found by id or natural key.
+    Delete,
+}
+
+impl Mode {
+    /// Every mode, for listings and checks.
+    pub const ALL: [Mode; 4] = [Mode::Create, Mode::Update, Mode::Upsert, Mode::Delete];
+
+    /// The lower-case word used on the command line and in specs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Create => "create",
+            Mode::Update => "update",
+            Mode::Upsert => "upsert",
+            Mode::Delete => "delete",
+        }
+    }
+}
+
+impl fmt::Display for Mode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How a cell's text is turned into a typed value; each has its own parser in `validate`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FieldType {
+    /// Free text, trimmed.
+    String,
+    /// A whole number.
+    Integer,
+    /// A decimal number (price, quantity); locale separators handled.
+    Decimal,
+    /// true/false, yes/no, ya/tidak, aktif/nonaktif, 1/0 …
+    Boolean,
+    /// A calendar date, sent as `YYYY-MM-DD`.
+    Date,
+    /// −90..90.
+    Latitude,
+    /// −180..180.
+    Longitude,
+    /// `lat, lon` in one cell as pasted from a map; sent as `{lat, lon}`.
+    Location,
+    /// Digits with an optional leading `+`.
+    Phone,
+    /// An e-mail address.
+    Email,
+    /// A list of strings split on `,` or `;`.
+    Tags,
+    /// A stacked-percentage discount expression such as `5` or `55.55+3`.
+    Discount,
+    /// One of `values` (or a `value_aliases` synonym).
+    Enum,
+    /// A remote record id (positive integer).
+    Id,
+}
+
+impl FieldType {
+    /// A short human description, for templates and messages.
+    pub fn describe(self) -> &'static str {
+        match self {
+            FieldType::String => "text",
+            FieldType::Integer => "whole number",
+            FieldType::Decimal => "number",
+            FieldType::Boolean => "yes/no",
+            FieldType::Date => "date (YYYY-MM-DD)",
+            FieldType::Latitude => "latitude (−90..90)",
+            FieldType::Longitude => "longitude (−180..180)",
+            FieldType::Location => "location \"lat, lon\"",
+            FieldType::Phone => "phone number",
+            FieldType::Email => "e-mail address",
+            FieldType::Tags => "list separated by , or ;",
+            FieldType::Discount => "discount expression (5 or 10+5)",
+            FieldType::Enum => "one of a list",
+            FieldType::Id => "record id",
+        }
+    }
+}
+
+/// A reference to another entity by one of its keys, resolved to an id before sending.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ResolveSpec {
+    /// The referenced entity (`customers`, `teams`, `products`).
+    pub entity: String,
+    /// The referenced entity's fields that may hold the value, tried in order.
+    pub by: Vec<String>,
+}
+
+/// One column of an entity.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FieldSpec {
+    /// Canonical header; also the name used in mapping files and messages.
+    pub name: String,
+    /// Dotted payload path (`location.lat`); absent for fields that are not sent as such
+    /// (the record id, which goes in the URL).
+    #[serde(default)]
+    pub path: Option<String>,
+    /// Parser and payload type.
+    #[serde(rename = "type")]
+    pub kind: FieldType,
+    /// Modes in which the field must be present; inside a group, non-empty means
+    /// "required whenever the group instance is used".
+    #[serde(default)]
+    pub required: Vec<Mode>,
+    /// Other header spellings (English, Indonesian, Turkish), matched loosely.
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    /// One line for the template's header note and Guide sheet.
+    pub help: String,
+    /// Longest accepted text, in characters.
+    #[serde(default)]
+    pub max_len: Option<usize>,
+    /// Smallest accepted number.
+    #[serde(default)]
+    pub min: Option<f64>,
+    /// Largest accepted number.
+    #[serde(default)]
+    pub max: Option<f64>,
+    /// Allowed values of an enum, as sent.
+    #[serde(default)]
+    pub values: Vec<String>,
+    /// Synonyms accepted for enum values (`new` → `Baru`), matched loosely.
+    #[serde(default)]
+    pub value_aliases: BTreeMap<String, String>,
+    /// Reference to another entity, resolved before sending.
+    #[serde(default)]
+    pub resolve: Option<ResolveSpec>,
+    /// The field identifies the remote record (goes in the URL, not the body).
+    #[serde(default)]
+    pub is_id: bool,
+    /// Never written to outputs or logs (passwords).
+    #[serde(default)]
+    pub secret: bool,
+    /// An example value for templates and help.
+    #[serde(default)]
+    pub example: Option<String>,
+}
+
+impl FieldSpec {
+    /// Whether the field must be present in `mode`.
+    pub fn required_in(&self, mode: Mode) -> bool {
+        self.required.contains(&mode)
+    }
+}
+
+/// "Exactly one instance of the group has this field equal to this value" (base unit).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BaseRule {
+    /// Member field compared.
+    pub field: String,
+    /// Value that marks the base instance.
+    pub value: i64,
+    /// With a single instance and the field empty, assume the base value.
+    #[serde(default)]
+    pub implied_when_single: bool,
+}
+
+/// A repeated group of columns (`unit_name`, `unit_price` … `unit2_name` …) that becomes
+/// an array of objects in the payload.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GroupSpec {
+    /// Header prefix (`unit` → `unit_name`, `unit2_name`).
+    pub name: String,
+    /// Other prefixes (`satuan`).
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    /// Payload path of the array.
+    pub path: String,
+    /// Most instances looked for.
+    pub max: usize,
+    /// Modes in which at least one instance is required.
+    #[serde(default)]
+    pub required: Vec<Mode>,
+    /// One line of help.
+    pub help: String,
+    /// Member fields of each instance.
+    pub fields: Vec<FieldSpec>,
+    /// Optional "exactly one base instance" rule.
+    #[serde(default)]
+    pub base: Option<BaseRule>,
+}
+
+impl GroupSpec {
+    /// Canonical header of `member` in instance `index` (1-based): `unit_name`, `unit2_name`.
+    pub fn header(&self, index: usize, member: &str) -> String {
+        if index == 1 {
+            format!("{}_{}", self.name, member)
+        } else {
+            format!("{}{}_{}", self.name, index, member)
+        }
+    }
+}
+
+/// Row-level rules that involve several fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RuleKind {
+    /// When one of the fields has a value, all must.
+    Together,
+    /// At least one of the fields must have a value.
+    OneOf,
+    /// At most one of the fields may have a value.
+    AtMostOne,
+}
+
+/// A rule over several fields, optionally limited to some modes.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleSpec {
+    /// What the rule checks.
+    pub kind: RuleKind,
+    /// Field names involved.
+    pub fields: Vec<String>,
+    /// Modes the rule applies to; empty means all.
+    #[serde(default)]
+    pub modes: Vec<Mode>,
+}
+
+impl RuleSpec {
+    /// Whether the rule applies in `mode`.
+    pub fn applies(&self, mode: Mode) -> bool {
+        self.modes.is_empty() || self.modes.contains(&mode)
+    }
+}
+
+/// Everything known about one entity of one target.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EntitySpec {
+    /// Target name (`salesmania`).
+    pub target: String,
+    /// Entity name (`customers`).
+    pub entity: String,
+    /// One line for templates and `--help`.
+    pub description: String,
+    /// Collection path on the target.
+    pub endpoint: String,
+    /// Field holding the user's own key (`ext_cust_no`), for duplicate checks and upsert.
+    #[serde(default)]
+    pub natural_key: Option<String>,
+    /// Modes this entity supports.
+    pub modes: Vec<Mode>,
+    /// Plain fields.
+    pub fields: Vec<FieldSpec>,
+    /// Repeated column groups.
+    #[serde(default)]
+    pub groups: Vec<GroupSpec>,
+    /// Multi-field rules.
+    #[serde(default)]
+    pub rules: Vec<RuleSpec>,
+}
+
+impl EntitySpec {
+    /// Parse and check a spec; `origin` names the file in messages.
+    pub fn from_toml(text: &str, origin: &str) -> Result<Self> {
+        let spec: EntitySpec = toml::from_str(text)
+            .map_err(|e| Error::usage(format!("spec {origin} is not valid: {e}")))?;
+        spec.check(origin)?;
+        Ok(spec)
+    }
+
+    /// A field by canonical name.
+    pub fn field(&self, name: &str) -> Option<&FieldSpec> {
+        self.fields.iter().find(|f| f.name == name)
+    }
+
+    /// The id field, if the entity has one.
+    pub fn id_field(&self) -> Option<&FieldSpec> {
+        self.fields.iter().find(|f| f.is_id)
+    }
+
+    /// Consistency checks that keep a hand-edited spec from misbehaving silently.
+    fn check(&self, origin: &str) -> Result<()> {
+        let bad = |msg: String| Err(Error::usage(format!("spec {origin}: {msg}")));
+        let mut seen = std::collections::HashSet::new();
+        for f in &self.fields {
+            if !seen.insert(f.name.as_str()) {
+                return bad(format!("field `{}` is defined twice", f.name));
+            }
+            if f.kind == FieldType::Enum && f.values.is_empty() {
+                return bad(format!("enum field `{}` lists no values", f.name));
+            }
+        }
+        for r in &self.rules {
+            for name in &r.fields {
+                if self.field(name).is_none() {
+                    return bad(format!("a rule names unknown field `{name}`"));
+                }
+            }
+        }
+        if let Some(k) = &self.natural_key
+            && self.field(k).is_none()
+        {
+            return bad(format!("natural_key `{k}` is not a field"));
+        }
+        for g in &self.groups {
+            if let Some(b) = &g.base
+                && !g.fields.iter().any(|f| f.name == b.field)
+            {
+                return bad(format!(
+                    "group `{}` base field `{}` is not a member",
+                    g.name, b.field
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Built-in specs: (target, entity, TOML text).
+const BUILTIN: &[(&str, &str, &str)] = &[
+    (
+        "salesmania",
+        "customers",
+        include_str!("../../templates/salesmania/customers.toml"),
+    ),
+    (
+        "salesmania",
+        "products",
+        include_str!("../../templates/salesmania/products.toml"),
+    ),
+    (
+        "salesmania",
+        "visits",
+        include_str!("../../templates/salesmania/visits.toml"),
+    ),
+];
+
+/// Targets that have built-in specs.
+pub fn targets() -> Vec<&'static str> {
+    let mut t: Vec<&str> = BUILTIN.iter().map(|(t, _, _)| *t).collect();
+    t.dedup();
+    t
+}
+
+/// Entities of a target that have built-in specs.
+pub fn entities(target: &str) -> Vec<&'static str> {
+    BUILTIN
+        .iter()
+        .filter(|(t, _, _)| *t == target)
+        .map(|(_, e, _)| *e)
+        .collect()
+}
+
+/// Load the built-in spec of `target`/`entity`.
+pub fn builtin(target: &str, entity: &str) -> Result<EntitySpec> {
+    let (_, _, text) = BUILTIN
+        .iter()
+        .find(|(t, e, _)| *t == target && *e == entity)
+        .ok_or_else(|| {
+            let known = entities(target);
+            if known.is_empty() {
+                Error::usage(format!(
+                    "unknown target `{target}`; known targets: {}",
+                    targets().join(", ")
+                ))
+            } else {
+                Error::usage(format!(
+                    "target `{target}` has no entity `{entity}`; choose one of: {}",
+                    known.join(", ")
+                ))
+            }
+        })?;
+    EntitySpec::from_toml(text, &format!("templates/{target}/{entity}.toml"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_builtin_spec_loads() {
+        for (t, e, _) in BUILTIN {
+            let spec = builtin(t, e).unwrap();
+            assert_eq!(spec.entity, *e);
+            assert_eq!(spec.target, *t);
+            assert!(!spec.fields.is_empty());
+        }
+    }
+
+    #[test]
+    fn unknown_entity_lists_the_known_ones() {
+        let err = builtin("salesmania", "invoices").unwrap_err().to_string();
+        assert!(err.contains("customers"), "{err}");
+    }
+}

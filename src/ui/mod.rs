@@ -1,0 +1,103 @@
+//! The one place that writes to the terminal: notes, warnings, progress and summaries.
+//!
+//! Messages go to stderr so that `--json` output on stdout stays machine-readable;
+//! progress bars appear only on a terminal and never with `--quiet`.
+
+use std::io::{IsTerminal, Write};
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+/// How chatty the terminal output is.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Printer {
+    /// Only errors (and `--json` output).
+    pub quiet: bool,
+    /// Print the run summary as JSON on stdout.
+    pub json: bool,
+}
+
+impl Printer {
+    /// A note about what was understood (sheet, delimiter).
+    pub fn note(&self, msg: &str) {
+        if !self.quiet {
+            eprintln!("note: {msg}");
+        }
+    }
+
+    /// Something the user should look at, which does not stop the run.
+    pub fn warn(&self, msg: &str) {
+        if !self.quiet {
+            eprintln!("warning: {msg}");
+        }
+    }
+
+    /// The error that ended the run.
+    pub fn error(&self, msg: &str) {
+        eprintln!("error: {msg}");
+    }
+
+    /// Human summary lines (suppressed by `--quiet` and `--json`).
+    pub fn summary(&self, lines: &[String]) {
+        if self.quiet || self.json {
+            return;
+        }
+        let mut err = std::io::stderr().lock();
+        for l in lines {
+            let _ = writeln!(err, "{l}");
+        }
+    }
+
+    /// Machine summary on stdout, with `--json`.
+    pub fn json(&self, value: &serde_json::Value) {
+        if self.json {
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "{value}");
+        }
+    }
+
+    /// A progress bar over `total` rows (a spinner when unknown), hidden when not useful.
+    pub fn progress(&self, total: Option<u64>, what: &str) -> ProgressBar {
+        if self.quiet || !std::io::stderr().is_terminal() {
+            return ProgressBar::hidden();
+        }
+        let bar = match total {
+            Some(n) => ProgressBar::with_draw_target(Some(n), ProgressDrawTarget::stderr()),
+            None => ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr()),
+        };
+        let template = if total.is_some() {
+            "{prefix} [{bar:30}] {pos}/{len} rows  {per_sec}  eta {eta}  {msg}"
+        } else {
+            "{prefix} {spinner} {pos} rows  {per_sec}  {msg}"
+        };
+        if let Ok(style) = ProgressStyle::with_template(template) {
+            bar.set_style(style.progress_chars("=> "));
+        }
+        bar.set_prefix(what.to_string());
+        bar.enable_steady_tick(Duration::from_millis(200));
+        bar
+    }
+}
+
+/// `1234567` → `1,234,567`, for counts in summaries.
+pub fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::with_capacity(s.len() + s.len() / 3);
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn thousands_groups() {
+        assert_eq!(super::thousands(0), "0");
+        assert_eq!(super::thousands(1234), "1,234");
+        assert_eq!(super::thousands(1234567), "1,234,567");
+    }
+}
