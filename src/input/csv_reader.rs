@@ -235,19 +235,8 @@ pub(super) fn open(path: &Path, opts: &ReadOptions, score: HeaderScorer<'_>) -> 
         None => detect_header(&records, score).unwrap_or(0),
     };
     let headers = header_texts(&records[header_index]);
-    if headers.len() == 1 {
-        for d in DELIMITERS.into_iter().filter(|&d| d != delimiter) {
-            let parts = split_quoted(&headers[0], d);
-            if parts.len() > 1 && (score(&parts) > 0 || opts.delimiter.is_some()) {
-                return Err(Error::input(format!(
-                    "{display} splits into a single column with delimiter {}, but its header \"{}\" is separated by {}: pass {}",
-                    delimiter_name(delimiter),
-                    truncate(&headers[0], 60),
-                    delimiter_name(d),
-                    delimiter_arg(d)
-                )));
-            }
-        }
+    if records.iter().all(|r| r.len() <= 1) {
+        check_single_column(path, &records, delimiter, opts.delimiter.is_some(), score)?;
     }
     let header_line = header_index as u32 + 1;
     let mut notes = Vec::new();
@@ -276,6 +265,43 @@ pub(super) fn open(path: &Path, opts: &ReadOptions, score: HeaderScorer<'_>) -> 
             width,
         }),
     })
+}
+
+/// Everything landed in one column: if another delimiter splits the rows into known
+/// headers (or, with a forced delimiter, into several columns), say which one to use.
+fn check_single_column(
+    path: &Path,
+    records: &[Vec<String>],
+    delimiter: u8,
+    forced: bool,
+    score: HeaderScorer<'_>,
+) -> Result<()> {
+    let texts: Vec<&str> = records
+        .iter()
+        .filter_map(|r| r.first())
+        .map(String::as_str)
+        .filter(|t| !t.trim().is_empty())
+        .collect();
+    for d in DELIMITERS.into_iter().filter(|&d| d != delimiter) {
+        let splits: Vec<Vec<String>> = texts.iter().map(|t| split_quoted(t, d)).collect();
+        let header = splits.iter().find(|p| p.len() > 1 && score(p) > 0);
+        let mostly_split = splits.iter().filter(|p| p.len() > 1).count() * 2 > splits.len();
+        if header.is_some() || (forced && mostly_split) {
+            let shown = header
+                .map(|h| h.join(&(d as char).to_string()))
+                .or_else(|| texts.first().map(|t| t.to_string()))
+                .unwrap_or_default();
+            return Err(Error::input(format!(
+                "{} splits into a single column with delimiter {}, but its rows (\"{}\") are separated by {}: pass {}",
+                path.display(),
+                delimiter_name(delimiter),
+                truncate(&shown, 60),
+                delimiter_name(d),
+                delimiter_arg(d)
+            )));
+        }
+    }
+    Ok(())
 }
 
 fn truncate(s: &str, n: usize) -> String {

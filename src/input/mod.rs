@@ -207,11 +207,12 @@ pub fn open(path: &Path, opts: &ReadOptions, score: HeaderScorer<'_>) -> Result<
             "{display} is empty (0 bytes); export the sheet again or choose another file"
         )));
     }
-    let format = sniff::detect(path)?;
-    let table = match format {
+    let (format, note) = sniff::detect(path)?;
+    let mut table = match format {
         Format::Csv => csv_reader::open(path, opts, score)?,
         _ => workbook::open(path, format, opts, score)?,
     };
+    table.notes.extend(note);
     if table.headers.len() > MAX_COLUMNS {
         return Err(Error::input(format!(
             "{display} has {} columns; a result workbook holds at most {MAX_COLUMNS}: remove the unused columns",

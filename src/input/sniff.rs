@@ -41,7 +41,25 @@ impl fmt::Display for Format {
 const MAX_UNZIPPED_BYTES: u64 = 2 << 30;
 
 /// Look at the file's first bytes (and, for zip files, its entry names) to find its format.
-pub fn detect(path: &Path) -> Result<Format> {
+pub fn detect(path: &Path) -> Result<(Format, Option<String>)> {
+    let format = detect_format(path)?;
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(|e| e.to_ascii_lowercase())
+        .unwrap_or_default();
+    let note = (format == Format::Csv
+        && matches!(ext.as_str(), "xlsx" | "xlsm" | "xlsb" | "ods" | "xls"))
+    .then(|| {
+        format!(
+            "{} is a text (CSV) file despite its .{ext} name; reading it as CSV",
+            path.display()
+        )
+    });
+    Ok((format, note))
+}
+
+fn detect_format(path: &Path) -> Result<Format> {
     let display = path.display();
     let ext = path
         .extension()
@@ -65,8 +83,7 @@ pub fn detect(path: &Path) -> Result<Format> {
             return Ok(Format::Csv);
         }
         return Err(Error::input(format!(
-            "{display} is not a {} workbook (its content is not a spreadsheet; it may be another file renamed or a damaged download): open it in Excel and save it again, or export it as CSV",
-            ext.to_uppercase()
+            "{display} is not a real .{ext} workbook (its content is not a spreadsheet; perhaps another file was renamed, or the download is damaged): open it in Excel and save it again, or export it as CSV"
         )));
     }
     if ext == "xls" && looks_like_text(path) {
