@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::mpsc::sync_channel;
 use std::time::Instant;
 
 use rayon::prelude::*;
@@ -14,7 +15,7 @@ use crate::output::Status;
 use crate::output::result::{self, Columns, Outcome, SummaryData};
 use crate::spec::{self, Mode};
 use crate::ui::{Printer, thousands};
-use crate::validate::{ParseOptions, RowResult, Validator, duplicates::DuplicateIndex};
+use crate::validate::{ParseOptions, Validator, duplicates::DuplicateIndex};
 
 /// Everything `validate` needs, already checked by the CLI layer.
 #[derive(Debug, Clone)]
@@ -156,47 +157,119 @@ pub fn validate_file(cfg: &Config, ui: &Printer) -> Result<Report> {
         payload: true,
         ..Columns::default()
     };
-    let mut sink = result::create(&out, &table.headers, columns)?;
+    let sink = result::create(&out, &table.headers, columns)?;
     let bar = ui.progress(None, "validating");
     let mut report = Report::default();
     let mut groups: HashMap<(String, String), usize> = HashMap::new();
-    let mut rows = table.rows()?;
-    let mut chunk: Vec<RawRow> = Vec::with_capacity(CHUNK);
-    loop {
-        chunk.clear();
-        for row in rows.by_ref().take(CHUNK) {
-            chunk.push(row?);
-        }
-        if chunk.is_empty() {
-            break;
-        }
-        let results: Vec<RowResult> = chunk.par_iter().map(|r| validator.validate(r)).collect();
-        for (raw, res) in chunk.iter().zip(&results) {
-            report.rows += 1;
-            let status = if res.is_valid() {
-                report.valid += 1;
-                Status::Valid
-            } else {
-                report.invalid += 1;
-                let mut seen = std::collections::HashSet::new();
-                for p in &res.problems {
-                    let key = (format!("{} {}", p.field, p.summary), p.column.clone());
-                    if seen.insert(key.clone()) {
-                        *groups.entry(key).or_default() += 1;
+    // Three stages on their own threads so that reading, validating (on every core) and
+    // writing overlap: reader → validate → writer, with small bounded queues between.
+    let (tx_rows, rx_rows) = sync_channel::<Result<Vec<RawRow>>>(2);
+    let (tx_out, rx_out) = sync_channel::<(Vec<RawRow>, Vec<Outcome>)>(2);
+    let sink = std::thread::scope(|s| -> Result<Box<dyn result::ResultSink>> {
+        let table = &table;
+        s.spawn(move || {
+            let mut rows = match table.rows() {
+                Ok(r) => r,
+                Err(e) => {
+                    let _ = tx_rows.send(Err(e));
+                    return;
+                }
+            };
+            loop {
+                let mut chunk = Vec::with_capacity(CHUNK);
+                for row in rows.by_ref().take(CHUNK) {
+                    match row {
+                        Ok(r) => chunk.push(r),
+                        Err(e) => {
+                            let _ = tx_rows.send(Err(e));
+                            return;
+                        }
                     }
                 }
-                Status::Invalid
+                if chunk.is_empty() || tx_rows.send(Ok(chunk)).is_err() {
+                    return;
+                }
+            }
+        });
+        let writer = s.spawn(move || -> Result<Box<dyn result::ResultSink>> {
+            let mut sink = sink;
+            for (rows, outcomes) in rx_out {
+                for (raw, outcome) in rows.iter().zip(&outcomes) {
+                    sink.row(raw, outcome)?;
+                }
+            }
+            Ok(sink)
+        });
+        let mut failure = None;
+        for chunk in rx_rows {
+            let chunk = match chunk {
+                Ok(c) => c,
+                Err(e) => {
+                    failure = Some(e);
+                    break;
+                }
             };
-            let outcome = Outcome {
-                status: Some(status),
-                error: res.error_text(),
-                payload: Some(res.payload_display()),
-                ..Outcome::default()
-            };
-            sink.row(raw, &outcome)?;
+            let validated: Vec<(Outcome, Vec<(String, String)>)> = chunk
+                .par_iter()
+                .map(|r| {
+                    let res = validator.validate(r);
+                    let mut kinds: Vec<(String, String)> = res
+                        .problems
+                        .iter()
+                        .map(|p| (format!("{} {}", p.field, p.summary), p.column.clone()))
+                        .collect();
+                    kinds.sort();
+                    kinds.dedup();
+                    let outcome = Outcome {
+                        status: Some(if res.is_valid() {
+                            Status::Valid
+                        } else {
+                            Status::Invalid
+                        }),
+                        error: res.error_text(),
+                        payload: Some(res.payload_display()),
+                        ..Outcome::default()
+                    };
+                    (outcome, kinds)
+                })
+                .collect();
+            let mut outcomes = Vec::with_capacity(validated.len());
+            for (outcome, kinds) in validated {
+                report.rows += 1;
+                if kinds.is_empty() {
+                    report.valid += 1;
+                } else {
+                    report.invalid += 1;
+                }
+                for k in kinds {
+                    *groups.entry(k).or_default() += 1;
+                }
+                outcomes.push(outcome);
+            }
+            bar.inc(chunk.len() as u64);
+            if tx_out.send((chunk, outcomes)).is_err() {
+                break;
+            }
         }
-        bar.inc(chunk.len() as u64);
-    }
+        drop(tx_out);
+        let written = writer
+            .join()
+            .map_err(|_| Error::output("the result writer stopped unexpectedly"))?;
+        match failure {
+            Some(e) => Err(e),
+            None => written,
+        }
+    });
+    let sink = match sink {
+        Ok(s) => s,
+        Err(e) => {
+            let _ = std::fs::remove_file(out.with_file_name(format!(
+                "{}.partial",
+                out.file_name().unwrap_or_default().to_string_lossy()
+            )));
+            return Err(e);
+        }
+    };
     bar.finish_and_clear();
     if report.rows == 0 {
         drop(sink);
@@ -253,15 +326,20 @@ fn find_duplicates(
         return Ok(None);
     };
     let mut dups = DuplicateIndex::new();
-    for row in table.rows()? {
-        let row = row?;
-        let cell = &row.cells[col];
-        let key = if cell.is_empty() {
-            b.default.as_deref().unwrap_or("")
-        } else {
-            cell.text.trim()
-        };
-        dups.add(key, row.number);
+    if let Some(default) = b.default.as_deref() {
+        // Empty cells take the default key: fall back to full rows.
+        for row in table.rows()? {
+            let row = row?;
+            let cell = &row.cells[col];
+            let key = if cell.is_empty() {
+                default
+            } else {
+                cell.text.trim()
+            };
+            dups.add(key, row.number);
+        }
+    } else {
+        table.scan_column(col, &mut |row, key| dups.add(key, row))?;
     }
     dups.finish();
     Ok(Some(dups))

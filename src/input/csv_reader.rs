@@ -315,6 +315,35 @@ fn truncate(s: &str, n: usize) -> String {
 }
 
 impl CsvSource {
+    pub(super) fn scan_column(&self, col: usize, f: &mut dyn FnMut(u32, &str)) -> Result<()> {
+        let mut rdr = reader(&self.path, self.encoding, self.delimiter)?;
+        let mut rec = csv::ByteRecord::new();
+        let mut index = 0usize;
+        loop {
+            match rdr.read_byte_record(&mut rec) {
+                Ok(true) => {}
+                Ok(false) => return Ok(()),
+                Err(e) => return Err(csv_error(&self.path, e)),
+            }
+            index += 1;
+            if index <= self.header_index + 1 {
+                continue;
+            }
+            let Some(raw) = rec.get(col) else { continue };
+            let number = rec.position().map(|p| p.line() as u32).unwrap_or(0);
+            let text = std::str::from_utf8(raw).map_err(|_| {
+                Error::input(format!(
+                    "line {number} of {} is not valid UTF-8; pass --encoding (windows-1252, windows-1254 …)",
+                    self.path.display()
+                ))
+            })?;
+            let text = text.trim();
+            if !text.is_empty() {
+                f(number, text);
+            }
+        }
+    }
+
     pub(super) fn rows<'a>(&'a self, table: &'a Table) -> Result<RowIter<'a>> {
         let mut rdr = reader(&self.path, self.encoding, self.delimiter)?;
         let mut rec = csv::ByteRecord::new();

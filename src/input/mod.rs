@@ -136,6 +136,23 @@ impl Table {
         }
     }
 
+    /// Visit one column's trimmed, non-empty values with their row numbers, reading no
+    /// more than that column (the duplicate-key pass over a million-row CSV).
+    pub fn scan_column(&self, col: usize, f: &mut dyn FnMut(u32, &str)) -> Result<()> {
+        match &self.source {
+            Source::Csv(src) => src.scan_column(col, f),
+            Source::Sheet(_) => {
+                for row in self.rows()? {
+                    let row = row?;
+                    if let Some(c) = row.cells.get(col).filter(|c| !c.is_empty()) {
+                        f(row.number, c.text.trim());
+                    }
+                }
+                Ok(())
+            }
+        }
+    }
+
     /// The spreadsheet reference of a cell: `Customers!D14` (quoted when needed).
     pub fn cell_ref(&self, row: u32, col: usize) -> String {
         cell_ref(&self.sheet, row, col + self.first_col())

@@ -76,7 +76,7 @@ pub struct SummaryData {
 }
 
 /// Where result rows go.
-pub trait ResultSink {
+pub trait ResultSink: Send {
     /// Write one row's outcome next to its input cells.
     fn row(&mut self, row: &RawRow, outcome: &Outcome) -> Result<()>;
     /// Write the summary and move the file into place.
@@ -287,10 +287,8 @@ impl XlsxSink {
                         ws.write_number(r, c, h)?;
                     }
                 }
-                "_error" => {
-                    if !o.error.is_empty() {
-                        ws.write_string(r, c, clip(&o.error))?;
-                    }
+                "_error" if !o.error.is_empty() => {
+                    ws.write_string(r, c, clip(&o.error))?;
                 }
                 "_attempts" => {
                     if let Some(a) = o.attempts {
@@ -454,28 +452,34 @@ impl CsvSink {
 
 impl ResultSink for CsvSink {
     fn row(&mut self, row: &RawRow, o: &Outcome) -> Result<()> {
-        let mut rec: Vec<String> = Vec::with_capacity(self.front.len() + self.width + 1);
+        let path = &self.path;
+        let out = &mut self.out;
+        let mut field = |v: &str| {
+            out.write_field(csv_safe(v).as_bytes())
+                .map_err(|e| write_failed(path, e))
+        };
         for name in &self.front {
-            rec.push(match *name {
-                "_row" => row.number.to_string(),
-                "_status" => o.status.map(|s| s.as_str().to_string()).unwrap_or_default(),
-                "_action" => o.action.clone().unwrap_or_default(),
-                "_id" => o.id.clone().unwrap_or_default(),
-                "_http" => o.http.map(|h| h.to_string()).unwrap_or_default(),
-                "_error" => csv_safe(&o.error).into_owned(),
-                "_attempts" => o.attempts.map(|a| a.to_string()).unwrap_or_default(),
-                _ => String::new(),
-            });
+            match *name {
+                "_row" => field(&row.number.to_string())?,
+                "_status" => field(o.status.map(Status::as_str).unwrap_or_default())?,
+                "_action" => field(o.action.as_deref().unwrap_or_default())?,
+                "_id" => field(o.id.as_deref().unwrap_or_default())?,
+                "_http" => field(&o.http.map(|h| h.to_string()).unwrap_or_default())?,
+                "_error" => field(&o.error)?,
+                "_attempts" => field(&o.attempts.map(|a| a.to_string()).unwrap_or_default())?,
+                _ => field("")?,
+            }
         }
         for cell in row.cells.iter().take(self.width) {
-            rec.push(csv_safe(&cell.text).into_owned());
+            field(&cell.text)?;
         }
         if self.payload {
-            rec.push(o.payload.clone().unwrap_or_default());
+            // JSON starts with `{`: never a formula, and must stay valid JSON.
+            out.write_field(o.payload.as_deref().unwrap_or_default())
+                .map_err(|e| write_failed(path, e))?;
         }
-        self.out
-            .write_record(&rec)
-            .map_err(|e| write_failed(&self.path, e))
+        out.write_record(None::<&[u8]>)
+            .map_err(|e| write_failed(path, e))
     }
 
     fn finish(mut self: Box<Self>, _summary: &SummaryData) -> Result<PathBuf> {

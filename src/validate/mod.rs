@@ -86,7 +86,7 @@ impl RowResult {
     /// references still to look up.
     pub fn payload_display(&self) -> String {
         if self.refs.is_empty() {
-            return Json::Object(self.payload.clone()).to_string();
+            return serde_json::to_string(&self.payload).unwrap_or_default();
         }
         let mut shown = self.payload.clone();
         let mut resolve = Map::new();
@@ -131,12 +131,22 @@ pub struct Validator<'a> {
 }
 
 /// A value's text with where it came from.
+///
+/// Cell references and column names are only rendered when a problem needs them: most
+/// values are fine, and formatting them for every cell would dominate the run time.
 struct Sourced<'c> {
-    field: String,
+    field: &'c str,
     text: &'c str,
     kind: CellKind,
-    cell: Option<String>,
-    column: String,
+    origin: Origin,
+}
+
+/// Where a value came from.
+#[derive(Clone, Copy)]
+enum Origin {
+    Constant,
+    Default,
+    Cell { row: u32, col: usize },
 }
 
 impl<'a> Validator<'a> {
@@ -165,35 +175,52 @@ impl<'a> Validator<'a> {
     }
 
     /// The text a binding gives for this row: constant, then cell, then default.
-    fn source<'c>(&self, b: &'c Binding, row: &'c RawRow, name: &str) -> Option<Sourced<'c>> {
+    fn source<'c>(&self, b: &'c Binding, row: &'c RawRow, name: &'c str) -> Option<Sourced<'c>> {
         if let Some(c) = &b.constant {
             return Some(Sourced {
-                field: name.to_string(),
+                field: name,
                 text: c,
                 kind: CellKind::Text,
-                cell: None,
-                column: format!("{name} (constant)"),
+                origin: Origin::Constant,
             });
         }
         if let Some(col) = b.column {
             let cell: &Cell = &row.cells[col];
             if !cell.is_empty() {
                 return Some(Sourced {
-                    field: name.to_string(),
+                    field: name,
                     text: &cell.text,
                     kind: cell.kind,
-                    cell: Some(self.table.cell_ref(row.number, col)),
-                    column: self.table.column_name(col),
+                    origin: Origin::Cell {
+                        row: row.number,
+                        col,
+                    },
                 });
             }
         }
         b.default.as_ref().map(|d| Sourced {
-            field: name.to_string(),
+            field: name,
             text: d,
             kind: CellKind::Text,
-            cell: None,
-            column: format!("{name} (default)"),
+            origin: Origin::Default,
         })
+    }
+
+    /// The column a value came from, as the file names it.
+    fn column_name(&self, src: &Sourced<'_>) -> String {
+        match src.origin {
+            Origin::Constant => format!("{} (constant)", src.field),
+            Origin::Default => format!("{} (default)", src.field),
+            Origin::Cell { col, .. } => self.table.column_name(col),
+        }
+    }
+
+    /// The cell a value came from, when it came from one.
+    fn cell_ref(&self, src: &Sourced<'_>) -> Option<String> {
+        match src.origin {
+            Origin::Cell { row, col } => Some(self.table.cell_ref(row, col)),
+            _ => None,
+        }
     }
 
     /// The column name to blame for a field with no value.
@@ -265,9 +292,9 @@ impl<'a> Validator<'a> {
 
     fn problem(&self, src: &Sourced<'_>, e: ValueError) -> Problem {
         Problem {
-            field: src.field.clone(),
-            column: src.column.clone(),
-            cell: src.cell.clone(),
+            field: src.field.to_string(),
+            column: self.column_name(src),
+            cell: self.cell_ref(src),
             summary: e.summary,
             detail: e.detail,
         }
@@ -278,9 +305,9 @@ impl<'a> Validator<'a> {
         use values::*;
         if src.kind == CellKind::Error {
             return Err(Problem {
-                field: src.field.clone(),
-                column: src.column.clone(),
-                cell: src.cell.clone(),
+                field: src.field.to_string(),
+                column: self.column_name(src),
+                cell: self.cell_ref(src),
                 summary: "holds a formula error".into(),
                 detail: format!(
                     "the cell holds the error {} (a broken formula): fix the formula or type the value",
@@ -404,7 +431,7 @@ impl<'a> Validator<'a> {
                         entity: r.entity.clone(),
                         by: r.by.clone(),
                         value,
-                        column: src.column.clone(),
+                        column: self.column_name(src),
                     });
                 }
             }

@@ -1,0 +1,178 @@
+//! Validation throughput and peak memory (not a timed test): generates a 100,000-row XLSX
+//! and a 1,000,000-row CSV of customers, runs the real `sheetload validate` binary on each,
+//! and prints rows/s and peak RSS. Run with `cargo bench --bench validate`.
+//!
+//! Peak RSS is the child's `VmHWM` from /proc, polled until it exits (Linux only).
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+const HEAD: [&str; 9] = [
+    "Nama",
+    "Alamat",
+    "Kota",
+    "No HP",
+    "Kode Pelanggan",
+    "Lintang",
+    "Bujur",
+    "Tag",
+    "Aktif",
+];
+const CITIES: [&str; 6] = [
+    "Semarang", "Jakarta", "Surabaya", "Bandung", "Medan", "Makassar",
+];
+
+/// One generated row; every 100th has a bad phone so that errors are exercised too.
+fn row(i: usize) -> [String; 9] {
+    let city = CITIES[i % CITIES.len()];
+    let phone = if i % 100 == 99 {
+        "08xx-123".to_string()
+    } else {
+        format!("08{:010}", 1_200_000_000 + i)
+    };
+    [
+        format!("Toko Sumber Rejeki {i}"),
+        format!("Jl. Pemuda No. {}", i % 500 + 1),
+        city.to_string(),
+        phone,
+        format!("C{i:07}"),
+        format!("{:.6}", -7.0 - (i % 1000) as f64 / 1000.0),
+        format!("{:.6}", 110.0 + (i % 997) as f64 / 1000.0),
+        format!("{city}; Retail"),
+        if i.is_multiple_of(7) { "tidak" } else { "ya" }.to_string(),
+    ]
+}
+
+fn make_csv(path: &Path, rows: usize) {
+    if path.exists() {
+        return;
+    }
+    let mut w = std::io::BufWriter::new(std::fs::File::create(path).expect("create csv"));
+    writeln!(w, "{}", HEAD.join(",")).expect("write");
+    for i in 0..rows {
+        let r = row(i);
+        writeln!(
+            w,
+            "{},{},{},{},{},{},{},\"{}\",{}",
+            r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8]
+        )
+        .expect("write");
+    }
+}
+
+fn make_xlsx(path: &Path, rows: usize) {
+    if path.exists() {
+        return;
+    }
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let ws = book.add_worksheet_with_constant_memory().expect("sheet");
+    ws.set_name("Customers").expect("name");
+    for (c, h) in HEAD.iter().enumerate() {
+        ws.write_string(0, c as u16, *h).expect("write");
+    }
+    for i in 0..rows {
+        let r = row(i);
+        let n = i as u32 + 1;
+        for (c, v) in r.iter().enumerate() {
+            if c == 5 || c == 6 {
+                ws.write_number(n, c as u16, v.parse::<f64>().expect("number"))
+                    .expect("write");
+            } else {
+                ws.write_string(n, c as u16, v).expect("write");
+            }
+        }
+    }
+    book.save(path).expect("save xlsx");
+}
+
+/// Run the binary; return (seconds, peak RSS in MB, exit code).
+fn measure(args: &[&str]) -> (f64, f64, i32) {
+    let started = Instant::now();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sheetload"))
+        .args(args)
+        .arg("--quiet")
+        .spawn()
+        .expect("spawn sheetload");
+    let status_path = format!("/proc/{}/status", child.id());
+    let mut peak_kb = 0u64;
+    loop {
+        if let Ok(s) = std::fs::read_to_string(&status_path) {
+            for l in s.lines() {
+                if let Some(v) = l.strip_prefix("VmHWM:") {
+                    let kb: u64 = v.trim().trim_end_matches("kB").trim().parse().unwrap_or(0);
+                    peak_kb = peak_kb.max(kb);
+                }
+            }
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            return (
+                started.elapsed().as_secs_f64(),
+                peak_kb as f64 / 1024.0,
+                status.code().unwrap_or(-1),
+            );
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; nothing else to parse.
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("bench-data");
+    std::fs::create_dir_all(&dir).expect("bench dir");
+    let xlsx = dir.join("customers-100k.xlsx");
+    let csv = dir.join("customers-1m.csv");
+    eprintln!("generating fixtures in {} (cached)…", dir.display());
+    make_xlsx(&xlsx, 100_000);
+    make_csv(&csv, 1_000_000);
+    let s = |p: &Path| p.to_string_lossy().into_owned();
+    let runs = [
+        (
+            "100k-row XLSX → result.xlsx",
+            100_000u64,
+            vec![
+                "validate".to_string(),
+                s(&xlsx),
+                "-e".into(),
+                "customers".into(),
+                "--out".into(),
+                s(&dir.join("r100k.xlsx")),
+            ],
+        ),
+        (
+            "100k-row XLSX → result.csv",
+            100_000,
+            vec![
+                "validate".to_string(),
+                s(&xlsx),
+                "-e".into(),
+                "customers".into(),
+                "--out".into(),
+                s(&dir.join("r100k.csv")),
+            ],
+        ),
+        (
+            "1M-row CSV → result.csv",
+            1_000_000,
+            vec![
+                "validate".to_string(),
+                s(&csv),
+                "-e".into(),
+                "customers".into(),
+                "--out".into(),
+                s(&dir.join("r1m.csv")),
+            ],
+        ),
+    ];
+    println!("| workload | rows | seconds | rows/s | peak RSS MB | exit |");
+    println!("|---|---:|---:|---:|---:|---:|");
+    for (name, rows, args) in runs {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (secs, mb, code) = measure(&args);
+        println!(
+            "| {name} | {rows} | {secs:.2} | {:.0} | {mb:.0} | {code} |",
+            rows as f64 / secs
+        );
+    }
+}
