@@ -52,8 +52,49 @@ fn reader(
         .has_headers(false)
         .flexible(true)
         .delimiter(delimiter)
+        .terminator(terminator(path, encoding)?)
         .buffer_capacity(1 << 16)
         .from_reader(decoder(path, encoding)?))
+}
+
+/// Split records on `\n` (the trailing `\r` of CRLF files is removed from the last field)
+/// so that reported line numbers are right: the csv crate miscounts lines of CRLF files.
+/// Only files using bare `\r` (old Mac) keep the crate's any-newline terminator.
+fn terminator(path: &Path, encoding: Option<&'static Encoding>) -> Result<csv::Terminator> {
+    let mut sample = Vec::with_capacity(1 << 16);
+    decoder(path, encoding)?
+        .take(1 << 16)
+        .read_to_end(&mut sample)
+        .map_err(|e| {
+            Error::input(format!(
+                "cannot read {}: {}",
+                path.display(),
+                super::io_reason(&e)
+            ))
+        })?;
+    if sample.contains(&b'\r') && !sample.contains(&b'\n') {
+        Ok(csv::Terminator::CRLF)
+    } else {
+        Ok(csv::Terminator::Any(b'\n'))
+    }
+}
+
+/// The record's line number; files split on bare `\r` report no lines, so count records.
+fn line_of(rec: &csv::ByteRecord, index: usize) -> u32 {
+    match rec.position().map(|p| p.line()) {
+        Some(line) if line > 1 || index <= 1 => line as u32,
+        _ => index as u32,
+    }
+}
+
+/// Field `i` of a record, without the `\r` that CRLF leaves on the last field.
+fn field(record: &csv::ByteRecord, i: usize) -> Option<&[u8]> {
+    let f = record.get(i)?;
+    if i + 1 == record.len() {
+        Some(f.strip_suffix(b"\r").unwrap_or(f))
+    } else {
+        Some(f)
+    }
 }
 
 /// Convert one record to text cells, naming the line when it is not valid text.
@@ -63,8 +104,8 @@ fn record_texts(
     encoding_given: bool,
 ) -> Result<Vec<String>> {
     let line = record.position().map(|p| p.line()).unwrap_or(0);
-    record
-        .iter()
+    (0..record.len())
+        .map(|i| field(record, i).unwrap_or_default())
         .map(|field| match std::str::from_utf8(field) {
             Ok(s) => Ok(s.to_string()),
             Err(_) if encoding_given => Err(Error::input(format!(
@@ -329,8 +370,10 @@ impl CsvSource {
             if index <= self.header_index + 1 {
                 continue;
             }
-            let Some(raw) = rec.get(col) else { continue };
-            let number = rec.position().map(|p| p.line() as u32).unwrap_or(0);
+            let Some(raw) = field(&rec, col) else {
+                continue;
+            };
+            let number = line_of(&rec, index);
             let text = std::str::from_utf8(raw).map_err(|_| {
                 Error::input(format!(
                     "line {number} of {} is not valid UTF-8; pass --encoding (windows-1252, windows-1254 …)",
@@ -359,7 +402,7 @@ impl CsvSource {
                 if index <= self.header_index + 1 {
                     continue;
                 }
-                let number = rec.position().map(|p| p.line() as u32).unwrap_or(0);
+                let number = line_of(&rec, index);
                 let texts = match record_texts(&self.path, &rec, self.encoding.is_some()) {
                     Ok(t) => t,
                     Err(e) => return Some(Err(e)),
@@ -369,7 +412,10 @@ impl CsvSource {
                 }
                 let mut cells: Vec<Cell> = Vec::with_capacity(self.width);
                 for (col, t) in texts.into_iter().take(self.width).enumerate() {
-                    let cell = Cell::text(t);
+                    let cell = match crate::output::csv_unguard(&t) {
+                        u if u.len() != t.len() => Cell::text(u.to_string()),
+                        _ => Cell::text(t),
+                    };
                     if let Err(e) = check_cell_size(&cell, || table.cell_ref(number, col)) {
                         return Some(Err(e));
                     }

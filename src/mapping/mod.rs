@@ -159,48 +159,55 @@ impl HeaderIndex {
     /// Index every name and alias of `spec`, including `unit2_name`-style group headers.
     pub fn new(spec: &EntitySpec) -> Self {
         let mut names = HashMap::new();
-        // Canonical names first so that an alias never shadows another field's name.
+        // Precedence: canonical field names, canonical group headers (`unit2_name`), field
+        // aliases, then group spellings: so `Nama` in a product sheet is the product's name,
+        // not its first unit's.
         for (i, f) in spec.fields.iter().enumerate() {
             names.insert(normalize(&f.name), Target::Field(i));
         }
-        for (g, group) in spec.groups.iter().enumerate() {
-            for instance in 0..group.max {
-                let k = instance + 1;
-                for (m, member) in group.fields.iter().enumerate() {
-                    let t = Target::Group {
-                        group: g,
-                        instance,
-                        member: m,
-                    };
-                    names
-                        .entry(normalize(&group.header(k, &member.name)))
-                        .or_insert(t);
-                    let prefixes = std::iter::once(&group.name).chain(&group.aliases);
-                    for p in prefixes {
-                        names
-                            .entry(normalize(&format!("{p}{k}_{}", member.name)))
-                            .or_insert(t);
-                        names
-                            .entry(normalize(&format!("{} {p} {k}", member.name)))
-                            .or_insert(t);
-                        if k == 1 {
-                            names
-                                .entry(normalize(&format!("{} {p}", member.name)))
-                                .or_insert(t);
-                        }
-                    }
-                    for a in &member.aliases {
-                        if k == 1 {
-                            names.entry(normalize(a)).or_insert(t);
-                        }
-                        names.entry(normalize(&format!("{a} {k}"))).or_insert(t);
-                    }
-                }
-            }
+        let group_targets = || {
+            spec.groups.iter().enumerate().flat_map(|(g, group)| {
+                (0..group.max).flat_map(move |instance| {
+                    group.fields.iter().enumerate().map(move |(m, member)| {
+                        let t = Target::Group {
+                            group: g,
+                            instance,
+                            member: m,
+                        };
+                        (group, instance + 1, member, t)
+                    })
+                })
+            })
+        };
+        for (group, k, member, t) in group_targets() {
+            names
+                .entry(normalize(&group.header(k, &member.name)))
+                .or_insert(t);
         }
         for (i, f) in spec.fields.iter().enumerate() {
             for a in &f.aliases {
                 names.entry(normalize(a)).or_insert(Target::Field(i));
+            }
+        }
+        for (group, k, member, t) in group_targets() {
+            for p in std::iter::once(&group.name).chain(&group.aliases) {
+                let mut spellings = vec![
+                    format!("{p}{k}_{}", member.name),
+                    format!("{} {p} {k}", member.name),
+                ];
+                if k == 1 {
+                    spellings.push(format!("{p}_{}", member.name));
+                    spellings.push(format!("{} {p}", member.name));
+                }
+                for s in spellings {
+                    names.entry(normalize(&s)).or_insert(t);
+                }
+            }
+            for a in &member.aliases {
+                if k == 1 {
+                    names.entry(normalize(a)).or_insert(t);
+                }
+                names.entry(normalize(&format!("{a} {k}"))).or_insert(t);
             }
         }
         HeaderIndex { names }
@@ -506,6 +513,36 @@ mod tests {
         assert_eq!(m.groups[0].len(), 3);
         assert_eq!(m.groups[0][1][0].column, Some(5));
         assert_eq!(m.groups[0][2][0].column, Some(8));
+    }
+
+    #[test]
+    fn product_name_wins_over_unit_aliases() {
+        let spec = spec::builtin("salesmania", "products").unwrap();
+        let headers = h(&[
+            "Nama",
+            "Stok",
+            "Satuan",
+            "Harga",
+            "satuan_ratio",
+            "Satuan 2",
+            "Harga 2",
+            "Isi 2",
+        ]);
+        let m = Mapping::resolve(&spec, &headers, None, Mode::Create).unwrap();
+        let t: Vec<Option<&str>> = m.column_targets.iter().map(|t| t.as_deref()).collect();
+        assert_eq!(
+            t,
+            [
+                Some("name"),
+                Some("qty_on_hand"),
+                Some("unit_name"),
+                Some("unit_price"),
+                Some("unit_ratio"),
+                Some("unit2_name"),
+                Some("unit2_price"),
+                Some("unit2_ratio")
+            ]
+        );
     }
 
     #[test]

@@ -48,16 +48,29 @@ impl fmt::Display for Status {
 }
 
 /// Guard a text against formula injection when it goes to CSV: a value that a spreadsheet
-/// would run as a formula gets a leading apostrophe; real numbers (`-7.11`) stay as they are.
+/// would run as a formula gets a leading apostrophe. Values made only of digits and number
+/// punctuation (`-7.11`, `+62 812 3456`, `-7.1, 110.4`) cannot run anything and stay as
+/// they are; sheetload's CSV reader drops the apostrophe again, so results re-import as is.
 pub fn csv_safe(value: &str) -> std::borrow::Cow<'_, str> {
-    let risky = value
-        .chars()
-        .next()
-        .is_some_and(|c| matches!(c, '=' | '+' | '-' | '@' | '\t' | '\r'));
-    if risky && value.trim().parse::<f64>().is_err() {
+    let risky = match value.chars().next() {
+        Some('=' | '@' | '\t' | '\r') => true,
+        Some('+' | '-') => !value
+            .chars()
+            .all(|c| c.is_ascii_digit() || " .,;()+-".contains(c)),
+        _ => false,
+    };
+    if risky {
         std::borrow::Cow::Owned(format!("'{value}"))
     } else {
         std::borrow::Cow::Borrowed(value)
+    }
+}
+
+/// Undo [`csv_safe`] on text read back from a CSV.
+pub fn csv_unguard(value: &str) -> &str {
+    match value.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(['=', '+', '-', '@', '\t', '\r']) => rest,
+        _ => value,
     }
 }
 
@@ -69,9 +82,15 @@ mod tests {
     fn csv_guard_quotes_formulas_but_not_numbers() {
         assert_eq!(csv_safe("=SUM(A1)"), "'=SUM(A1)");
         assert_eq!(csv_safe("@cmd"), "'@cmd");
-        assert_eq!(csv_safe("+62 812"), "'+62 812");
+        assert_eq!(csv_safe("+62 812"), "+62 812");
+        assert_eq!(csv_safe("-7.1, 110.4"), "-7.1, 110.4");
+        assert_eq!(csv_safe("-cmd|' /C calc'!A0"), "'-cmd|' /C calc'!A0");
+        assert_eq!(csv_safe("+A1"), "'+A1");
         assert_eq!(csv_safe("-7.11"), "-7.11");
         assert_eq!(csv_safe("+6281234"), "+6281234");
         assert_eq!(csv_safe("Toko"), "Toko");
+        for v in ["=SUM(A1)", "@x", "+A1", "-7.11", "Toko", "'plain"] {
+            assert_eq!(csv_unguard(&csv_safe(v)), v);
+        }
     }
 }
