@@ -85,6 +85,17 @@ pub trait ResultSink: Send {
 
 /// Open the right writer for `path` (`.csv` → CSV, anything else → XLSX).
 pub fn create(path: &Path, headers: &[String], columns: Columns) -> Result<Box<dyn ResultSink>> {
+    create_with_sheet_limit(path, headers, columns, MAX_SHEET_ROWS)
+}
+
+/// [`create`] with a smaller rows-per-sheet limit, so that the overflow onto
+/// `Results (2)` can be exercised without writing a million rows.
+pub fn create_with_sheet_limit(
+    path: &Path,
+    headers: &[String],
+    columns: Columns,
+    sheet_rows: u32,
+) -> Result<Box<dyn ResultSink>> {
     let is_csv = path
         .extension()
         .and_then(|e| e.to_str())
@@ -92,7 +103,12 @@ pub fn create(path: &Path, headers: &[String], columns: Columns) -> Result<Box<d
     if is_csv {
         Ok(Box::new(CsvSink::new(path, headers, columns)?))
     } else {
-        Ok(Box::new(XlsxSink::new(path, headers, columns)?))
+        Ok(Box::new(XlsxSink::new(
+            path,
+            headers,
+            columns,
+            sheet_rows.clamp(1, MAX_SHEET_ROWS),
+        )?))
     }
 }
 
@@ -130,6 +146,7 @@ struct XlsxSink {
     results: (usize, u32, u32),
     failed: (usize, u32, u32),
     formats: Formats,
+    sheet_rows: u32,
 }
 
 struct Formats {
@@ -142,7 +159,7 @@ struct Formats {
 }
 
 impl XlsxSink {
-    fn new(path: &Path, headers: &[String], columns: Columns) -> Result<Self> {
+    fn new(path: &Path, headers: &[String], columns: Columns, sheet_rows: u32) -> Result<Self> {
         let formats = Formats {
             header: Format::new()
                 .set_bold()
@@ -163,6 +180,7 @@ impl XlsxSink {
             results: (0, 1, 1),
             failed: (0, 1, 1),
             formats,
+            sheet_rows,
         };
         sink.results.0 = sink
             .add_sheet("Results", true)
@@ -247,7 +265,7 @@ impl XlsxSink {
     }
 
     fn write_row(&mut self, row: &RawRow, o: &Outcome) -> Result<(), XlsxError> {
-        if self.results.1 > MAX_SHEET_ROWS {
+        if self.results.1 > self.sheet_rows {
             let n = self.results.2 + 1;
             self.results = (self.add_sheet(&format!("Results ({n})"), true)?, 1, n);
         }
@@ -309,7 +327,7 @@ impl XlsxSink {
         self.results.1 += 1;
 
         if o.status.is_some_and(Status::is_failure) {
-            if self.failed.1 > MAX_SHEET_ROWS {
+            if self.failed.1 > self.sheet_rows {
                 let n = self.failed.2 + 1;
                 self.failed = (self.add_sheet(&format!("Failed ({n})"), false)?, 1, n);
             }
