@@ -240,11 +240,7 @@ pub fn open(path: &Path, opts: &ReadOptions, score: HeaderScorer<'_>) -> Result<
 }
 
 /// A short reason for an I/O error, without Rust's `(os error 2)` noise.
-pub fn io_reason_pub(e: &std::io::Error) -> String {
-    io_reason(e)
-}
-
-pub(crate) fn io_reason(e: &std::io::Error) -> String {
+pub fn io_reason(e: &std::io::Error) -> String {
     match e.kind() {
         std::io::ErrorKind::NotFound => "no such file".into(),
         std::io::ErrorKind::PermissionDenied => "permission denied".into(),

@@ -87,7 +87,7 @@ impl MapFile {
             Error::usage(format!(
                 "cannot read mapping file {}: {}",
                 path.display(),
-                crate::input::io_reason_pub(&e)
+                crate::input::io_reason(&e)
             ))
         })?;
         Self::parse(&text, &path.display().to_string())
@@ -113,7 +113,9 @@ impl MapFile {
                 e.to_string().trim()
             ))
         })?;
-        let plain = |m: BTreeMap<String, toml::Value>| -> BTreeMap<String, String> {
+        let plain = |section: &str,
+                     m: BTreeMap<String, toml::Value>|
+         -> Result<BTreeMap<String, String>> {
             m.into_iter()
                 .map(|(k, v)| {
                     let s = match v {
@@ -122,16 +124,20 @@ impl MapFile {
                         toml::Value::Float(f) => f.to_string(),
                         toml::Value::Boolean(b) => b.to_string(),
                         toml::Value::Datetime(d) => d.to_string(),
-                        toml::Value::Array(_) | toml::Value::Table(_) => String::new(),
+                        toml::Value::Array(_) | toml::Value::Table(_) => {
+                            return Err(Error::usage(format!(
+                                "mapping file {origin}: [{section}] {k} must be a single value (text, number or true/false); write a list as one text such as \"a, b\""
+                            )));
+                        }
                     };
-                    (k, s)
+                    Ok((k, s))
                 })
                 .collect()
         };
         Ok(MapFile {
             columns: raw.columns,
-            constants: plain(raw.constants),
-            defaults: plain(raw.defaults),
+            constants: plain("constants", raw.constants)?,
+            defaults: plain("defaults", raw.defaults)?,
             ignore: raw.ignore,
         })
     }

@@ -447,7 +447,7 @@ impl CsvSink {
     fn new(path: &Path, headers: &[String], columns: Columns) -> Result<Self> {
         let tmp = temp_path(path);
         let file =
-            File::create(&tmp).map_err(|e| write_failed(path, crate::input::io_reason_pub(&e)))?;
+            File::create(&tmp).map_err(|e| write_failed(path, crate::input::io_reason(&e)))?;
         let mut out = csv::Writer::from_writer(BufWriter::with_capacity(1 << 16, file));
         let front = columns.front();
         let mut titles: Vec<&str> = front.clone();

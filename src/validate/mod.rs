@@ -490,8 +490,9 @@ impl<'a> Validator<'a> {
                     let missing: Vec<&str> =
                         all.iter().copied().filter(|n| !given.contains(n)).collect();
                     Some((
+                        missing.join("/"),
                         cols(&missing),
-                        "is required with the other coordinate".to_string(),
+                        format!("is required with {}", given.join("/")),
                         format!(
                             "is empty while {} is given: fill both or neither",
                             cols(&given)
@@ -499,20 +500,22 @@ impl<'a> Validator<'a> {
                     ))
                 }
                 RuleKind::OneOf if given.is_empty() => Some((
+                    all.join("/"),
                     cols(&all),
                     "has none of the required columns".to_string(),
                     format!("all are empty: one of {} is required", cols(&all)),
                 )),
                 RuleKind::AtMostOne if given.len() > 1 => Some((
+                    given.join("/"),
                     cols(&given),
                     "gives the same thing twice".to_string(),
                     "more than one is filled in: give only one of them".to_string(),
                 )),
                 _ => None,
             };
-            if let Some((column, summary, detail)) = problem {
+            if let Some((field, column, summary, detail)) = problem {
                 res.problems.push(Problem {
-                    field: rule.fields.join("/"),
+                    field,
                     column,
                     cell: None,
                     summary,
