@@ -32,6 +32,79 @@ pub enum Command {
     Validate(ValidateArgs),
     /// Write a blank workbook to fill in, with notes, drop-downs and a Guide sheet.
     Template(TemplateArgs),
+    /// Run a local fake of the SalesMania API (with fault injection) to rehearse on.
+    Sandbox(SandboxArgs),
+}
+
+/// `sheetload sandbox`.
+#[derive(Debug, Args)]
+pub struct SandboxArgs {
+    /// Port to listen on (0 picks a free one).
+    #[arg(long, default_value_t = 8089)]
+    pub port: u16,
+    /// Address to listen on; loopback unless you really mean to expose it.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub bind: std::net::IpAddr,
+    /// Seed for generated records and fault decisions (same seed, same run).
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Customers generated per database on a fresh start.
+    #[arg(long, default_value_t = 0)]
+    pub customers: usize,
+    /// Products generated per database on a fresh start.
+    #[arg(long, default_value_t = 0)]
+    pub products: usize,
+    /// Teams (sales users) generated per database on a fresh start.
+    #[arg(long, default_value_t = 3)]
+    pub teams: usize,
+    /// User name accepted by the sign-in (the password is `demo`, or
+    /// SHEETLOAD_SANDBOX_PASSWORD).
+    #[arg(long, default_value = "demo")]
+    pub user: String,
+    /// Added to every answer, with ±20% jitter.
+    #[arg(long, default_value_t = 0, value_name = "MS")]
+    pub latency_ms: u64,
+    /// Share of data calls answered 500/502/503 without being applied (0..1).
+    #[arg(long, default_value_t = 0.0, value_name = "F")]
+    pub fail_rate: f64,
+    /// Requests per second accepted; the excess gets 429 with Retry-After.
+    #[arg(long, value_name = "N")]
+    pub rate_limit: Option<u32>,
+    /// Bearer lifetime in seconds.
+    #[arg(long, default_value_t = 3600, value_name = "SECS")]
+    pub token_ttl: u64,
+    /// Share of creates that are stored and then answered by a dropped connection (0..1).
+    #[arg(long, default_value_t = 0.0, value_name = "F")]
+    pub drop_after_commit: f64,
+    /// Share of calls whose answer is held back far beyond any client timeout (0..1).
+    #[arg(long, default_value_t = 0.0, value_name = "F")]
+    pub stall_rate: f64,
+    /// Keep the records in this JSON file across restarts.
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<PathBuf>,
+}
+
+impl SandboxArgs {
+    /// The sandbox options; the password comes from the environment, never argv.
+    pub fn options(&self) -> crate::sandbox::SandboxOptions {
+        crate::sandbox::SandboxOptions {
+            port: self.port,
+            bind: self.bind,
+            seed: self.seed,
+            customers: self.customers,
+            products: self.products,
+            teams: self.teams,
+            user: self.user.clone(),
+            password: std::env::var("SHEETLOAD_SANDBOX_PASSWORD").unwrap_or_else(|_| "demo".into()),
+            latency_ms: self.latency_ms,
+            fail_rate: self.fail_rate,
+            rate_limit: self.rate_limit,
+            token_ttl: Some(self.token_ttl),
+            drop_after_commit: self.drop_after_commit,
+            stall_rate: self.stall_rate,
+            state: self.state.clone(),
+        }
+    }
 }
 
 /// `--mode` values.

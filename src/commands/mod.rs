@@ -1,5 +1,6 @@
 //! One module per command; each takes a plain config (never clap types) and returns the
 //! exit code its outcome deserves.
 
+pub mod sandbox;
 pub mod template;
 pub mod validate;

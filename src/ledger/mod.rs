@@ -1,0 +1,1 @@
+//! The run ledger (SQLite): every row outcome, committed as it happens.

@@ -1,0 +1,561 @@
+//! A local, faithful fake of the target APIs, with fault injection.
+//!
+//! Every networked feature of sheetload (concurrent import with retries,
+//! resume, export) is tested against this server, and users rehearse an import
+//! on it before touching a live account. It therefore has to behave like the
+//! real API where the contract says so (`shared/api/salesmania.md`), fail the
+//! way real servers fail when asked to, and report what it saw so that tests
+//! can assert on the server side too.
+//!
+//! Layout: [`SandboxOptions`] says what to run; [`Sandbox::start`] runs it on the
+//! current tokio runtime, [`spawn_in_thread`] on a thread of its own (for
+//! synchronous tests that drive the `sheetload` binary), [`serve_forever`] until
+//! Ctrl-C (the `sheetload sandbox` command). Each target is a module exposing
+//! `router(&shared) -> axum::Router` whose routes are registered through
+//! `faults::api_route`, so all targets share the fault layer, the statistics,
+//! and the state file (one JSON document with one key per target). Trackfinity
+//! and Fatura Entegratör plug in the same way as `salesmania`.
+//!
+//! Control endpoints (no auth, no faults, not counted): `GET /_sandbox/stats`,
+//! `POST /_sandbox/reset` (reseed from the options, zero the counters),
+//! `GET /_sandbox/health`.
+//!
+//! The stats document:
+//!
+//! ```text
+//! {
+//!   "requests": {"POST /extapi/v1.0/customers": {"201": 10, "503": 2, "dropped": 1, "cancelled": 1}},
+//!   "records": {"customers": 12, "products": 0, "visits": 0, "orders": 0, "teams": 6},
+//!   "duplicate_keys": {"ext_cust_no": {"C000123": 2}, "ext_product_code": {}, "ext_order_no": {}},
+//!   "databases": {"1": {"name": "Demo", "records": {..}, "duplicate_keys": {..}}, "2": {..}},
+//!   "in_flight": 0,
+//!   "peak_concurrent": 64,
+//!   "faults": {"fail": 2, "rate_limited": 0, "token_expired": 0, "dropped_after_commit": 1, "stalled": 0},
+//!   "state": {"path": "..", "saves": 3, "last_save_ms": 4, "dirty": false, "last_error": null} | null
+//! }
+//! ```
+//!
+//! `requests` is keyed by method and route template (unknown paths are
+//! `"GET (unmatched)"`); besides HTTP statuses an outcome can be `dropped` (applied,
+//! then the connection was reset) or `cancelled` (the client went away first).
+//! `records` is summed over databases, `databases` breaks it down. A natural
+//! key is a duplicate when several records of the same database hold it;
+//! `duplicate_keys` adds up the holders over databases.
+
+#![warn(missing_docs)]
+
+mod conn;
+mod faults;
+mod options;
+mod reply;
+mod salesmania;
+mod stats;
+mod store;
+mod token;
+mod validate;
+
+use std::io;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::{Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::{Value, json};
+use tokio::net::TcpListener;
+use tokio::sync::{oneshot, watch};
+use tokio::task::JoinHandle;
+
+pub use faults::STALL;
+pub use options::SandboxOptions;
+
+use conn::{ConnMeta, SandboxListener};
+use reply::ApiError;
+use stats::{Outcome, Stats};
+use store::StateFile;
+
+/// Why the sandbox could not start or keep its state. Messages are lower case and
+/// read well after "failed to start the sandbox: ".
+#[derive(Debug, thiserror::Error)]
+pub enum SandboxError {
+    /// An option value makes no sense; nothing was bound or written.
+    #[error("invalid option {option}: {reason}")]
+    InvalidOption {
+        /// The option's field name in [`SandboxOptions`].
+        option: &'static str,
+        /// What is wrong with its value.
+        reason: String,
+    },
+    /// The address is taken or not ours to bind.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address asked for.
+        addr: SocketAddr,
+        /// The OS error.
+        source: io::Error,
+    },
+    /// The state file exists but cannot be read.
+    #[error("cannot read the state file {path}: {source}")]
+    StateRead {
+        /// The state file.
+        path: PathBuf,
+        /// The OS error.
+        source: io::Error,
+    },
+    /// The state file is not one of ours, or is damaged; it is left untouched.
+    #[error("the state file {path} is not a usable sandbox state: {reason}")]
+    StateFormat {
+        /// The state file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// Saving the store failed; the previous file content is intact.
+    #[error("cannot write the state file {path}: {source}")]
+    StateWrite {
+        /// The state file.
+        path: PathBuf,
+        /// The OS error.
+        source: io::Error,
+    },
+    /// The runtime or thread of [`spawn_in_thread`] could not be created, or
+    /// the thread died before reporting.
+    #[error("cannot run the sandbox thread: {0}")]
+    Thread(io::Error),
+    /// No signal handler could be installed for [`serve_forever`].
+    #[error("cannot wait for Ctrl-C: {0}")]
+    Signal(io::Error),
+}
+
+/// Locks a mutex, ignoring poisoning: every critical section in the sandbox
+/// leaves its data consistent, and one panicking request must not take every
+/// later request down with it.
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Everything the routes share. One field per target store; adding a target
+/// means adding its field here, its router in `app`, and its key in
+/// `snapshot`/`load_state`.
+pub(crate) struct Shared {
+    pub(crate) opts: SandboxOptions,
+    pub(crate) stats: Stats,
+    pub(crate) faults: faults::Faults,
+    pub(crate) auth: token::Auth,
+    pub(crate) salesmania: Mutex<salesmania::SmState>,
+    state: Option<StateFile>,
+    stop: watch::Receiver<bool>,
+}
+
+impl Shared {
+    /// Resolves once shutdown has begun (or the handle was dropped).
+    pub(crate) async fn stopping(&self) {
+        let mut stop = self.stop.clone();
+        let _ = stop.wait_for(|stop| *stop).await;
+    }
+
+    /// Schedules a save of the state file, if there is one.
+    pub(crate) fn state_changed(&self) {
+        if let Some(state) = &self.state {
+            state.mark_dirty();
+        }
+    }
+
+    /// Saves the store if it changed since the last save.
+    async fn save_if_dirty(self: &Arc<Self>) -> Result<(), SandboxError> {
+        let Some(state) = &self.state else {
+            return Ok(());
+        };
+        if !state.take_dirty() {
+            return Ok(());
+        }
+        let path = state.path().to_owned();
+        let this = self.clone();
+        let started = Instant::now();
+        let result = tokio::task::spawn_blocking(move || {
+            // Cloned under the lock, encoded outside it: requests wait for a
+            // copy of the store, not for JSON encoding and disk writes.
+            let salesmania = lock(&this.salesmania).clone();
+            let doc = store::StateDoc {
+                format: store::FORMAT.to_owned(),
+                version: store::VERSION,
+                salesmania: &salesmania,
+            };
+            store::write_atomic(&path, |out| {
+                serde_json::to_writer(out, &doc).map_err(io::Error::other)
+            })
+        })
+        .await
+        .unwrap_or_else(|e| {
+            Err(SandboxError::StateWrite {
+                path: state.path().to_owned(),
+                source: io::Error::other(e),
+            })
+        });
+        state.saved(&result, started.elapsed());
+        result
+    }
+
+    /// The `/_sandbox/stats` document.
+    pub(crate) fn stats_json(&self) -> Value {
+        let mut out = self.stats.to_json();
+        let (records, duplicates, databases) = lock(&self.salesmania).stats();
+        out.insert("records".into(), records);
+        out.insert("duplicate_keys".into(), duplicates);
+        out.insert("databases".into(), databases);
+        out.insert(
+            "state".into(),
+            self.state.as_ref().map_or(Value::Null, StateFile::to_json),
+        );
+        Value::Object(out)
+    }
+}
+
+/// Builds the store: from the state file when there is one, else seeded.
+fn load_state(opts: &SandboxOptions) -> Result<(salesmania::SmState, bool), SandboxError> {
+    if let Some(path) = &opts.state
+        && let Some(doc) = store::load::<salesmania::SmState>(path)?
+    {
+        return Ok((doc.salesmania, true));
+    }
+    Ok((salesmania::seed(opts), false))
+}
+
+/// Namespace of the in-process entry point.
+///
+/// A value of this type is never needed; it exists so that call sites read
+/// `Sandbox::start(opts)`.
+#[derive(Debug)]
+pub struct Sandbox;
+
+impl Sandbox {
+    /// Binds, spawns the server on the current tokio runtime and returns at once,
+    /// so a test can start a sandbox per test on an ephemeral port.
+    pub async fn start(opts: SandboxOptions) -> Result<SandboxHandle, SandboxError> {
+        opts.validate()?;
+        let (sm, loaded) = load_state(&opts)?;
+        let addr = SocketAddr::new(opts.bind, opts.port);
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|source| SandboxError::Bind { addr, source })?;
+        let local = listener
+            .local_addr()
+            .map_err(|source| SandboxError::Bind { addr, source })?;
+
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let (hard_tx, hard_rx) = watch::channel(false);
+        let shared = Arc::new(Shared {
+            stats: Stats::default(),
+            faults: faults::Faults::new(opts.seed),
+            auth: token::Auth::new(opts.seed, opts.token_ttl.map(Duration::from_secs)),
+            salesmania: Mutex::new(sm),
+            state: opts.state.clone().map(StateFile::new),
+            stop: stop_rx,
+            opts,
+        });
+        if !loaded {
+            // A fresh store is written out at once, so a restart finds it.
+            shared.state_changed();
+        }
+
+        let app = app(&shared);
+        let serve = axum::serve(
+            SandboxListener::new(listener, hard_rx),
+            app.into_make_service_with_connect_info::<ConnMeta>(),
+        )
+        .with_graceful_shutdown({
+            let shared = shared.clone();
+            async move { shared.stopping().await }
+        });
+        let server = tokio::spawn(async move {
+            let _ = serve.await;
+        });
+        let flusher = tokio::spawn(flush_loop(shared.clone()));
+
+        Ok(SandboxHandle {
+            addr: local,
+            shared,
+            stop: stop_tx,
+            hard_stop: hard_tx,
+            server,
+            flusher,
+        })
+    }
+}
+
+/// All routes: every target, plus the control endpoints.
+fn app(shared: &Arc<Shared>) -> Router {
+    Router::new()
+        .merge(salesmania::router(shared))
+        .route("/_sandbox/stats", get(control_stats))
+        .route("/_sandbox/reset", post(control_reset))
+        .route(
+            "/_sandbox/health",
+            get(|| async { axum::Json(json!({"ok": true})) }),
+        )
+        .fallback(unknown_route)
+        .with_state(shared.clone())
+}
+
+async fn control_stats(State(shared): State<Arc<Shared>>) -> Response {
+    reply::json(StatusCode::OK, shared.stats_json())
+}
+
+async fn control_reset(State(shared): State<Arc<Shared>>) -> Response {
+    *lock(&shared.salesmania) = salesmania::seed(&shared.opts);
+    shared.stats.reset();
+    shared.state_changed();
+    reply::json(StatusCode::OK, json!({}))
+}
+
+/// Unknown paths (a client using `/extapi/v1.0/visits` instead of v1.1, say)
+/// get a JSON 404 and are counted, so a test can see the mistake in the stats.
+async fn unknown_route(State(shared): State<Arc<Shared>>, method: Method) -> Response {
+    shared
+        .stats
+        .record(method, "(unmatched)", Outcome::Status(404));
+    ApiError::not_found("Not found.").into_response()
+}
+
+/// Saves dirty state at most every [`store::FLUSH_DELAY`], and once more at
+/// shutdown.
+async fn flush_loop(shared: Arc<Shared>) -> Result<(), SandboxError> {
+    let Some(state) = &shared.state else {
+        return Ok(());
+    };
+    let mut delay = store::FLUSH_DELAY;
+    loop {
+        tokio::select! {
+            () = state.changed() => {}
+            () = shared.stopping() => break,
+        }
+        let stopping = tokio::select! {
+            () = tokio::time::sleep(delay) => false,
+            () = shared.stopping() => true,
+        };
+        // A failed save is recorded in the stats and retried on the next change
+        // or at shutdown; the server keeps answering meanwhile.
+        let started = Instant::now();
+        let _ = shared.save_if_dirty().await;
+        // A big store takes a while to save: space the saves out so that saving
+        // never takes more than about a fifth of the time.
+        delay = store::FLUSH_DELAY.max(started.elapsed() * 4);
+        if stopping {
+            break;
+        }
+    }
+    shared.save_if_dirty().await
+}
+
+/// How long shutdown waits for in-flight requests before cutting connections.
+const GRACE: Duration = Duration::from_secs(2);
+
+/// A running sandbox. Dropping it stops the server too (without waiting); call
+/// [`shutdown`](Self::shutdown) to wait until it is down and its state saved.
+#[must_use = "dropping the handle stops the sandbox"]
+#[derive(Debug)]
+pub struct SandboxHandle {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    stop: watch::Sender<bool>,
+    hard_stop: watch::Sender<bool>,
+    server: JoinHandle<()>,
+    flusher: JoinHandle<Result<(), SandboxError>>,
+}
+
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shared").finish_non_exhaustive()
+    }
+}
+
+impl SandboxHandle {
+    /// The URL to give a client (`http://127.0.0.1:PORT`); a wildcard bind is
+    /// reported as loopback, since that is where a local client reaches it.
+    pub fn base_url(&self) -> String {
+        base_url(self.addr)
+    }
+
+    /// The bound address, with the port the OS chose for port 0.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The same document as `GET /_sandbox/stats`, read directly.
+    pub fn stats(&self) -> Value {
+        self.shared.stats_json()
+    }
+
+    /// Stops accepting, lets in-flight requests finish (stalled ones are released
+    /// at once), cuts what is still open after a short grace period, and writes
+    /// the state file a last time.
+    pub async fn shutdown(self) {
+        let _ = self.shutdown_checked().await;
+    }
+
+    /// [`shutdown`](Self::shutdown), reporting a failed final save of the state.
+    pub async fn shutdown_checked(self) -> Result<(), SandboxError> {
+        let SandboxHandle {
+            stop,
+            hard_stop,
+            mut server,
+            flusher,
+            ..
+        } = self;
+        let _ = stop.send(true);
+        if tokio::time::timeout(GRACE, &mut server).await.is_err() {
+            let _ = hard_stop.send(true);
+            if tokio::time::timeout(GRACE, &mut server).await.is_err() {
+                server.abort();
+            }
+        }
+        flusher.await.unwrap_or(Ok(()))
+    }
+}
+
+fn base_url(addr: SocketAddr) -> String {
+    let shown = match addr.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => {
+            SocketAddr::new(Ipv4Addr::LOCALHOST.into(), addr.port())
+        }
+        IpAddr::V6(ip) if ip.is_unspecified() => {
+            SocketAddr::new(Ipv6Addr::LOCALHOST.into(), addr.port())
+        }
+        _ => addr,
+    };
+    format!("http://{shown}")
+}
+
+/// Runs a sandbox until Ctrl-C (or SIGTERM), then shuts it down and saves its
+/// state: the body of `sheetload sandbox`. `ready` is called once it listens,
+/// to print the URL and credentials.
+pub async fn serve_forever(
+    opts: SandboxOptions,
+    ready: impl FnOnce(&SandboxHandle),
+) -> Result<(), SandboxError> {
+    let handle = Sandbox::start(opts).await?;
+    ready(&handle);
+    let signal = wait_for_signal().await;
+    let saved = handle.shutdown_checked().await;
+    signal.and(saved)
+}
+
+async fn wait_for_signal() -> Result<(), SandboxError> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = signal(SignalKind::terminate()).map_err(SandboxError::Signal)?;
+        tokio::select! {
+            r = tokio::signal::ctrl_c() => r.map_err(SandboxError::Signal),
+            _ = term.recv() => Ok(()),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        tokio::signal::ctrl_c().await.map_err(SandboxError::Signal)
+    }
+}
+
+/// Starts a sandbox on a thread of its own, with its own tokio runtime: for
+/// synchronous tests that run the `sheetload` binary against it as a
+/// subprocess. Returns once the server listens.
+pub fn spawn_in_thread(opts: SandboxOptions) -> Result<ThreadSandbox, SandboxError> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("sheetload-sandbox")
+        .enable_all()
+        .build()
+        .map_err(SandboxError::Thread)?;
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+    let (stop_tx, stop_rx) = oneshot::channel::<()>();
+    let thread = std::thread::Builder::new()
+        .name("sheetload-sandbox".to_owned())
+        .spawn(move || {
+            runtime.block_on(async move {
+                match Sandbox::start(opts).await {
+                    Ok(handle) => {
+                        let _ = ready_tx.send(Ok((handle.addr, handle.shared.clone())));
+                        // A dropped ThreadSandbox also ends the wait.
+                        let _ = stop_rx.await;
+                        handle.shutdown().await;
+                    }
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(e));
+                    }
+                }
+            });
+        })
+        .map_err(SandboxError::Thread)?;
+    match ready_rx.recv() {
+        Ok(Ok((addr, shared))) => Ok(ThreadSandbox {
+            addr,
+            shared,
+            stop: Some(stop_tx),
+            thread: Some(thread),
+        }),
+        Ok(Err(e)) => {
+            let _ = thread.join();
+            Err(e)
+        }
+        Err(_) => {
+            let _ = thread.join();
+            Err(SandboxError::Thread(io::Error::other(
+                "the sandbox thread ended before it was ready",
+            )))
+        }
+    }
+}
+
+/// A sandbox running on its own thread; see [`spawn_in_thread`]. Dropping it
+/// shuts the server down and waits for the thread.
+#[derive(Debug)]
+pub struct ThreadSandbox {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    stop: Option<oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl ThreadSandbox {
+    /// The URL to give the client under test (`http://127.0.0.1:PORT`).
+    pub fn base_url(&self) -> String {
+        base_url(self.addr)
+    }
+
+    /// The bound address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The `GET /_sandbox/stats` document, read directly (no HTTP client needed
+    /// in a synchronous test).
+    pub fn stats(&self) -> Value {
+        self.shared.stats_json()
+    }
+
+    /// Stops the server, saves its state and joins the thread.
+    pub fn shutdown(mut self) {
+        self.stop_and_join();
+    }
+
+    fn stop_and_join(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for ThreadSandbox {
+    fn drop(&mut self) {
+        self.stop_and_join();
+    }
+}

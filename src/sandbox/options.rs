@@ -1,0 +1,146 @@
+//! What a sandbox run looks like: where it listens, what it is seeded with, and
+//! which faults it injects.
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::path::PathBuf;
+
+use super::SandboxError;
+
+/// Everything that makes one sandbox run different from another.
+///
+/// `Default` is a quiet, well-behaved server: loopback only, an ephemeral port,
+/// credentials `demo`/`demo`, no seeded customers or products, three teams per
+/// database, a one-hour bearer and every fault knob off. Tests switch on exactly
+/// the fault they want to see, so that a failure points at one behaviour.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SandboxOptions {
+    /// TCP port to listen on; `0` lets the OS pick a free one, which is what tests
+    /// want so that parallel test binaries never collide.
+    pub port: u16,
+    /// Address to bind. Loopback by default because the sandbox accepts the demo
+    /// credentials and must not be reachable from the network unless asked for.
+    pub bind: IpAddr,
+    /// Seeds both the generated records and every random fault decision, so a run
+    /// that showed a bug can be replayed with the same sequence of answers.
+    pub seed: u64,
+    /// Number of customers generated in each database on a fresh start (default 0:
+    /// an import test starts from an empty store and can count what it created).
+    pub customers: usize,
+    /// Number of products generated in each database on a fresh start (default 0).
+    pub products: usize,
+    /// Number of teams (sales users) generated in each database on a fresh start
+    /// (default 3). At least 1 is needed: a team token always names a team.
+    pub teams: usize,
+    /// User name accepted by the Basic sign-in. The same default as the CLI's
+    /// documented sandbox credentials, so `sheetload import --sandbox` just works.
+    pub user: String,
+    /// Password accepted by the Basic sign-in (default `demo`).
+    pub password: String,
+    /// Added to every API answer, with ±20 % jitter, so that timeouts and
+    /// concurrency behave as they do against a remote server (default 0).
+    pub latency_ms: u64,
+    /// Probability (0..=1) that a data call is answered 500, 502 or 503 without
+    /// being applied; exercises the client's retry policy (default 0).
+    pub fail_rate: f64,
+    /// Requests per second accepted across the whole server; the excess is
+    /// answered 429 with `Retry-After: 1` so the client's limiter and backoff are
+    /// exercised (default `None`: unlimited).
+    pub rate_limit: Option<u32>,
+    /// Lifetime of a bearer token in seconds (default 3600, as the live API
+    /// announces). A short TTL forces the client's single re-sign-in on 401.
+    /// `None`: bearers never expire.
+    pub token_ttl: Option<u64>,
+    /// Probability (0..=1) that a successful POST create is committed and then the
+    /// connection is reset without a single response byte: the "outcome unknown"
+    /// case that must be reconciled, never blindly re-sent (default 0).
+    pub drop_after_commit: f64,
+    /// Probability (0..=1) that a data call is applied and its answer then held
+    /// back for [`STALL`](super::STALL) — far beyond any sane client timeout — so
+    /// that client timeouts are exercised. Stalled answers never delay shutdown
+    /// (default 0).
+    pub stall_rate: f64,
+    /// JSON file that keeps the store across restarts, so that resume and
+    /// reconciliation can be rehearsed against a sandbox that "remembers". When
+    /// the file exists it is loaded instead of seeding (default `None`: in memory).
+    pub state: Option<PathBuf>,
+}
+
+impl Default for SandboxOptions {
+    fn default() -> Self {
+        SandboxOptions {
+            port: 0,
+            bind: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            seed: 1,
+            customers: 0,
+            products: 0,
+            teams: 3,
+            user: "demo".to_owned(),
+            password: "demo".to_owned(),
+            latency_ms: 0,
+            fail_rate: 0.0,
+            rate_limit: None,
+            token_ttl: Some(3600),
+            drop_after_commit: 0.0,
+            stall_rate: 0.0,
+            state: None,
+        }
+    }
+}
+
+/// Upper bound for seeded records per collection and database: a typo such as
+/// `--customers 1e12` must fail fast instead of exhausting memory.
+const MAX_SEEDED: usize = 5_000_000;
+
+impl SandboxOptions {
+    /// Rejects option values that would make the sandbox lie (a probability above
+    /// 1) or be useless (no team to put in a team token), before anything binds.
+    pub(crate) fn validate(&self) -> Result<(), SandboxError> {
+        for (option, rate) in [
+            ("fail_rate", self.fail_rate),
+            ("drop_after_commit", self.drop_after_commit),
+            ("stall_rate", self.stall_rate),
+        ] {
+            if !(0.0..=1.0).contains(&rate) {
+                return Err(SandboxError::InvalidOption {
+                    option,
+                    reason: format!("{rate} is not a probability between 0 and 1"),
+                });
+            }
+        }
+        if self.teams == 0 {
+            return Err(SandboxError::InvalidOption {
+                option: "teams",
+                reason: "at least one team is needed to issue team tokens".to_owned(),
+            });
+        }
+        for (option, count) in [
+            ("customers", self.customers),
+            ("products", self.products),
+            ("teams", self.teams),
+        ] {
+            if count > MAX_SEEDED {
+                return Err(SandboxError::InvalidOption {
+                    option,
+                    reason: format!("{count} is more than the {MAX_SEEDED} the sandbox seeds"),
+                });
+            }
+        }
+        if self.rate_limit == Some(0) {
+            return Err(SandboxError::InvalidOption {
+                option: "rate_limit",
+                reason:
+                    "0 requests per second would refuse everything; leave it unset for no limit"
+                        .to_owned(),
+            });
+        }
+        if self.token_ttl == Some(0) {
+            return Err(SandboxError::InvalidOption {
+                option: "token_ttl",
+                reason:
+                    "a bearer that expires at once cannot be used; leave it unset for no expiry"
+                        .to_owned(),
+            });
+        }
+        Ok(())
+    }
+}
