@@ -14,3 +14,5 @@ pub mod sandbox;
 pub mod spec;
 pub mod ui;
 pub mod validate;
+pub mod connector;
+pub mod dispatch;

@@ -78,9 +78,24 @@ pub fn run(cfg: &Config, ui: &Printer) -> Result<u8> {
     })
 }
 
-/// The whole offline pipeline; usable from tests and benchmarks without a terminal.
-pub fn validate_file(cfg: &Config, ui: &Printer) -> Result<Report> {
-    let started = Instant::now();
+/// Everything known before the first row is processed: the spec, the opened table,
+/// its mapping, the result path and the duplicate keys. Shared by validate and import.
+pub struct Prepared {
+    /// The entity spec.
+    pub spec: spec::EntitySpec,
+    /// The opened input.
+    pub table: input::Table,
+    /// Columns → fields.
+    pub mapping: Mapping,
+    /// Where the result goes.
+    pub out: PathBuf,
+    /// Natural keys seen more than once in the file.
+    pub dups: Option<DuplicateIndex>,
+}
+
+/// Load the spec, open and map the input, check the result path and find duplicate
+/// keys; every problem found here stops the run before any row is processed.
+pub fn prepare(cfg: &Config, ui: &Printer) -> Result<Prepared> {
     let spec = spec::builtin(&cfg.target, &cfg.entity)?;
     if !spec.modes.contains(&cfg.mode) {
         return Err(Error::usage(format!(
@@ -145,6 +160,25 @@ pub fn validate_file(cfg: &Config, ui: &Printer) -> Result<Report> {
 
     // First pass: duplicate natural keys, so every row of a group can be flagged.
     let dups = find_duplicates(&spec, &mapping, &table)?;
+    Ok(Prepared {
+        spec,
+        table,
+        mapping,
+        out,
+        dups,
+    })
+}
+
+/// The whole offline pipeline; usable from tests and benchmarks without a terminal.
+pub fn validate_file(cfg: &Config, ui: &Printer) -> Result<Report> {
+    let started = Instant::now();
+    let Prepared {
+        spec,
+        table,
+        mapping,
+        out,
+        dups,
+    } = prepare(cfg, ui)?;
     let validator = Validator::new(
         &spec,
         &mapping,
@@ -305,7 +339,7 @@ pub fn validate_file(cfg: &Config, ui: &Printer) -> Result<Report> {
 }
 
 /// "phone is not a number (column Telepon)".
-fn describe_group(summary: &str, column: &str) -> String {
+pub(crate) fn describe_group(summary: &str, column: &str) -> String {
     format!("{summary} (column {column})")
 }
 
@@ -345,7 +379,7 @@ fn find_duplicates(
     Ok(Some(dups))
 }
 
-fn summary_lines(
+pub(crate) fn summary_lines(
     cfg: &Config,
     table: &input::Table,
     mapping: &Mapping,
@@ -437,7 +471,8 @@ fn print_report(cfg: &Config, r: &Report, ui: &Printer) {
     }));
 }
 
-fn same_file(a: &Path, b: &Path) -> bool {
+/// Whether two paths name the same file.
+pub fn same_file(a: &Path, b: &Path) -> bool {
     match (a.canonicalize(), b.canonicalize()) {
         (Ok(x), Ok(y)) => x == y,
         _ => a == b,

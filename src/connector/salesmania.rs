@@ -1,0 +1,412 @@
+//! SalesMania: the three-step sign-in (Basic → bearer → database → team token), one
+//! shared session with a single re-sign-in on 401, and authenticated requests.
+//!
+//! Endpoint paths and response field names that the vendor does not document are
+//! settings ([`Paths`], [`Fields`]) with the sandbox's defaults, overridable per profile.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine as _;
+use serde::Deserialize;
+use serde_json::Value;
+use tokio::sync::{Mutex, RwLock};
+
+use super::{Reply, Secret, SendError, parse, send_error};
+use crate::error::{Error, Result};
+
+/// Endpoint paths, relative to the base URL.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Paths {
+    /// Step 1: Basic auth → bearer.
+    pub token: String,
+    /// Step 2: the databases the user can reach.
+    pub databases: String,
+    /// Step 3: team token for a database.
+    pub team_token: String,
+    /// Customers collection.
+    pub customers: String,
+    /// Products collection.
+    pub products: String,
+    /// Visits (note the v1.1 prefix).
+    pub visits: String,
+    /// Orders collection.
+    pub orders: String,
+    /// Teams (sales users).
+    pub teams: String,
+}
+
+impl Default for Paths {
+    fn default() -> Self {
+        Paths {
+            token: "/extapi/v1.0/token".into(),
+            databases: "/extapi/v1.0/databases".into(),
+            team_token: "/extapi/v1.0/team_token".into(),
+            customers: "/extapi/v1.0/customers".into(),
+            products: "/extapi/v1.0/products".into(),
+            visits: "/extapi/v1.1/visits".into(),
+            orders: "/extapi/v1.0/orders".into(),
+            teams: "/extapi/v1.0/teams".into(),
+        }
+    }
+}
+
+impl Paths {
+    /// The collection path of an entity.
+    pub fn collection(&self, entity: &str) -> Option<&str> {
+        Some(match entity {
+            "customers" => &self.customers,
+            "products" => &self.products,
+            "visits" => &self.visits,
+            "orders" => &self.orders,
+            "teams" => &self.teams,
+            _ => return None,
+        })
+    }
+}
+
+/// Names of response fields and query parameters the docs leave open.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Fields {
+    /// Where the bearer is in the step-1 answer.
+    pub token: Vec<String>,
+    /// Where the team token is in the step-3 answer.
+    pub team_token: Vec<String>,
+    /// The database id field in the step-2 list.
+    pub db_id: Vec<String>,
+    /// The query parameter naming the database in step 3.
+    pub db_param: String,
+    /// The page-number query parameter of lists.
+    pub page_param: String,
+    /// The page-size query parameter of lists.
+    pub limit_param: String,
+    /// Largest page size the API accepts.
+    pub page_size: u32,
+    /// Whether lists accept an exact natural-key filter (`?ext_cust_no=`); when not,
+    /// lookups page through the whole list.
+    pub key_filter: bool,
+}
+
+impl Default for Fields {
+    fn default() -> Self {
+        Fields {
+            token: vec!["token".into(), "access_token".into()],
+            team_token: vec!["team_token".into(), "token".into()],
+            db_id: vec!["db_id".into(), "id".into()],
+            db_param: "db_id".into(),
+            page_param: "page".into(),
+            limit_param: "limit".into(),
+            page_size: 100,
+            key_filter: true,
+        }
+    }
+}
+
+/// How to reach and sign in to one SalesMania account.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// `https://api.salesmania.id` (checked by [`super::check_base_url`]).
+    pub base_url: reqwest::Url,
+    /// Sign-in user.
+    pub user: String,
+    /// Sign-in password.
+    pub password: Secret,
+    /// Database by id or name; optional when the user reaches only one.
+    pub database: Option<String>,
+    /// Per-request timeout.
+    pub timeout: Duration,
+    /// Connection pool size (the dispatch concurrency).
+    pub pool: usize,
+    /// Endpoint paths.
+    pub paths: Paths,
+    /// Response field and parameter names.
+    pub fields: Fields,
+}
+
+/// The database a run writes to, for the result workbook and the ledger.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Database {
+    /// Its id (as the API gives it).
+    pub id: String,
+    /// Its name.
+    pub name: String,
+}
+
+struct Session {
+    bearer: Secret,
+    team_token: Secret,
+    generation: u64,
+}
+
+/// A signed-in SalesMania client, shared by all in-flight requests.
+pub struct SalesMania {
+    http: reqwest::Client,
+    settings: Settings,
+    database: Database,
+    session: RwLock<Arc<Session>>,
+    signing_in: Mutex<()>,
+}
+
+fn join(base: &reqwest::Url, path: &str) -> String {
+    format!(
+        "{}/{}",
+        base.as_str().trim_end_matches('/'),
+        path.trim_start_matches('/')
+    )
+}
+
+/// `Retry-After` as seconds or an HTTP date.
+pub fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    let v = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?.trim();
+    if let Ok(secs) = v.parse::<f64>() {
+        return (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs.min(3600.0)));
+    }
+    let when = chrono::DateTime::parse_from_rfc2822(v).ok()?;
+    let wait = when.signed_duration_since(chrono::Utc::now());
+    Some(wait.to_std().unwrap_or(Duration::ZERO).min(Duration::from_secs(3600)))
+}
+
+async fn reply(resp: reqwest::Response) -> Result<Reply, SendError> {
+    let status = resp.status().as_u16();
+    let retry_after = retry_after(resp.headers());
+    let body = resp.bytes().await.map_err(send_error)?.to_vec();
+    Ok(Reply {
+        status,
+        retry_after,
+        body,
+    })
+}
+
+fn unreachable(settings: &Settings, e: &SendError) -> Error {
+    Error::usage(format!(
+        "cannot reach {} ({}): check --base-url / SHEETLOAD_BASE_URL and the network",
+        settings.base_url.host_str().unwrap_or("the API"),
+        e.describe()
+    ))
+}
+
+fn refused(settings: &Settings, step: &str, r: &Reply) -> Error {
+    let (message, _) = parse::api_error(&r.json());
+    let why = message.map(|m| format!(": {m}")).unwrap_or_default();
+    if r.status == 401 || r.status == 403 {
+        Error::Auth(format!(
+            "{} refused the sign-in of user '{}' at {step} (HTTP {}{why}); check SHEETLOAD_USER and SHEETLOAD_PASSWORD",
+            settings.base_url.host_str().unwrap_or("the API"),
+            settings.user,
+            r.status
+        ))
+    } else {
+        Error::usage(format!(
+            "{} answered HTTP {} at {step}{why}; if this account uses other endpoint paths, set them in the profile's [paths] in sheetload.toml",
+            settings.base_url.host_str().unwrap_or("the API"),
+            r.status
+        ))
+    }
+}
+
+impl SalesMania {
+    /// Sign in (all three steps) and pick the database.
+    pub async fn connect(http: reqwest::Client, settings: Settings) -> Result<Self> {
+        let (bearer, database, team_token) = Self::sign_in(&http, &settings).await?;
+        Ok(SalesMania {
+            http,
+            settings,
+            database,
+            session: RwLock::new(Arc::new(Session {
+                bearer,
+                team_token,
+                generation: 0,
+            })),
+            signing_in: Mutex::new(()),
+        })
+    }
+
+    async fn sign_in(
+        http: &reqwest::Client,
+        s: &Settings,
+    ) -> Result<(Secret, Database, Secret)> {
+        let basic = base64::engine::general_purpose::STANDARD
+            .encode(format!("{}:{}", s.user, s.password.expose()));
+        let r = http
+            .get(join(&s.base_url, &s.paths.token))
+            .header(reqwest::header::AUTHORIZATION, format!("Basic {basic}"))
+            .send()
+            .await
+            .map_err(|e| unreachable(s, &send_error(e)))?;
+        let r = reply(r).await.map_err(|e| unreachable(s, &e))?;
+        if !r.is_success() {
+            return Err(refused(s, "sign-in (step 1)", &r));
+        }
+        let names: Vec<&str> = s.fields.token.iter().map(String::as_str).collect();
+        let (bearer, _) = parse::bearer(&r.json(), &names).ok_or_else(|| {
+            Error::usage(format!(
+                "the sign-in answer has no token field ({}): set [fields] token in the profile",
+                names.join(", ")
+            ))
+        })?;
+        let bearer = Secret::new(bearer);
+
+        let r = http
+            .get(join(&s.base_url, &s.paths.databases))
+            .bearer_auth(bearer.expose())
+            .send()
+            .await
+            .map_err(|e| unreachable(s, &send_error(e)))?;
+        let r = reply(r).await.map_err(|e| unreachable(s, &e))?;
+        if !r.is_success() {
+            return Err(refused(s, "listing databases (step 2)", &r));
+        }
+        let ids: Vec<&str> = s.fields.db_id.iter().map(String::as_str).collect();
+        let dbs = parse::databases(&r.json(), &ids);
+        let listing = || {
+            dbs.iter()
+                .map(|(id, name)| format!("{id} \"{name}\""))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let database = match &s.database {
+            Some(wanted) => dbs
+                .iter()
+                .find(|(id, _)| id == wanted)
+                .or_else(|| dbs.iter().find(|(_, name)| name.eq_ignore_ascii_case(wanted)))
+                .cloned()
+                .ok_or_else(|| {
+                    Error::usage(format!(
+                        "user '{}' has no database '{wanted}'; the databases are: {}; set SHEETLOAD_DATABASE to one of them (id or name)",
+                        s.user,
+                        listing()
+                    ))
+                })?,
+            None if dbs.len() == 1 => dbs[0].clone(),
+            None if dbs.is_empty() => {
+                return Err(Error::usage(format!(
+                    "user '{}' reaches no database (the list is empty); ask the account owner for access",
+                    s.user
+                )));
+            }
+            None => {
+                return Err(Error::usage(format!(
+                    "user '{}' reaches {} databases: {}; choose one with SHEETLOAD_DATABASE (id or name)",
+                    s.user,
+                    dbs.len(),
+                    listing()
+                )));
+            }
+        };
+        let database = Database {
+            id: database.0,
+            name: database.1,
+        };
+
+        let r = http
+            .get(join(&s.base_url, &s.paths.team_token))
+            .bearer_auth(bearer.expose())
+            .query(&[(s.fields.db_param.as_str(), database.id.as_str())])
+            .send()
+            .await
+            .map_err(|e| unreachable(s, &send_error(e)))?;
+        let r = reply(r).await.map_err(|e| unreachable(s, &e))?;
+        if !r.is_success() {
+            return Err(refused(s, "getting the team token (step 3)", &r));
+        }
+        let names: Vec<&str> = s.fields.team_token.iter().map(String::as_str).collect();
+        let team = parse::team_token(&r.json(), &names).ok_or_else(|| {
+            Error::usage(format!(
+                "the team-token answer has no token field ({}): set [fields] team_token in the profile",
+                names.join(", ")
+            ))
+        })?;
+        Ok((bearer, database, Secret::new(team)))
+    }
+
+    /// The database this client writes to.
+    pub fn database(&self) -> &Database {
+        &self.database
+    }
+
+    /// Paths in use.
+    pub fn paths(&self) -> &Paths {
+        &self.settings.paths
+    }
+
+    /// Field names in use.
+    pub fn fields(&self) -> &Fields {
+        &self.settings.fields
+    }
+
+    /// The base URL (for the ledger and summaries; it holds no credentials).
+    pub fn base_url(&self) -> &str {
+        self.settings.base_url.as_str()
+    }
+
+    /// Sign in again after a 401, once for everybody: a request that saw generation `g`
+    /// fail waits for the lock, and finds the work done if someone else refreshed.
+    async fn refresh(&self, seen: u64) -> Result<()> {
+        let _guard = self.signing_in.lock().await;
+        if self.session.read().await.generation != seen {
+            return Ok(());
+        }
+        let (bearer, _, team_token) = Self::sign_in(&self.http, &self.settings).await?;
+        *self.session.write().await = Arc::new(Session {
+            bearer,
+            team_token,
+            generation: seen + 1,
+        });
+        Ok(())
+    }
+
+    /// One authenticated request (bearer + `team_token`); a 401 triggers the shared
+    /// re-sign-in and one more try. Whether to retry anything else is the caller's call.
+    pub async fn request(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        query: &[(String, String)],
+        body: Option<&Value>,
+    ) -> Result<Reply, SendError> {
+        let url = join(&self.settings.base_url, path);
+        let mut signed_in_again = false;
+        loop {
+            let session = self.session.read().await.clone();
+            let mut req = self
+                .http
+                .request(method.clone(), &url)
+                .bearer_auth(session.bearer.expose())
+                .query(&[("team_token", session.team_token.expose())])
+                .query(query);
+            if let Some(b) = body {
+                req = req.json(b);
+            }
+            let r = reply(req.send().await.map_err(send_error)?).await?;
+            if r.status == 401 && !signed_in_again {
+                signed_in_again = true;
+                if self.refresh(session.generation).await.is_ok() {
+                    continue;
+                }
+            }
+            return Ok(r);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_seconds_and_dates() {
+        let mut h = reqwest::header::HeaderMap::new();
+        h.insert(reqwest::header::RETRY_AFTER, "2".parse().unwrap());
+        assert_eq!(retry_after(&h), Some(Duration::from_secs(2)));
+        let later = (chrono::Utc::now() + chrono::Duration::seconds(30)).to_rfc2822();
+        h.insert(reqwest::header::RETRY_AFTER, later.parse().unwrap());
+        let d = retry_after(&h).unwrap();
+        assert!(d > Duration::from_secs(25) && d <= Duration::from_secs(31), "{d:?}");
+        h.insert(reqwest::header::RETRY_AFTER, "Wed, 21 Oct 2015 07:28:00 GMT".parse().unwrap());
+        assert_eq!(retry_after(&h), Some(Duration::ZERO));
+        h.insert(reqwest::header::RETRY_AFTER, "soon".parse().unwrap());
+        assert_eq!(retry_after(&h), None);
+    }
+}
