@@ -28,8 +28,12 @@ pub struct Cli {
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Send a sheet's rows to the target and write a result workbook.
+    Import(ImportArgs),
     /// Check every row of a sheet and write a result workbook; nothing is sent.
     Validate(ValidateArgs),
+    /// Finish an interrupted or killed import without re-sending finished rows.
+    Resume(ResumeArgs),
     /// Write a blank workbook to fill in, with notes, drop-downs and a Guide sheet.
     Template(TemplateArgs),
     /// Run a local fake of the SalesMania API (with fault injection) to rehearse on.
@@ -179,6 +183,108 @@ pub struct ValidateArgs {
     pub out: Option<PathBuf>,
     #[command(flatten)]
     pub read: ReadArgs,
+}
+
+/// Where to send.
+#[derive(Debug, Args)]
+pub struct ConnectArgs {
+    /// The API's base URL (or SHEETLOAD_BASE_URL, or a profile).
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
+    /// Database by id or name (or SHEETLOAD_DATABASE).
+    #[arg(long, value_name = "ID|NAME")]
+    pub database: Option<String>,
+    /// Profile of sheetload.toml to use (or SHEETLOAD_PROFILE; default "default").
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// Allow plain http:// to a host other than this machine.
+    #[arg(long)]
+    pub allow_http: bool,
+    /// Import into an in-process sandbox (no account needed; nothing leaves the machine).
+    #[arg(long, conflicts_with_all = ["base_url", "profile"])]
+    pub sandbox: bool,
+}
+
+impl ConnectArgs {
+    fn config(&self) -> commands::connection::ConnectionArgs {
+        commands::connection::ConnectionArgs {
+            base_url: self.base_url.clone(),
+            database: self.database.clone(),
+            profile: self.profile.clone(),
+            allow_http: self.allow_http,
+            sandbox: self.sandbox,
+        }
+    }
+}
+
+/// `sheetload import`.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    #[command(flatten)]
+    pub sheet: ValidateArgs,
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+    /// Plan only: read calls to fill _action per row; nothing is written.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Requests in flight at most.
+    #[arg(long, default_value_t = 8, value_name = "N")]
+    pub concurrency: usize,
+    /// Requests per second at most.
+    #[arg(long, value_name = "PER_SEC")]
+    pub rate: Option<f64>,
+    /// Further tries for a request that failed in a retryable way.
+    #[arg(long, default_value_t = 5, value_name = "N")]
+    pub retries: u32,
+    /// Seconds to wait for one answer.
+    #[arg(long, default_value_t = 30.0, value_name = "SECS")]
+    pub timeout: f64,
+    /// Stop sending after this many failed rows (resume continues).
+    #[arg(long, value_name = "N")]
+    pub max_errors: Option<u64>,
+    /// Field that identifies records for upsert and lookups (default: the entity's key).
+    #[arg(long, value_name = "FIELD")]
+    pub key: Option<String>,
+}
+
+impl ImportArgs {
+    /// The plain config the core runs on.
+    pub fn config(&self) -> Result<commands::import::Config> {
+        if self.concurrency == 0 || self.concurrency > 1024 {
+            return Err(Error::usage("--concurrency must be between 1 and 1024"));
+        }
+        if !(self.timeout.is_finite() && self.timeout > 0.0) {
+            return Err(Error::usage(
+                "--timeout must be a positive number of seconds",
+            ));
+        }
+        if self.rate.is_some_and(|r| !(r.is_finite() && r > 0.0)) {
+            return Err(Error::usage(
+                "--rate must be a positive number of requests per second",
+            ));
+        }
+        Ok(commands::import::Config {
+            base: self.sheet.config()?,
+            conn: self.connect.config(),
+            dry_run: self.dry_run,
+            policy: crate::dispatch::Policy {
+                concurrency: self.concurrency,
+                rate: self.rate,
+                retries: self.retries,
+                ..crate::dispatch::Policy::default()
+            },
+            timeout: std::time::Duration::from_secs_f64(self.timeout),
+            max_errors: self.max_errors,
+            key: self.key.clone(),
+        })
+    }
+}
+
+/// `sheetload resume`.
+#[derive(Debug, Args)]
+pub struct ResumeArgs {
+    /// The run to finish (default: the newest unfinished one).
+    pub run: Option<i64>,
 }
 
 /// `sheetload template`.

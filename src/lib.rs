@@ -5,14 +5,15 @@
 
 pub mod cli;
 pub mod commands;
+pub mod connector;
+pub mod dispatch;
 pub mod error;
 pub mod input;
 pub mod ledger;
 pub mod mapping;
 pub mod output;
+pub mod payload;
 pub mod sandbox;
 pub mod spec;
 pub mod ui;
 pub mod validate;
-pub mod connector;
-pub mod dispatch;

@@ -29,6 +29,10 @@ fn main() -> ExitCode {
         json: cli.json,
     };
     let result = match &cli.command {
+        Command::Import(args) => args
+            .config()
+            .and_then(|cfg| sheetload::commands::import::run(&cfg, &ui)),
+        Command::Resume(args) => sheetload::commands::import::resume(args.run, &ui),
         Command::Validate(args) => args
             .config()
             .and_then(|cfg| sheetload::commands::validate::run(&cfg, &ui)),

@@ -1,6 +1,8 @@
 //! One module per command; each takes a plain config (never clap types) and returns the
 //! exit code its outcome deserves.
 
+pub mod connection;
+pub mod import;
 pub mod sandbox;
 pub mod template;
 pub mod validate;

@@ -47,7 +47,10 @@ pub fn databases(v: &Value, id_names: &[&str]) -> Vec<(String, String)> {
     };
     list.iter()
         .filter_map(|db| {
-            let id = id_names.iter().find_map(|n| db.get(*n)).and_then(scalar_text)?;
+            let id = id_names
+                .iter()
+                .find_map(|n| db.get(*n))
+                .and_then(scalar_text)?;
             let name = db
                 .get("name")
                 .and_then(Value::as_str)
@@ -135,7 +138,10 @@ pub fn api_error(v: &Value) -> (Option<String>, Vec<(String, Vec<String>)>) {
         Some(Value::Object(map)) => {
             for (k, msgs) in map {
                 let list = match msgs {
-                    Value::Array(a) => a.iter().filter_map(|m| m.as_str().map(str::to_string)).collect(),
+                    Value::Array(a) => a
+                        .iter()
+                        .filter_map(|m| m.as_str().map(str::to_string))
+                        .collect(),
                     Value::String(s) => vec![s.clone()],
                     other => vec![other.to_string()],
                 };
@@ -143,7 +149,10 @@ pub fn api_error(v: &Value) -> (Option<String>, Vec<(String, Vec<String>)>) {
             }
         }
         Some(Value::Array(a)) => {
-            let list: Vec<String> = a.iter().filter_map(|m| m.as_str().map(str::to_string)).collect();
+            let list: Vec<String> = a
+                .iter()
+                .filter_map(|m| m.as_str().map(str::to_string))
+                .collect();
             if !list.is_empty() {
                 fields.push((String::new(), list));
             }
@@ -161,45 +170,81 @@ mod tests {
     #[test]
     fn token_variants() {
         let names = ["token", "access_token"];
-        assert_eq!(bearer(&json!({"token": "a", "expires_in": 60}), &names), Some(("a".into(), Some(60))));
-        assert_eq!(bearer(&json!({"access_token": "b"}), &names), Some(("b".into(), None)));
-        assert_eq!(bearer(&json!({"data": {"token": "c"}}), &names), Some(("c".into(), None)));
+        assert_eq!(
+            bearer(&json!({"token": "a", "expires_in": 60}), &names),
+            Some(("a".into(), Some(60)))
+        );
+        assert_eq!(
+            bearer(&json!({"access_token": "b"}), &names),
+            Some(("b".into(), None))
+        );
+        assert_eq!(
+            bearer(&json!({"data": {"token": "c"}}), &names),
+            Some(("c".into(), None))
+        );
         assert_eq!(bearer(&json!("d"), &names), Some(("d".into(), None)));
         assert_eq!(bearer(&json!({}), &names), None);
-        assert_eq!(team_token(&json!({"data": {"team_token": "t"}}), &["team_token", "token"]), Some("t".into()));
+        assert_eq!(
+            team_token(
+                &json!({"data": {"team_token": "t"}}),
+                &["team_token", "token"]
+            ),
+            Some("t".into())
+        );
     }
 
     #[test]
     fn database_variants() {
         let ids = ["db_id", "id"];
-        assert_eq!(databases(&json!([{"db_id": 2981, "name": "PT Maju"}]), &ids), vec![("2981".into(), "PT Maju".into())]);
-        assert_eq!(databases(&json!({"data": [{"id": "7", "name": "X"}]}), &ids), vec![("7".into(), "X".into())]);
+        assert_eq!(
+            databases(&json!([{"db_id": 2981, "name": "PT Maju"}]), &ids),
+            vec![("2981".into(), "PT Maju".into())]
+        );
+        assert_eq!(
+            databases(&json!({"data": [{"id": "7", "name": "X"}]}), &ids),
+            vec![("7".into(), "X".into())]
+        );
         assert!(databases(&json!({"oops": 1}), &ids).is_empty());
     }
 
     #[test]
     fn page_variants() {
         assert_eq!(page(&json!([1, 2])).0.len(), 2);
-        assert_eq!(page(&json!({"data": [1], "total": 9})), (vec![json!(1)], Some(9)));
-        assert_eq!(page(&json!({"data": {"data": [1, 2, 3], "total": 3}})).0.len(), 3);
+        assert_eq!(
+            page(&json!({"data": [1], "total": 9})),
+            (vec![json!(1)], Some(9))
+        );
+        assert_eq!(
+            page(&json!({"data": {"data": [1, 2, 3], "total": 3}}))
+                .0
+                .len(),
+            3
+        );
         assert_eq!(page(&json!("nope")).0.len(), 0);
     }
 
     #[test]
     fn created_ids() {
         assert_eq!(created_id(&json!({"id": 123})), Some("123".into()));
-        assert_eq!(created_id(&json!({"data": {"id": "abc"}})), Some("abc".into()));
+        assert_eq!(
+            created_id(&json!({"data": {"id": "abc"}})),
+            Some("abc".into())
+        );
         assert_eq!(created_id(&json!({})), None);
     }
 
     #[test]
     fn errors_and_claims() {
-        let (m, f) = api_error(&json!({"message": "invalid", "errors": {"location.lat": ["too big"], "name": "required"}}));
+        let (m, f) = api_error(
+            &json!({"message": "invalid", "errors": {"location.lat": ["too big"], "name": "required"}}),
+        );
         assert_eq!(m.as_deref(), Some("invalid"));
         assert_eq!(f.len(), 2);
         // The documented example team token decodes to db 2981, team 24728.
         assert_eq!(
-            team_token_claims("eyJkYl9pZCI6Mjk4MSwidGVhbV9pZCI6MjQ3Mjh9.LpZ9LEpy123lwzYjzypStjdk123"),
+            team_token_claims(
+                "eyJkYl9pZCI6Mjk4MSwidGVhbV9pZCI6MjQ3Mjh9.LpZ9LEpy123lwzYjzypStjdk123"
+            ),
             Some((Some(2981), Some(24728)))
         );
     }

@@ -159,13 +159,22 @@ fn join(base: &reqwest::Url, path: &str) -> String {
 
 /// `Retry-After` as seconds or an HTTP date.
 pub fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
-    let v = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?.trim();
+    let v = headers
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim();
     if let Ok(secs) = v.parse::<f64>() {
-        return (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs.min(3600.0)));
+        return (secs.is_finite() && secs >= 0.0)
+            .then(|| Duration::from_secs_f64(secs.min(3600.0)));
     }
     let when = chrono::DateTime::parse_from_rfc2822(v).ok()?;
     let wait = when.signed_duration_since(chrono::Utc::now());
-    Some(wait.to_std().unwrap_or(Duration::ZERO).min(Duration::from_secs(3600)))
+    Some(
+        wait.to_std()
+            .unwrap_or(Duration::ZERO)
+            .min(Duration::from_secs(3600)),
+    )
 }
 
 async fn reply(resp: reqwest::Response) -> Result<Reply, SendError> {
@@ -223,12 +232,12 @@ impl SalesMania {
         })
     }
 
-    async fn sign_in(
-        http: &reqwest::Client,
-        s: &Settings,
-    ) -> Result<(Secret, Database, Secret)> {
-        let basic = base64::engine::general_purpose::STANDARD
-            .encode(format!("{}:{}", s.user, s.password.expose()));
+    async fn sign_in(http: &reqwest::Client, s: &Settings) -> Result<(Secret, Database, Secret)> {
+        let basic = base64::engine::general_purpose::STANDARD.encode(format!(
+            "{}:{}",
+            s.user,
+            s.password.expose()
+        ));
         let r = http
             .get(join(&s.base_url, &s.paths.token))
             .header(reqwest::header::AUTHORIZATION, format!("Basic {basic}"))
@@ -403,8 +412,14 @@ mod tests {
         let later = (chrono::Utc::now() + chrono::Duration::seconds(30)).to_rfc2822();
         h.insert(reqwest::header::RETRY_AFTER, later.parse().unwrap());
         let d = retry_after(&h).unwrap();
-        assert!(d > Duration::from_secs(25) && d <= Duration::from_secs(31), "{d:?}");
-        h.insert(reqwest::header::RETRY_AFTER, "Wed, 21 Oct 2015 07:28:00 GMT".parse().unwrap());
+        assert!(
+            d > Duration::from_secs(25) && d <= Duration::from_secs(31),
+            "{d:?}"
+        );
+        h.insert(
+            reqwest::header::RETRY_AFTER,
+            "Wed, 21 Oct 2015 07:28:00 GMT".parse().unwrap(),
+        );
         assert_eq!(retry_after(&h), Some(Duration::ZERO));
         h.insert(reqwest::header::RETRY_AFTER, "soon".parse().unwrap());
         assert_eq!(retry_after(&h), None);

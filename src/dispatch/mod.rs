@@ -142,11 +142,13 @@ impl Ctx {
         };
         parts.push(head);
         for (field, msgs) in fields {
-            let column = self
-                .columns
-                .get(&field)
-                .cloned()
-                .unwrap_or_else(|| if field.is_empty() { "row".into() } else { field.clone() });
+            let column = self.columns.get(&field).cloned().unwrap_or_else(|| {
+                if field.is_empty() {
+                    "row".into()
+                } else {
+                    field.clone()
+                }
+            });
             parts.push(format!("{column}: {}", msgs.join(", ")));
         }
         parts.join("; ")
@@ -242,7 +244,10 @@ impl Ctx {
         loop {
             done.attempts += 1;
             self.limiter.wait().await;
-            let result = self.client.request(Method::POST, path, &[], Some(body)).await;
+            let result = self
+                .client
+                .request(Method::POST, path, &[], Some(body))
+                .await;
             let (ambiguous, retry_after) = match result {
                 Ok(r) if r.is_success() => {
                     done.http = Some(r.status);
@@ -259,7 +264,9 @@ impl Ctx {
                         }
                     }
                     if let Some(reason) = ambiguous_seen {
-                        done.error = format!("created after an earlier try ended without an answer ({reason})");
+                        done.error = format!(
+                            "created after an earlier try ended without an answer ({reason})"
+                        );
                     }
                     return done;
                 }
@@ -323,8 +330,14 @@ impl Ctx {
             if done.attempts > self.policy.retries {
                 done.status = Some(Status::Failed);
                 done.error = match (done.http, &ambiguous_seen) {
-                    (Some(429), _) => format!("still rate-limited (HTTP 429) after {} tries", done.attempts),
-                    (_, Some(r)) => format!("not created after {} tries (last: {r}); checked by key, nothing was stored", done.attempts),
+                    (Some(429), _) => format!(
+                        "still rate-limited (HTTP 429) after {} tries",
+                        done.attempts
+                    ),
+                    (_, Some(r)) => format!(
+                        "not created after {} tries (last: {r}); checked by key, nothing was stored",
+                        done.attempts
+                    ),
                     _ => format!("gave up after {} tries", done.attempts),
                 };
                 return done;
@@ -367,12 +380,21 @@ mod tests {
     fn backoff_grows_with_jitter_and_honours_retry_after() {
         let p = Policy::default();
         let d1 = backoff(&p, 1, None);
-        assert!(d1 >= Duration::from_millis(100) && d1 <= Duration::from_millis(200), "{d1:?}");
+        assert!(
+            d1 >= Duration::from_millis(100) && d1 <= Duration::from_millis(200),
+            "{d1:?}"
+        );
         let d5 = backoff(&p, 5, None);
-        assert!(d5 >= Duration::from_millis(1600) && d5 <= Duration::from_millis(3200), "{d5:?}");
+        assert!(
+            d5 >= Duration::from_millis(1600) && d5 <= Duration::from_millis(3200),
+            "{d5:?}"
+        );
         assert!(backoff(&p, 30, None) <= p.max_delay);
         let ra = backoff(&p, 1, Some(Duration::from_secs(3)));
-        assert!(ra >= Duration::from_secs(3) && ra < Duration::from_millis(3100), "{ra:?}");
+        assert!(
+            ra >= Duration::from_secs(3) && ra < Duration::from_millis(3100),
+            "{ra:?}"
+        );
     }
 
     #[test]

@@ -28,7 +28,11 @@ pub(super) fn home_from(var: &dyn Fn(&str) -> Option<OsString>) -> PathBuf {
 
 #[cfg(target_os = "macos")]
 fn platform_data_dir(var: &dyn Fn(&str) -> Option<OsString>) -> Option<PathBuf> {
-    var("HOME").map(|home| PathBuf::from(home).join("Library").join("Application Support"))
+    var("HOME").map(|home| {
+        PathBuf::from(home)
+            .join("Library")
+            .join("Application Support")
+    })
 }
 
 #[cfg(windows)]
@@ -59,7 +63,12 @@ mod tests {
             .iter()
             .map(|(k, v)| (k.to_string(), OsString::from(v)))
             .collect();
-        move |name| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+        move |name| {
+            pairs
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone())
+        }
     }
 
     #[test]
@@ -81,9 +90,15 @@ mod tests {
         let e = env(&[("XDG_DATA_HOME", "/data"), ("HOME", "/home/a")]);
         assert_eq!(home_from(&e), PathBuf::from("/data/sheetload"));
         let e = env(&[("XDG_DATA_HOME", "relative"), ("HOME", "/home/a")]);
-        assert_eq!(home_from(&e), PathBuf::from("/home/a/.local/share/sheetload"));
+        assert_eq!(
+            home_from(&e),
+            PathBuf::from("/home/a/.local/share/sheetload")
+        );
         let e = env(&[("HOME", "/home/a")]);
-        assert_eq!(home_from(&e), PathBuf::from("/home/a/.local/share/sheetload"));
+        assert_eq!(
+            home_from(&e),
+            PathBuf::from("/home/a/.local/share/sheetload")
+        );
     }
 
     #[cfg(target_os = "macos")]

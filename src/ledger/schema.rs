@@ -164,7 +164,10 @@ fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {
     if version >= VERSION {
         return Ok(()); // dropping the transaction rolls it back; nothing was written
     }
-    for sql in MIGRATIONS.iter().skip(usize::try_from(version).unwrap_or(0)) {
+    for sql in MIGRATIONS
+        .iter()
+        .skip(usize::try_from(version).unwrap_or(0))
+    {
         tx.execute_batch(sql).map_err(err)?;
     }
     tx.pragma_update(None, "application_id", APPLICATION_ID)

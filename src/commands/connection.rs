@@ -1,0 +1,189 @@
+//! Where to send: flags, then `SHEETLOAD_*` variables, then a profile in `sheetload.toml`;
+//! or an in-process sandbox with `--sandbox`. The password comes from
+//! `SHEETLOAD_PASSWORD` or a terminal prompt, never from argv or a file.
+
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::connector::Secret;
+use crate::connector::salesmania::{Fields, Paths, Settings};
+use crate::error::{Error, Result};
+use crate::sandbox::{Sandbox, SandboxHandle, SandboxOptions};
+use crate::ui::Printer;
+
+/// Connection choices from the command line.
+#[derive(Debug, Clone, Default)]
+pub struct ConnectionArgs {
+    /// `--base-url`.
+    pub base_url: Option<String>,
+    /// `--database` (id or name).
+    pub database: Option<String>,
+    /// `--profile`.
+    pub profile: Option<String>,
+    /// `--allow-http`: plain http to a non-loopback host.
+    pub allow_http: bool,
+    /// `--sandbox`: an in-process sandbox instead of a real account.
+    pub sandbox: bool,
+}
+
+/// One profile of `sheetload.toml`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Profile {
+    base_url: Option<String>,
+    user: Option<String>,
+    database: Option<String>,
+    #[serde(default)]
+    paths: Option<Paths>,
+    #[serde(default)]
+    fields: Option<Fields>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProfileFile {
+    #[serde(default)]
+    profile: BTreeMap<String, Profile>,
+}
+
+/// `sheetload.toml` in the current directory, else in `SHEETLOAD_HOME` / the data dir.
+fn profile_path() -> Option<PathBuf> {
+    let here = PathBuf::from("sheetload.toml");
+    if here.is_file() {
+        return Some(here);
+    }
+    let home = crate::ledger::default_home().join("sheetload.toml");
+    home.is_file().then_some(home)
+}
+
+fn load_profile(name: Option<&str>) -> Result<Profile> {
+    let Some(path) = profile_path() else {
+        return match name {
+            Some(n) => Err(Error::usage(format!(
+                "--profile {n}: no sheetload.toml here or in {}",
+                crate::ledger::default_home().display()
+            ))),
+            None => Ok(Profile::default()),
+        };
+    };
+    let text = std::fs::read_to_string(&path).map_err(|e| {
+        Error::usage(format!(
+            "cannot read {}: {}",
+            path.display(),
+            crate::input::io_reason(&e)
+        ))
+    })?;
+    if text.lines().any(|l| l.trim_start().starts_with("password")) {
+        return Err(Error::usage(format!(
+            "{} holds a password: remove it and use SHEETLOAD_PASSWORD (or the prompt) instead",
+            path.display()
+        )));
+    }
+    let mut file: ProfileFile = toml::from_str(&text).map_err(|e| {
+        Error::usage(format!(
+            "{} is not valid: {}",
+            path.display(),
+            e.to_string().trim()
+        ))
+    })?;
+    let wanted = name.unwrap_or("default");
+    match file.profile.remove(wanted) {
+        Some(p) => Ok(p),
+        None if name.is_none() => Ok(Profile::default()),
+        None => Err(Error::usage(format!(
+            "{} has no [profile.{wanted}]; it has: {}",
+            path.display(),
+            file.profile.keys().cloned().collect::<Vec<_>>().join(", ")
+        ))),
+    }
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+/// Resolve the connection; with `--sandbox`, start one in this process (the handle must
+/// live as long as the run).
+pub async fn settings(
+    args: &ConnectionArgs,
+    timeout: Duration,
+    pool: usize,
+    ui: &Printer,
+) -> Result<(Settings, Option<SandboxHandle>)> {
+    if args.sandbox {
+        let handle = Sandbox::start(SandboxOptions::default())
+            .await
+            .map_err(|e| Error::usage(format!("cannot start the sandbox: {e}")))?;
+        ui.note(&format!(
+            "using an in-process sandbox at {} (nothing leaves this machine)",
+            handle.base_url()
+        ));
+        let base_url = crate::connector::check_base_url(&handle.base_url(), false)?;
+        let settings = Settings {
+            base_url,
+            user: "demo".into(),
+            password: Secret::new("demo"),
+            database: Some(args.database.clone().unwrap_or_else(|| "1".into())),
+            timeout,
+            pool,
+            paths: Paths::default(),
+            fields: Fields::default(),
+        };
+        return Ok((settings, Some(handle)));
+    }
+    let profile_name = args.profile.clone().or_else(|| env("SHEETLOAD_PROFILE"));
+    let profile = load_profile(profile_name.as_deref())?;
+    let base = args
+        .base_url
+        .clone()
+        .or_else(|| env("SHEETLOAD_BASE_URL"))
+        .or(profile.base_url)
+        .ok_or_else(|| {
+            Error::usage(
+                "no target given: set --base-url or SHEETLOAD_BASE_URL (e.g. https://api.salesmania.id), use a profile in sheetload.toml, or try --sandbox",
+            )
+        })?;
+    let base_url = crate::connector::check_base_url(&base, args.allow_http)?;
+    let user = env("SHEETLOAD_USER").or(profile.user).ok_or_else(|| {
+        Error::usage("no user given: set SHEETLOAD_USER (or `user` in the profile)")
+    })?;
+    let password = match env("SHEETLOAD_PASSWORD") {
+        Some(p) => Secret::new(p),
+        None if std::io::stdin().is_terminal() && std::io::stderr().is_terminal() => {
+            let prompt = format!(
+                "password for {user} at {}: ",
+                base_url.host_str().unwrap_or("the API")
+            );
+            Secret::new(rpassword::prompt_password(prompt).map_err(|e| {
+                Error::usage(format!("cannot read the password from the terminal: {e}"))
+            })?)
+        }
+        None => {
+            return Err(Error::usage(
+                "no password: set SHEETLOAD_PASSWORD (a password is never taken from the command line)",
+            ));
+        }
+    };
+    let database = args
+        .database
+        .clone()
+        .or_else(|| env("SHEETLOAD_DATABASE"))
+        .or(profile.database);
+    Ok((
+        Settings {
+            base_url,
+            user,
+            password,
+            database,
+            timeout,
+            pool,
+            paths: profile.paths.unwrap_or_default(),
+            fields: profile.fields.unwrap_or_default(),
+        },
+        None,
+    ))
+}

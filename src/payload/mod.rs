@@ -1,0 +1,224 @@
+//! The import plan: what to do with each valid row (create, update, delete, skip),
+//! decided against the target's current records, and the references by natural key
+//! (a visit's customer code, a team's name) resolved to ids.
+
+use std::collections::HashMap;
+
+use serde_json::{Map, Value};
+
+use crate::connector::parse::{record_id, scalar_text};
+
+/// What a row asks for once compared with the target.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    /// POST the body.
+    Create,
+    /// PATCH these fields of record `id`.
+    Update {
+        /// Remote id.
+        id: String,
+    },
+    /// DELETE record `id`.
+    Delete {
+        /// Remote id.
+        id: String,
+    },
+    /// Nothing to send; the reason says why.
+    Skip {
+        /// Remote id, when a record matched.
+        id: Option<String>,
+        /// Why nothing is sent.
+        reason: String,
+    },
+}
+
+impl Action {
+    /// The word in `_action`.
+    pub fn word(&self) -> &'static str {
+        match self {
+            Action::Create => "create",
+            Action::Update { .. } => "update",
+            Action::Delete { .. } => "delete",
+            Action::Skip { .. } => "skip",
+        }
+    }
+}
+
+/// The target's current records of one entity, by id and by natural key.
+#[derive(Debug, Default)]
+pub struct Index {
+    by_id: HashMap<String, Value>,
+    by_key: HashMap<String, String>,
+}
+
+impl Index {
+    /// Index records by id and, when given, by the natural-key field (trimmed).
+    pub fn new(records: Vec<Value>, key_field: Option<&str>) -> Self {
+        let mut index = Index::default();
+        for r in records {
+            let Some(id) = record_id(&r) else { continue };
+            if let Some(k) = key_field.and_then(|f| r.get(f)).and_then(scalar_text) {
+                index.by_key.insert(k.trim().to_string(), id.clone());
+            }
+            index.by_id.insert(id, r);
+        }
+        index
+    }
+
+    /// The id holding natural key `key`.
+    pub fn id_for_key(&self, key: &str) -> Option<&str> {
+        self.by_key.get(key.trim()).map(String::as_str)
+    }
+
+    /// The record with this id.
+    pub fn record(&self, id: &str) -> Option<&Value> {
+        self.by_id.get(id)
+    }
+
+    /// How many records are indexed.
+    pub fn len(&self) -> usize {
+        self.by_id.len()
+    }
+
+    /// Whether nothing is indexed.
+    pub fn is_empty(&self) -> bool {
+        self.by_id.is_empty()
+    }
+
+    /// Remember a record created during this run, so that a later row with the same key
+    /// (or a resumed run) finds it.
+    pub fn insert(&mut self, id: String, key: Option<String>) {
+        if let Some(k) = key {
+            self.by_key.insert(k, id.clone());
+        }
+        self.by_id.entry(id).or_insert(Value::Null);
+    }
+}
+
+/// Lookup tables for references: (entity, field) → (folded value → id).
+#[derive(Debug, Default)]
+pub struct Resolver {
+    tables: HashMap<(String, String), HashMap<String, String>>,
+}
+
+fn fold(s: &str) -> String {
+    s.trim().to_lowercase()
+}
+
+impl Resolver {
+    /// Add the records of `entity`, indexed by each of `fields` (case-insensitively).
+    pub fn add(&mut self, entity: &str, fields: &[String], records: &[Value]) {
+        for f in fields {
+            let table = self
+                .tables
+                .entry((entity.to_string(), f.clone()))
+                .or_default();
+            for r in records {
+                if let (Some(id), Some(v)) = (record_id(r), r.get(f).and_then(scalar_text)) {
+                    table.entry(fold(&v)).or_insert(id);
+                }
+            }
+        }
+    }
+
+    /// The id of the `entity` whose `fields` (tried in order) hold `value`.
+    pub fn resolve(&self, entity: &str, fields: &[String], value: &str) -> Option<&str> {
+        fields.iter().find_map(|f| {
+            self.tables
+                .get(&(entity.to_string(), f.clone()))
+                .and_then(|t| t.get(&fold(value)))
+                .map(String::as_str)
+        })
+    }
+}
+
+/// Whether a payload value already holds on the remote record: numbers compared as
+/// numbers, lists of text as sets, lists of objects (units) matched element by element
+/// in any order, objects on the payload's own keys only.
+pub fn same(want: &Value, have: &Value) -> bool {
+    match (want, have) {
+        (Value::Number(a), Value::Number(b)) => match (a.as_f64(), b.as_f64()) {
+            (Some(x), Some(y)) => (x - y).abs() <= 1e-9 * x.abs().max(y.abs()).max(1.0),
+            _ => a == b,
+        },
+        (Value::Number(a), Value::String(b)) | (Value::String(b), Value::Number(a)) => {
+            b.trim().parse::<f64>().ok() == a.as_f64()
+        }
+        (Value::Object(w), Value::Object(h)) => w
+            .iter()
+            .all(|(k, v)| h.get(k).is_some_and(|hv| same(v, hv))),
+        (Value::Array(w), Value::Array(h)) => {
+            if w.len() != h.len() {
+                return false;
+            }
+            let mut used = vec![false; h.len()];
+            w.iter().all(|x| {
+                h.iter().enumerate().any(|(i, y)| {
+                    if !used[i] && same(x, y) {
+                        used[i] = true;
+                        true
+                    } else {
+                        false
+                    }
+                })
+            })
+        }
+        (a, b) => a == b,
+    }
+}
+
+/// The fields of `payload` that differ from `remote`: what an update must send.
+pub fn diff(payload: &Map<String, Value>, remote: &Value) -> Map<String, Value> {
+    payload
+        .iter()
+        .filter(|(k, v)| !remote.get(k.as_str()).is_some_and(|r| same(v, r)))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn diff_sends_only_changes() {
+        let remote = json!({"id": 5, "name": "Toko", "phone": "0812", "location": {"lat": -7.1, "lon": 110.4}, "tags": ["a", "b"], "status": true});
+        let payload = json!({"name": "Toko", "phone": "0813", "location": {"lat": -7.1, "lon": 110.4}, "tags": ["b", "a"], "status": true});
+        let d = diff(payload.as_object().unwrap(), &remote);
+        assert_eq!(Value::Object(d), json!({"phone": "0813"}));
+    }
+
+    #[test]
+    fn units_compare_in_any_order() {
+        let a = json!([{"name": "PCS", "price": 5000, "ratio": 1}, {"name": "BOX", "price": 57000, "ratio": 12}]);
+        let b = json!([{"name": "BOX", "price": 57000.0, "ratio": 12}, {"name": "PCS", "price": 5000, "ratio": 1, "id": 9}]);
+        assert!(same(&a, &b));
+        let c = json!([{"name": "BOX", "price": 58000, "ratio": 12}, {"name": "PCS", "price": 5000, "ratio": 1}]);
+        assert!(!same(&a, &c));
+    }
+
+    #[test]
+    fn index_and_resolver() {
+        let recs = vec![
+            json!({"id": 1, "ext_cust_no": "C1"}),
+            json!({"id": 2, "ext_cust_no": " C2 "}),
+            json!({"name": "no id"}),
+        ];
+        let i = Index::new(recs.clone(), Some("ext_cust_no"));
+        assert_eq!(i.id_for_key("C2"), Some("2"));
+        assert_eq!(i.len(), 2);
+        let mut r = Resolver::default();
+        let teams = vec![json!({"id": 7, "name": "Budi Santoso", "email": "budi@x.id"})];
+        r.add("teams", &["name".into(), "email".into()], &teams);
+        assert_eq!(
+            r.resolve("teams", &["name".into(), "email".into()], "BUDI@x.id"),
+            Some("7")
+        );
+        assert_eq!(
+            r.resolve("teams", &["name".into()], "budi santoso "),
+            Some("7")
+        );
+        assert_eq!(r.resolve("customers", &["ext_cust_no".into()], "x"), None);
+    }
+}
