@@ -237,12 +237,14 @@ enum LedgerMsg {
 
 /// The ledger on its own thread: rows about to be sent are committed (and acknowledged)
 /// before their request goes out; outcomes are committed in batches as they arrive.
-fn spawn_ledger(
-    mut ledger: Ledger,
-    run: i64,
-) -> (mpsc::Sender<LedgerMsg>, std::thread::JoinHandle<Ledger>) {
+/// The thread hands the ledger back with the first write error, if any, so that a lost
+/// outcome is never silent.
+type LedgerThread = std::thread::JoinHandle<(Ledger, Option<String>)>;
+
+fn spawn_ledger(mut ledger: Ledger, run: i64) -> (mpsc::Sender<LedgerMsg>, LedgerThread) {
     let (tx, rx) = mpsc::channel::<LedgerMsg>();
     let handle = std::thread::spawn(move || {
+        let mut first_error = None;
         while let Ok(first) = rx.recv() {
             let mut sending = Vec::new();
             let mut acks = Vec::new();
@@ -259,6 +261,9 @@ fn spawn_ledger(
             let result = ledger
                 .mark_sending(run, &sending)
                 .and_then(|()| ledger.record(run, &done));
+            if let Err(e) = &result {
+                first_error.get_or_insert_with(|| e.to_string());
+            }
             for ack in acks {
                 let _ = ack.send(match &result {
                     Ok(()) => Ok(()),
@@ -266,7 +271,7 @@ fn spawn_ledger(
                 });
             }
         }
-        ledger
+        (ledger, first_error)
     });
     (tx, handle)
 }
@@ -686,9 +691,14 @@ async fn import(cfg: Config, ui: &Printer, resume_of: Option<i64>) -> Result<u8>
     };
     drop(ledger_tx);
     if let (Some(handle), Some(run)) = (ledger_thread, run_id) {
-        let mut ledger = handle
+        let (mut ledger, error) = handle
             .join()
             .map_err(|_| Error::output("the run ledger stopped unexpectedly"))?;
+        if let Some(e) = error {
+            return Err(Error::output(format!(
+                "{e} (run {run} may be incomplete in the ledger)"
+            )));
+        }
         ledger.finish_run(run, state)?;
     }
 
