@@ -399,3 +399,177 @@ fn sandbox_flag_runs_the_whole_pipeline_in_process() {
     assert_eq!(db[1], "Demo (id 1)");
     assert!(summary.iter().any(|r| r[0] == "Run" && !r[1].is_empty()));
 }
+
+/// The fault run: 2,000 customers through random 5xx, 429 bursts, bearers
+/// expiring mid-run and creates answered by a dropped connection. Every row ends OK,
+/// no key is stored twice, exactly 2,000 customers exist.
+#[test]
+fn fault_run_loses_and_duplicates_nothing() {
+    let sb = sandbox(SandboxOptions {
+        seed: 7,
+        fail_rate: 0.1,
+        rate_limit: Some(600),
+        token_ttl: Some(2),
+        drop_after_commit: 0.05,
+        ..SandboxOptions::default()
+    });
+    let (done, _d) = run_against(&sb)
+        .file("c.csv", customers_csv(2000, 1))
+        .args([
+            "import",
+            "c.csv",
+            "-e",
+            "customers",
+            "--concurrency",
+            "16",
+            "--retries",
+            "10",
+        ])
+        .run();
+    done.code(0);
+    let rows = records(&done.path("c.result.xlsx"), "Results");
+    assert_eq!(rows.len(), 2000);
+    let by_status = statuses(&rows);
+    assert_eq!(by_status.get("OK"), Some(&2000), "{by_status:?}");
+    let stats = sb.stats();
+    assert_eq!(customers_in_db1(&stats), 2000);
+    no_duplicates(&stats);
+    let faults = &stats["faults"];
+    for f in [
+        "fail",
+        "rate_limited",
+        "token_expired",
+        "dropped_after_commit",
+    ] {
+        assert!(
+            faults[f].as_u64().unwrap() > 0,
+            "fault {f} never happened: {faults}"
+        );
+    }
+    // Rows whose create was dropped were reconciled by key, not re-sent blindly.
+    assert!(
+        rows.iter()
+            .any(|r| r["_error"].contains("so it was created"))
+    );
+}
+
+fn spawn_import(sb: &ThreadSandbox, dir: &std::path::Path, args: &[&str]) -> std::process::Child {
+    std::process::Command::new(env!("CARGO_BIN_EXE_sheetload"))
+        .args(args)
+        .current_dir(dir)
+        .env("SHEETLOAD_HOME", dir)
+        .env("SHEETLOAD_BASE_URL", sb.base_url())
+        .env("SHEETLOAD_USER", "demo")
+        .env("SHEETLOAD_PASSWORD", "demo")
+        .env("SHEETLOAD_DATABASE", "1")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start sheetload")
+}
+
+/// Wait until the sandbox has seen at least `n` customer creates.
+fn wait_for_creates(sb: &ThreadSandbox, n: u64) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while count(&sb.stats(), "POST /extapi/v1.0/customers") < n {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the import never got going"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn killed_run_resumes_without_duplicates() {
+    let sb = sandbox(SandboxOptions {
+        latency_ms: 20,
+        ..SandboxOptions::default()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("c.csv"), customers_csv(1200, 1)).unwrap();
+    let args = ["import", "c.csv", "-e", "customers", "--concurrency", "8"];
+    let mut child = spawn_import(&sb, dir.path(), &args);
+    wait_for_creates(&sb, 300);
+    child.kill().unwrap(); // SIGKILL: no chance to clean up
+    child.wait().unwrap();
+    let created_before = customers_in_db1(&sb.stats());
+    assert!(created_before < 1200, "killed too late to mean anything");
+
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_sheetload"))
+        .args(["resume"])
+        .current_dir(dir.path())
+        .env("SHEETLOAD_HOME", dir.path())
+        .env("SHEETLOAD_USER", "demo")
+        .env("SHEETLOAD_PASSWORD", "demo")
+        .env("SHEETLOAD_DATABASE", "1")
+        .env("SHEETLOAD_BASE_URL", sb.base_url())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let stats = sb.stats();
+    assert_eq!(customers_in_db1(&stats), 1200);
+    no_duplicates(&stats);
+    let rows = records(&dir.path().join("c.result.xlsx"), "Results");
+    assert_eq!(rows.len(), 1200);
+    assert!(
+        rows.iter()
+            .all(|r| r["_status"] == "OK" && !r["_id"].is_empty()),
+        "{:?}",
+        statuses(&rows)
+    );
+    // Rows finished before the kill were not sent again.
+    assert!(count(&stats, "POST /extapi/v1.0/customers") < 1200 + 8 + 1);
+}
+
+#[test]
+fn ctrl_c_writes_the_result_and_resume_finishes() {
+    let sb = sandbox(SandboxOptions {
+        latency_ms: 20,
+        ..SandboxOptions::default()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("c.csv"), customers_csv(800, 1)).unwrap();
+    let args = ["import", "c.csv", "-e", "customers", "--concurrency", "4"];
+    let child = spawn_import(&sb, dir.path(), &args);
+    wait_for_creates(&sb, 100);
+    std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("sheetload resume"), "{stderr}");
+    let rows = records(&dir.path().join("c.result.xlsx"), "Results");
+    assert_eq!(rows.len(), 800);
+    let ok = rows.iter().filter(|r| r["_status"] == "OK").count();
+    assert!(ok > 0 && ok < 800, "{ok}");
+    assert!(rows.iter().any(|r| r["_error"].contains("not sent")));
+    assert_eq!(ok as u64, customers_in_db1(&sb.stats()));
+
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_sheetload"))
+        .args(["resume"])
+        .current_dir(dir.path())
+        .env("SHEETLOAD_HOME", dir.path())
+        .env("SHEETLOAD_USER", "demo")
+        .env("SHEETLOAD_PASSWORD", "demo")
+        .env("SHEETLOAD_DATABASE", "1")
+        .env("SHEETLOAD_BASE_URL", sb.base_url())
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stats = sb.stats();
+    assert_eq!(customers_in_db1(&stats), 800);
+    no_duplicates(&stats);
+    assert_eq!(
+        count(&stats, "POST /extapi/v1.0/customers"),
+        800,
+        "nothing sent twice"
+    );
+}

@@ -531,7 +531,27 @@ async fn import(cfg: Config, ui: &Printer, resume_of: Option<i64>) -> Result<u8>
         // A row that was in flight when an earlier attempt of this run stopped: it may
         // have landed. Look its key up; without one it stays UNKNOWN rather than risk a
         // duplicate.
-        if let Some(prior_key) = in_flight_before.remove(&number)
+        let was_in_flight = in_flight_before.remove(&number);
+        if was_in_flight.is_some()
+            && mode == Mode::Create
+            && let Action::Skip { id: Some(id), .. } = &action
+        {
+            // Its create landed before the stop: the index already holds the key.
+            bar.inc(1);
+            let o = Outcome {
+                status: Some(Status::Ok),
+                action: Some("create".into()),
+                id: Some(id.clone()),
+                error:
+                    "was being sent when the run stopped; found on the server, so it was created"
+                        .into(),
+                attempts: Some(1),
+                ..Outcome::default()
+            };
+            record(&mut outcomes, &mut failures, number, res.key.clone(), o);
+            continue;
+        }
+        if let Some(prior_key) = was_in_flight
             && action == Action::Create
         {
             let lookup = key_field
