@@ -129,12 +129,15 @@ fn main() {
 }
 
 fn client(pool: usize) -> Client {
-    Client::builder()
-        .no_proxy()
-        .pool_max_idle_per_host(pool)
-        .timeout(Duration::from_secs(10))
-        .build()
-        .expect("client")
+    {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        Client::builder()
+    }
+    .no_proxy()
+    .pool_max_idle_per_host(pool)
+    .timeout(Duration::from_secs(10))
+    .build()
+    .expect("client")
 }
 
 async fn prepare(http: &Client, sandbox: &ThreadSandbox) -> Target {

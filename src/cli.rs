@@ -34,6 +34,10 @@ pub enum Command {
     Validate(ValidateArgs),
     /// Finish an interrupted or killed import without re-sending finished rows.
     Resume(ResumeArgs),
+    /// Re-run the failed rows of a result workbook (fix them on its Failed sheet first).
+    Retry(RetryArgs),
+    /// The run history: list, show one, or undo what a run created.
+    Runs(RunsArgs),
     /// Write a blank workbook to fill in, with notes, drop-downs and a Guide sheet.
     Template(TemplateArgs),
     /// Run a local fake of the SalesMania API (with fault injection) to rehearse on.
@@ -276,7 +280,69 @@ impl ImportArgs {
             timeout: std::time::Duration::from_secs_f64(self.timeout),
             max_errors: self.max_errors,
             key: self.key.clone(),
+            skip_unknown: false,
         })
+    }
+}
+
+/// `sheetload retry`.
+#[derive(Debug, Args)]
+pub struct RetryArgs {
+    /// A result workbook written by `sheetload import`.
+    pub result: PathBuf,
+    /// Also re-send rows whose earlier outcome is UNKNOWN (check them first).
+    #[arg(long)]
+    pub include_unknown: bool,
+    /// Where to write this retry's result (default: <RESULT>.retry.xlsx).
+    #[arg(long, short, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+/// `sheetload runs`.
+#[derive(Debug, Args)]
+pub struct RunsArgs {
+    /// What to do (default: list).
+    #[command(subcommand)]
+    pub action: Option<RunsAction>,
+}
+
+/// `runs` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum RunsAction {
+    /// The newest runs.
+    List {
+        /// How many.
+        #[arg(long, default_value_t = 30)]
+        limit: usize,
+    },
+    /// One run in detail.
+    Show {
+        /// Run id.
+        run: i64,
+    },
+    /// Delete the records a run created.
+    Undo {
+        /// Run id.
+        run: i64,
+        /// Do not ask for confirmation.
+        #[arg(long)]
+        yes: bool,
+        #[command(flatten)]
+        connect: ConnectArgs,
+    },
+}
+
+impl RunsArgs {
+    /// Run the chosen action.
+    pub fn run(&self, ui: &crate::ui::Printer) -> Result<u8> {
+        match &self.action {
+            None => commands::runs::list(30, ui),
+            Some(RunsAction::List { limit }) => commands::runs::list(*limit, ui),
+            Some(RunsAction::Show { run }) => commands::runs::show(*run, ui),
+            Some(RunsAction::Undo { run, yes, connect }) => {
+                commands::runs::undo(*run, *yes, &connect.config(), ui)
+            }
+        }
     }
 }
 

@@ -33,6 +33,13 @@ fn main() -> ExitCode {
             .config()
             .and_then(|cfg| sheetload::commands::import::run(&cfg, &ui)),
         Command::Resume(args) => sheetload::commands::import::resume(args.run, &ui),
+        Command::Retry(args) => sheetload::commands::import::retry(
+            &args.result,
+            args.include_unknown,
+            args.out.clone(),
+            &ui,
+        ),
+        Command::Runs(args) => args.run(&ui),
         Command::Validate(args) => args
             .config()
             .and_then(|cfg| sheetload::commands::validate::run(&cfg, &ui)),

@@ -573,3 +573,156 @@ fn ctrl_c_writes_the_result_and_resume_finishes() {
         "nothing sent twice"
     );
 }
+
+#[test]
+fn retry_runs_the_fixed_failed_rows_and_runs_history_undoes() {
+    let sb = sandbox(SandboxOptions::default());
+    let csv = "Kode Pelanggan,Nama,No HP\nC1,Toko A,0812345678\nC2,,0812345679\nC3,Toko C,08x\n";
+    let (done, dir) = run_against(&sb)
+        .file("c.csv", csv)
+        .args(["import", "c.csv", "-e", "customers"])
+        .run();
+    done.code(1);
+    let result = done.path("c.result.xlsx");
+    let failed = common::sheet(&result, "Failed");
+    assert_eq!(failed.len(), 3, "two invalid rows: {failed:?}");
+    let summary = common::sheet(&result, "Summary");
+    let run_id = summary.iter().find(|r| r[0] == "Run").unwrap()[1].clone();
+
+    // The user fixes both rows on the Failed sheet, as they would in Excel.
+    let fixed = dir.path().join("c.result.xlsx");
+    let head = failed[0].clone();
+    let mut body = failed[1..].to_vec();
+    let name_col = head.iter().position(|h| h == "Nama").unwrap();
+    let phone_col = head.iter().position(|h| h == "No HP").unwrap();
+    for r in &mut body {
+        if r[name_col].is_empty() {
+            r[name_col] = "Toko B".into();
+        }
+        r[phone_col] = "0812000000".into();
+    }
+    {
+        // The fixed Failed sheet and the Summary naming the run, as Excel would save them.
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let ws = book.add_worksheet();
+        ws.set_name("Failed").unwrap();
+        for (c, h) in head.iter().enumerate() {
+            ws.write_string(0, c as u16, h).unwrap();
+        }
+        for (i, r) in body.iter().enumerate() {
+            for (c, v) in r.iter().enumerate() {
+                ws.write_string(i as u32 + 1, c as u16, v).unwrap();
+            }
+        }
+        let ws = book.add_worksheet();
+        ws.set_name("Summary").unwrap();
+        ws.write_string(0, 0, "Run").unwrap();
+        ws.write_string(0, 1, &run_id).unwrap();
+        book.save(&fixed).unwrap();
+    }
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_sheetload"))
+        .args(["retry", "c.result.xlsx"])
+        .current_dir(dir.path())
+        .env("SHEETLOAD_HOME", dir.path())
+        .env("SHEETLOAD_BASE_URL", sb.base_url())
+        .env("SHEETLOAD_USER", "demo")
+        .env("SHEETLOAD_PASSWORD", "demo")
+        .env("SHEETLOAD_DATABASE", "1")
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows = records(&dir.path().join("c.result.retry.xlsx"), "Results");
+    assert_eq!(rows.len(), 2);
+    assert!(rows.iter().all(|r| r["_status"] == "OK"), "{rows:?}");
+    assert_eq!(customers_in_db1(&sb.stats()), 3);
+
+    // History: list and show, then undo the first run (it created one customer).
+    let sheetload = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_sheetload"))
+            .args(args)
+            .current_dir(dir.path())
+            .env("SHEETLOAD_HOME", dir.path())
+            .env("SHEETLOAD_BASE_URL", sb.base_url())
+            .env("SHEETLOAD_USER", "demo")
+            .env("SHEETLOAD_PASSWORD", "demo")
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap()
+    };
+    let list = sheetload(&["runs", "list"]);
+    let text = String::from_utf8_lossy(&list.stdout);
+    assert_eq!(text.lines().count(), 3, "{text}");
+    assert!(text.contains("completed"), "{text}");
+    let show = sheetload(&["runs", "show", &run_id]);
+    let text = String::from_utf8_lossy(&show.stdout);
+    assert!(text.contains("1 OK"), "{text}");
+    assert!(text.contains("INVALID"), "{text}");
+    let refused = sheetload(&["runs", "undo", &run_id]);
+    assert_eq!(refused.status.code(), Some(2), "no terminal and no --yes");
+    let undo = sheetload(&["runs", "undo", &run_id, "--yes"]);
+    assert_eq!(
+        undo.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&undo.stderr)
+    );
+    assert_eq!(customers_in_db1(&sb.stats()), 2);
+    assert_eq!(count(&sb.stats(), "DELETE /extapi/v1.0/customers/{id}"), 1);
+    let again = sheetload(&["runs", "undo", &run_id, "--yes"]);
+    assert_eq!(again.status.code(), Some(0));
+    assert_eq!(
+        count(&sb.stats(), "DELETE /extapi/v1.0/customers/{id}"),
+        1,
+        "undone once only"
+    );
+}
+
+#[test]
+fn secrets_never_reach_outputs() {
+    let secret = "Pa55-w0rd-Sekret";
+    let sb = sandbox(SandboxOptions {
+        password: secret.into(),
+        ..SandboxOptions::default()
+    });
+    let (done, dir) = run_against(&sb)
+        .env("SHEETLOAD_PASSWORD", secret)
+        .file("c.csv", customers_csv(5, 1))
+        .args(["import", "c.csv", "-e", "customers", "--json"])
+        .run();
+    done.code(0);
+    assert!(!done.stderr.contains(secret) && !done.stdout.contains(secret));
+    for entry in std::fs::read_dir(dir.path()).unwrap() {
+        let path = entry.unwrap().path();
+        let bytes = std::fs::read(&path).unwrap();
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(
+            !text.contains(secret),
+            "{} holds the password",
+            path.display()
+        );
+        assert!(
+            !text.contains("team_token="),
+            "{} holds a team token",
+            path.display()
+        );
+        assert!(
+            !text.contains("Bearer "),
+            "{} holds a bearer",
+            path.display()
+        );
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir.path().join("ledger.sqlite3"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o077, 0, "the ledger is private: {mode:o}");
+    }
+}

@@ -1519,5 +1519,11 @@ fn spawn_in_thread_serves_synchronous_callers() {
 /// A client that talks to the loopback sandbox directly, even when the
 /// environment names an HTTP proxy.
 fn http_client() -> Client {
-    Client::builder().no_proxy().build().expect("http client")
+    {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        Client::builder()
+    }
+    .no_proxy()
+    .build()
+    .expect("http client")
 }

@@ -359,11 +359,14 @@ async fn drop_after_commit_resets_the_connection_after_storing() {
 
 #[tokio::test]
 async fn stall_outlasts_the_client_timeout_and_not_the_shutdown() {
-    let http = Client::builder()
-        .no_proxy()
-        .timeout(Duration::from_millis(300))
-        .build()
-        .unwrap();
+    let http = {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        Client::builder()
+    }
+    .no_proxy()
+    .timeout(Duration::from_millis(300))
+    .build()
+    .unwrap();
     let api = Arc::new(
         Api::start_with(
             SandboxOptions {
@@ -544,5 +547,11 @@ async fn state_file_survives_a_restart() {
 /// A client that talks to the loopback sandbox directly, even when the
 /// environment names an HTTP proxy.
 fn http_client() -> Client {
-    Client::builder().no_proxy().build().expect("http client")
+    {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        Client::builder()
+    }
+    .no_proxy()
+    .build()
+    .expect("http client")
 }

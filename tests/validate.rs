@@ -101,6 +101,7 @@ fn xlsx_cells_keep_their_meaning_and_errors_name_the_cell() {
             "Tag",
             "Aktif",
             "_row",
+            "_status",
             "_error"
         ]
     );

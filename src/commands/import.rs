@@ -46,6 +46,8 @@ pub struct Config {
     pub max_errors: Option<u64>,
     /// The natural-key field for upsert/lookups, when not the spec's.
     pub key: Option<String>,
+    /// Leave out rows whose `_status` column says UNKNOWN (retry of a result workbook).
+    pub skip_unknown: bool,
 }
 
 /// What a run needs to be resumed: the options, never the credentials.
@@ -164,8 +166,90 @@ impl Stored {
             timeout: Duration::from_secs_f64(self.timeout_secs.max(1.0)),
             max_errors: self.max_errors,
             key: self.key.clone(),
+            skip_unknown: false,
         })
     }
+}
+
+/// Re-run the failed rows of an earlier result workbook (its `Failed` sheet, possibly
+/// fixed by hand) with the options of the run that produced it.
+pub fn retry(
+    result: &std::path::Path,
+    include_unknown: bool,
+    out: Option<PathBuf>,
+    ui: &Printer,
+) -> Result<u8> {
+    let summary = read_summary(result)?;
+    let run_id: i64 = summary
+        .get("Run")
+        .and_then(|v| v.trim().parse().ok())
+        .ok_or_else(|| {
+            Error::usage(format!(
+                "{} names no run in its Summary sheet (a validation or dry-run result?): import the file instead",
+                result.display()
+            ))
+        })?;
+    let ledger = Ledger::open(&ledger::default_home())?;
+    let record = ledger.run(run_id)?.ok_or_else(|| {
+        Error::usage(format!(
+            "run {run_id} of {} is not in this ledger ({}); set SHEETLOAD_HOME to the one that ran it",
+            result.display(),
+            ledger.path().display()
+        ))
+    })?;
+    drop(ledger);
+    let stored: Stored = serde_json::from_str(&record.config_json).map_err(|e| {
+        Error::usage(format!(
+            "run {run_id} cannot be retried: its stored options are unreadable ({e})"
+        ))
+    })?;
+    let mut cfg = stored.config()?;
+    cfg.base.input = result.to_path_buf();
+    cfg.base.read.sheet = Some("Failed".into());
+    cfg.base.read.header_row = Some(1);
+    cfg.base.read.encoding = None;
+    cfg.base.read.delimiter = None;
+    cfg.base.out = Some(out.unwrap_or_else(|| {
+        let stem = result
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "result".into());
+        result.with_file_name(format!("{stem}.retry.xlsx"))
+    }));
+    cfg.skip_unknown = !include_unknown;
+    ui.note(&format!(
+        "retrying the Failed rows of run {run_id} ({} {})",
+        record.entity, record.mode
+    ));
+    runtime()?.block_on(import(cfg, ui, None))
+}
+
+/// The key/value lines of a result workbook's `Summary` sheet.
+fn read_summary(path: &std::path::Path) -> Result<HashMap<String, String>> {
+    use calamine::Reader as _;
+    let mut book = calamine::open_workbook_auto(path).map_err(|e| {
+        Error::input(format!(
+            "cannot read {} as a result workbook: {e}",
+            path.display()
+        ))
+    })?;
+    let range = book.worksheet_range("Summary").map_err(|_| {
+        Error::input(format!(
+            "{} has no Summary sheet: name a result workbook written by sheetload import",
+            path.display()
+        ))
+    })?;
+    Ok(range
+        .rows()
+        .filter_map(|r| {
+            let k = r.first()?.to_string();
+            let v = match r.get(1)? {
+                calamine::Data::Float(f) => crate::input::number_text(*f),
+                other => other.to_string(),
+            };
+            Some((k, v))
+        })
+        .collect())
 }
 
 /// Run `import` and return its exit code.
@@ -498,6 +582,7 @@ async fn import(cfg: Config, ui: &Printer, resume_of: Option<i64>) -> Result<u8>
         outcomes.insert(row, o);
     };
 
+    let status_column = prepared.table.headers.iter().position(|h| h == "_status");
     let mut rows = prepared.table.rows()?;
     loop {
         if stop.load(Ordering::SeqCst) {
@@ -513,6 +598,18 @@ async fn import(cfg: Config, ui: &Printer, resume_of: Option<i64>) -> Result<u8>
         let number = raw.number;
         if outcomes.contains_key(&number) {
             bar.inc(1);
+            continue;
+        }
+        if cfg.skip_unknown && status_column.is_some_and(|c| raw.cells[c].text.trim() == "UNKNOWN")
+        {
+            bar.inc(1);
+            let o = Outcome {
+                status: Some(Status::Skipped),
+                action: Some("skip".into()),
+                error: "left out: its earlier outcome is unknown; check it in SalesMania, then retry with --include-unknown".into(),
+                ..Outcome::default()
+            };
+            record(&mut outcomes, &mut failures, number, None, o);
             continue;
         }
         let res = validator.validate(&raw);

@@ -3,6 +3,7 @@
 
 pub mod connection;
 pub mod import;
+pub mod runs;
 pub mod sandbox;
 pub mod template;
 pub mod validate;

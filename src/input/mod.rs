@@ -13,6 +13,7 @@ use std::sync::Arc;
 use crate::error::{Error, Result};
 
 pub use sniff::Format;
+pub use workbook::number_text;
 
 /// Excel's limit on characters in one cell; longer text cannot round-trip through a sheet.
 pub const MAX_CELL_CHARS: usize = 32_767;

@@ -96,19 +96,57 @@ pub fn create_with_sheet_limit(
     columns: Columns,
     sheet_rows: u32,
 ) -> Result<Box<dyn ResultSink>> {
+    // Result columns of an earlier run (`_status` … on a retried Failed sheet) are stale:
+    // this run writes its own.
+    let keep: Vec<usize> = (0..headers.len())
+        .filter(|&i| !headers[i].starts_with('_'))
+        .collect();
+    let kept: Vec<String> = keep.iter().map(|&i| headers[i].clone()).collect();
     let is_csv = path
         .extension()
         .and_then(|e| e.to_str())
         .is_some_and(|e| e.eq_ignore_ascii_case("csv") || e.eq_ignore_ascii_case("tsv"));
-    if is_csv {
-        Ok(Box::new(CsvSink::new(path, headers, columns)?))
+    let inner: Box<dyn ResultSink> = if is_csv {
+        Box::new(CsvSink::new(path, &kept, columns)?)
     } else {
-        Ok(Box::new(XlsxSink::new(
+        Box::new(XlsxSink::new(
             path,
-            headers,
+            &kept,
             columns,
             sheet_rows.clamp(1, MAX_SHEET_ROWS),
-        )?))
+        )?)
+    };
+    if keep.len() == headers.len() {
+        Ok(inner)
+    } else {
+        Ok(Box::new(Projected { inner, keep }))
+    }
+}
+
+/// A sink that drops some input columns before writing.
+struct Projected {
+    inner: Box<dyn ResultSink>,
+    keep: Vec<usize>,
+}
+
+impl ResultSink for Projected {
+    fn row(&mut self, row: &RawRow, outcome: &Outcome) -> Result<()> {
+        let cells = self
+            .keep
+            .iter()
+            .map(|&i| row.cells.get(i).cloned().unwrap_or_else(Cell::empty))
+            .collect();
+        self.inner.row(
+            &RawRow {
+                number: row.number,
+                cells,
+            },
+            outcome,
+        )
+    }
+
+    fn finish(self: Box<Self>, summary: &SummaryData) -> Result<PathBuf> {
+        self.inner.finish(summary)
     }
 }
 
@@ -203,7 +241,7 @@ impl XlsxSink {
             }
         } else {
             titles.extend(self.headers.iter().cloned());
-            titles.extend(["_row".to_string(), "_error".to_string()]);
+            titles.extend(["_row", "_status", "_error"].map(String::from));
         }
         let header = self.formats.header.clone();
         let ws = self.book.add_worksheet_with_constant_memory()?;
@@ -337,8 +375,11 @@ impl XlsxSink {
                 Self::write_cell(ws, &self.formats, r, i as u16, cell)?;
             }
             ws.write_number(r, nh as u16, row.number)?;
+            if let Some(s) = o.status {
+                ws.write_string(r, nh as u16 + 1, s.as_str())?;
+            }
             if !o.error.is_empty() {
-                ws.write_string(r, nh as u16 + 1, clip(&o.error))?;
+                ws.write_string(r, nh as u16 + 2, clip(&o.error))?;
             }
             self.failed.1 += 1;
         }
