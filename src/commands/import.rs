@@ -550,22 +550,33 @@ async fn import(cfg: Config, ui: &Printer, resume_of: Option<i64>) -> Result<u8>
         cfg.base.parse.clone(),
         prepared.dups.as_ref(),
     );
-    let bar = ui.progress(None, if cfg.dry_run { "planning" } else { "importing" });
+    let bar = ui.progress(
+        prepared.table.row_count_hint(),
+        if cfg.dry_run { "planning" } else { "importing" },
+    );
+    let mut shown = (0u64, 0u64);
     let sem = Arc::new(Semaphore::new(cfg.policy.concurrency.max(1)));
     let mut tasks: JoinSet<(Job, Done)> = JoinSet::new();
     let mut failures: u64 = 0;
     let mut stopped_early = false;
     let mut payloads: HashMap<u32, String> = HashMap::new();
 
-    let record = |outcomes: &mut HashMap<u32, Outcome>,
-                  failures: &mut u64,
-                  row: u32,
-                  key: Option<String>,
-                  o: Outcome| {
+    let mut record = |outcomes: &mut HashMap<u32, Outcome>,
+                      failures: &mut u64,
+                      row: u32,
+                      key: Option<String>,
+                      o: Outcome| {
         if o.status
             .is_some_and(|s| matches!(s, Status::Failed | Status::Unknown | Status::Invalid))
         {
             *failures += 1;
+        } else {
+            shown.0 += 1;
+        }
+        bar.inc(1);
+        if *failures != shown.1 || shown.0 % 64 == 0 {
+            shown.1 = *failures;
+            bar.set_message(format!("OK {} · failed {}", shown.0, *failures));
         }
         if let (Some(tx), Some(status)) = (&ledger_tx, o.status) {
             let _ = tx.send(LedgerMsg::Done(RowOutcome {
@@ -583,6 +594,7 @@ async fn import(cfg: Config, ui: &Printer, resume_of: Option<i64>) -> Result<u8>
     };
 
     let status_column = prepared.table.headers.iter().position(|h| h == "_status");
+    let dispatch_started = Instant::now();
     let mut rows = prepared.table.rows()?;
     loop {
         if stop.load(Ordering::SeqCst) {
@@ -602,7 +614,6 @@ async fn import(cfg: Config, ui: &Printer, resume_of: Option<i64>) -> Result<u8>
         }
         if cfg.skip_unknown && status_column.is_some_and(|c| raw.cells[c].text.trim() == "UNKNOWN")
         {
-            bar.inc(1);
             let o = Outcome {
                 status: Some(Status::Skipped),
                 action: Some("skip".into()),
@@ -619,7 +630,6 @@ async fn import(cfg: Config, ui: &Printer, resume_of: Option<i64>) -> Result<u8>
         let plan = plan_row(&res, mode, spec, key_field.as_deref(), &index, &resolver);
         let (action, body) = match plan {
             Planned::Done(o) => {
-                bar.inc(1);
                 record(&mut outcomes, &mut failures, number, res.key.clone(), o);
                 continue;
             }
@@ -634,7 +644,6 @@ async fn import(cfg: Config, ui: &Printer, resume_of: Option<i64>) -> Result<u8>
             && let Action::Skip { id: Some(id), .. } = &action
         {
             // Its create landed before the stop: the index already holds the key.
-            bar.inc(1);
             let o = Outcome {
                 status: Some(Status::Ok),
                 action: Some("create".into()),
@@ -686,7 +695,6 @@ async fn import(cfg: Config, ui: &Printer, resume_of: Option<i64>) -> Result<u8>
                 },
             };
             if let Some(o) = o {
-                bar.inc(1);
                 record(&mut outcomes, &mut failures, number, res.key.clone(), o);
                 continue;
             }
@@ -701,7 +709,6 @@ async fn import(cfg: Config, ui: &Printer, resume_of: Option<i64>) -> Result<u8>
                 Action::Skip { reason, .. } => reason.clone(),
                 _ => String::new(),
             };
-            bar.inc(1);
             record(
                 &mut outcomes,
                 &mut failures,
@@ -718,7 +725,6 @@ async fn import(cfg: Config, ui: &Printer, resume_of: Option<i64>) -> Result<u8>
             continue;
         }
         if let Action::Skip { id, reason } = &action {
-            bar.inc(1);
             record(
                 &mut outcomes,
                 &mut failures,
@@ -734,10 +740,6 @@ async fn import(cfg: Config, ui: &Printer, resume_of: Option<i64>) -> Result<u8>
             );
             continue;
         }
-        let permit = tokio::select! {
-            p = sem.clone().acquire_owned() => p.map_err(|_| Error::output("dispatch stopped unexpectedly"))?,
-            _ = wait_for(&stop) => { stopped_early = true; break; }
-        };
         let job = Job {
             row: number,
             key: res.key.clone(),
@@ -749,11 +751,11 @@ async fn import(cfg: Config, ui: &Printer, resume_of: Option<i64>) -> Result<u8>
             action,
             body,
         };
-        let ctx = ctx.clone();
-        let tx = ledger_tx.clone();
-        tasks.spawn(async move {
-            // Commit "sending" before the request goes out, so a crash leaves a trace.
-            if let Some(tx) = tx {
+        // Commit "sending" before the request goes out, so a crash leaves a trace. It is
+        // queued before waiting for a free slot, so that the commit overlaps the requests
+        // in flight instead of adding to each row's time.
+        let ack = match &ledger_tx {
+            Some(tx) => {
                 let (ack_tx, ack_rx) = oneshot::channel();
                 let pending = PendingRow {
                     row: job.row,
@@ -767,17 +769,27 @@ async fn import(cfg: Config, ui: &Printer, resume_of: Option<i64>) -> Result<u8>
                             .as_bytes(),
                     ),
                 };
-                let committed = tx.send(LedgerMsg::Sending(pending, ack_tx)).is_ok()
-                    && matches!(ack_rx.await, Ok(Ok(())));
-                if !committed {
-                    drop(permit);
-                    let done = Done {
-                        status: Some(Status::Failed),
-                        error: "not sent: the run ledger could not be written".into(),
-                        ..Done::default()
-                    };
-                    return (job, done);
-                }
+                let _ = tx.send(LedgerMsg::Sending(pending, ack_tx));
+                Some(ack_rx)
+            }
+            None => None,
+        };
+        let permit = tokio::select! {
+            p = sem.clone().acquire_owned() => p.map_err(|_| Error::output("dispatch stopped unexpectedly"))?,
+            _ = wait_for(&stop) => { stopped_early = true; break; }
+        };
+        let ctx = ctx.clone();
+        tasks.spawn(async move {
+            if let Some(ack) = ack
+                && !matches!(ack.await, Ok(Ok(())))
+            {
+                drop(permit);
+                let done = Done {
+                    status: Some(Status::Failed),
+                    error: "not sent: the run ledger could not be written".into(),
+                    ..Done::default()
+                };
+                return (job, done);
             }
             let done = execute(&ctx, &job).await;
             drop(permit);
@@ -785,7 +797,6 @@ async fn import(cfg: Config, ui: &Printer, resume_of: Option<i64>) -> Result<u8>
         });
         while let Some(joined) = tasks.try_join_next() {
             if let Ok((job, done)) = joined {
-                bar.inc(1);
                 let o = outcome_of(&job, done);
                 record(&mut outcomes, &mut failures, job.row, job.key.clone(), o);
             }
@@ -794,12 +805,12 @@ async fn import(cfg: Config, ui: &Printer, resume_of: Option<i64>) -> Result<u8>
     drop(rows);
     while let Some(joined) = tasks.join_next().await {
         if let Ok((job, done)) = joined {
-            bar.inc(1);
             let o = outcome_of(&job, done);
             record(&mut outcomes, &mut failures, job.row, job.key.clone(), o);
         }
     }
     bar.finish_and_clear();
+    let dispatch_seconds = dispatch_started.elapsed().as_secs_f64();
 
     let state = if interrupted.load(Ordering::SeqCst) || stopped_early {
         RunState::Interrupted
@@ -970,6 +981,8 @@ async fn import(cfg: Config, ui: &Printer, resume_of: Option<i64>) -> Result<u8>
         "unknown": c(Status::Unknown),
         "not_sent": not_sent,
         "seconds": seconds,
+        "dispatch_seconds": dispatch_seconds,
+        "concurrency": cfg.policy.concurrency,
         "result": result_path.display().to_string(),
     }));
     if interrupted.load(Ordering::SeqCst) {

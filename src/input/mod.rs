@@ -137,6 +137,15 @@ impl Table {
         }
     }
 
+    /// How many data rows there are, when known without reading the file (workbooks:
+    /// blank rows included, so an upper bound); `None` for CSV.
+    pub fn row_count_hint(&self) -> Option<u64> {
+        match &self.source {
+            Source::Csv(_) => None,
+            Source::Sheet(d) => Some(d.data_rows() as u64),
+        }
+    }
+
     /// Visit one column's trimmed, non-empty values with their row numbers, reading no
     /// more than that column (the duplicate-key pass over a million-row CSV).
     pub fn scan_column(&self, col: usize, f: &mut dyn FnMut(u32, &str)) -> Result<()> {

@@ -185,6 +185,13 @@ pub(super) fn open(
     })
 }
 
+impl SheetData {
+    /// Rows below the header, blank ones included.
+    pub(super) fn data_rows(&self) -> usize {
+        self.range.height().saturating_sub(self.header_index + 1)
+    }
+}
+
 pub(super) fn rows<'a>(
     data: Arc<SheetData>,
     table: &'a Table,

@@ -1,0 +1,107 @@
+//! Import throughput against the sandbox (not a timed test): 10,000 customers at
+//! `--latency-ms 20`, concurrency 32 and 128, compared with the ideal concurrency ÷
+//! latency; plus peak memory, to show it does not grow with the row count.
+//! Run with `cargo bench --bench import`.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use sheetload::sandbox::{SandboxOptions, spawn_in_thread};
+
+fn csv(path: &Path, rows: usize) {
+    let mut w = std::io::BufWriter::new(std::fs::File::create(path).expect("create"));
+    writeln!(w, "ext_cust_no,name,city,phone,latitude,longitude,tags").expect("write");
+    for i in 0..rows {
+        writeln!(
+            w,
+            "C{i:07},Toko Sumber Rejeki {i},Semarang,0812{i:08},-7.{:06},110.{:06},\"Retail; Semarang\"",
+            i % 999_999,
+            i % 999_999
+        )
+        .expect("write");
+    }
+}
+
+/// Run the release binary; (wall seconds, peak RSS MB, the --json summary).
+fn measure(dir: &Path, base_url: &str, args: &[&str]) -> (f64, f64, serde_json::Value) {
+    let started = Instant::now();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sheetload"))
+        .args(args)
+        .args(["--quiet", "--json"])
+        .current_dir(dir)
+        .env("SHEETLOAD_HOME", dir)
+        .env("SHEETLOAD_BASE_URL", base_url)
+        .env("SHEETLOAD_USER", "demo")
+        .env("SHEETLOAD_PASSWORD", "demo")
+        .env("SHEETLOAD_DATABASE", "1")
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawn sheetload");
+    let status_path = format!("/proc/{}/status", child.id());
+    let mut peak_kb = 0u64;
+    loop {
+        if let Ok(s) = std::fs::read_to_string(&status_path) {
+            for l in s.lines() {
+                if let Some(v) = l.strip_prefix("VmHWM:") {
+                    let kb: u64 = v.trim().trim_end_matches("kB").trim().parse().unwrap_or(0);
+                    peak_kb = peak_kb.max(kb);
+                }
+            }
+        }
+        if let Ok(Some(_)) = child.try_wait() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let secs = started.elapsed().as_secs_f64();
+    let mut out = String::new();
+    if let Some(mut o) = child.stdout.take() {
+        let _ = std::io::Read::read_to_string(&mut o, &mut out);
+    }
+    let json = serde_json::from_str(out.trim()).unwrap_or(serde_json::Value::Null);
+    (secs, peak_kb as f64 / 1024.0, json)
+}
+
+fn main() {
+    let latency = 20u64;
+    println!(
+        "| rows | concurrency | ideal rows/s | dispatch rows/s | % of ideal | end-to-end s | peak RSS MB | OK |"
+    );
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for (rows, concurrency) in [(10_000usize, 32usize), (10_000, 128), (40_000, 128)] {
+        // A fresh sandbox per run, so every run creates all its rows.
+        let sb = spawn_in_thread(SandboxOptions {
+            latency_ms: latency,
+            ..SandboxOptions::default()
+        })
+        .expect("sandbox");
+        let dir = tempfile::tempdir().expect("tempdir");
+        csv(&dir.path().join("c.csv"), rows);
+        let conc = concurrency.to_string();
+        let (secs, mb, json) = measure(
+            dir.path(),
+            &sb.base_url(),
+            &[
+                "import",
+                "c.csv",
+                "-e",
+                "customers",
+                "--concurrency",
+                &conc,
+                "--out",
+                "r.csv",
+            ],
+        );
+        let dispatch = json["dispatch_seconds"].as_f64().unwrap_or(f64::NAN);
+        let rate = rows as f64 / dispatch;
+        let ideal = concurrency as f64 / (latency as f64 / 1000.0);
+        println!(
+            "| {rows} | {concurrency} | {ideal:.0} | {rate:.0} | {:.0}% | {secs:.2} | {mb:.0} | {} |",
+            100.0 * rate / ideal,
+            json["ok"]
+        );
+        sb.shutdown();
+    }
+}
