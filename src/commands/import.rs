@@ -574,7 +574,7 @@ async fn import(cfg: Config, ui: &Printer, resume_of: Option<i64>) -> Result<u8>
             shown.0 += 1;
         }
         bar.inc(1);
-        if *failures != shown.1 || shown.0 % 64 == 0 {
+        if *failures != shown.1 || shown.0.is_multiple_of(64) {
             shown.1 = *failures;
             bar.set_message(format!("OK {} · failed {}", shown.0, *failures));
         }
