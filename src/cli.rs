@@ -32,6 +32,8 @@ pub enum Command {
     Import(ImportArgs),
     /// Check every row of a sheet and write a result workbook; nothing is sent.
     Validate(ValidateArgs),
+    /// Export teams, products, customers, visits or databases to Excel or CSV.
+    Export(ExportArgs),
     /// Finish an interrupted or killed import without re-sending finished rows.
     Resume(ResumeArgs),
     /// Re-run the failed rows of a result workbook (fix them on its Failed sheet first).
@@ -281,6 +283,109 @@ impl ImportArgs {
             max_errors: self.max_errors,
             key: self.key.clone(),
             skip_unknown: false,
+        })
+    }
+}
+
+/// What `export` can write.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ExportWhat {
+    /// Sales users.
+    Teams,
+    /// Products with their units.
+    Products,
+    /// Customers (outlets).
+    Customers,
+    /// Planned visits.
+    Visits,
+    /// The databases the user reaches.
+    Databases,
+}
+
+/// `sheetload export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// What to export.
+    #[arg(value_enum)]
+    pub what: ExportWhat,
+    /// The file to write: .xlsx, or .csv.
+    #[arg(long, short, value_name = "FILE")]
+    pub out: PathBuf,
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+    /// At most this many records.
+    #[arg(long, value_name = "N")]
+    pub limit: Option<u64>,
+    /// Keep only records whose column equals the value (repeatable): --where city=Semarang.
+    #[arg(long = "where", value_name = "COLUMN=VALUE")]
+    pub filters: Vec<String>,
+    /// Visits from this date (YYYY-MM-DD).
+    #[arg(long, value_name = "DATE")]
+    pub from: Option<String>,
+    /// Visits up to this date (YYYY-MM-DD).
+    #[arg(long, value_name = "DATE")]
+    pub to: Option<String>,
+    /// Visits of one team: id, name or e-mail.
+    #[arg(long, value_name = "TEAM")]
+    pub team: Option<String>,
+    /// Start the CSV with a byte-order mark, so that Excel reads it as UTF-8.
+    #[arg(long)]
+    pub bom: bool,
+    /// Seconds to wait for one answer.
+    #[arg(long, default_value_t = 30.0, value_name = "SECS")]
+    pub timeout: f64,
+}
+
+impl ExportArgs {
+    /// The plain config the core runs on.
+    pub fn config(&self) -> Result<commands::export::Config> {
+        let filters = self
+            .filters
+            .iter()
+            .map(|f| {
+                f.split_once('=')
+                    .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+                    .filter(|(k, _)| !k.is_empty())
+                    .ok_or_else(|| {
+                        Error::usage(format!("--where '{f}' must look like column=value"))
+                    })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        for d in [&self.from, &self.to].into_iter().flatten() {
+            if chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").is_err() {
+                return Err(Error::usage(format!(
+                    "--from/--to '{d}' must be a date like 2026-12-01"
+                )));
+            }
+        }
+        let what = match self.what {
+            ExportWhat::Teams => "teams",
+            ExportWhat::Products => "products",
+            ExportWhat::Customers => "customers",
+            ExportWhat::Visits => "visits",
+            ExportWhat::Databases => "databases",
+        };
+        if !matches!(self.what, ExportWhat::Visits)
+            && (self.from.is_some() || self.to.is_some() || self.team.is_some())
+        {
+            return Err(Error::usage("--from, --to and --team apply to visits only"));
+        }
+        if !(self.timeout.is_finite() && self.timeout > 0.0) {
+            return Err(Error::usage(
+                "--timeout must be a positive number of seconds",
+            ));
+        }
+        Ok(commands::export::Config {
+            what: what.into(),
+            out: self.out.clone(),
+            conn: self.connect.config(),
+            limit: self.limit,
+            filters,
+            from: self.from.clone(),
+            to: self.to.clone(),
+            team: self.team.clone(),
+            bom: self.bom,
+            timeout: std::time::Duration::from_secs_f64(self.timeout),
         })
     }
 }

@@ -40,6 +40,9 @@ fn main() -> ExitCode {
             &ui,
         ),
         Command::Runs(args) => args.run(&ui),
+        Command::Export(args) => args
+            .config()
+            .and_then(|cfg| sheetload::commands::export::run(&cfg, &ui)),
         Command::Validate(args) => args
             .config()
             .and_then(|cfg| sheetload::commands::validate::run(&cfg, &ui)),

@@ -9,8 +9,10 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use std::sync::Arc;
+
 use crate::connector::Secret;
-use crate::connector::salesmania::{Fields, Paths, Settings};
+use crate::connector::salesmania::{Fields, Paths, SalesMania, Settings};
 use crate::error::{Error, Result};
 use crate::sandbox::{Sandbox, SandboxHandle, SandboxOptions};
 use crate::ui::Printer;
@@ -185,5 +187,20 @@ pub async fn settings(
             fields: profile.fields.unwrap_or_default(),
         },
         None,
+    ))
+}
+
+/// Resolve the connection and sign in; the sandbox handle (if any) must outlive the client.
+pub async fn connect(
+    args: &ConnectionArgs,
+    timeout: Duration,
+    pool: usize,
+    ui: &Printer,
+) -> Result<(Arc<SalesMania>, Option<SandboxHandle>)> {
+    let (settings, sandbox) = settings(args, timeout, pool, ui).await?;
+    let http = crate::connector::http_client(timeout, pool)?;
+    Ok((
+        Arc::new(SalesMania::connect(http, settings).await?),
+        sandbox,
     ))
 }

@@ -17,7 +17,6 @@ use tokio::task::JoinSet;
 
 use super::connection::{self, ConnectionArgs};
 use super::validate::{self, Prepared, prepare};
-use crate::connector::salesmania::SalesMania;
 use crate::dispatch::{Ctx, Done, Key, Limiter, Policy};
 use crate::error::{Error, Result, exit};
 use crate::input::ReadOptions;
@@ -420,10 +419,8 @@ async fn import(cfg: Config, ui: &Printer, resume_of: Option<i64>) -> Result<u8>
     let collection = spec.endpoint.clone();
 
     // Connect (an in-process sandbox with --sandbox) and sign in.
-    let (settings, _sandbox) =
-        connection::settings(&cfg.conn, cfg.timeout, cfg.policy.concurrency, ui).await?;
-    let http = crate::connector::http_client(cfg.timeout, cfg.policy.concurrency)?;
-    let client = Arc::new(SalesMania::connect(http, settings).await?);
+    let (client, _sandbox) =
+        connection::connect(&cfg.conn, cfg.timeout, cfg.policy.concurrency, ui).await?;
     let database = client.database().clone();
     let path = client
         .paths()

@@ -2,6 +2,7 @@
 //! exit code its outcome deserves.
 
 pub mod connection;
+pub mod export;
 pub mod import;
 pub mod runs;
 pub mod sandbox;

@@ -232,7 +232,19 @@ impl SalesMania {
         })
     }
 
-    async fn sign_in(http: &reqwest::Client, s: &Settings) -> Result<(Secret, Database, Secret)> {
+    /// Steps 1 and 2 only: the databases this user reaches (for `export databases`).
+    pub async fn databases(http: &reqwest::Client, s: &Settings) -> Result<Vec<Database>> {
+        let (_, dbs) = Self::bearer_and_databases(http, s).await?;
+        Ok(dbs
+            .into_iter()
+            .map(|(id, name)| Database { id, name })
+            .collect())
+    }
+
+    async fn bearer_and_databases(
+        http: &reqwest::Client,
+        s: &Settings,
+    ) -> Result<(Secret, Vec<(String, String)>)> {
         let basic = base64::engine::general_purpose::STANDARD.encode(format!(
             "{}:{}",
             s.user,
@@ -268,7 +280,11 @@ impl SalesMania {
             return Err(refused(s, "listing databases (step 2)", &r));
         }
         let ids: Vec<&str> = s.fields.db_id.iter().map(String::as_str).collect();
-        let dbs = parse::databases(&r.json(), &ids);
+        Ok((bearer, parse::databases(&r.json(), &ids)))
+    }
+
+    async fn sign_in(http: &reqwest::Client, s: &Settings) -> Result<(Secret, Database, Secret)> {
+        let (bearer, dbs) = Self::bearer_and_databases(http, s).await?;
         let listing = || {
             dbs.iter()
                 .map(|(id, name)| format!("{id} \"{name}\""))

@@ -1,5 +1,6 @@
 //! Writers: the result workbook (or CSV), and blank template workbooks.
 
+pub mod export;
 pub mod result;
 pub mod template;
 

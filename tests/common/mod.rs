@@ -131,6 +131,13 @@ pub fn sheet(path: &Path, name: &str) -> Vec<Vec<String>> {
                 .map(|d| match d {
                     Data::Empty => String::new(),
                     Data::Float(f) if f.fract() == 0.0 => format!("{}", *f as i64),
+                    Data::DateTime(dt) => match dt.as_datetime() {
+                        Some(t) if t.time() == chrono::NaiveTime::MIN => {
+                            t.format("%Y-%m-%d").to_string()
+                        }
+                        Some(t) => t.format("%Y-%m-%d %H:%M:%S").to_string(),
+                        None => dt.to_string(),
+                    },
                     other => other.to_string(),
                 })
                 .collect()
