@@ -240,12 +240,12 @@ async fn export(cfg: &Config, ui: &Printer) -> Result<u8> {
 
     let (client, _sandbox) = connection::connect(&cfg.conn, cfg.timeout, 4, ui).await?;
     let database = client.database().clone();
-    let ctx = Ctx {
+    let ctx = std::sync::Arc::new(Ctx {
         client: client.clone(),
         limiter: Limiter::new(None),
         policy: Policy::default(),
         columns: Default::default(),
-    };
+    });
     let path = client
         .paths()
         .collection(what)
@@ -377,35 +377,59 @@ async fn export(cfg: &Config, ui: &Printer) -> Result<u8> {
             write(&all, &mut sink)?;
         }
         None => {
-            let f = client.fields();
-            let size = f.page_size.max(1);
-            for page in 1..=1_000_000u32 {
+            // Pages are fetched a few ahead, concurrently, and written in order.
+            const AHEAD: u32 = 4;
+            let size = client.fields().page_size.max(1);
+            let fetch = |page: u32| {
+                let ctx = ctx.clone();
+                let path = path.clone();
                 let mut q = query.clone();
+                let f = ctx.client.fields();
                 q.push((f.page_param.clone(), page.to_string()));
                 q.push((f.limit_param.clone(), size.to_string()));
-                let (r, _) = ctx.idempotent(Method::GET, &path, &q, None).await;
-                let r = r.map_err(|e| {
-                    Error::usage(format!(
-                        "cannot export {what}: page {page}: {}",
-                        e.describe()
-                    ))
-                })?;
-                if !r.is_success() {
-                    return Err(Error::usage(format!(
-                        "cannot export {what}: page {page}: {}",
-                        ctx.describe(&r)
-                    )));
-                }
-                let (items, total) = parse::page(&r.json());
+                let what = what.to_string();
+                tokio::spawn(async move {
+                    let (r, _) = ctx.idempotent(Method::GET, &path, &q, None).await;
+                    let r = r.map_err(|e| {
+                        Error::usage(format!(
+                            "cannot export {what}: page {page}: {}",
+                            e.describe()
+                        ))
+                    })?;
+                    if !r.is_success() {
+                        return Err(Error::usage(format!(
+                            "cannot export {what}: page {page}: {}",
+                            ctx.describe(&r)
+                        )));
+                    }
+                    Ok(parse::page(&r.json()))
+                })
+            };
+            let mut queue: std::collections::VecDeque<_> = (1..=AHEAD).map(fetch).collect();
+            let mut next = AHEAD + 1;
+            while let Some(handle) = queue.pop_front() {
+                let (items, total) = handle
+                    .await
+                    .map_err(|_| Error::output("a page download stopped unexpectedly"))??;
                 if let Some(t) = total {
                     bar.set_length(t.min(limit));
                 }
                 let n = items.len();
                 seen += n as u64;
                 let more = write(&items, &mut sink)?;
-                if !more || n < size as usize || n == 0 || total.is_some_and(|t| seen >= t) {
+                if !more
+                    || n < size as usize
+                    || n == 0
+                    || total.is_some_and(|t| seen >= t)
+                    || next > 1_000_000
+                {
+                    for h in queue {
+                        h.abort();
+                    }
                     break;
                 }
+                queue.push_back(fetch(next));
+                next += 1;
             }
         }
     }

@@ -1,0 +1,58 @@
+//! Export throughput and memory (not a timed test): 200,000 customers seeded in an
+//! in-process sandbox, exported by the release binary to XLSX and to CSV.
+//! Run with `cargo bench --bench export`.
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use sheetload::sandbox::{SandboxOptions, spawn_in_thread};
+
+fn main() {
+    let n = 200_000usize;
+    eprintln!("seeding {n} customers…");
+    let sb = spawn_in_thread(SandboxOptions {
+        customers: n,
+        ..SandboxOptions::default()
+    })
+    .expect("sandbox");
+    let dir = tempfile::tempdir().expect("tempdir");
+    println!("| export | records | seconds | records/s | peak RSS MB |");
+    println!("|---|---:|---:|---:|---:|");
+    for out in ["customers.xlsx", "customers.csv"] {
+        let started = Instant::now();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_sheetload"))
+            .args(["export", "customers", "--out", out, "--quiet"])
+            .current_dir(dir.path())
+            .env("SHEETLOAD_HOME", dir.path())
+            .env("SHEETLOAD_BASE_URL", sb.base_url())
+            .env("SHEETLOAD_USER", "demo")
+            .env("SHEETLOAD_PASSWORD", "demo")
+            .env("SHEETLOAD_DATABASE", "1")
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("spawn");
+        let status_path = format!("/proc/{}/status", child.id());
+        let mut peak_kb = 0u64;
+        let code = loop {
+            if let Ok(s) = std::fs::read_to_string(&status_path) {
+                for l in s.lines() {
+                    if let Some(v) = l.strip_prefix("VmHWM:") {
+                        let kb: u64 = v.trim().trim_end_matches("kB").trim().parse().unwrap_or(0);
+                        peak_kb = peak_kb.max(kb);
+                    }
+                }
+            }
+            if let Ok(Some(status)) = child.try_wait() {
+                break status.code();
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        };
+        let secs = started.elapsed().as_secs_f64();
+        assert_eq!(code, Some(0), "export failed");
+        println!(
+            "| customers → {out} | {n} | {secs:.2} | {:.0} | {:.0} |",
+            n as f64 / secs,
+            peak_kb as f64 / 1024.0
+        );
+    }
+}
