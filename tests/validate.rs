@@ -525,3 +525,16 @@ fn json_summary_on_stdout() {
             .contains("column Telepon")
     );
 }
+
+#[test]
+fn import_dry_run_without_a_connection_validates_offline() {
+    let (done, _d) = Run::new()
+        .file("c.csv", "Nama,Telepon\nA,abc\nB,0812345678\n")
+        .env("SHEETLOAD_BASE_URL", "")
+        .args(["import", "c.csv", "-e", "customers", "--dry-run"])
+        .run();
+    done.code(1).stderr_has("validating offline");
+    let rows = records(&done.path("c.result.xlsx"), "Results");
+    assert_eq!(rows[0]["_status"], "INVALID");
+    assert_eq!(rows[1]["_status"], "VALID");
+}

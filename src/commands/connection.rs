@@ -104,6 +104,16 @@ fn load_profile(name: Option<&str>) -> Result<Profile> {
     }
 }
 
+/// Whether any target is configured (flag, variable, profile or `--sandbox`); without
+/// one, `import --dry-run` validates offline.
+pub fn has_target(args: &ConnectionArgs) -> bool {
+    if args.sandbox || args.base_url.is_some() || env("SHEETLOAD_BASE_URL").is_some() {
+        return true;
+    }
+    let name = args.profile.clone().or_else(|| env("SHEETLOAD_PROFILE"));
+    name.is_some() || load_profile(None).is_ok_and(|p| p.base_url.is_some())
+}
+
 fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }

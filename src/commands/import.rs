@@ -253,6 +253,10 @@ fn read_summary(path: &std::path::Path) -> Result<HashMap<String, String>> {
 
 /// Run `import` and return its exit code.
 pub fn run(cfg: &Config, ui: &Printer) -> Result<u8> {
+    if cfg.dry_run && !connection::has_target(&cfg.conn) {
+        ui.note("no target given: validating offline (nothing is sent); give a connection (or --sandbox) to also plan create / update / skip per row");
+        return validate::run(&cfg.base, ui);
+    }
     runtime()?.block_on(import(cfg.clone(), ui, None))
 }
 
@@ -341,9 +345,13 @@ fn spawn_ledger(mut ledger: Ledger, run: i64) -> (mpsc::Sender<LedgerMsg>, Ledge
                     LedgerMsg::Done(o) => done.push(o),
                 }
             }
-            let result = ledger
-                .mark_sending(run, &sending)
-                .and_then(|()| ledger.record(run, &done));
+            // Rows waiting to be sent go first, in their own small transaction, so that
+            // their acknowledgement never waits behind a large batch of outcomes.
+            let result = if sending.is_empty() {
+                Ok(())
+            } else {
+                ledger.mark_sending(run, &sending)
+            };
             if let Err(e) = &result {
                 first_error.get_or_insert_with(|| e.to_string());
             }
@@ -352,6 +360,11 @@ fn spawn_ledger(mut ledger: Ledger, run: i64) -> (mpsc::Sender<LedgerMsg>, Ledge
                     Ok(()) => Ok(()),
                     Err(e) => Err(Error::output(e.to_string())),
                 });
+            }
+            if !done.is_empty()
+                && let Err(e) = ledger.record(run, &done)
+            {
+                first_error.get_or_insert_with(|| e.to_string());
             }
         }
         (ledger, first_error)
