@@ -4,6 +4,7 @@
 //! its column and cell, and the run goes on.
 
 pub mod duplicates;
+pub mod turkish;
 pub mod values;
 
 use serde_json::{Map, Value as Json};

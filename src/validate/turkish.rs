@@ -1,0 +1,1 @@
+//! Turkish identifiers and text: VKN, TCKN, IBAN, phone numbers, Turkish casing.
