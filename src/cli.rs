@@ -251,6 +251,9 @@ pub struct ImportArgs {
     /// Field that identifies records for upsert and lookups (default: the entity's key).
     #[arg(long, value_name = "FIELD")]
     pub key: Option<String>,
+    /// Orders: rows with the same value in this field make one order (default ext_order_no).
+    #[arg(long, value_name = "FIELD")]
+    pub group_by: Option<String>,
 }
 
 impl ImportArgs {
@@ -283,6 +286,7 @@ impl ImportArgs {
             max_errors: self.max_errors,
             key: self.key.clone(),
             skip_unknown: false,
+            group_by: self.group_by.clone(),
         })
     }
 }

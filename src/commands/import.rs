@@ -47,6 +47,8 @@ pub struct Config {
     pub key: Option<String>,
     /// Leave out rows whose `_status` column says UNKNOWN (retry of a result workbook).
     pub skip_unknown: bool,
+    /// Orders: the field whose equal values make one order (default `ext_order_no`).
+    pub group_by: Option<String>,
 }
 
 /// What a run needs to be resumed: the options, never the credentials.
@@ -166,6 +168,7 @@ impl Stored {
             max_errors: self.max_errors,
             key: self.key.clone(),
             skip_unknown: false,
+            group_by: None,
         })
     }
 }
@@ -418,6 +421,14 @@ fn column_names(spec: &EntitySpec, p: &Prepared) -> HashMap<String, String> {
 async fn import(cfg: Config, ui: &Printer, resume_of: Option<i64>) -> Result<u8> {
     let started = Instant::now();
     let prepared = prepare(&cfg.base, ui)?;
+    if prepared.spec.group_by.is_some() {
+        if resume_of.is_some() {
+            return Err(Error::usage(
+                "orders runs cannot be resumed; run the same sheet again: orders already created are skipped",
+            ));
+        }
+        return super::orders::import(cfg, ui, prepared).await;
+    }
     let spec = &prepared.spec;
     let mode = cfg.base.mode;
     let key_field = cfg.key.clone().or_else(|| spec.natural_key.clone());
@@ -840,6 +851,58 @@ async fn import(cfg: Config, ui: &Printer, resume_of: Option<i64>) -> Result<u8>
         ledger.finish_run(run, state)?;
     }
 
+    report(
+        &Finished {
+            cfg: &cfg,
+            prepared: &prepared,
+            run_id,
+            state,
+            started,
+            dispatch_seconds,
+            base_url: client.base_url(),
+            database: &database,
+            interrupted: interrupted.load(Ordering::SeqCst),
+        },
+        outcomes,
+        payloads,
+        ui,
+    )
+}
+
+/// What a finished import hands to [`report`].
+pub(crate) struct Finished<'a> {
+    pub cfg: &'a Config,
+    pub prepared: &'a Prepared,
+    pub run_id: Option<i64>,
+    pub state: RunState,
+    pub started: Instant,
+    pub dispatch_seconds: f64,
+    pub base_url: &'a str,
+    pub database: &'a crate::connector::salesmania::Database,
+    pub interrupted: bool,
+}
+
+/// Write the result workbook (every input row with its outcome), print the summary and
+/// choose the exit code.
+pub(crate) fn report(
+    f: &Finished<'_>,
+    mut outcomes: HashMap<u32, Outcome>,
+    mut payloads: HashMap<u32, String>,
+    ui: &Printer,
+) -> Result<u8> {
+    let Finished {
+        cfg,
+        prepared,
+        run_id,
+        state,
+        started,
+        dispatch_seconds,
+        base_url,
+        database,
+        interrupted,
+    } = *f;
+    let spec = &prepared.spec;
+    let mode = cfg.base.mode;
     // The result workbook: every input row with its outcome.
     let columns = Columns {
         action: true,
@@ -897,10 +960,7 @@ async fn import(cfg: Config, ui: &Printer, resume_of: Option<i64>) -> Result<u8>
         ),
         ("State".into(), state.as_str().into()),
         ("Input".into(), cfg.base.input.display().to_string()),
-        (
-            "Target".into(),
-            format!("{} {}", spec.target, client.base_url()),
-        ),
+        ("Target".into(), format!("{} {}", spec.target, base_url)),
         (
             "Database".into(),
             format!("{} (id {})", database.name, database.id),
@@ -995,7 +1055,7 @@ async fn import(cfg: Config, ui: &Printer, resume_of: Option<i64>) -> Result<u8>
         "concurrency": cfg.policy.concurrency,
         "result": result_path.display().to_string(),
     }));
-    if interrupted.load(Ordering::SeqCst) {
+    if interrupted {
         return Ok(exit::INTERRUPTED);
     }
     let bad = c(Status::Invalid) + c(Status::Failed) + c(Status::Unknown) + not_sent;

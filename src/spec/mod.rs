@@ -159,6 +159,10 @@ pub struct FieldSpec {
     /// An example value for templates and help.
     #[serde(default)]
     pub example: Option<String>,
+    /// Part of one order line (each row) rather than of the order (the group's header
+    /// fields, which must agree across the group's rows).
+    #[serde(default)]
+    pub line: bool,
 }
 
 impl FieldSpec {
@@ -275,6 +279,12 @@ pub struct EntitySpec {
     /// Multi-field rules.
     #[serde(default)]
     pub rules: Vec<RuleSpec>,
+    /// Rows sharing this field's value form one record (an order and its lines).
+    #[serde(default)]
+    pub group_by: Option<String>,
+    /// Payload path of the array that collects the rows' line fields.
+    #[serde(default)]
+    pub lines_path: Option<String>,
 }
 
 impl EntitySpec {
@@ -350,6 +360,11 @@ const BUILTIN: &[(&str, &str, &str)] = &[
         "salesmania",
         "visits",
         include_str!("../../templates/salesmania/visits.toml"),
+    ),
+    (
+        "salesmania",
+        "orders",
+        include_str!("../../templates/salesmania/orders.toml"),
     ),
 ];
 
