@@ -348,6 +348,10 @@ fn find_duplicates(
     mapping: &Mapping,
     table: &input::Table,
 ) -> Result<Option<DuplicateIndex>> {
+    if spec.group_by.is_some() {
+        // Rows sharing the key are one record's lines (an order), not duplicates.
+        return Ok(None);
+    }
     let Some(kf) = spec
         .natural_key
         .as_ref()

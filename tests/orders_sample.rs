@@ -1,0 +1,175 @@
+//! `samples/orders.xlsx`: several multi-line orders for the customers and products of the
+//! other samples. Regenerate with `SHEETLOAD_WRITE_SAMPLES=1 cargo test --test orders_sample`;
+//! otherwise the committed file is validated and, end to end, imported into a sandbox
+//! that first received the customer and product samples.
+
+mod common;
+
+use std::path::PathBuf;
+
+use common::{Run, records};
+
+fn sample() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/samples/orders.xlsx"))
+}
+
+const HEAD: [&str; 8] = [
+    "No Pesanan",
+    "Tanggal",
+    "Kode Pelanggan",
+    "Kode Produk",
+    "Jumlah",
+    "Satuan",
+    "Harga",
+    "Diskon Item",
+];
+
+/// One order line: (product, qty, unit, price, discount).
+type Line = (&'static str, u32, &'static str, &'static str, &'static str);
+
+/// (order, date, customer, lines); the team is the API user's (no Sales column).
+fn orders() -> Vec<(&'static str, &'static str, &'static str, Vec<Line>)> {
+    vec![
+        (
+            "SO-2612-001",
+            "2026-12-01",
+            "SMG-004",
+            vec![
+                ("PRD-001", 2, "KRAT", "", "5"),
+                ("PRD-003", 1, "KARTON", "", ""),
+                ("PRD-004", 24, "PCS", "1450", ""),
+            ],
+        ),
+        (
+            "SO-2612-002",
+            "2026-12-01",
+            "SMG-011",
+            vec![
+                ("PRD-002", 3, "karton", "", ""),
+                ("PRD-010", 12, "PCS", "", "2+1"),
+            ],
+        ),
+        (
+            "SO-2612-003",
+            "2026-12-02",
+            "JKT-004",
+            vec![
+                ("PRD-006", 1, "KARTON", "", ""),
+                ("PRD-007", 2, "BOX", "", ""),
+                ("PRD-008", 6, "PCS", "", ""),
+                ("PRD-015", 1, "KARTON", "", "3"),
+            ],
+        ),
+        (
+            "SO-2612-004",
+            "2026-12-02",
+            "SMG-004",
+            vec![("PRD-009", 2, "KARUNG", "", "")],
+        ),
+        (
+            "SO-2612-005",
+            "2026-12-03",
+            "JKT-004",
+            vec![
+                ("PRD-011", 1, "BOX", "", ""),
+                ("PRD-012", 1, "KARTON", "", ""),
+            ],
+        ),
+    ]
+}
+
+fn write(path: &std::path::Path) {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let bold = rust_xlsxwriter::Format::new().set_bold();
+    let date = rust_xlsxwriter::Format::new().set_num_format("yyyy-mm-dd");
+    let ws = book.add_worksheet();
+    ws.set_name("Orders").unwrap();
+    for (c, h) in HEAD.iter().enumerate() {
+        ws.write_string_with_format(0, c as u16, *h, &bold).unwrap();
+        ws.set_column_width(c as u16, 15).unwrap();
+    }
+    let mut r = 1u32;
+    for (no, d, cust, lines) in orders() {
+        for (product, qty, unit, price, disc) in lines {
+            ws.write_string(r, 0, no).unwrap();
+            let dt = rust_xlsxwriter::ExcelDateTime::parse_from_str(d).unwrap();
+            ws.write_datetime_with_format(r, 1, &dt, &date).unwrap();
+            ws.write_string(r, 2, cust).unwrap();
+            ws.write_string(r, 3, product).unwrap();
+            ws.write_number(r, 4, qty as f64).unwrap();
+            ws.write_string(r, 5, unit).unwrap();
+            if !price.is_empty() {
+                ws.write_number(r, 6, price.parse::<f64>().unwrap())
+                    .unwrap();
+            }
+            if !disc.is_empty() {
+                ws.write_string(r, 7, disc).unwrap();
+            }
+            r += 1;
+        }
+    }
+    book.set_properties(
+        &rust_xlsxwriter::DocProperties::new().set_creation_datetime(
+            &rust_xlsxwriter::ExcelDateTime::parse_from_str("2026-11-23T00:00:00").unwrap(),
+        ),
+    );
+    book.save(path).unwrap();
+}
+
+#[test]
+fn orders_sample_validates_and_imports() {
+    if std::env::var("SHEETLOAD_WRITE_SAMPLES").is_ok_and(|v| v == "1") {
+        write(&sample());
+    }
+    let bytes = std::fs::read(sample()).expect("samples/orders.xlsx exists");
+    let (done, _d) = Run::new()
+        .file("orders.xlsx", &bytes)
+        .args(["validate", "orders.xlsx", "-e", "orders"])
+        .run();
+    done.code(0);
+    let rows = records(&done.path("orders.result.xlsx"), "Results");
+    assert_eq!(rows.len(), 12);
+
+    // End to end: customers and products first, then the orders.
+    let sb = sheetload::sandbox::spawn_in_thread(Default::default()).unwrap();
+    let run = |args: &[&str], dir: &std::path::Path| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_sheetload"))
+            .args(args)
+            .current_dir(dir)
+            .env("SHEETLOAD_HOME", dir)
+            .env("SHEETLOAD_BASE_URL", sb.base_url())
+            .env("SHEETLOAD_USER", "demo")
+            .env("SHEETLOAD_PASSWORD", "demo")
+            .env("SHEETLOAD_DATABASE", "1")
+            .output()
+            .unwrap()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let samples = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/samples"));
+    for f in ["customers.xlsx", "products.csv", "orders.xlsx"] {
+        std::fs::copy(samples.join(f), dir.path().join(f)).unwrap();
+    }
+    for (f, e) in [
+        ("customers.xlsx", "customers"),
+        ("products.csv", "products"),
+    ] {
+        let out = run(&["import", f, "-e", e], dir.path());
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{f}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let out = run(&["import", "orders.xlsx", "-e", "orders"], dir.path());
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stats = sb.stats();
+    assert_eq!(stats["databases"]["1"]["records"]["orders"], 5);
+    let rows = records(&dir.path().join("orders.result.xlsx"), "Results");
+    assert!(rows.iter().all(|r| r["_status"] == "OK"));
+}
