@@ -1,5 +1,6 @@
 //! What a sandbox run looks like: where it listens, what it is seeded with, and
-//! which faults it injects.
+//! which faults it injects ([`SandboxOptions`]), plus the credentials and seed
+//! sizes of the targets besides SalesMania ([`TargetOptions`]).
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
@@ -84,6 +85,81 @@ impl Default for SandboxOptions {
             stall_rate: 0.0,
             state: None,
         }
+    }
+}
+
+/// Credentials and seed sizes of the targets besides SalesMania: Trackfinity and
+/// Fatura Entegratör.
+///
+/// Kept apart from [`SandboxOptions`] so that every existing way of building
+/// those (including exhaustive struct literals) keeps compiling; pass both to
+/// [`Sandbox::start_with`](super::Sandbox::start_with),
+/// [`spawn_in_thread_with`](super::spawn_in_thread_with) or
+/// [`serve_forever_with`](super::serve_forever_with). The plain entry points use
+/// `TargetOptions::default()`. Fault knobs, seed and state file are shared with
+/// SalesMania and come from [`SandboxOptions`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct TargetOptions {
+    /// Value the Trackfinity `api-key` header must carry (default `tf-demo-key`).
+    pub trackfinity_api_key: String,
+    /// Value the Trackfinity `api-username` header must carry (default `admin`).
+    pub trackfinity_username: String,
+    /// Trackfinity customers generated on a fresh start, with `customer_id`
+    /// 1..=N and `subscription_id` `SUB-000001`.. (default 20: the API cannot
+    /// create customers, so there must be some to update).
+    pub trackfinity_customers: usize,
+    /// Key the Fatura Entegratör `Authorization: Bearer` header must carry
+    /// (default `fe-demo-key`).
+    pub fatura_api_key: String,
+    /// Fatura Entegratör customers generated on a fresh start (default 0: an
+    /// import test starts from an empty account).
+    pub fatura_customers: usize,
+}
+
+impl Default for TargetOptions {
+    fn default() -> Self {
+        TargetOptions {
+            trackfinity_api_key: "tf-demo-key".to_owned(),
+            trackfinity_username: "admin".to_owned(),
+            trackfinity_customers: 20,
+            fatura_api_key: "fe-demo-key".to_owned(),
+            fatura_customers: 0,
+        }
+    }
+}
+
+impl TargetOptions {
+    /// Rejects credentials no client could send and seed sizes beyond reason.
+    pub(crate) fn validate(&self) -> Result<(), SandboxError> {
+        for (option, value) in [
+            ("trackfinity_api_key", &self.trackfinity_api_key),
+            ("trackfinity_username", &self.trackfinity_username),
+            ("fatura_api_key", &self.fatura_api_key),
+        ] {
+            let sendable = !value.is_empty()
+                && value.trim() == value
+                && value.bytes().all(|b| b.is_ascii_graphic() || b == b' ');
+            if !sendable {
+                return Err(SandboxError::InvalidOption {
+                    option,
+                    reason: "must be non-empty printable ASCII without surrounding spaces, \
+                             so that a client can send it in a header"
+                        .to_owned(),
+                });
+            }
+        }
+        for (option, count) in [
+            ("trackfinity_customers", self.trackfinity_customers),
+            ("fatura_customers", self.fatura_customers),
+        ] {
+            if count > MAX_SEEDED {
+                return Err(SandboxError::InvalidOption {
+                    option,
+                    reason: format!("{count} is more than the {MAX_SEEDED} the sandbox seeds"),
+                });
+            }
+        }
+        Ok(())
     }
 }
 

@@ -48,6 +48,15 @@ impl FieldErrors {
             Err(ApiError::invalid(self))
         }
     }
+
+    /// [`into_result`](Self::into_result) with the summary in Turkish.
+    pub(crate) fn into_result_turkish(self) -> Result<(), ApiError> {
+        if self.is_empty() {
+            Ok(())
+        } else {
+            Err(ApiError::invalid_turkish(self))
+        }
+    }
 }
 
 /// An error answer. Kept small (the field map is boxed) because every handler
@@ -73,6 +82,28 @@ impl ApiError {
     /// 422 in Laravel's shape: the first message, "(and N more errors)", and all
     /// of them under `errors`.
     pub(crate) fn invalid(errors: FieldErrors) -> Self {
+        Self::invalid_summarised(errors, "The given data was invalid.", |more| {
+            if more == 1 {
+                " (and 1 more error)".to_owned()
+            } else {
+                format!(" (and {more} more errors)")
+            }
+        })
+    }
+
+    /// 422 as a Laravel app with the Turkish locale words it: the first message,
+    /// then "(ve N hata daha)".
+    pub(crate) fn invalid_turkish(errors: FieldErrors) -> Self {
+        Self::invalid_summarised(errors, "Gönderilen veriler geçersiz.", |more| {
+            format!(" (ve {more} hata daha)")
+        })
+    }
+
+    fn invalid_summarised(
+        errors: FieldErrors,
+        fallback: &str,
+        more: impl Fn(usize) -> String,
+    ) -> Self {
         let total: usize = errors.0.values().map(Vec::len).sum();
         let first = errors
             .0
@@ -80,11 +111,10 @@ impl ApiError {
             .flatten()
             .next()
             .cloned()
-            .unwrap_or_else(|| "The given data was invalid.".to_owned());
+            .unwrap_or_else(|| fallback.to_owned());
         let message = match total {
             0 | 1 => first,
-            2 => format!("{first} (and 1 more error)"),
-            n => format!("{first} (and {} more errors)", n - 1),
+            n => format!("{first}{}", more(n - 1)),
         };
         ApiError {
             status: StatusCode::UNPROCESSABLE_ENTITY,
@@ -130,6 +160,19 @@ impl IntoResponse for ApiError {
         }
         response
     }
+}
+
+/// A short `text/plain` answer, for targets whose errors have no JSON format.
+pub(crate) fn text(status: StatusCode, body: impl Into<String>) -> Response {
+    (
+        status,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; charset=utf-8"),
+        )],
+        body.into(),
+    )
+        .into_response()
 }
 
 /// A JSON success answer.

@@ -424,9 +424,76 @@ pub(crate) fn is_discount_expression(s: &str) -> bool {
         })
 }
 
+/// Parses an `application/x-www-form-urlencoded` body into its name/value pairs,
+/// in order: `+` is a space, `%XX` a byte; a malformed escape is kept as is (as
+/// PHP does). Fails only when the decoded bytes are not UTF-8.
+pub(crate) fn form_pairs(body: &[u8]) -> Result<Vec<(String, String)>, String> {
+    let mut pairs = Vec::new();
+    for part in body.split(|&b| b == b'&') {
+        if part.is_empty() {
+            continue;
+        }
+        let (name, value) = match part.iter().position(|&b| b == b'=') {
+            Some(at) => (&part[..at], &part[at + 1..]),
+            None => (part, &b""[..]),
+        };
+        pairs.push((percent_decode(name)?, percent_decode(value)?));
+    }
+    Ok(pairs)
+}
+
+fn percent_decode(raw: &[u8]) -> Result<String, String> {
+    let hex = |b: u8| char::from(b).to_digit(16);
+    let mut bytes = Vec::with_capacity(raw.len());
+    let mut i = 0;
+    while i < raw.len() {
+        match raw[i] {
+            b'+' => {
+                bytes.push(b' ');
+                i += 1;
+            }
+            b'%' => match (raw.get(i + 1).and_then(|&b| hex(b)), raw.get(i + 2).and_then(|&b| hex(b))) {
+                (Some(hi), Some(lo)) => {
+                    // Two hex digits are at most 0xff.
+                    bytes.push(u8::try_from(hi * 16 + lo).unwrap_or(b'?'));
+                    i += 3;
+                }
+                _ => {
+                    bytes.push(b'%');
+                    i += 1;
+                }
+            },
+            b => {
+                bytes.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(bytes).map_err(|_| "the form body is not UTF-8 once decoded".to_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn form_bodies() {
+        let pairs = form_pairs(b"customer_id=191&firstname=T%C3%BCrk+%C5%9Fi%C5%9F&empty=&flag&&x=%zz%4").unwrap();
+        let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        assert_eq!(
+            pairs,
+            [
+                ("customer_id", "191"),
+                ("firstname", "Türk şiş"),
+                ("empty", ""),
+                ("flag", ""),
+                ("x", "%zz%4"),
+            ]
+        );
+        assert_eq!(form_pairs(b"a=%2B1").unwrap(), [("a".to_owned(), "+1".to_owned())]);
+        assert!(form_pairs(b"a=%ff").is_err());
+        assert!(form_pairs(b"").unwrap().is_empty());
+    }
 
     #[test]
     fn dates() {
