@@ -128,6 +128,12 @@ pub enum ModeArg {
     Upsert,
     /// Delete records found by id or natural key.
     Delete,
+    /// Lock records found by a key (Trackfinity).
+    Lock,
+    /// Unlock records found by a key (Trackfinity).
+    Unlock,
+    /// Erase personal data of records found by a key (Trackfinity; needs --yes).
+    Forget,
 }
 
 impl From<ModeArg> for Mode {
@@ -137,6 +143,9 @@ impl From<ModeArg> for Mode {
             ModeArg::Update => Mode::Update,
             ModeArg::Upsert => Mode::Upsert,
             ModeArg::Delete => Mode::Delete,
+            ModeArg::Lock => Mode::Lock,
+            ModeArg::Unlock => Mode::Unlock,
+            ModeArg::Forget => Mode::Forget,
         }
     }
 }

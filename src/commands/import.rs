@@ -910,7 +910,12 @@ pub(crate) fn report(
         attempts: !cfg.dry_run,
         payload: cfg.dry_run,
     };
-    let mut sink = result::create(&prepared.out, &prepared.table.headers, columns)?;
+    let mut sink = result::create_masked(
+        &prepared.out,
+        &prepared.table.headers,
+        columns,
+        &prepared.secret_columns(),
+    )?;
     let mut counts: HashMap<Status, u64> = HashMap::new();
     let mut total = 0u64;
     let mut not_sent = 0u64;
@@ -1097,12 +1102,7 @@ fn plan_row(
     index: &Index,
     resolver: &Resolver,
 ) -> Planned {
-    let word = match mode {
-        Mode::Create => "create",
-        Mode::Update => "update",
-        Mode::Upsert => "upsert",
-        Mode::Delete => "delete",
-    };
+    let word = mode.as_str();
     if !res.is_valid() {
         return failed(word, Status::Invalid, res.error_text());
     }
@@ -1204,6 +1204,11 @@ fn plan_row(
                 ),
             ),
         },
+        Mode::Lock | Mode::Unlock | Mode::Forget => failed(
+            word,
+            Status::Invalid,
+            format!("{} has no {word} mode", spec.entity),
+        ),
     }
 }
 

@@ -93,6 +93,22 @@ pub struct Prepared {
     pub dups: Option<DuplicateIndex>,
 }
 
+impl Prepared {
+    /// Input columns that hold secrets (passwords): never written back out.
+    pub fn secret_columns(&self) -> Vec<usize> {
+        secret_columns(&self.spec, &self.mapping)
+    }
+}
+
+fn secret_columns(spec: &spec::EntitySpec, mapping: &Mapping) -> Vec<usize> {
+    spec.fields
+        .iter()
+        .zip(&mapping.fields)
+        .filter(|(f, _)| f.secret)
+        .filter_map(|(_, b)| b.column)
+        .collect()
+}
+
 /// Load the spec, open and map the input, check the result path and find duplicate
 /// keys; every problem found here stops the run before any row is processed.
 pub fn prepare(cfg: &Config, ui: &Printer) -> Result<Prepared> {
@@ -191,7 +207,12 @@ pub fn validate_file(cfg: &Config, ui: &Printer) -> Result<Report> {
         payload: true,
         ..Columns::default()
     };
-    let sink = result::create(&out, &table.headers, columns)?;
+    let sink = result::create_masked(
+        &out,
+        &table.headers,
+        columns,
+        &secret_columns(&spec, &mapping),
+    )?;
     let bar = ui.progress(None, "validating");
     let mut report = Report::default();
     let mut groups: HashMap<(String, String), usize> = HashMap::new();

@@ -88,6 +88,46 @@ pub fn create(path: &Path, headers: &[String], columns: Columns) -> Result<Box<d
     create_with_sheet_limit(path, headers, columns, MAX_SHEET_ROWS)
 }
 
+/// [`create`], leaving the `secret` columns (passwords) empty in every sheet: a result
+/// workbook is shared and mailed around, and an empty cell re-imports as "unchanged".
+pub fn create_masked(
+    path: &Path,
+    headers: &[String],
+    columns: Columns,
+    secret: &[usize],
+) -> Result<Box<dyn ResultSink>> {
+    let inner = create_with_sheet_limit(path, headers, columns, MAX_SHEET_ROWS)?;
+    if secret.is_empty() {
+        return Ok(inner);
+    }
+    Ok(Box::new(Masked {
+        inner,
+        secret: secret.to_vec(),
+    }))
+}
+
+/// A sink that empties some input cells before writing.
+struct Masked {
+    inner: Box<dyn ResultSink>,
+    secret: Vec<usize>,
+}
+
+impl ResultSink for Masked {
+    fn row(&mut self, row: &RawRow, outcome: &Outcome) -> Result<()> {
+        let mut row = row.clone();
+        for &c in &self.secret {
+            if let Some(cell) = row.cells.get_mut(c) {
+                *cell = Cell::empty();
+            }
+        }
+        self.inner.row(&row, outcome)
+    }
+
+    fn finish(self: Box<Self>, summary: &SummaryData) -> Result<PathBuf> {
+        self.inner.finish(summary)
+    }
+}
+
 /// [`create`] with a smaller rows-per-sheet limit, so that the overflow onto
 /// `Results (2)` can be exercised without writing a million rows.
 pub fn create_with_sheet_limit(

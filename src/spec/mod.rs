@@ -22,11 +22,25 @@ pub enum Mode {
     Upsert,
     /// Delete an existing record found by id or natural key.
     Delete,
+    /// Lock records found by a key (Trackfinity).
+    Lock,
+    /// Unlock records found by a key (Trackfinity).
+    Unlock,
+    /// Erase a record's personal data, keeping named fields (Trackfinity; destructive).
+    Forget,
 }
 
 impl Mode {
     /// Every mode, for listings and checks.
-    pub const ALL: [Mode; 4] = [Mode::Create, Mode::Update, Mode::Upsert, Mode::Delete];
+    pub const ALL: [Mode; 7] = [
+        Mode::Create,
+        Mode::Update,
+        Mode::Upsert,
+        Mode::Delete,
+        Mode::Lock,
+        Mode::Unlock,
+        Mode::Forget,
+    ];
 
     /// The lower-case word used on the command line and in specs.
     pub fn as_str(self) -> &'static str {
@@ -35,6 +49,9 @@ impl Mode {
             Mode::Update => "update",
             Mode::Upsert => "upsert",
             Mode::Delete => "delete",
+            Mode::Lock => "lock",
+            Mode::Unlock => "unlock",
+            Mode::Forget => "forget",
         }
     }
 }
@@ -77,6 +94,12 @@ pub enum FieldType {
     Enum,
     /// A remote record id (positive integer).
     Id,
+    /// A Turkish tax number: 10-digit VKN or 11-digit TCKN, checksums verified.
+    TaxNumber,
+    /// An IBAN (mod 97; Turkish layout checked for TR).
+    Iban,
+    /// A Turkish phone number, sent as 10 digits without 0 / +90.
+    TrPhone,
 }
 
 impl FieldType {
@@ -97,6 +120,9 @@ impl FieldType {
             FieldType::Discount => "discount expression (5 or 10+5)",
             FieldType::Enum => "one of a list",
             FieldType::Id => "record id",
+            FieldType::TaxNumber => "VKN (10 digits) or TCKN (11 digits)",
+            FieldType::Iban => "IBAN",
+            FieldType::TrPhone => "phone (10 digits, e.g. 5321234567)",
         }
     }
 }
@@ -232,6 +258,18 @@ pub enum RuleKind {
     OneOf,
     /// At most one of the fields may have a value.
     AtMostOne,
+    /// All the fields are required when `when` holds.
+    RequiredIf,
+}
+
+/// A condition on another field's value (`type = company`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct When {
+    /// The field looked at.
+    pub field: String,
+    /// The value it must have (compared case-insensitively).
+    pub value: String,
 }
 
 /// A rule over several fields, optionally limited to some modes.
@@ -245,6 +283,9 @@ pub struct RuleSpec {
     /// Modes the rule applies to; empty means all.
     #[serde(default)]
     pub modes: Vec<Mode>,
+    /// For `required_if`: when the rule applies.
+    #[serde(default)]
+    pub when: Option<When>,
 }
 
 impl RuleSpec {
@@ -285,7 +326,14 @@ pub struct EntitySpec {
     /// Payload path of the array that collects the rows' line fields.
     #[serde(default)]
     pub lines_path: Option<String>,
+    /// Cell words that clear a field on this target (Trackfinity's `REMOVE`), besides
+    /// the `#CLEAR` marker every target understands.
+    #[serde(default)]
+    pub clear_words: Vec<String>,
 }
+
+/// The marker that clears a field on every target: an empty cell means "leave as is".
+pub const CLEAR_MARKER: &str = "#CLEAR";
 
 impl EntitySpec {
     /// Parse and check a spec; `origin` names the file in messages.
@@ -366,12 +414,26 @@ const BUILTIN: &[(&str, &str, &str)] = &[
         "orders",
         include_str!("../../templates/salesmania/orders.toml"),
     ),
+    (
+        "trackfinity",
+        "customers",
+        include_str!("../../templates/trackfinity/customers.toml"),
+    ),
+    (
+        "fatura",
+        "customers",
+        include_str!("../../templates/fatura/customers.toml"),
+    ),
 ];
 
 /// Targets that have built-in specs.
 pub fn targets() -> Vec<&'static str> {
-    let mut t: Vec<&str> = BUILTIN.iter().map(|(t, _, _)| *t).collect();
-    t.dedup();
+    let mut t: Vec<&str> = Vec::new();
+    for (target, _, _) in BUILTIN {
+        if !t.contains(target) {
+            t.push(target);
+        }
+    }
     t
 }
 

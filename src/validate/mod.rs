@@ -75,6 +75,11 @@ pub struct RowResult {
     pub id: Option<i64>,
     /// References to resolve before sending.
     pub refs: Vec<Reference>,
+    /// Things worth a look that do not make the row invalid (the anonymous-consumer
+    /// tax number, a VKN on a person).
+    pub warnings: Vec<String>,
+    /// Payload paths holding secrets (passwords), masked wherever the payload is shown.
+    pub secrets: Vec<String>,
 }
 
 impl RowResult {
@@ -86,10 +91,15 @@ impl RowResult {
     /// The payload as shown in `_payload`: the body, plus a `_resolve` object naming the
     /// references still to look up.
     pub fn payload_display(&self) -> String {
-        if self.refs.is_empty() {
+        if self.refs.is_empty() && self.secrets.is_empty() {
             return serde_json::to_string(&self.payload).unwrap_or_default();
         }
         let mut shown = self.payload.clone();
+        for path in &self.secrets {
+            if shown.contains_key(path) {
+                shown.insert(path.clone(), Json::String("***".into()));
+            }
+        }
         let mut resolve = Map::new();
         for r in &self.refs {
             resolve.insert(
@@ -106,6 +116,7 @@ impl RowResult {
         self.problems
             .iter()
             .map(Problem::render)
+            .chain(self.warnings.iter().map(|w| format!("warning: {w}")))
             .collect::<Vec<_>>()
             .join("; ")
     }
@@ -114,7 +125,11 @@ impl RowResult {
 /// A typed value ready for the payload.
 #[derive(Debug, Clone, PartialEq)]
 enum Typed {
+    /// The clear marker: send "empty this field".
+    Clear,
     Json(Json),
+    /// A value that passes with a warning.
+    Warned(Json, String),
     Location(f64, f64),
     Reference(String),
     Id(i64),
@@ -240,6 +255,8 @@ impl<'a> Validator<'a> {
             key: None,
             id: None,
             refs: Vec::new(),
+            warnings: Vec::new(),
+            secrets: Vec::new(),
         };
         let mut present = vec![false; self.spec.fields.len()];
         for (i, f) in self.spec.fields.iter().enumerate() {
@@ -251,13 +268,20 @@ impl<'a> Validator<'a> {
             match self.typed(f, &src) {
                 Ok(v) => {
                     if Some(i) == self.key_field {
-                        res.key = Some(src.text.trim().to_string());
+                        // The key as it will be stored (a tax number without its dots).
+                        res.key = Some(match &v {
+                            Typed::Json(Json::String(s)) | Typed::Warned(Json::String(s), _) => {
+                                s.clone()
+                            }
+                            _ => src.text.trim().to_string(),
+                        });
                     }
                     self.place(f, v, &src, &mut res);
                 }
                 Err(p) => res.problems.push(p),
             }
         }
+        self.check_tax_type(&mut res);
         self.check_required(row, &present, &mut res);
         self.check_rules(&present, &mut res);
         for (g, group) in self.spec.groups.iter().enumerate() {
@@ -318,7 +342,33 @@ impl<'a> Validator<'a> {
         }
         let numeric = src.kind == CellKind::Number;
         let text = src.text;
-        let err = |e: ValueError| self.problem(src, e);
+        let word = text.trim();
+        if word == crate::spec::CLEAR_MARKER || self.spec.clear_words.iter().any(|w| w == word) {
+            let refuse = |why: String| Problem {
+                field: src.field.to_string(),
+                column: self.column_name(src),
+                cell: self.cell_ref(src),
+                summary: "cannot be cleared".into(),
+                detail: why,
+            };
+            if f.secret {
+                return Err(refuse(format!(
+                    "'{word}' cannot clear a password: leave the cell empty to keep it, or type the new one"
+                )));
+            }
+            if f.required_in(self.mode) || f.is_id || f.resolve.is_some() {
+                return Err(refuse(format!("'{word}' cannot clear a field that is required here")));
+            }
+            return Ok(Typed::Clear);
+        }
+        // A secret's value is never quoted back in a message.
+        let err = |e: ValueError| {
+            let mut p = self.problem(src, e);
+            if f.secret {
+                p.detail = format!("{} (the value is not shown)", p.summary);
+            }
+            p
+        };
         let v = match f.kind {
             FieldType::String => {
                 let t = text.trim();
@@ -366,6 +416,12 @@ impl<'a> Validator<'a> {
             )),
             FieldType::Discount => Typed::Json(Json::String(parse_discount(text).map_err(err)?)),
             FieldType::Enum => Typed::Json(Json::String(self.enum_value(f, text).map_err(err)?)),
+            FieldType::TaxNumber => match turkish::parse_tax_number(text).map_err(err)? {
+                turkish::Checked::Ok(v) => Typed::Json(Json::String(v)),
+                turkish::Checked::Warn(v, why) => Typed::Warned(Json::String(v), why),
+            },
+            FieldType::Iban => Typed::Json(Json::String(turkish::parse_iban(text).map_err(err)?)),
+            FieldType::TrPhone => Typed::Json(Json::String(turkish::parse_tr_phone(text).map_err(err)?)),
             FieldType::Id => {
                 let id = parse_id(text).map_err(err)?;
                 if f.is_id {
@@ -423,7 +479,23 @@ impl<'a> Validator<'a> {
 
     /// Put a typed value where it belongs: payload path, id, or reference list.
     fn place(&self, f: &FieldSpec, v: Typed, src: &Sourced<'_>, res: &mut RowResult) {
+        if f.secret
+            && let Some(path) = &f.path
+        {
+            res.secrets.push(path.clone());
+        }
         match v {
+            Typed::Clear => {
+                if let Some(path) = &f.path {
+                    set_path(&mut res.payload, path, Json::Null);
+                }
+            }
+            Typed::Warned(j, why) => {
+                res.warnings.push(format!("{} ({}): {why}", self.column_name(src), f.name));
+                if let Some(path) = &f.path {
+                    set_path(&mut res.payload, path, j);
+                }
+            }
             Typed::Id(id) => res.id = Some(id),
             Typed::Reference(value) => {
                 if let (Some(path), Some(r)) = (&f.path, &f.resolve) {
@@ -447,6 +519,29 @@ impl<'a> Validator<'a> {
                     set_path(&mut res.payload, path, j);
                 }
             }
+        }
+    }
+
+    /// A company is expected to have a 10-digit VKN and a person an 11-digit TCKN; the
+    /// API takes either, so a mismatch is a warning, not an error.
+    fn check_tax_type(&self, res: &mut RowResult) {
+        let (Some(kind), Some(number)) = (
+            res.payload.get("type").and_then(Json::as_str),
+            res.payload.get("tax_number").and_then(Json::as_str),
+        ) else {
+            return;
+        };
+        let expected = match kind {
+            "company" => 10,
+            "person" => 11,
+            _ => return,
+        };
+        if number.len() != expected && number != "11111111111" {
+            res.warnings.push(format!(
+                "a {kind} usually has a {expected}-digit {}; '{number}' has {} digits",
+                if expected == 10 { "VKN" } else { "TCKN" },
+                number.len()
+            ));
         }
     }
 
@@ -506,6 +601,27 @@ impl<'a> Validator<'a> {
                     "has none of the required columns".to_string(),
                     format!("all are empty: one of {} is required", cols(&all)),
                 )),
+                RuleKind::RequiredIf => {
+                    let holds = rule.when.as_ref().is_some_and(|w| {
+                        self.spec
+                            .field(&w.field)
+                            .and_then(|f| f.path.as_ref())
+                            .and_then(|p| res.payload.get(p))
+                            .and_then(Json::as_str)
+                            .is_some_and(|v| v.trim().eq_ignore_ascii_case(w.value.trim()))
+                    });
+                    let missing: Vec<&str> =
+                        all.iter().copied().filter(|n| !given.contains(n)).collect();
+                    match (&rule.when, holds && !missing.is_empty()) {
+                        (Some(w), true) => Some((
+                            missing.join("/"),
+                            cols(&missing),
+                            format!("is required when {} is {}", w.field, w.value),
+                            format!("is empty, but a {} {} needs it", w.value, w.field),
+                        )),
+                        _ => None,
+                    }
+                }
                 RuleKind::AtMostOne if given.len() > 1 => Some((
                     given.join("/"),
                     cols(&given),
