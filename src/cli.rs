@@ -187,7 +187,7 @@ pub struct ValidateArgs {
     /// What the rows are: customers, products or visits.
     #[arg(long, short)]
     pub entity: String,
-    /// Which API's rules apply.
+    /// Which API: salesmania, trackfinity or fatura.
     #[arg(long, default_value = "salesmania")]
     pub target: String,
     /// The import mode whose requirements apply.
@@ -263,6 +263,12 @@ pub struct ImportArgs {
     /// Orders: rows with the same value in this field make one order (default ext_order_no).
     #[arg(long, value_name = "FIELD")]
     pub group_by: Option<String>,
+    /// Confirm a destructive mode (Trackfinity --mode forget).
+    #[arg(long)]
+    pub yes: bool,
+    /// Trackfinity --mode forget: fields to keep, comma-separated (e.g. email,country).
+    #[arg(long, value_name = "FIELDS")]
+    pub keep: Option<String>,
 }
 
 impl ImportArgs {
@@ -296,6 +302,8 @@ impl ImportArgs {
             key: self.key.clone(),
             skip_unknown: false,
             group_by: self.group_by.clone(),
+            yes: self.yes,
+            keep: self.keep.clone(),
         })
     }
 }
@@ -347,6 +355,9 @@ pub struct ExportArgs {
     /// Seconds to wait for one answer.
     #[arg(long, default_value_t = 30.0, value_name = "SECS")]
     pub timeout: f64,
+    /// Which API: salesmania or fatura.
+    #[arg(long, default_value = "salesmania")]
+    pub target: String,
 }
 
 impl ExportArgs {
@@ -399,6 +410,7 @@ impl ExportArgs {
             team: self.team.clone(),
             bom: self.bom,
             timeout: std::time::Duration::from_secs_f64(self.timeout),
+            target: self.target.to_lowercase(),
         })
     }
 }

@@ -214,3 +214,166 @@ pub async fn connect(
         sandbox,
     ))
 }
+
+/// A signed-in target, whichever kind: what import, export and runs need to know.
+pub struct Connected {
+    /// Authenticated requests.
+    pub transport: Arc<dyn crate::connector::Transport>,
+    /// The SalesMania client, for SalesMania-only features (references, teams).
+    pub salesmania: Option<Arc<SalesMania>>,
+    /// The base URL (no credentials).
+    pub base_url: String,
+    /// Where a run writes (SalesMania: the database; keyed targets: the account).
+    pub database: crate::connector::salesmania::Database,
+    /// Collection paths by entity.
+    pub collections: std::collections::HashMap<String, String>,
+    /// An in-process sandbox, kept alive for the run.
+    pub sandbox: Option<SandboxHandle>,
+}
+
+impl Connected {
+    /// The collection path of an entity.
+    pub fn collection(&self, entity: &str) -> Option<&str> {
+        self.collections.get(entity).map(String::as_str)
+    }
+}
+
+/// Default credentials of the in-process sandbox's keyed targets.
+const SANDBOX_FATURA_KEY: &str = "fe-demo-key";
+const SANDBOX_TRACKFINITY_USER: &str = "admin";
+const SANDBOX_TRACKFINITY_KEY: &str = "tf-demo-key";
+
+/// Connect to `target` (salesmania, fatura or trackfinity).
+pub async fn connect_target(
+    args: &ConnectionArgs,
+    target: &str,
+    timeout: Duration,
+    pool: usize,
+    ui: &Printer,
+) -> Result<Connected> {
+    use crate::connector::keyed::{KeyAuth, KeyedClient};
+    use std::collections::HashMap;
+    if target == "salesmania" {
+        let (client, sandbox) = connect(args, timeout, pool, ui).await?;
+        let p = client.paths().clone();
+        let collections: HashMap<String, String> = [
+            ("customers", p.customers),
+            ("products", p.products),
+            ("visits", p.visits),
+            ("orders", p.orders),
+            ("teams", p.teams),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+        return Ok(Connected {
+            transport: client.clone(),
+            base_url: client.base_url().to_string(),
+            database: client.database().clone(),
+            salesmania: Some(client),
+            collections,
+            sandbox,
+        });
+    }
+    let (base, sandbox) = if args.sandbox {
+        let handle = Sandbox::start(SandboxOptions::default())
+            .await
+            .map_err(|e| Error::usage(format!("cannot start the sandbox: {e}")))?;
+        ui.note(&format!(
+            "using an in-process sandbox at {} (nothing leaves this machine)",
+            handle.base_url()
+        ));
+        (handle.base_url(), Some(handle))
+    } else {
+        let profile_name = args.profile.clone().or_else(|| env("SHEETLOAD_PROFILE"));
+        let profile = load_profile(profile_name.as_deref())?;
+        let base = args
+            .base_url
+            .clone()
+            .or_else(|| env("SHEETLOAD_BASE_URL"))
+            .or(profile.base_url)
+            .ok_or_else(|| {
+                Error::usage(format!(
+                    "no {target} address given: set --base-url or SHEETLOAD_BASE_URL{}, or try --sandbox",
+                    if target == "fatura" {
+                        " (e.g. https://app.faturaentegrator.com)"
+                    } else {
+                        " (your install, e.g. https://track.example.com)"
+                    }
+                ))
+            })?;
+        (base, None)
+    };
+    let base_url = crate::connector::check_base_url(&base, args.allow_http)?;
+    let key = |default: &str| -> Result<Secret> {
+        if args.sandbox {
+            return Ok(Secret::new(default));
+        }
+        match env("SHEETLOAD_API_KEY") {
+            Some(k) => Ok(Secret::new(k)),
+            None if std::io::stdin().is_terminal() && std::io::stderr().is_terminal() => {
+                rpassword::prompt_password(format!(
+                    "API key for {}: ",
+                    base_url.host_str().unwrap_or(target)
+                ))
+                .map(Secret::new)
+                .map_err(|e| {
+                    Error::usage(format!("cannot read the API key from the terminal: {e}"))
+                })
+            }
+            None => Err(Error::usage(
+                "no API key: set SHEETLOAD_API_KEY (a key is never taken from the command line)",
+            )),
+        }
+    };
+    let (auth, collections, name) = match target {
+        "fatura" => (
+            KeyAuth::Bearer(key(SANDBOX_FATURA_KEY)?),
+            [("customers".to_string(), "/api/customers".to_string())].into(),
+            "Fatura Entegratör",
+        ),
+        "trackfinity" => {
+            let username = if args.sandbox {
+                SANDBOX_TRACKFINITY_USER.to_string()
+            } else {
+                env("SHEETLOAD_API_USERNAME")
+                    .ok_or_else(|| Error::usage("no admin user name: set SHEETLOAD_API_USERNAME"))?
+            };
+            (
+                KeyAuth::Headers {
+                    username,
+                    key: key(SANDBOX_TRACKFINITY_KEY)?,
+                },
+                [(
+                    "customers".to_string(),
+                    "/api/customer/set_customer_details".to_string(),
+                )]
+                .into(),
+                "Trackfinity",
+            )
+        }
+        other => {
+            return Err(Error::usage(format!(
+                "unknown target '{other}': use salesmania, trackfinity or fatura"
+            )));
+        }
+    };
+    let http = crate::connector::http_client(timeout, pool)?;
+    let client = Arc::new(KeyedClient::new(
+        http,
+        base_url.clone(),
+        auth,
+        Fields::default(),
+    ));
+    Ok(Connected {
+        transport: client,
+        salesmania: None,
+        base_url: base_url.to_string(),
+        database: crate::connector::salesmania::Database {
+            id: base_url.host_str().unwrap_or_default().to_string(),
+            name: name.to_string(),
+        },
+        collections,
+        sandbox,
+    })
+}

@@ -43,6 +43,8 @@ pub struct Config {
     pub bom: bool,
     /// Per-request timeout.
     pub timeout: Duration,
+    /// salesmania or fatura.
+    pub target: String,
 }
 
 /// What becomes of one record field.
@@ -238,26 +240,33 @@ async fn export(cfg: &Config, ui: &Printer) -> Result<u8> {
         return Ok(exit::OK);
     }
 
-    let (client, _sandbox) = connection::connect(&cfg.conn, cfg.timeout, 4, ui).await?;
-    let database = client.database().clone();
+    let conn = connection::connect_target(&cfg.conn, &cfg.target, cfg.timeout, 4, ui).await?;
+    let database = conn.database.clone();
     let ctx = std::sync::Arc::new(Ctx {
-        client: client.clone(),
+        client: conn.transport.clone(),
         limiter: Limiter::new(None),
         policy: Policy::default(),
         columns: Default::default(),
     });
-    let path = client
-        .paths()
-        .collection(what)
-        .map(str::to_string)
-        .ok_or_else(|| {
-            Error::usage(format!(
-                "cannot export '{what}': choose teams, products, customers, visits or databases"
-            ))
-        })?;
+    if cfg.target == "trackfinity" {
+        return Err(Error::usage(
+            "Trackfinity has no way to list customers, so they cannot be exported",
+        ));
+    }
+    let path = conn.collection(what).map(str::to_string).ok_or_else(|| {
+        Error::usage(format!(
+            "cannot export '{what}' from {}: choose {}",
+            cfg.target,
+            if cfg.target == "salesmania" {
+                "teams, products, customers, visits or databases"
+            } else {
+                "customers"
+            }
+        ))
+    })?;
     let spec = match what {
         "teams" => None,
-        other => Some(spec::builtin("salesmania", other)?),
+        other => Some(spec::builtin(&cfg.target, other)?),
     };
 
     // Visits: date and team filters go to the server.
@@ -274,7 +283,7 @@ async fn export(cfg: &Config, ui: &Printer) -> Result<u8> {
                 team.clone()
             } else {
                 let teams = ctx
-                    .list_all(&client.paths().teams, &[])
+                    .list_all(conn.collection("teams").unwrap_or_default(), &[])
                     .await
                     .map_err(|e| Error::usage(format!("cannot look the team up: {e}")))?;
                 teams
@@ -379,7 +388,7 @@ async fn export(cfg: &Config, ui: &Printer) -> Result<u8> {
         None => {
             // Pages are fetched a few ahead, concurrently, and written in order.
             const AHEAD: u32 = 4;
-            let size = client.fields().page_size.max(1);
+            let size = ctx.client.fields().page_size.max(1);
             let fetch = |page: u32| {
                 let ctx = ctx.clone();
                 let path = path.clone();
@@ -437,7 +446,7 @@ async fn export(cfg: &Config, ui: &Printer) -> Result<u8> {
     let seconds = started.elapsed().as_secs_f64();
     let mut summary: Vec<(String, String)> = vec![
         ("Export".into(), what.into()),
-        ("From".into(), client.base_url().to_string()),
+        ("From".into(), conn.base_url.clone()),
         (
             "Database".into(),
             format!("{} (id {})", database.name, database.id),
@@ -457,7 +466,10 @@ async fn export(cfg: &Config, ui: &Printer) -> Result<u8> {
     if spec.is_some() {
         summary.push((
             "Import back".into(),
-            format!("sheetload import FILE --entity {what} --mode upsert"),
+            format!(
+                "sheetload import FILE --target {} --entity {what} --mode upsert",
+                cfg.target
+            ),
         ));
     }
     summary.push(("sheetload".into(), env!("CARGO_PKG_VERSION").into()));

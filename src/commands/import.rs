@@ -49,6 +49,10 @@ pub struct Config {
     pub skip_unknown: bool,
     /// Orders: the field whose equal values make one order (default `ext_order_no`).
     pub group_by: Option<String>,
+    /// Confirms a destructive mode (Trackfinity `forget`).
+    pub yes: bool,
+    /// Trackfinity `forget`: the fields to keep, comma-separated.
+    pub keep: Option<String>,
 }
 
 /// What a run needs to be resumed: the options, never the credentials.
@@ -169,6 +173,8 @@ impl Stored {
             key: self.key.clone(),
             skip_unknown: false,
             group_by: None,
+            yes: false,
+            keep: None,
         })
     }
 }
@@ -377,6 +383,8 @@ fn spawn_ledger(mut ledger: Ledger, run: i64) -> (mpsc::Sender<LedgerMsg>, Ledge
 
 /// One row's work, owned so that it can run on its own task.
 struct Job {
+    /// Warnings the row passed validation with, kept for its result.
+    note: String,
     row: u32,
     key: Option<String>,
     action: Action,
@@ -443,16 +451,24 @@ async fn import(cfg: Config, ui: &Printer, resume_of: Option<i64>) -> Result<u8>
     let collection = spec.endpoint.clone();
 
     // Connect (an in-process sandbox with --sandbox) and sign in.
-    let (client, _sandbox) =
-        connection::connect(&cfg.conn, cfg.timeout, cfg.policy.concurrency, ui).await?;
-    let database = client.database().clone();
-    let path = client
-        .paths()
+    let conn = connection::connect_target(
+        &cfg.conn,
+        &spec.target,
+        cfg.timeout,
+        cfg.policy.concurrency,
+        ui,
+    )
+    .await?;
+    if spec.target == "trackfinity" {
+        return super::trackfinity::import(cfg, ui, prepared, conn).await;
+    }
+    let database = conn.database.clone();
+    let path = conn
         .collection(&spec.entity)
         .map(str::to_string)
         .unwrap_or(collection);
     let ctx = Arc::new(Ctx {
-        client: client.clone(),
+        client: conn.transport.clone(),
         limiter: Limiter::new(cfg.policy.rate),
         policy: cfg.policy.clone(),
         columns: column_names(spec, &prepared),
@@ -481,7 +497,7 @@ async fn import(cfg: Config, ui: &Printer, resume_of: Option<i64>) -> Result<u8>
         let (Some(r), true) = (&f.resolve, prepared.mapping.fields[i].is_bound()) else {
             continue;
         };
-        let Some(rpath) = client.paths().collection(&r.entity) else {
+        let Some(rpath) = conn.collection(&r.entity) else {
             continue;
         };
         let records = ctx
@@ -524,7 +540,7 @@ async fn import(cfg: Config, ui: &Printer, resume_of: Option<i64>) -> Result<u8>
             }
             None => ledger.begin_run(&NewRun {
                 target: spec.target.clone(),
-                base_url: client.base_url().to_string(),
+                base_url: conn.base_url.clone(),
                 database_id: Some(database.id.clone()),
                 database_name: Some(database.name.clone()),
                 entity: spec.entity.clone(),
@@ -762,6 +778,12 @@ async fn import(cfg: Config, ui: &Printer, resume_of: Option<i64>) -> Result<u8>
             continue;
         }
         let job = Job {
+            note: res
+                .warnings
+                .iter()
+                .map(|w| format!("warning: {w}"))
+                .collect::<Vec<_>>()
+                .join("; "),
             row: number,
             key: res.key.clone(),
             lookup: key_field
@@ -859,7 +881,7 @@ async fn import(cfg: Config, ui: &Printer, resume_of: Option<i64>) -> Result<u8>
             state,
             started,
             dispatch_seconds,
-            base_url: client.base_url(),
+            base_url: &conn.base_url,
             database: &database,
             interrupted: interrupted.load(Ordering::SeqCst),
         },
@@ -1244,12 +1266,17 @@ async fn execute(ctx: &Ctx, job: &Job) -> Done {
 }
 
 fn outcome_of(job: &Job, done: Done) -> Outcome {
+    let error = match (done.error.is_empty(), job.note.is_empty()) {
+        (_, true) => done.error,
+        (true, false) => job.note.clone(),
+        (false, false) => format!("{}; {}", done.error, job.note),
+    };
     Outcome {
         status: done.status,
         action: Some(job.action.word().into()),
         id: done.id,
         http: done.http,
-        error: done.error,
+        error,
         attempts: Some(done.attempts),
         payload: None,
     }

@@ -8,4 +8,5 @@ pub mod orders;
 pub mod runs;
 pub mod sandbox;
 pub mod template;
+pub mod trackfinity;
 pub mod validate;

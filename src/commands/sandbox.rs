@@ -23,7 +23,7 @@ pub fn run(opts: &SandboxOptions, ui: &Printer) -> Result<u8> {
             }
             if !quiet {
                 eprintln!(
-                    "SalesMania sandbox listening on {}\n  user {user}, password from SHEETLOAD_SANDBOX_PASSWORD (default demo), database 1 \"Demo\"\n  stats: {}/_sandbox/stats — Ctrl-C to stop",
+                    "sandbox listening on {}\n  SalesMania: user {user}, password from SHEETLOAD_SANDBOX_PASSWORD (default demo), database 1 \"Demo\"\n  Trackfinity: api-username admin, api-key tf-demo-key\n  Fatura Entegratör: Bearer fe-demo-key\n  stats: {}/_sandbox/stats — Ctrl-C to stop",
                     handle.base_url(),
                     handle.base_url()
                 );

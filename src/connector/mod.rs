@@ -1,8 +1,37 @@
 //! Connectors: one module per target, each knowing its auth scheme, endpoints and the
 //! shapes of its responses and errors. The dispatcher above them knows none of that.
 
+pub mod keyed;
 pub mod parse;
 pub mod salesmania;
+
+/// A request body: JSON (SalesMania, Fatura) or a form (Trackfinity's PATCH).
+#[derive(Debug, Clone, Copy)]
+pub enum Body<'a> {
+    /// No body.
+    None,
+    /// `application/json`.
+    Json(&'a serde_json::Value),
+    /// `application/x-www-form-urlencoded`.
+    Form(&'a [(String, String)]),
+}
+
+/// What the dispatcher needs from a target's client: authenticated requests and the
+/// list conventions. SalesMania signs in with a session; Fatura Entegratör and
+/// Trackfinity send static keys.
+pub trait Transport: Send + Sync {
+    /// One authenticated request; retrying is the caller's business.
+    fn send<'a>(
+        &'a self,
+        method: reqwest::Method,
+        path: &'a str,
+        query: &'a [(String, String)],
+        body: Body<'a>,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Reply, SendError>> + Send + 'a>>;
+
+    /// List and lookup conventions (page parameters, key filter).
+    fn fields(&self) -> &salesmania::Fields;
+}
 
 use std::fmt;
 use std::time::Duration;

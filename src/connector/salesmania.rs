@@ -9,7 +9,6 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use serde::Deserialize;
-use serde_json::Value;
 use tokio::sync::{Mutex, RwLock};
 
 use super::{Reply, Secret, SendError, parse, send_error};
@@ -149,7 +148,7 @@ pub struct SalesMania {
     signing_in: Mutex<()>,
 }
 
-fn join(base: &reqwest::Url, path: &str) -> String {
+pub(crate) fn join(base: &reqwest::Url, path: &str) -> String {
     format!(
         "{}/{}",
         base.as_str().trim_end_matches('/'),
@@ -177,7 +176,7 @@ pub fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
     )
 }
 
-async fn reply(resp: reqwest::Response) -> Result<Reply, SendError> {
+pub(crate) async fn reply(resp: reqwest::Response) -> Result<Reply, SendError> {
     let status = resp.status().as_u16();
     let retry_after = retry_after(resp.headers());
     let body = resp.bytes().await.map_err(send_error)?.to_vec();
@@ -389,7 +388,7 @@ impl SalesMania {
         method: reqwest::Method,
         path: &str,
         query: &[(String, String)],
-        body: Option<&Value>,
+        body: super::Body<'_>,
     ) -> Result<Reply, SendError> {
         let url = join(&self.settings.base_url, path);
         let mut signed_in_again = false;
@@ -401,9 +400,11 @@ impl SalesMania {
                 .bearer_auth(session.bearer.expose())
                 .query(&[("team_token", session.team_token.expose())])
                 .query(query);
-            if let Some(b) = body {
-                req = req.json(b);
-            }
+            req = match body {
+                super::Body::None => req,
+                super::Body::Json(b) => req.json(b),
+                super::Body::Form(f) => req.form(f),
+            };
             let r = reply(req.send().await.map_err(send_error)?).await?;
             if r.status == 401 && !signed_in_again {
                 signed_in_again = true;
@@ -413,6 +414,23 @@ impl SalesMania {
             }
             return Ok(r);
         }
+    }
+}
+
+impl super::Transport for SalesMania {
+    fn send<'a>(
+        &'a self,
+        method: reqwest::Method,
+        path: &'a str,
+        query: &'a [(String, String)],
+        body: super::Body<'a>,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Reply, SendError>> + Send + 'a>>
+    {
+        Box::pin(self.request(method, path, query, body))
+    }
+
+    fn fields(&self) -> &Fields {
+        &self.settings.fields
     }
 }
 

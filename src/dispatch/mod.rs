@@ -10,8 +10,7 @@ use std::time::Duration;
 use reqwest::Method;
 use serde_json::Value;
 
-use crate::connector::salesmania::SalesMania;
-use crate::connector::{Reply, SendError, parse};
+use crate::connector::{Body, Reply, SendError, Transport, parse};
 use crate::output::Status;
 
 /// How hard to push the target.
@@ -68,7 +67,7 @@ impl Limiter {
 /// Everything a request needs: the signed-in client, the limiter and the policy.
 pub struct Ctx {
     /// The target.
-    pub client: Arc<SalesMania>,
+    pub client: Arc<dyn Transport>,
     /// Shared rate limit.
     pub limiter: Limiter,
     /// Retry and concurrency policy.
@@ -163,11 +162,23 @@ impl Ctx {
         query: &[(String, String)],
         body: Option<&Value>,
     ) -> (Result<Reply, SendError>, u32) {
+        self.idempotent_body(method, path, query, body.map_or(Body::None, Body::Json))
+            .await
+    }
+
+    /// [`Ctx::idempotent`] with any kind of body (a form for Trackfinity).
+    pub async fn idempotent_body(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(String, String)],
+        body: Body<'_>,
+    ) -> (Result<Reply, SendError>, u32) {
         let mut attempt = 0;
         loop {
             attempt += 1;
             self.limiter.wait().await;
-            let result = self.client.request(method.clone(), path, query, body).await;
+            let result = self.client.send(method.clone(), path, query, body).await;
             let retry_after = match &result {
                 Ok(r) if retryable_status(r.status) => r.retry_after,
                 Err(_) => None,
@@ -246,7 +257,7 @@ impl Ctx {
             self.limiter.wait().await;
             let result = self
                 .client
-                .request(Method::POST, path, &[], Some(body))
+                .send(Method::POST, path, &[], Body::Json(body))
                 .await;
             let (ambiguous, retry_after) = match result {
                 Ok(r) if r.is_success() => {
@@ -348,7 +359,13 @@ impl Ctx {
 
     /// Update (PATCH) or delete an existing record by id.
     pub async fn change(&self, method: Method, path: &str, body: Option<&Value>) -> Done {
-        let (result, attempts) = self.idempotent(method, path, &[], body).await;
+        self.change_body(method, path, body.map_or(Body::None, Body::Json))
+            .await
+    }
+
+    /// [`Ctx::change`] with any kind of body.
+    pub async fn change_body(&self, method: Method, path: &str, body: Body<'_>) -> Done {
+        let (result, attempts) = self.idempotent_body(method, path, &[], body).await;
         let mut done = Done {
             attempts,
             ..Done::default()

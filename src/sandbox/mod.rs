@@ -3,22 +3,31 @@
 //! Every networked feature of sheetload (concurrent import with retries,
 //! resume, export) is tested against this server, and users rehearse an import
 //! on it before touching a live account. It therefore has to behave like the
-//! real API where the contract says so (`shared/api/salesmania.md`), fail the
-//! way real servers fail when asked to, and report what it saw so that tests
-//! can assert on the server side too.
+//! real API where the contract says so (`shared/api/salesmania.md`,
+//! `trackfinity.md`, `fatura-entegrator.md`), fail the way real servers fail
+//! when asked to, and report what it saw so that tests can assert on the server
+//! side too.
 //!
-//! Layout: [`SandboxOptions`] says what to run; [`Sandbox::start`] runs it on the
-//! current tokio runtime, [`spawn_in_thread`] on a thread of its own (for
-//! synchronous tests that drive the `sheetload` binary), [`serve_forever`] until
-//! Ctrl-C (the `sheetload sandbox` command). Each target is a module exposing
+//! Layout: [`SandboxOptions`] says what to run and [`TargetOptions`] how the
+//! targets besides SalesMania are set up; [`Sandbox::start`] (or
+//! [`Sandbox::start_with`]) runs it on the current tokio runtime,
+//! [`spawn_in_thread`] on a thread of its own (for synchronous tests that drive
+//! the `sheetload` binary), [`serve_forever`] until Ctrl-C (the `sheetload
+//! sandbox` command). Each target is a module exposing
 //! `router(&shared) -> axum::Router` whose routes are registered through
 //! `faults::api_route`, so all targets share the fault layer, the statistics,
-//! and the state file (one JSON document with one key per target). Trackfinity
-//! and Fatura Entegratör plug in the same way as `salesmania`.
+//! and the state file (one JSON document with one key per target). All three
+//! targets live on the same server; their paths do not collide:
+//!
+//! - SalesMania: `/extapi/v1.0/…`, `/extapi/v1.1/visits` (module `salesmania`);
+//! - Trackfinity: `PATCH /api/customer/{set_customer_details,lock,unlock,forget}`,
+//!   `GET /api/service/ping` (module `trackfinity`);
+//! - Fatura Entegratör: `/api/customers`, `/api/customers/{id}` (module `fatura`).
 //!
 //! Control endpoints (no auth, no faults, not counted): `GET /_sandbox/stats`,
-//! `POST /_sandbox/reset` (reseed from the options, zero the counters),
-//! `GET /_sandbox/health`.
+//! `POST /_sandbox/reset` (reseed every target from the options, zero the
+//! counters), `GET /_sandbox/health`, and the test hook
+//! `GET /_sandbox/trackfinity/customers/{id}` (Trackfinity has no read call).
 //!
 //! The stats document:
 //!
@@ -31,7 +40,9 @@
 //!   "in_flight": 0,
 //!   "peak_concurrent": 64,
 //!   "faults": {"fail": 2, "rate_limited": 0, "token_expired": 0, "dropped_after_commit": 1, "stalled": 0},
-//!   "state": {"path": "..", "saves": 3, "last_save_ms": 4, "dirty": false, "last_error": null} | null
+//!   "state": {"path": "..", "saves": 3, "last_save_ms": 4, "dirty": false, "last_error": null} | null,
+//!   "trackfinity": {"records": {"customers": 20, "locked": 1}},
+//!   "fatura": {"records": {"customers": 3}, "duplicate_keys": {"tax_number": {"11111111111": 2}}}
 //! }
 //! ```
 //!
@@ -40,11 +51,16 @@
 //! then the connection was reset) or `cancelled` (the client went away first).
 //! `records` is summed over databases, `databases` breaks it down. A natural
 //! key is a duplicate when several records of the same database hold it;
-//! `duplicate_keys` adds up the holders over databases.
+//! `duplicate_keys` adds up the holders over databases. `records`,
+//! `duplicate_keys` and `databases` are SalesMania's; the other targets report
+//! under their own key (`trackfinity`, `fatura`) so that the SalesMania part
+//! keeps its shape. Fatura refuses a duplicate `tax_number` except the
+//! anonymous-consumer placeholder, which is what its `duplicate_keys` shows.
 
 #![warn(missing_docs)]
 
 mod conn;
+mod fatura;
 mod faults;
 mod options;
 mod reply;
@@ -52,6 +68,7 @@ mod salesmania;
 mod stats;
 mod store;
 mod token;
+mod trackfinity;
 mod validate;
 
 use std::io;
@@ -71,7 +88,7 @@ use tokio::sync::{oneshot, watch};
 use tokio::task::JoinHandle;
 
 pub use faults::STALL;
-pub use options::SandboxOptions;
+pub use options::{SandboxOptions, TargetOptions};
 
 use conn::{ConnMeta, SandboxListener};
 use reply::ApiError;
@@ -145,10 +162,13 @@ pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 /// `snapshot`/`load_state`.
 pub(crate) struct Shared {
     pub(crate) opts: SandboxOptions,
+    pub(crate) targets: TargetOptions,
     pub(crate) stats: Stats,
     pub(crate) faults: faults::Faults,
     pub(crate) auth: token::Auth,
     pub(crate) salesmania: Mutex<salesmania::SmState>,
+    pub(crate) trackfinity: Mutex<trackfinity::TfState>,
+    pub(crate) fatura: Mutex<fatura::FaState>,
     state: Option<StateFile>,
     stop: watch::Receiver<bool>,
 }
@@ -182,10 +202,14 @@ impl Shared {
             // Cloned under the lock, encoded outside it: requests wait for a
             // copy of the store, not for JSON encoding and disk writes.
             let salesmania = lock(&this.salesmania).clone();
+            let trackfinity = lock(&this.trackfinity).clone();
+            let fatura = lock(&this.fatura).clone();
             let doc = store::StateDoc {
                 format: store::FORMAT.to_owned(),
                 version: store::VERSION,
                 salesmania: &salesmania,
+                trackfinity: Some(&trackfinity),
+                fatura: Some(&fatura),
             };
             store::write_atomic(&path, |out| {
                 serde_json::to_writer(out, &doc).map_err(io::Error::other)
@@ -213,18 +237,54 @@ impl Shared {
             "state".into(),
             self.state.as_ref().map_or(Value::Null, StateFile::to_json),
         );
+        out.insert("trackfinity".into(), lock(&self.trackfinity).stats());
+        out.insert("fatura".into(), lock(&self.fatura).stats());
         Value::Object(out)
     }
 }
 
-/// Builds the store: from the state file when there is one, else seeded.
-fn load_state(opts: &SandboxOptions) -> Result<(salesmania::SmState, bool), SandboxError> {
-    if let Some(path) = &opts.state
-        && let Some(doc) = store::load::<salesmania::SmState>(path)?
-    {
-        return Ok((doc.salesmania, true));
+/// Every target's store.
+struct Stores {
+    salesmania: salesmania::SmState,
+    trackfinity: trackfinity::TfState,
+    fatura: fatura::FaState,
+}
+
+impl Stores {
+    /// Fresh stores seeded from the options.
+    fn seed(opts: &SandboxOptions, targets: &TargetOptions) -> Self {
+        Stores {
+            salesmania: salesmania::seed(opts),
+            trackfinity: trackfinity::seed(opts.seed, targets.trackfinity_customers),
+            fatura: fatura::seed(opts.seed, targets.fatura_customers),
+        }
     }
-    Ok((salesmania::seed(opts), false))
+}
+
+/// Builds the stores: from the state file when there is one, else seeded. A
+/// target missing from the file (written before it existed) is seeded. The
+/// flag says whether everything came from the file.
+fn load_state(
+    opts: &SandboxOptions,
+    targets: &TargetOptions,
+) -> Result<(Stores, bool), SandboxError> {
+    if let Some(path) = &opts.state
+        && let Some(doc) =
+            store::load::<salesmania::SmState, trackfinity::TfState, fatura::FaState>(path)?
+    {
+        let complete = doc.trackfinity.is_some() && doc.fatura.is_some();
+        let stores = Stores {
+            salesmania: doc.salesmania,
+            trackfinity: doc
+                .trackfinity
+                .unwrap_or_else(|| trackfinity::seed(opts.seed, targets.trackfinity_customers)),
+            fatura: doc
+                .fatura
+                .unwrap_or_else(|| fatura::seed(opts.seed, targets.fatura_customers)),
+        };
+        return Ok((stores, complete));
+    }
+    Ok((Stores::seed(opts, targets), false))
 }
 
 /// Namespace of the in-process entry point.
@@ -236,10 +296,21 @@ pub struct Sandbox;
 
 impl Sandbox {
     /// Binds, spawns the server on the current tokio runtime and returns at once,
-    /// so a test can start a sandbox per test on an ephemeral port.
+    /// so a test can start a sandbox per test on an ephemeral port. The other
+    /// targets get [`TargetOptions::default()`].
     pub async fn start(opts: SandboxOptions) -> Result<SandboxHandle, SandboxError> {
+        Self::start_with(opts, TargetOptions::default()).await
+    }
+
+    /// [`start`](Self::start), with the Trackfinity and Fatura Entegratör
+    /// credentials and seed sizes given.
+    pub async fn start_with(
+        opts: SandboxOptions,
+        targets: TargetOptions,
+    ) -> Result<SandboxHandle, SandboxError> {
         opts.validate()?;
-        let (sm, loaded) = load_state(&opts)?;
+        targets.validate()?;
+        let (stores, loaded) = load_state(&opts, &targets)?;
         let addr = SocketAddr::new(opts.bind, opts.port);
         let listener = TcpListener::bind(addr)
             .await
@@ -254,10 +325,13 @@ impl Sandbox {
             stats: Stats::default(),
             faults: faults::Faults::new(opts.seed),
             auth: token::Auth::new(opts.seed, opts.token_ttl.map(Duration::from_secs)),
-            salesmania: Mutex::new(sm),
+            salesmania: Mutex::new(stores.salesmania),
+            trackfinity: Mutex::new(stores.trackfinity),
+            fatura: Mutex::new(stores.fatura),
             state: opts.state.clone().map(StateFile::new),
             stop: stop_rx,
             opts,
+            targets,
         });
         if !loaded {
             // A fresh store is written out at once, so a restart finds it.
@@ -293,6 +367,8 @@ impl Sandbox {
 fn app(shared: &Arc<Shared>) -> Router {
     Router::new()
         .merge(salesmania::router(shared))
+        .merge(trackfinity::router(shared))
+        .merge(fatura::router(shared))
         .route("/_sandbox/stats", get(control_stats))
         .route("/_sandbox/reset", post(control_reset))
         .route(
@@ -308,7 +384,10 @@ async fn control_stats(State(shared): State<Arc<Shared>>) -> Response {
 }
 
 async fn control_reset(State(shared): State<Arc<Shared>>) -> Response {
-    *lock(&shared.salesmania) = salesmania::seed(&shared.opts);
+    let fresh = Stores::seed(&shared.opts, &shared.targets);
+    *lock(&shared.salesmania) = fresh.salesmania;
+    *lock(&shared.trackfinity) = fresh.trackfinity;
+    *lock(&shared.fatura) = fresh.fatura;
     shared.stats.reset();
     shared.state_changed();
     reply::json(StatusCode::OK, json!({}))
@@ -439,7 +518,16 @@ pub async fn serve_forever(
     opts: SandboxOptions,
     ready: impl FnOnce(&SandboxHandle),
 ) -> Result<(), SandboxError> {
-    let handle = Sandbox::start(opts).await?;
+    serve_forever_with(opts, TargetOptions::default(), ready).await
+}
+
+/// [`serve_forever`], with the Trackfinity and Fatura Entegratör options given.
+pub async fn serve_forever_with(
+    opts: SandboxOptions,
+    targets: TargetOptions,
+    ready: impl FnOnce(&SandboxHandle),
+) -> Result<(), SandboxError> {
+    let handle = Sandbox::start_with(opts, targets).await?;
     ready(&handle);
     let signal = wait_for_signal().await;
     let saved = handle.shutdown_checked().await;
@@ -466,6 +554,14 @@ async fn wait_for_signal() -> Result<(), SandboxError> {
 /// synchronous tests that run the `sheetload` binary against it as a
 /// subprocess. Returns once the server listens.
 pub fn spawn_in_thread(opts: SandboxOptions) -> Result<ThreadSandbox, SandboxError> {
+    spawn_in_thread_with(opts, TargetOptions::default())
+}
+
+/// [`spawn_in_thread`], with the Trackfinity and Fatura Entegratör options given.
+pub fn spawn_in_thread_with(
+    opts: SandboxOptions,
+    targets: TargetOptions,
+) -> Result<ThreadSandbox, SandboxError> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .thread_name("sheetload-sandbox")
@@ -478,7 +574,7 @@ pub fn spawn_in_thread(opts: SandboxOptions) -> Result<ThreadSandbox, SandboxErr
         .name("sheetload-sandbox".to_owned())
         .spawn(move || {
             runtime.block_on(async move {
-                match Sandbox::start(opts).await {
+                match Sandbox::start_with(opts, targets).await {
                     Ok(handle) => {
                         let _ = ready_tx.send(Ok((handle.addr, handle.shared.clone())));
                         // A dropped ThreadSandbox also ends the wait.

@@ -126,19 +126,23 @@ impl StateFile {
 }
 
 /// The state file's layout: a format marker, a version, and one member per
-/// target. A target added later gets `#[serde(default)]` so older files load.
+/// target. A target added later is an `Option`, which serde reads as `None`
+/// when the member is missing, so older files load (the missing target is then
+/// seeded from the options).
 #[derive(Serialize, serde::Deserialize)]
-pub(crate) struct StateDoc<SM> {
+pub(crate) struct StateDoc<SM, TF, FA> {
     pub(crate) format: String,
     pub(crate) version: u64,
     pub(crate) salesmania: SM,
+    pub(crate) trackfinity: Option<TF>,
+    pub(crate) fatura: Option<FA>,
 }
 
 /// Reads and parses a state file; `Ok(None)` when there is none yet (first
 /// start). Parsed straight into the typed store: no intermediate JSON tree.
-pub(crate) fn load<SM: DeserializeOwned>(
+pub(crate) fn load<SM: DeserializeOwned, TF: DeserializeOwned, FA: DeserializeOwned>(
     path: &Path,
-) -> Result<Option<StateDoc<SM>>, SandboxError> {
+) -> Result<Option<StateDoc<SM, TF, FA>>, SandboxError> {
     let bytes = match fs::read(path) {
         Ok(bytes) => bytes,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
@@ -153,7 +157,8 @@ pub(crate) fn load<SM: DeserializeOwned>(
         path: path.to_owned(),
         reason,
     };
-    let doc: StateDoc<SM> = serde_json::from_slice(&bytes).map_err(|e| bad(e.to_string()))?;
+    let doc: StateDoc<SM, TF, FA> =
+        serde_json::from_slice(&bytes).map_err(|e| bad(e.to_string()))?;
     if doc.format != FORMAT {
         return Err(bad(format!("its \"format\" is not \"{FORMAT}\"")));
     }

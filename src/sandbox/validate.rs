@@ -452,7 +452,10 @@ fn percent_decode(raw: &[u8]) -> Result<String, String> {
                 bytes.push(b' ');
                 i += 1;
             }
-            b'%' => match (raw.get(i + 1).and_then(|&b| hex(b)), raw.get(i + 2).and_then(|&b| hex(b))) {
+            b'%' => match (
+                raw.get(i + 1).and_then(|&b| hex(b)),
+                raw.get(i + 2).and_then(|&b| hex(b)),
+            ) {
                 (Some(hi), Some(lo)) => {
                     // Two hex digits are at most 0xff.
                     bytes.push(u8::try_from(hi * 16 + lo).unwrap_or(b'?'));
@@ -478,8 +481,13 @@ mod tests {
 
     #[test]
     fn form_bodies() {
-        let pairs = form_pairs(b"customer_id=191&firstname=T%C3%BCrk+%C5%9Fi%C5%9F&empty=&flag&&x=%zz%4").unwrap();
-        let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let pairs =
+            form_pairs(b"customer_id=191&firstname=T%C3%BCrk+%C5%9Fi%C5%9F&empty=&flag&&x=%zz%4")
+                .unwrap();
+        let pairs: Vec<(&str, &str)> = pairs
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
         assert_eq!(
             pairs,
             [
@@ -490,7 +498,10 @@ mod tests {
                 ("x", "%zz%4"),
             ]
         );
-        assert_eq!(form_pairs(b"a=%2B1").unwrap(), [("a".to_owned(), "+1".to_owned())]);
+        assert_eq!(
+            form_pairs(b"a=%2B1").unwrap(),
+            [("a".to_owned(), "+1".to_owned())]
+        );
         assert!(form_pairs(b"a=%ff").is_err());
         assert!(form_pairs(b"").unwrap().is_empty());
     }

@@ -357,7 +357,9 @@ impl<'a> Validator<'a> {
                 )));
             }
             if f.required_in(self.mode) || f.is_id || f.resolve.is_some() {
-                return Err(refuse(format!("'{word}' cannot clear a field that is required here")));
+                return Err(refuse(format!(
+                    "'{word}' cannot clear a field that is required here"
+                )));
             }
             return Ok(Typed::Clear);
         }
@@ -421,7 +423,9 @@ impl<'a> Validator<'a> {
                 turkish::Checked::Warn(v, why) => Typed::Warned(Json::String(v), why),
             },
             FieldType::Iban => Typed::Json(Json::String(turkish::parse_iban(text).map_err(err)?)),
-            FieldType::TrPhone => Typed::Json(Json::String(turkish::parse_tr_phone(text).map_err(err)?)),
+            FieldType::TrPhone => {
+                Typed::Json(Json::String(turkish::parse_tr_phone(text).map_err(err)?))
+            }
             FieldType::Id => {
                 let id = parse_id(text).map_err(err)?;
                 if f.is_id {
@@ -491,7 +495,8 @@ impl<'a> Validator<'a> {
                 }
             }
             Typed::Warned(j, why) => {
-                res.warnings.push(format!("{} ({}): {why}", self.column_name(src), f.name));
+                res.warnings
+                    .push(format!("{} ({}): {why}", self.column_name(src), f.name));
                 if let Some(path) = &f.path {
                     set_path(&mut res.payload, path, j);
                 }

@@ -111,7 +111,14 @@ fn label(key: &str) -> &'static str {
 }
 
 /// Required on every create.
-const ALWAYS_REQUIRED: [&str; 6] = ["type", "tax_number", "country", "address", "city", "district"];
+const ALWAYS_REQUIRED: [&str; 6] = [
+    "type",
+    "tax_number",
+    "country",
+    "address",
+    "city",
+    "district",
+];
 /// Required by type.
 const COMPANY_REQUIRED: [&str; 2] = ["title", "tax_office"];
 const PERSON_REQUIRED: [&str; 2] = ["name", "surname"];
@@ -182,7 +189,10 @@ impl Input {
             && kind != "person"
             && kind != "company"
         {
-            errors.add("type", "Seçili müşteri tipi geçersiz; person veya company olmalıdır.");
+            errors.add(
+                "type",
+                "Seçili müşteri tipi geçersiz; person veya company olmalıdır.",
+            );
         }
         if let Some(tax) = self.get("tax_number") {
             let all_digits = tax.bytes().all(|b| b.is_ascii_digit());
@@ -208,11 +218,9 @@ impl Input {
         }
         if let Some(email) = self.get("email") {
             let ok = !email.chars().any(char::is_whitespace)
-                && email
-                    .split_once('@')
-                    .is_some_and(|(local, domain)| {
-                        !local.is_empty() && !domain.is_empty() && !domain.contains('@')
-                    });
+                && email.split_once('@').is_some_and(|(local, domain)| {
+                    !local.is_empty() && !domain.is_empty() && !domain.contains('@')
+                });
             if !ok {
                 errors.add("email", "E-posta geçerli bir e-posta adresi olmalıdır.");
             }
@@ -254,7 +262,10 @@ impl Input {
 /// stored (so a PATCH turning a person into a company must bring a title).
 fn check_type_rules(c: &FaCustomer, errors: &mut FieldErrors) {
     let (needed, present): (&[&str], [bool; 2]) = match c.kind.as_str() {
-        "company" => (&COMPANY_REQUIRED, [c.title.is_some(), c.tax_office.is_some()]),
+        "company" => (
+            &COMPANY_REQUIRED,
+            [c.title.is_some(), c.tax_office.is_some()],
+        ),
         "person" => (&PERSON_REQUIRED, [c.name.is_some(), c.surname.is_some()]),
         _ => return,
     };

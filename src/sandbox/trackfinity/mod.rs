@@ -74,15 +74,31 @@ pub(crate) fn router(shared: &Arc<Shared>) -> Router<Arc<Shared>> {
         .route(INSPECT, get(inspect))
 }
 
-/// Both arms are finished answers: errors are plain text.
-type Answer = Result<Response, Response>;
+type Answer = Result<Response, TfError>;
 type RawBody = Result<Bytes, BytesRejection>;
 
-fn fail(status: StatusCode, message: impl Into<String>) -> Response {
-    reply::text(status, message)
+/// An error answer: a status and a short `text/plain` body (no error format is
+/// documented). Small, since every handler returns it.
+#[derive(Debug)]
+struct TfError {
+    status: StatusCode,
+    message: String,
 }
 
-fn bad_request(message: impl Into<String>) -> Response {
+impl IntoResponse for TfError {
+    fn into_response(self) -> Response {
+        reply::text(self.status, self.message)
+    }
+}
+
+fn fail(status: StatusCode, message: impl Into<String>) -> TfError {
+    TfError {
+        status,
+        message: message.into(),
+    }
+}
+
+fn bad_request(message: impl Into<String>) -> TfError {
     fail(StatusCode::BAD_REQUEST, message)
 }
 
@@ -91,7 +107,7 @@ fn ok_true() -> Response {
 }
 
 /// Both headers must match; names are case-insensitive by HTTP itself.
-fn authorize(shared: &Shared, headers: &HeaderMap) -> Result<(), Response> {
+fn authorize(shared: &Shared, headers: &HeaderMap) -> Result<(), TfError> {
     let value = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     let targets = &shared.targets;
     if value("api-key") == Some(targets.trackfinity_api_key.as_str())
@@ -107,7 +123,7 @@ fn authorize(shared: &Shared, headers: &HeaderMap) -> Result<(), Response> {
 }
 
 /// The form parameters of a write call; the last of a repeated name wins.
-fn form(headers: &HeaderMap, body: RawBody) -> Result<BTreeMap<String, String>, Response> {
+fn form(headers: &HeaderMap, body: RawBody) -> Result<BTreeMap<String, String>, TfError> {
     let bytes = body.map_err(|e| {
         fail(
             e.status(),
@@ -151,7 +167,7 @@ fn form(headers: &HeaderMap, body: RawBody) -> Result<BTreeMap<String, String>, 
 }
 
 /// Refuses parameters the call does not know.
-fn only_known(params: &BTreeMap<String, String>, known: &[&str]) -> Result<(), Response> {
+fn only_known(params: &BTreeMap<String, String>, known: &[&str]) -> Result<(), TfError> {
     match params.keys().find(|k| !known.contains(&k.as_str())) {
         None => Ok(()),
         Some(unknown) => Err(bad_request(format!(
@@ -172,7 +188,7 @@ fn given<'a>(params: &'a BTreeMap<String, String>, key: &str) -> Option<&'a str>
 fn lookup<'a>(
     params: &'a BTreeMap<String, String>,
     allowed: &[Lookup],
-) -> Result<(Lookup, &'a str), Response> {
+) -> Result<(Lookup, &'a str), TfError> {
     allowed
         .iter()
         .find_map(|&key| given(params, key.param()).map(|v| (key, v)))
@@ -185,10 +201,13 @@ fn lookup<'a>(
         })
 }
 
-fn unknown_customer(key: Lookup, value: &str) -> Response {
+fn unknown_customer(key: Lookup, value: &str) -> TfError {
     fail(
         StatusCode::NOT_FOUND,
-        format!("Invalid parameter: no customer with {} {value}.", key.param()),
+        format!(
+            "Invalid parameter: no customer with {} {value}.",
+            key.param()
+        ),
     )
 }
 
@@ -197,7 +216,7 @@ fn unknown_customer(key: Lookup, value: &str) -> Response {
 fn change(
     shared: &Shared,
     (key, value): (Lookup, &str),
-    apply: impl FnOnce(&mut model::TfCustomer) -> Result<(), Response>,
+    apply: impl FnOnce(&mut model::TfCustomer) -> Result<(), TfError>,
 ) -> Answer {
     let mut tf = lock(&shared.trackfinity);
     let id = tf
@@ -225,7 +244,7 @@ async fn set_customer_details(
     let mut known = vec!["customer_id", "subscription_id"];
     known.extend(FIELDS);
     only_known(&params, &known)?;
-    let target = lookup(&params, &[Lookup::CustomerId, Lookup::SubscriptionId])?;
+    let target = lookup(&params, &[Lookup::Customer, Lookup::Subscription])?;
     let updates: Vec<(&str, &str)> = FIELDS
         .iter()
         .filter_map(|&field| given(&params, field).map(|v| (field, v)))
@@ -267,7 +286,7 @@ async fn set_locked(shared: &Shared, headers: &HeaderMap, body: RawBody, locked:
     only_known(&params, &["customer_id", "subscription_id", "orderid"])?;
     let target = lookup(
         &params,
-        &[Lookup::CustomerId, Lookup::SubscriptionId, Lookup::OrderId],
+        &[Lookup::Customer, Lookup::Subscription, Lookup::Order],
     )?;
     change(shared, target, |customer| {
         customer.locked = locked;
@@ -296,10 +315,15 @@ async fn forget(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Raw
     authorize(&shared, &headers)?;
     let params = form(&headers, body)?;
     only_known(&params, &["customer_id", "subscription_id", "keep"])?;
-    let target = lookup(&params, &[Lookup::CustomerId, Lookup::SubscriptionId])?;
+    let target = lookup(&params, &[Lookup::Customer, Lookup::Subscription])?;
     let keep: Vec<&str> = params
         .get("keep")
-        .map(|k| k.split(',').map(str::trim).filter(|f| !f.is_empty()).collect())
+        .map(|k| {
+            k.split(',')
+                .map(str::trim)
+                .filter(|f| !f.is_empty())
+                .collect()
+        })
         .unwrap_or_default();
     if let Some(unknown) = keep.iter().find(|f| !FIELDS.contains(f)) {
         return Err(bad_request(format!(

@@ -143,18 +143,18 @@ impl TfState {
     /// The customer a lookup parameter names, if any.
     pub(crate) fn find(&self, key: Lookup, value: &str) -> Option<u64> {
         match key {
-            Lookup::CustomerId => value
+            Lookup::Customer => value
                 .trim()
                 .parse::<u64>()
                 .ok()
                 .filter(|id| self.customers.0.contains_key(id)),
-            Lookup::SubscriptionId => self
+            Lookup::Subscription => self
                 .customers
                 .0
                 .values()
                 .find(|c| c.subscription_id == value)
                 .map(|c| c.customer_id),
-            Lookup::OrderId => self
+            Lookup::Order => self
                 .customers
                 .0
                 .values()
@@ -173,17 +173,20 @@ impl TfState {
 /// The parameters that can name a customer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Lookup {
-    CustomerId,
-    SubscriptionId,
-    OrderId,
+    /// `customer_id`
+    Customer,
+    /// `subscription_id`
+    Subscription,
+    /// `orderid`
+    Order,
 }
 
 impl Lookup {
     pub(crate) fn param(self) -> &'static str {
         match self {
-            Lookup::CustomerId => "customer_id",
-            Lookup::SubscriptionId => "subscription_id",
-            Lookup::OrderId => "orderid",
+            Lookup::Customer => "customer_id",
+            Lookup::Subscription => "subscription_id",
+            Lookup::Order => "orderid",
         }
     }
 }
@@ -191,16 +194,52 @@ impl Lookup {
 // --------------------------------------------------------------------- seed
 
 const FIRST_NAMES: [&str; 16] = [
-    "James", "Mary", "John", "Patricia", "Robert", "Jennifer", "Michael", "Linda", "William",
-    "Elizabeth", "David", "Barbara", "Richard", "Susan", "Joseph", "Jessica",
+    "James",
+    "Mary",
+    "John",
+    "Patricia",
+    "Robert",
+    "Jennifer",
+    "Michael",
+    "Linda",
+    "William",
+    "Elizabeth",
+    "David",
+    "Barbara",
+    "Richard",
+    "Susan",
+    "Joseph",
+    "Jessica",
 ];
 const LAST_NAMES: [&str; 16] = [
-    "Smith", "Johnson", "Williams", "Brown", "Jones", "Garcia", "Miller", "Davis", "Rodriguez",
-    "Martinez", "Wilson", "Anderson", "Taylor", "Thomas", "Moore", "Jackson",
+    "Smith",
+    "Johnson",
+    "Williams",
+    "Brown",
+    "Jones",
+    "Garcia",
+    "Miller",
+    "Davis",
+    "Rodriguez",
+    "Martinez",
+    "Wilson",
+    "Anderson",
+    "Taylor",
+    "Thomas",
+    "Moore",
+    "Jackson",
 ];
 const STREETS: [&str; 10] = [
-    "Main St", "Oak Ave", "Maple Dr", "Cedar Ln", "Pine St", "Elm St", "Washington Blvd",
-    "Lake Rd", "Hillcrest Dr", "Park Ave",
+    "Main St",
+    "Oak Ave",
+    "Maple Dr",
+    "Cedar Ln",
+    "Pine St",
+    "Elm St",
+    "Washington Blvd",
+    "Lake Rd",
+    "Hillcrest Dr",
+    "Park Ave",
 ];
 /// City, state, zip.
 const CITIES: [(&str, &str, &str); 10] = [
