@@ -190,9 +190,10 @@ pub struct ValidateArgs {
     /// Which API: salesmania, trackfinity or fatura.
     #[arg(long, default_value = "salesmania")]
     pub target: String,
-    /// The import mode whose requirements apply.
-    #[arg(long, value_enum, default_value = "create")]
-    pub mode: ModeArg,
+    /// The import mode (default: create, or the entity's first mode, e.g. update for
+    /// Trackfinity).
+    #[arg(long, value_enum)]
+    pub mode: Option<ModeArg>,
     /// Result file (.xlsx, or .csv for one CSV); default: <input>.result.xlsx beside the input.
     #[arg(long, short, value_name = "FILE")]
     pub out: Option<PathBuf>,
@@ -555,7 +556,15 @@ impl ValidateArgs {
             input: self.file.clone(),
             target: self.target.to_lowercase(),
             entity: self.entity.to_lowercase(),
-            mode: self.mode.into(),
+            mode: match self.mode {
+                Some(m) => m.into(),
+                None => {
+                    crate::spec::builtin(&self.target.to_lowercase(), &self.entity.to_lowercase())
+                        .ok()
+                        .and_then(|s| s.modes.first().copied())
+                        .unwrap_or(Mode::Create)
+                }
+            },
             read: self.read.read_options()?,
             map: self.read.map.clone(),
             parse: self.read.parse_options()?,

@@ -21,8 +21,13 @@ pub struct Config {
 pub fn run(cfg: &Config, ui: &Printer) -> Result<u8> {
     let spec = spec::builtin(&cfg.target, &cfg.entity)?;
     crate::output::template::write(&spec, &cfg.out)?;
+    let target = if spec.target == "salesmania" {
+        String::new()
+    } else {
+        format!(" --target {}", spec.target)
+    };
     ui.summary(&[format!(
-        "wrote {} template to {} (fill it in, then: sheetload validate {} --entity {})",
+        "wrote {} template to {} (fill it in, then: sheetload validate {}{target} --entity {})",
         spec.entity,
         cfg.out.display(),
         cfg.out.display(),

@@ -106,7 +106,8 @@ fn build(spec: &EntitySpec) -> Result<Workbook, XlsxError> {
         &DocProperties::new()
             .set_title(format!("{} template ({})", spec.entity, spec.target))
             .set_comment(format!(
-                "Check it with: sheetload validate FILE --entity {}",
+                "Check it with: sheetload validate FILE{} --entity {}",
+                target_flag(spec),
                 spec.entity
             )),
     );
@@ -556,7 +557,8 @@ fn write_guide(
         ),
         "Headers may also be written in Indonesian or another common spelling (see \"Also recognised as\"); case, spaces and punctuation do not matter, columns may be in any order, and unused columns may be deleted.".to_string(),
         format!(
-            "Check the filled-in file before importing (nothing is sent): sheetload validate FILE --entity {}",
+            "Check the filled-in file before importing (nothing is sent): sheetload validate FILE{} --entity {}",
+            target_flag(spec),
             spec.entity
         ),
     ];
@@ -654,4 +656,13 @@ fn write_guide(
         r += 1;
     }
     Ok(())
+}
+
+/// ` --target X` for targets other than the default.
+fn target_flag(spec: &EntitySpec) -> String {
+    if spec.target == "salesmania" {
+        String::new()
+    } else {
+        format!(" --target {}", spec.target)
+    }
 }
