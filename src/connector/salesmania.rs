@@ -188,6 +188,13 @@ pub(crate) async fn reply(resp: reqwest::Response) -> Result<Reply, SendError> {
 }
 
 fn unreachable(settings: &Settings, e: &SendError) -> Error {
+    let host = settings.base_url.host_str().unwrap_or("the API");
+    if e.describe().contains("certificate") {
+        return Error::usage(format!(
+            "the TLS certificate of {host} is not trusted ({}): check the address; sheetload verifies certificates against this machine's trusted roots and will not send credentials otherwise",
+            e.describe()
+        ));
+    }
     Error::usage(format!(
         "cannot reach {} ({}): check --base-url / SHEETLOAD_BASE_URL and the network",
         settings.base_url.host_str().unwrap_or("the API"),
