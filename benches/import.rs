@@ -64,6 +64,39 @@ fn measure(dir: &Path, base_url: &str, args: &[&str]) -> (f64, f64, serde_json::
     (secs, peak_kb as f64 / 1024.0, json)
 }
 
+/// The dispatch matrix: latencies 5/20/100 ms × concurrency 8/32/128, each as a share of
+/// the ideal concurrency ÷ latency. Rows per cell scale with the ideal so each takes ~2 s.
+fn matrix() {
+    println!();
+    println!("| latency ms | concurrency | rows | ideal rows/s | dispatch rows/s | % of ideal | peak RSS MB |");
+    println!("|---:|---:|---:|---:|---:|---:|---:|");
+    for latency in [5u64, 20, 100] {
+        for concurrency in [8usize, 32, 128] {
+            let ideal = concurrency as f64 / (latency as f64 / 1000.0);
+            let rows = ((ideal * 2.0) as usize).clamp(300, 12_000);
+            let sb = spawn_in_thread(SandboxOptions {
+                latency_ms: latency,
+                ..SandboxOptions::default()
+            })
+            .expect("sandbox");
+            let dir = tempfile::tempdir().expect("tempdir");
+            csv(&dir.path().join("c.csv"), rows);
+            let conc = concurrency.to_string();
+            let (_, mb, json) = measure(
+                dir.path(),
+                &sb.base_url(),
+                &["import", "c.csv", "-e", "customers", "--concurrency", &conc, "--out", "r.csv"],
+            );
+            let rate = rows as f64 / json["dispatch_seconds"].as_f64().unwrap_or(f64::NAN);
+            println!(
+                "| {latency} | {concurrency} | {rows} | {ideal:.0} | {rate:.0} | {:.0}% | {mb:.0} |",
+                100.0 * rate / ideal
+            );
+            sb.shutdown();
+        }
+    }
+}
+
 fn main() {
     let latency = 20u64;
     println!(
@@ -104,4 +137,5 @@ fn main() {
         );
         sb.shutdown();
     }
+    matrix();
 }

@@ -1,0 +1,517 @@
+//! Fault soak (issue #8, item 2): import customers through every sandbox fault at
+//! once — latency, random 5xx, a 429 rate limit, short-lived bearers, creates
+//! answered by a dropped connection, stalled answers that become client timeouts —
+//! while the sandbox is restarted (its records kept in a state file) and the client
+//! is SIGKILLed and resumed several times. Afterwards no row may be lost or
+//! duplicated, and the result workbook must agree with the ledger and the server.
+//!
+//! `soak_small` runs with plain `cargo test`. The full soak (20,000 rows) is ignored
+//! by default; run it with:
+//!
+//! ```sh
+//! cargo test --release --test soak -- --ignored --nocapture
+//! ```
+//!
+//! (`--nocapture` shows the progress and the summary either way.)
+
+mod common;
+
+use std::collections::{HashMap, HashSet};
+use std::fs::File;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::records;
+use serde_json::Value;
+use sheetload::ledger::{Ledger, RunState};
+use sheetload::sandbox::{SandboxError, SandboxOptions, ThreadSandbox, spawn_in_thread};
+
+/// The CI-sized soak: 1,500 rows, 2 kills, 1 sandbox restart.
+#[test]
+fn soak_small() {
+    soak(1_500, 2, 8);
+}
+
+/// The issue's soak: 20,000 rows, 4 kills, 2 sandbox restarts.
+#[test]
+#[ignore = "about a minute in release; cargo test --release --test soak -- --ignored --nocapture"]
+fn soak_full() {
+    soak(20_000, 4, 20_260_801);
+}
+
+/// What happens when the sandbox's customer count reaches a threshold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Event {
+    /// SIGKILL the client, then start `sheetload resume`.
+    Kill,
+    /// Shut the sandbox down (state saved) and start it again on the same port.
+    Restart,
+}
+
+/// `rows` customers, `kills` client kills and `max(1, kills / 2)` sandbox restarts,
+/// spread over the run; `seed` drives every fault decision of the sandbox.
+fn soak(rows: usize, kills: usize, seed: u64) {
+    let started = Instant::now();
+    let restarts = (kills / 2).max(1);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let home = dir.path();
+    std::fs::write(home.join("c.csv"), customers_csv(rows)).expect("write c.csv");
+
+    let opts = SandboxOptions {
+        port: free_port(),
+        seed,
+        latency_ms: 5,
+        fail_rate: 0.05,
+        rate_limit: Some(400),
+        token_ttl: Some(1),
+        drop_after_commit: 0.03,
+        stall_rate: 0.002,
+        state: Some(home.join("sandbox-state.json")),
+        ..SandboxOptions::default()
+    };
+    let mut sb = start_sandbox(&opts);
+    let base_url = sb.base_url();
+    let mut totals = Totals::default();
+
+    // The schedule: a kill, then a restart after every odd-numbered kill while
+    // restarts remain (K R K for 2 kills, K R K K R K for 4), at customer counts
+    // spread evenly between 10 % and 85 % of the rows.
+    let mut kinds = Vec::new();
+    let mut restarts_left = restarts;
+    for k in 1..=kills {
+        kinds.push(Event::Kill);
+        if k % 2 == 1 && restarts_left > 0 {
+            kinds.push(Event::Restart);
+            restarts_left -= 1;
+        }
+    }
+    kinds.extend(std::iter::repeat_n(Event::Restart, restarts_left));
+    let n = kinds.len();
+    let schedule: Vec<(u64, Event)> = kinds
+        .into_iter()
+        .enumerate()
+        .map(|(i, e)| {
+            let f = if n == 1 {
+                0.5
+            } else {
+                0.10 + 0.75 * i as f64 / (n - 1) as f64
+            };
+            ((rows as f64 * f) as u64, e)
+        })
+        .collect();
+    eprintln!(
+        "soak: {rows} rows, seed {seed}, port {}, schedule {schedule:?}",
+        opts.port
+    );
+
+    let import = [
+        "import",
+        "c.csv",
+        "-e",
+        "customers",
+        "--concurrency",
+        "16",
+        "--retries",
+        "12",
+        "--timeout",
+        "2",
+    ];
+    let mut attempt = 0usize;
+    let mut child = spawn_client(home, &base_url, &import, attempt);
+    let mut next = schedule.iter().copied().peekable();
+    let (mut kills_done, mut restarts_done) = (0usize, 0usize);
+    let mut sign_in_refusals = 0usize;
+    let deadline = started + Duration::from_secs(if rows > 5_000 { 1_200 } else { 300 });
+    let exit = loop {
+        if let Some(status) = child.try_wait().expect("poll the client") {
+            let code = status.code().unwrap_or(-1);
+            let log = client_log(home, attempt);
+            eprintln!(
+                "soak: attempt {attempt} exited {code} at {:.1}s",
+                started.elapsed().as_secs_f64()
+            );
+            if code == 2 && refused_at_sign_in(&log) && sign_in_refusals < 10 {
+                // KNOWN BUG (reported with this test): the sign-in is not retried, so
+                // a 429 on it ends the whole run with exit 2 before anything is sent.
+                // Do what a user would: wait a moment and run the command again.
+                sign_in_refusals += 1;
+                std::thread::sleep(Duration::from_secs(1));
+                attempt += 1;
+                let resumable = !Ledger::open(home)
+                    .and_then(|l| l.runs(1))
+                    .expect("read the ledger")
+                    .is_empty();
+                eprintln!(
+                    "soak: the sign-in was refused with 429 (known bug); {} again as attempt {attempt}",
+                    if resumable { "resume" } else { "import" }
+                );
+                let args: &[&str] = if resumable { &["resume"] } else { &import };
+                child = spawn_client(home, &base_url, args, attempt);
+                continue;
+            }
+            assert!(
+                code == 0 || code == 1,
+                "attempt {attempt} ({}) exited {code}:\n{}",
+                if attempt == 0 { "import" } else { "resume" },
+                tail(&log)
+            );
+            break code;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the soak did not finish in time (attempt {attempt}, {} customers)",
+            customers_in_db1(&sb.stats())
+        );
+        let created = customers_in_db1(&sb.stats());
+        if let Some(&(at, event)) = next.peek()
+            && created >= at
+        {
+            next.next();
+            match event {
+                Event::Kill => {
+                    child.kill().expect("SIGKILL the client");
+                    child.wait().expect("reap the client");
+                    kills_done += 1;
+                    attempt += 1;
+                    eprintln!(
+                        "soak: killed at {created} customers ({:.1}s); resume #{attempt}",
+                        started.elapsed().as_secs_f64()
+                    );
+                    child = spawn_client(home, &base_url, &["resume"], attempt);
+                }
+                Event::Restart => {
+                    totals.add(&sb.stats());
+                    let t = Instant::now();
+                    sb.shutdown();
+                    sb = start_sandbox(&opts);
+                    restarts_done += 1;
+                    let after = customers_in_db1(&sb.stats());
+                    eprintln!(
+                        "soak: sandbox restarted at {created} customers in {:.1}s, {after} reloaded ({:.1}s)",
+                        t.elapsed().as_secs_f64(),
+                        started.elapsed().as_secs_f64()
+                    );
+                    // Everything the old server had committed was reloaded (the
+                    // client may have added more since the count was read).
+                    assert!(
+                        after >= created,
+                        "restart lost records: {created} → {after}"
+                    );
+                }
+            }
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(
+        (kills_done, restarts_done),
+        (kills, restarts),
+        "the run finished before the whole schedule happened: raise the row count"
+    );
+
+    let stats = sb.stats();
+    totals.add(&stats);
+    let book = records(&home.join("c.result.xlsx"), "Results");
+    if exit != 0 {
+        let bad: Vec<_> = book.iter().filter(|r| r["_status"] != "OK").collect();
+        panic!(
+            "the final resume exited {exit}; {} rows are not OK, e.g. {:#?}\n{}",
+            bad.len(),
+            &bad[..bad.len().min(10)],
+            tail(&client_log(home, attempt))
+        );
+    }
+
+    // What the server holds, read back after one more restart — without faults, from
+    // the state file — through `sheetload export`.
+    sb.shutdown();
+    let calm = start_sandbox(&SandboxOptions {
+        port: 0,
+        seed,
+        state: opts.state.clone(),
+        ..SandboxOptions::default()
+    });
+    let reloaded = calm.stats();
+    let out = client(
+        home,
+        &calm.base_url(),
+        &["export", "customers", "--out", "server.csv"],
+    )
+    .stderr(Stdio::piped())
+    .output()
+    .expect("run export");
+    calm.shutdown();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "export: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let on_server = exported_ids(&home.join("server.csv"));
+
+    // No row lost: each row's key is on the server, as the customer with the row's
+    // id. (A row answered 201 whose record then vanished shows up here.)
+    let lost: Vec<_> = book
+        .iter()
+        .filter(|r| on_server.get(&r["Kode Pelanggan"]) != Some(&r["_id"]))
+        .map(|r| {
+            format!(
+                "row {} {}: workbook {} id {:?} (http {}, {} attempts, {:?}), server id {:?}",
+                r["_row"],
+                r["Kode Pelanggan"],
+                r["_status"],
+                r["_id"],
+                r["_http"],
+                r["_attempts"],
+                r["_error"],
+                on_server.get(&r["Kode Pelanggan"])
+            )
+        })
+        .collect();
+    assert!(
+        lost.is_empty(),
+        "{} rows are not on the server as the workbook says ({} customers there before the \
+         last restart, {} after), e.g.\n{}",
+        lost.len(),
+        customers_in_db1(&stats),
+        customers_in_db1(&reloaded),
+        lost[..lost.len().min(20)].join("\n")
+    );
+    // None duplicated: exactly one customer per row, no key stored twice.
+    for s in [&stats, &reloaded] {
+        assert_eq!(customers_in_db1(s), rows as u64, "customers on the server");
+        no_duplicates(s);
+    }
+    assert_eq!(on_server.len(), rows, "customers exported");
+
+    // The result workbook: every row, OK, with an id, and no id twice.
+    assert_eq!(book.len(), rows, "rows in the result workbook");
+    let not_ok: Vec<_> = book
+        .iter()
+        .filter(|r| r["_status"] != "OK" || r["_id"].is_empty())
+        .collect();
+    assert!(
+        not_ok.is_empty(),
+        "{} rows are not OK with an id, e.g. {:#?}",
+        not_ok.len(),
+        &not_ok[..not_ok.len().min(10)]
+    );
+    let mut ids = HashSet::new();
+    for r in &book {
+        assert!(
+            ids.insert(r["_id"].clone()),
+            "id {} given to two rows (row {})",
+            r["_id"],
+            r["_row"]
+        );
+    }
+
+    // The workbook equals the ledger: one completed run, a record per row with the
+    // same status and id, none left `sending`.
+    let ledger = Ledger::open(home).expect("open the ledger");
+    let runs = ledger.runs(10).expect("read runs");
+    assert_eq!(runs.len(), 1, "resume must continue the run, not start one");
+    let run = &runs[0];
+    assert_eq!(run.state, RunState::Completed, "run {}", run.id);
+    let ledger_rows: HashMap<u32, _> = ledger
+        .rows(run.id)
+        .expect("read run rows")
+        .into_iter()
+        .map(|r| (r.row, r))
+        .collect();
+    assert_eq!(ledger_rows.len(), rows, "rows in the ledger");
+    let sending: Vec<u32> = ledger_rows
+        .values()
+        .filter(|r| r.sending)
+        .map(|r| r.row)
+        .collect();
+    assert!(sending.is_empty(), "rows still sending: {sending:?}");
+    for r in &book {
+        let number: u32 = r["_row"].parse().expect("_row is a number");
+        let l = ledger_rows
+            .get(&number)
+            .unwrap_or_else(|| panic!("row {number} is not in the ledger"));
+        assert_eq!(
+            l.status.map(|s| s.as_str()),
+            Some(r["_status"].as_str()),
+            "status of row {number}: ledger {l:?}, workbook {r:?}"
+        );
+        assert_eq!(
+            l.remote_id.as_deref(),
+            Some(r["_id"].as_str()),
+            "id of row {number}: ledger {l:?}, workbook {r:?}"
+        );
+    }
+
+    let reconciled = book
+        .iter()
+        .filter(|r| r["_error"].contains("found"))
+        .count();
+    eprintln!(
+        "soak: OK — {rows} rows in {:.1}s; {kills_done} kills, {restarts_done} sandbox restarts, \
+         {} client attempts ({sign_in_refusals} refused at sign-in); {} customer POSTs for {rows} rows, {reconciled} rows reconciled by key; \
+         faults {}",
+        started.elapsed().as_secs_f64(),
+        attempt + 1,
+        totals.posts,
+        Value::Object(totals.faults.clone()),
+    );
+    for f in [
+        "fail",
+        "rate_limited",
+        "token_expired",
+        "dropped_after_commit",
+    ] {
+        assert!(
+            totals.fault(f) > 0,
+            "fault {f} never happened: {:?}",
+            totals.faults
+        );
+    }
+    if rows >= 5_000 {
+        assert!(totals.fault("stalled") > 0, "no answer ever stalled");
+    }
+}
+
+/// Fault and request counters summed over the sandbox's lives (each restart starts
+/// its counters from zero).
+#[derive(Default)]
+struct Totals {
+    faults: serde_json::Map<String, Value>,
+    posts: u64,
+}
+
+impl Totals {
+    fn add(&mut self, stats: &Value) {
+        if let Some(faults) = stats["faults"].as_object() {
+            for (k, v) in faults {
+                let sum = self.fault(k) + v.as_u64().unwrap_or(0);
+                self.faults.insert(k.clone(), sum.into());
+            }
+        }
+        self.posts += stats["requests"]["POST /extapi/v1.0/customers"]
+            .as_object()
+            .map(|m| m.values().filter_map(Value::as_u64).sum::<u64>())
+            .unwrap_or(0);
+    }
+
+    fn fault(&self, name: &str) -> u64 {
+        self.faults.get(name).and_then(Value::as_u64).unwrap_or(0)
+    }
+}
+
+fn customers_csv(n: usize) -> String {
+    let mut s = String::from("Kode Pelanggan,Nama,Kota,No HP,Lintang,Bujur,Tag\n");
+    for i in 1..=n {
+        s.push_str(&format!(
+            "C{i:06},Toko {i},Semarang,0812{i:07},-7.{:06},110.{:06},\"Retail; Semarang\"\n",
+            i % 999_999,
+            i % 999_999
+        ));
+    }
+    s
+}
+
+fn customers_in_db1(stats: &Value) -> u64 {
+    stats["databases"]["1"]["records"]["customers"]
+        .as_u64()
+        .expect("customer count in the stats")
+}
+
+fn no_duplicates(stats: &Value) {
+    let dups = &stats["duplicate_keys"]["ext_cust_no"];
+    assert!(
+        dups.as_object().is_none_or(|m| m.is_empty()),
+        "duplicated keys: {dups}"
+    );
+}
+
+/// A port free right now: bound to 0, read, released.
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("pick a free port")
+        .port()
+}
+
+/// Starts the sandbox on the options' port, retrying while the port is still held
+/// (the previous server's listener going away, or another process briefly).
+fn start_sandbox(opts: &SandboxOptions) -> ThreadSandbox {
+    let mut tries = 0;
+    loop {
+        match spawn_in_thread(opts.clone()) {
+            Ok(sb) => return sb,
+            Err(SandboxError::Bind { .. }) if tries < 50 => {
+                tries += 1;
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            Err(e) => panic!("the sandbox does not start on port {}: {e}", opts.port),
+        }
+    }
+}
+
+/// The binary with the connection in its environment, in `home` (also its
+/// `SHEETLOAD_HOME`).
+fn client(home: &Path, base_url: &str, args: &[&str]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_sheetload"));
+    cmd.args(args)
+        .current_dir(home)
+        .env("SHEETLOAD_HOME", home)
+        .env("SHEETLOAD_BASE_URL", base_url)
+        .env("SHEETLOAD_USER", "demo")
+        .env("SHEETLOAD_PASSWORD", "demo")
+        .env("SHEETLOAD_DATABASE", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null());
+    cmd
+}
+
+fn client_log(home: &Path, attempt: usize) -> PathBuf {
+    home.join(format!("attempt-{attempt}.log"))
+}
+
+/// Starts an attempt with its stderr in a file (a pipe nobody reads could fill up
+/// and block the client).
+fn spawn_client(home: &Path, base_url: &str, args: &[&str], attempt: usize) -> Child {
+    let log = File::create(client_log(home, attempt)).expect("create the client log");
+    client(home, base_url, args)
+        .stderr(log)
+        .spawn()
+        .expect("start sheetload")
+}
+
+/// Whether an attempt ended on a 429 during the sign-in (see the known bug above).
+fn refused_at_sign_in(log: &Path) -> bool {
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    text.lines().any(|l| {
+        l.starts_with("error:") && l.contains("answered HTTP 429 at") && l.contains("(step ")
+    })
+}
+
+/// The last lines of a client log, for failure messages.
+fn tail(path: &Path) -> String {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(40)..].join("\n")
+}
+
+/// `ext_cust_no` → `id` from an exported customers CSV.
+fn exported_ids(path: &Path) -> HashMap<String, String> {
+    let mut reader = csv::Reader::from_path(path).expect("open the export");
+    let headers = reader.headers().expect("export headers").clone();
+    let col = |name: &str| {
+        headers
+            .iter()
+            .position(|h| h == name)
+            .unwrap_or_else(|| panic!("no {name} column in the export: {headers:?}"))
+    };
+    let (id, key) = (col("id"), col("ext_cust_no"));
+    let mut out = HashMap::new();
+    for record in reader.records() {
+        let record = record.expect("export row");
+        let previous = out.insert(record[key].to_string(), record[id].to_string());
+        assert!(previous.is_none(), "key {} exported twice", &record[key]);
+    }
+    out
+}
