@@ -24,10 +24,12 @@ use std::process::{Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use sheetload::sandbox::{SandboxOptions, ThreadSandbox, spawn_in_thread};
+use sheetload::sandbox::{SandboxOptions, spawn_in_thread};
 
 const LATENCY_MS: u64 = 20;
 const CONCURRENCY: usize = 32;
+/// The contenders, in the order they run and are listed (`ALT_ONLY` takes these).
+const KEYS: [&str; 4] = ["sheetload", "requests", "aiohttp", "newman"];
 
 fn ext_no(i: usize) -> String {
     format!("C{i:07}")
@@ -179,14 +181,13 @@ fn stored_customers(base_url: &str) -> Result<Vec<Value>, String> {
 }
 
 /// "yes", or what is wrong: the exit, the count, duplicates, or stored fields.
-fn verdict(run: &Run, sb: &ThreadSandbox, rows: usize) -> String {
+fn verdict(run: &Run, stats: &Value, base_url: &str, rows: usize) -> String {
     let mut problems = Vec::new();
     match run.status {
         None => problems.push("killed after the time limit".to_owned()),
         Some(s) if !s.success() => problems.push(format!("exit {}", s.code().unwrap_or(-1))),
         Some(_) => {}
     }
-    let stats = sb.stats();
     let db = &stats["databases"]["1"];
     let stored = db["records"]["customers"].as_u64().unwrap_or(0) as usize;
     if stored != rows {
@@ -198,29 +199,34 @@ fn verdict(run: &Run, sb: &ThreadSandbox, rows: usize) -> String {
     if dups > 0 {
         problems.push(format!("{dups} duplicate ext_cust_no"));
     }
-    match stored_customers(&sb.base_url()) {
+    match stored_customers(base_url) {
         Err(e) => problems.push(format!("cannot read back: {e}")),
         Ok(list) => {
-            let mut wrong = 0;
+            // Which fields differ from the row, and in how many records.
+            let mut differ: std::collections::BTreeMap<String, usize> = Default::default();
             for c in &list {
-                let i = c["ext_cust_no"]
+                let want = c["ext_cust_no"]
                     .as_str()
                     .and_then(|s| s.strip_prefix('C'))
-                    .and_then(|s| s.parse::<usize>().ok());
-                let want = i.filter(|i| *i < rows).map(expected);
-                let got = want.as_ref().map(|w| {
-                    let obj = w.as_object().unwrap();
-                    Value::Object(obj.keys().map(|k| (k.clone(), c[k].clone())).collect())
-                });
-                if want.is_none() || got != want {
-                    if wrong == 0 {
-                        eprintln!("  first wrong record: {c}\n  expected: {want:?}");
+                    .and_then(|s| s.parse::<usize>().ok())
+                    .filter(|i| *i < rows)
+                    .map(expected);
+                let Some(want) = want else {
+                    *differ.entry("ext_cust_no".to_owned()).or_default() += 1;
+                    continue;
+                };
+                for (k, v) in want.as_object().unwrap() {
+                    if &c[k] != v {
+                        let n = differ.entry(k.clone()).or_default();
+                        if *n == 0 {
+                            eprintln!("  first wrong {k}: stored {}, row says {v}", c[k]);
+                        }
+                        *n += 1;
                     }
-                    wrong += 1;
                 }
             }
-            if wrong > 0 {
-                problems.push(format!("{wrong} records differ from their row"));
+            for (field, n) in differ {
+                problems.push(format!("{field} wrong in {n} records"));
             }
         }
     }
@@ -254,10 +260,15 @@ struct Contender {
     command: Result<Command, String>,
 }
 
-fn contenders(alt: &Path, dir: &Path, base_url: &str) -> Vec<Contender> {
-    let csv = dir.join("c.csv");
+/// Whether each contender's tool is installed: `Err(why)` when not. Checked once.
+struct Tools {
+    requests: Result<(), String>,
+    aiohttp: Result<(), String>,
+    newman: Result<(), String>,
+}
+
+fn tools(alt: &Path) -> Tools {
     let python = alt.join(".venv/bin/python");
-    let newman = alt.join("node_modules/.bin/newman");
     let python_with = |module: &str| -> Result<(), String> {
         if !python.exists() {
             return Err(format!("{} missing (setup.sh failed?)", python.display()));
@@ -267,6 +278,25 @@ fn contenders(alt: &Path, dir: &Path, base_url: &str) -> Vec<Contender> {
         }
         Ok(())
     };
+    let newman = alt.join("node_modules/.bin/newman");
+    Tools {
+        requests: python_with("requests"),
+        aiohttp: python_with("aiohttp"),
+        newman: if !newman.exists() {
+            Err(format!("{} missing (setup.sh failed?)", newman.display()))
+        } else if !works(&newman, &["--version"]) {
+            Err(format!("`{} --version` fails", newman.display()))
+        } else {
+            Ok(())
+        },
+    }
+}
+
+/// The four contenders, pointed at `base_url`.
+fn contenders(alt: &Path, tools: &Tools, dir: &Path, base_url: &str) -> Vec<Contender> {
+    let csv = dir.join("c.csv");
+    let python = alt.join(".venv/bin/python");
+    let newman = alt.join("node_modules/.bin/newman");
 
     let mut sheetload = Command::new(env!("CARGO_BIN_EXE_sheetload"));
     sheetload
@@ -274,14 +304,14 @@ fn contenders(alt: &Path, dir: &Path, base_url: &str) -> Vec<Contender> {
         .arg(CONCURRENCY.to_string())
         .args(["--quiet", "--json"]);
 
-    let requests = python_with("requests").map(|()| {
+    let requests = tools.requests.clone().map(|()| {
         let mut c = Command::new(&python);
         c.arg(alt.join("requests_loop.py"))
             .arg(&csv)
             .args(["--base-url", base_url]);
         c
     });
-    let aiohttp = python_with("aiohttp").map(|()| {
+    let aiohttp = tools.aiohttp.clone().map(|()| {
         let mut c = Command::new(&python);
         c.arg(alt.join("aiohttp_concurrent.py"))
             .arg(&csv)
@@ -289,11 +319,7 @@ fn contenders(alt: &Path, dir: &Path, base_url: &str) -> Vec<Contender> {
             .args(["--base-url", base_url]);
         c
     });
-    let newman = if !newman.exists() {
-        Err(format!("{} missing (setup.sh failed?)", newman.display()))
-    } else if !works(&newman, &["--version"]) {
-        Err(format!("`{} --version` fails", newman.display()))
-    } else {
+    let newman = tools.newman.clone().map(|()| {
         let mut c = Command::new(&newman);
         c.arg("run")
             .arg(alt.join("salesmania.postman_collection.json"))
@@ -303,8 +329,8 @@ fn contenders(alt: &Path, dir: &Path, base_url: &str) -> Vec<Contender> {
             .arg(format!("base_url={base_url}"))
             .args(["--env-var", "user=demo", "--env-var", "password=demo"])
             .args(["--env-var", "db_id=1", "--color", "off"]);
-        Ok(c)
-    };
+        c
+    });
 
     let mut list = vec![
         Contender {
@@ -399,6 +425,7 @@ fn main() {
         .map(|v| v.split(',').map(|s| s.trim().to_lowercase()).collect());
     let alt = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("bench/alternatives");
     setup(&alt);
+    let tools = tools(&alt);
     let dir = tempfile::tempdir().expect("tempdir");
     csv(&dir.path().join("c.csv"), rows);
     // Generous, but bounded: the slowest contender needs about 60 ms a row.
@@ -408,16 +435,17 @@ fn main() {
     let mut results: Vec<(&str, Result<(f64, f64, f64, String), String>)> = Vec::new();
     let mut notes = Vec::new();
     // The contenders are built per run because each gets a fresh sandbox (its own URL).
-    for idx in 0..4 {
+    for (idx, key) in KEYS.into_iter().enumerate() {
+        if only.as_ref().is_some_and(|o| !o.iter().any(|k| k == key)) {
+            continue;
+        }
         let sb = spawn_in_thread(SandboxOptions {
             latency_ms: LATENCY_MS,
             ..SandboxOptions::default()
         })
         .expect("sandbox");
-        let c = contenders(&alt, dir.path(), &sb.base_url()).swap_remove(idx);
-        if only.as_ref().is_some_and(|o| !o.iter().any(|k| k == c.key)) {
-            continue;
-        }
+        let c = contenders(&alt, &tools, dir.path(), &sb.base_url()).swap_remove(idx);
+        debug_assert_eq!(c.key, key);
         let cmd = match c.command {
             Ok(cmd) => cmd,
             Err(why) => {
@@ -428,7 +456,9 @@ fn main() {
         };
         eprintln!("{}: {rows} rows…", c.name);
         let run = measure(cmd, dir.path(), c.key, limit);
-        let ok = verdict(&run, &sb, rows);
+        // The stats before the read-back, whose requests are not the contender's.
+        let stats = sb.stats();
+        let ok = verdict(&run, &stats, &sb.base_url(), rows);
         let rate = rows as f64 / run.secs;
         eprintln!(
             "  {:.1} s, {rate:.0} rows/s, {:.0} MB, correct: {ok}",
@@ -439,7 +469,6 @@ fn main() {
             let out = dir.path().join(format!("{}.out", c.key));
             eprintln!("  stdout tail:\n{}\n  stderr tail:\n{}", tail(&out, 15), tail(&err, 15));
         }
-        let stats = sb.stats();
         let requests: u64 = stats["requests"]
             .as_object()
             .map(|m| {

@@ -424,7 +424,7 @@ pub struct RetryArgs {
     /// Also re-send rows whose earlier outcome is UNKNOWN (check them first).
     #[arg(long)]
     pub include_unknown: bool,
-    /// Where to write this retry's result (default: <RESULT>.retry.xlsx).
+    /// Where to write this retry's result (default: `RESULT.retry.xlsx` beside it).
     #[arg(long, short, value_name = "FILE")]
     pub out: Option<PathBuf>,
 }
@@ -492,7 +492,7 @@ pub struct TemplateArgs {
     /// Which API's template.
     #[arg(long, default_value = "salesmania")]
     pub target: String,
-    /// Where to write the workbook (default: <entity>-template.xlsx).
+    /// Where to write the workbook (default: `ENTITY-template.xlsx`).
     #[arg(long, short, value_name = "FILE.xlsx")]
     pub out: Option<PathBuf>,
 }

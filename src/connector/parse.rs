@@ -1,4 +1,4 @@
-//! Tolerant readers for the response shapes the SalesMania docs leave open ([ROBUST] in
+//! Tolerant readers for the response shapes the SalesMania docs leave open (`[ROBUST]` in
 //! `shared/api/salesmania.md`): a live API that wraps a token in `data`, names an id `id`
 //! instead of `db_id`, or answers a create with `{}` must not break a run.
 
