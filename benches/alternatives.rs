@@ -467,7 +467,11 @@ fn main() {
         if ok != "yes" {
             let err = dir.path().join(format!("{}.err", c.key));
             let out = dir.path().join(format!("{}.out", c.key));
-            eprintln!("  stdout tail:\n{}\n  stderr tail:\n{}", tail(&out, 15), tail(&err, 15));
+            eprintln!(
+                "  stdout tail:\n{}\n  stderr tail:\n{}",
+                tail(&out, 15),
+                tail(&err, 15)
+            );
         }
         let requests: u64 = stats["requests"]
             .as_object()
@@ -499,7 +503,9 @@ fn main() {
         chrono::Local::now().format("%Y-%m-%d")
     );
     println!();
-    println!("| contender | rows | seconds | rows/s | peak RSS MB | ratio vs sheetload | correct |");
+    println!(
+        "| contender | rows | seconds | rows/s | peak RSS MB | ratio vs sheetload | correct |"
+    );
     println!("|---|---:|---:|---:|---:|---:|---|");
     for (name, r) in &results {
         match r {

@@ -68,7 +68,9 @@ fn measure(dir: &Path, base_url: &str, args: &[&str]) -> (f64, f64, serde_json::
 /// the ideal concurrency ÷ latency. Rows per cell scale with the ideal so each takes ~2 s.
 fn matrix() {
     println!();
-    println!("| latency ms | concurrency | rows | ideal rows/s | dispatch rows/s | % of ideal | peak RSS MB |");
+    println!(
+        "| latency ms | concurrency | rows | ideal rows/s | dispatch rows/s | % of ideal | peak RSS MB |"
+    );
     println!("|---:|---:|---:|---:|---:|---:|---:|");
     for latency in [5u64, 20, 100] {
         for concurrency in [8usize, 32, 128] {
@@ -85,7 +87,16 @@ fn matrix() {
             let (_, mb, json) = measure(
                 dir.path(),
                 &sb.base_url(),
-                &["import", "c.csv", "-e", "customers", "--concurrency", &conc, "--out", "r.csv"],
+                &[
+                    "import",
+                    "c.csv",
+                    "-e",
+                    "customers",
+                    "--concurrency",
+                    &conc,
+                    "--out",
+                    "r.csv",
+                ],
             );
             let rate = rows as f64 / json["dispatch_seconds"].as_f64().unwrap_or(f64::NAN);
             println!(

@@ -26,7 +26,18 @@ fn tls_certificates_are_verified() {
     let dir = tempfile::tempdir().unwrap();
     let (key, cert) = (dir.path().join("k.pem"), dir.path().join("c.pem"));
     let made = Command::new("openssl")
-        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-days", "1", "-keyout"])
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-subj",
+            "/CN=localhost",
+            "-days",
+            "1",
+            "-keyout",
+        ])
         .arg(&key)
         .arg("-out")
         .arg(&cert)
@@ -34,9 +45,20 @@ fn tls_certificates_are_verified() {
         .status()
         .expect("openssl is installed (Debian package openssl)");
     assert!(made.success());
-    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let mut server = Command::new("openssl")
-        .args(["s_server", "-quiet", "-www", "-accept", &format!("127.0.0.1:{port}"), "-cert"])
+        .args([
+            "s_server",
+            "-quiet",
+            "-www",
+            "-accept",
+            &format!("127.0.0.1:{port}"),
+            "-cert",
+        ])
         .arg(&cert)
         .arg("-key")
         .arg(&key)
@@ -55,7 +77,14 @@ fn tls_certificates_are_verified() {
         .env("SHEETLOAD_USER", "demo")
         .env("SHEETLOAD_PASSWORD", "demo")
         .file("c.csv", "Nama\nToko A\n")
-        .args(["import", "c.csv", "-e", "customers", "--base-url", &format!("https://localhost:{port}")])
+        .args([
+            "import",
+            "c.csv",
+            "-e",
+            "customers",
+            "--base-url",
+            &format!("https://localhost:{port}"),
+        ])
         .run();
     let _ = server.kill();
     let _ = server.wait();
@@ -80,7 +109,15 @@ fn api_keys_never_reach_messages_or_files() {
         .env("SHEETLOAD_BASE_URL", &sb.base_url())
         .env("SHEETLOAD_API_KEY", "fe-demo-key")
         .file("f.csv", csv)
-        .args(["import", "f.csv", "--target", "fatura", "-e", "customers", "--json"])
+        .args([
+            "import",
+            "f.csv",
+            "--target",
+            "fatura",
+            "-e",
+            "customers",
+            "--json",
+        ])
         .run();
     done.code(0);
     assert!(!done.stderr.contains("fe-demo-key") && !done.stdout.contains("fe-demo-key"));
@@ -91,7 +128,11 @@ fn api_keys_never_reach_messages_or_files() {
         } else {
             String::from_utf8_lossy(&std::fs::read(&path).unwrap()).into_owned()
         };
-        assert!(!text.contains("fe-demo-key"), "{} holds the API key", path.display());
+        assert!(
+            !text.contains("fe-demo-key"),
+            "{} holds the API key",
+            path.display()
+        );
     }
 }
 
@@ -109,7 +150,10 @@ fn formula_like_cells_never_become_formulas() {
         .run();
     done.code(0);
     let result = unzip_all(&done.path("c.result.xlsx"));
-    assert!(!result.contains("<f>"), "the result workbook holds a formula");
+    assert!(
+        !result.contains("<f>"),
+        "the result workbook holds a formula"
+    );
     // Exports: XLSX with no formula, CSV with the guard.
     let run = |args: &[&str]| {
         let out = Command::new(env!("CARGO_BIN_EXE_sheetload"))
@@ -122,7 +166,12 @@ fn formula_like_cells_never_become_formulas() {
             .env("SHEETLOAD_DATABASE", "1")
             .output()
             .unwrap();
-        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     };
     run(&["export", "customers", "--out", "e.xlsx"]);
     run(&["export", "customers", "--out", "e.csv"]);
@@ -131,7 +180,10 @@ fn formula_like_cells_never_become_formulas() {
     assert!(text.contains("'=HYPERLINK"), "{text}");
     assert!(text.contains("'@SUM(A1)"), "{text}");
     assert!(text.contains("'+cmd"), "{text}");
-    assert!(text.contains(",-2+3"), "numbers-only text stays as it is: {text}");
+    assert!(
+        text.contains(",-2+3"),
+        "numbers-only text stays as it is: {text}"
+    );
     // And the guarded CSV imports back to the same text.
     run(&["import", "e.csv", "-e", "customers", "--mode", "upsert"]);
     let back = common::records(&dir.path().join("e.result.xlsx"), "Results");

@@ -51,10 +51,8 @@ impl TempInput {
     fn new(data: &[u8], ext: &str) -> Self {
         static NEXT: AtomicU64 = AtomicU64::new(0);
         let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        let path = std::env::temp_dir().join(format!(
-            "sheetload-fuzz-{}-{n}.{ext}",
-            std::process::id()
-        ));
+        let path =
+            std::env::temp_dir().join(format!("sheetload-fuzz-{}-{n}.{ext}", std::process::id()));
         std::fs::write(&path, data).expect("cannot write the fuzz input to the temp dir");
         TempInput(path)
     }
@@ -103,7 +101,10 @@ fn read_all(path: &std::path::Path, opts: &ReadOptions, real_scorer: bool) {
 
 fn check_table(table: &Table) {
     // Documented: headers are trimmed, one per column, within the result workbook's limit.
-    assert!(table.headers.len() <= MAX_COLUMNS, "too many columns accepted");
+    assert!(
+        table.headers.len() <= MAX_COLUMNS,
+        "too many columns accepted"
+    );
     for h in &table.headers {
         assert_eq!(h, h.trim(), "header not trimmed");
     }
@@ -127,7 +128,11 @@ fn check_table(table: &Table) {
             assert!(cell.text.chars().count() <= MAX_CELL_CHARS);
         }
         // Row numbers name rows in messages: each data row has its own, below the header.
-        assert!(row.number > last, "row numbers go back: {} after {last}", row.number);
+        assert!(
+            row.number > last,
+            "row numbers go back: {} after {last}",
+            row.number
+        );
         last = row.number;
         let _ = table.cell_ref(row.number, row.cells.len());
     }
@@ -176,8 +181,8 @@ pub fn parts_to_zip(data: &[u8]) -> Option<Vec<u8>> {
     let body = data.strip_prefix(PARTS_MAGIC)?;
     let body = body.strip_prefix(&PART_MARK[1..])?;
     let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    let stored = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Stored);
+    let stored =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
     let mut seen = std::collections::HashSet::new();
     for part in split_bytes(body, PART_MARK) {
         let (name, content) = match part.iter().position(|&b| b == b'\n') {
@@ -362,17 +367,29 @@ fn parse_all(text: &str) {
     let r = values::parse_phone(text);
     check_error(&r);
     if let Ok(p) = &r {
-        assert_eq!(values::parse_phone(p).as_ref(), Ok(p), "phone not idempotent");
+        assert_eq!(
+            values::parse_phone(p).as_ref(),
+            Ok(p),
+            "phone not idempotent"
+        );
     }
     let r = values::parse_email(text);
     check_error(&r);
     if let Ok(e) = &r {
-        assert_eq!(values::parse_email(e).as_ref(), Ok(e), "email not idempotent");
+        assert_eq!(
+            values::parse_email(e).as_ref(),
+            Ok(e),
+            "email not idempotent"
+        );
     }
     let r = values::parse_discount(text);
     check_error(&r);
     if let Ok(d) = &r {
-        assert_eq!(values::parse_discount(d).as_ref(), Ok(d), "discount not idempotent");
+        assert_eq!(
+            values::parse_discount(d).as_ref(),
+            Ok(d),
+            "discount not idempotent"
+        );
     }
     for tag in values::parse_tags(text) {
         assert!(!tag.is_empty() && !tag.contains([',', ';', '\n', '\r']));
@@ -388,13 +405,21 @@ fn parse_all(text: &str) {
     let r = turkish::parse_iban(text);
     check_error(&r);
     if let Ok(i) = &r {
-        assert_eq!(turkish::parse_iban(i).as_ref(), Ok(i), "IBAN not idempotent");
+        assert_eq!(
+            turkish::parse_iban(i).as_ref(),
+            Ok(i),
+            "IBAN not idempotent"
+        );
         assert!(turkish::iban_valid(i));
     }
     let r = turkish::parse_tr_phone(text);
     check_error(&r);
     if let Ok(p) = &r {
-        assert_eq!(turkish::parse_tr_phone(p).as_ref(), Ok(p), "TR phone not idempotent");
+        assert_eq!(
+            turkish::parse_tr_phone(p).as_ref(),
+            Ok(p),
+            "TR phone not idempotent"
+        );
     }
     let _ = turkish::upper_tr(text);
     let _ = turkish::lower_tr(text);
@@ -462,7 +487,11 @@ fn resolve(spec: &EntitySpec, headers: &[String], map: Option<&MapFile>, mode: M
     assert_eq!(m.groups.len(), spec.groups.len());
     for b in m.fields.iter().chain(m.groups.iter().flatten().flatten()) {
         if let Some(c) = b.column {
-            assert!(c < headers.len(), "binding to column {c} of {}", headers.len());
+            assert!(
+                c < headers.len(),
+                "binding to column {c} of {}",
+                headers.len()
+            );
         }
     }
     assert!(m.unmapped.iter().all(|&c| c < headers.len()));

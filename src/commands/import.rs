@@ -329,6 +329,8 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
 enum LedgerMsg {
     Sending(PendingRow, oneshot::Sender<Result<()>>),
     Done(RowOutcome),
+    /// Marked as sending, but the run stopped before it went out.
+    Unsent(u32),
 }
 
 /// The ledger on its own thread: rows about to be sent are committed (and acknowledged)
@@ -345,6 +347,7 @@ fn spawn_ledger(mut ledger: Ledger, run: i64) -> (mpsc::Sender<LedgerMsg>, Ledge
             let mut sending = Vec::new();
             let mut acks = Vec::new();
             let mut done = Vec::new();
+            let mut unsent = Vec::new();
             for msg in std::iter::once(first).chain(rx.try_iter()) {
                 match msg {
                     LedgerMsg::Sending(row, ack) => {
@@ -352,6 +355,7 @@ fn spawn_ledger(mut ledger: Ledger, run: i64) -> (mpsc::Sender<LedgerMsg>, Ledge
                         acks.push(ack);
                     }
                     LedgerMsg::Done(o) => done.push(o),
+                    LedgerMsg::Unsent(row) => unsent.push(row),
                 }
             }
             // Rows waiting to be sent go first, in their own small transaction, so that
@@ -372,6 +376,11 @@ fn spawn_ledger(mut ledger: Ledger, run: i64) -> (mpsc::Sender<LedgerMsg>, Ledge
             }
             if !done.is_empty()
                 && let Err(e) = ledger.record(run, &done)
+            {
+                first_error.get_or_insert_with(|| e.to_string());
+            }
+            if !unsent.is_empty()
+                && let Err(e) = ledger.clear_sending(run, &unsent)
             {
                 first_error.get_or_insert_with(|| e.to_string());
             }
@@ -593,6 +602,7 @@ async fn import(cfg: Config, ui: &Printer, resume_of: Option<i64>) -> Result<u8>
     );
     let mut shown = (0u64, 0u64);
     let sem = Arc::new(Semaphore::new(cfg.policy.concurrency.max(1)));
+    let queue = Arc::new(Semaphore::new(2 * cfg.policy.concurrency.max(1)));
     let mut tasks: JoinSet<(Job, Done)> = JoinSet::new();
     let mut failures: u64 = 0;
     let mut stopped_early = false;
@@ -817,16 +827,28 @@ async fn import(cfg: Config, ui: &Printer, resume_of: Option<i64>) -> Result<u8>
             }
             None => None,
         };
-        let permit = tokio::select! {
-            p = sem.clone().acquire_owned() => p.map_err(|_| Error::output("dispatch stopped unexpectedly"))?,
-            _ = wait_for(&stop) => { stopped_early = true; break; }
+        // Rows queue up to one window ahead of the requests in flight, so that their
+        // "sending" marks are committed before a slot frees up; a row still queued
+        // when the run stops is unmarked and reported as not sent.
+        let queued = tokio::select! {
+            p = queue.clone().acquire_owned() => p.map_err(|_| Error::output("dispatch stopped unexpectedly"))?,
+            _ = wait_for(&stop) => {
+                if let Some(tx) = &ledger_tx {
+                    let _ = tx.send(LedgerMsg::Unsent(job.row));
+                }
+                stopped_early = true;
+                break;
+            }
         };
         let ctx = ctx.clone();
+        let sem = sem.clone();
+        let stop = stop.clone();
+        let tx = ledger_tx.clone();
         tasks.spawn(async move {
+            let _queued = queued;
             if let Some(ack) = ack
                 && !matches!(ack.await, Ok(Ok(())))
             {
-                drop(permit);
                 let done = Done {
                     status: Some(Status::Failed),
                     error: "not sent: the run ledger could not be written".into(),
@@ -834,12 +856,21 @@ async fn import(cfg: Config, ui: &Printer, resume_of: Option<i64>) -> Result<u8>
                 };
                 return (job, done);
             }
+            let permit = sem.acquire_owned().await;
+            if permit.is_err() || stop.load(Ordering::SeqCst) {
+                if let Some(tx) = tx {
+                    let _ = tx.send(LedgerMsg::Unsent(job.row));
+                }
+                return (job, Done::default());
+            }
             let done = execute(&ctx, &job).await;
             drop(permit);
             (job, done)
         });
         while let Some(joined) = tasks.try_join_next() {
-            if let Ok((job, done)) = joined {
+            if let Ok((job, done)) = joined
+                && done.status.is_some()
+            {
                 let o = outcome_of(&job, done);
                 record(&mut outcomes, &mut failures, job.row, job.key.clone(), o);
             }
@@ -847,7 +878,10 @@ async fn import(cfg: Config, ui: &Printer, resume_of: Option<i64>) -> Result<u8>
     }
     drop(rows);
     while let Some(joined) = tasks.join_next().await {
-        if let Ok((job, done)) = joined {
+        // A task without a status never sent its row (the run stopped first).
+        if let Ok((job, done)) = joined
+            && done.status.is_some()
+        {
             let o = outcome_of(&job, done);
             record(&mut outcomes, &mut failures, job.row, job.key.clone(), o);
         }

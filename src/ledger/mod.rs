@@ -620,6 +620,22 @@ impl Ledger {
             .map_err(|e| self.read_error(&e))
     }
 
+    /// Forget rows that were marked as being sent but never went out (a run stopped
+    /// while they waited for a free slot), so that a resume sends them without a lookup.
+    pub fn clear_sending(&mut self, run: i64, rows: &[u32]) -> Result<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        self.write(|tx| {
+            let mut del =
+                tx.prepare("DELETE FROM run_rows WHERE run = ?1 AND row_no = ?2 AND sending = 1")?;
+            for &row in rows {
+                del.execute(params![run, row])?;
+            }
+            Ok(())
+        })
+    }
+
     /// Mark rows whose created record `runs undo` deleted, and forget their ids from the
     /// key → id memory (only where the memory still maps to that id: a key re-created
     /// later keeps its newer id). Unknown row numbers are ignored.
