@@ -67,6 +67,14 @@ fn expected(i: usize) -> Value {
     })
 }
 
+/// One contender's row of the table.
+struct Outcome {
+    rate: f64,
+    secs: f64,
+    peak_mb: f64,
+    correct: String,
+}
+
 struct Run {
     secs: f64,
     peak_mb: f64,
@@ -428,11 +436,11 @@ fn main() {
     let tools = tools(&alt);
     let dir = tempfile::tempdir().expect("tempdir");
     csv(&dir.path().join("c.csv"), rows);
-    // Generous, but bounded: the slowest contender needs about 60 ms a row.
+    // Generous, but bounded: the slowest contender (newman) needs about 50 ms a row.
     let limit = Duration::from_secs(600).max(Duration::from_millis(500) * rows as u32);
 
-    // (contender, rows/s, seconds, MB, correct) or (contender, why skipped)
-    let mut results: Vec<(&str, Result<(f64, f64, f64, String), String>)> = Vec::new();
+    // (contender, what it did) or (contender, why it was skipped)
+    let mut results: Vec<(&str, Result<Outcome, String>)> = Vec::new();
     let mut notes = Vec::new();
     // The contenders are built per run because each gets a fresh sandbox (its own URL).
     for (idx, key) in KEYS.into_iter().enumerate() {
@@ -473,21 +481,36 @@ fn main() {
                 tail(&err, 15)
             );
         }
-        let requests: u64 = stats["requests"]
+        // What the contender asked the server, per route: the sign-in, the POSTs, and
+        // anything else it does (a look-up, a retry).
+        let routes: Vec<String> = stats["requests"]
             .as_object()
             .map(|m| {
-                m.values()
-                    .filter_map(Value::as_object)
-                    .flat_map(|o| o.values())
-                    .filter_map(Value::as_u64)
-                    .sum()
+                m.iter()
+                    .map(|(route, outcomes)| {
+                        let n: u64 = outcomes
+                            .as_object()
+                            .map_or(0, |o| o.values().filter_map(Value::as_u64).sum());
+                        format!("{route} ×{n}")
+                    })
+                    .collect()
             })
-            .unwrap_or(0);
+            .unwrap_or_default();
         notes.push(format!(
-            "{}: the sandbox answered {requests} requests, at most {} at once",
-            c.key, stats["peak_concurrent"]
+            "{}: {}; at most {} in flight",
+            c.key,
+            routes.join(", "),
+            stats["peak_concurrent"]
         ));
-        results.push((c.name, Ok((rate, run.secs, run.peak_mb, ok))));
+        results.push((
+            c.name,
+            Ok(Outcome {
+                rate,
+                secs: run.secs,
+                peak_mb: run.peak_mb,
+                correct: ok,
+            }),
+        ));
         sb.shutdown();
     }
 
@@ -495,7 +518,7 @@ fn main() {
         .iter()
         .find(|(n, r)| n.starts_with("sheetload") && r.is_ok())
         .and_then(|(_, r)| r.as_ref().ok())
-        .map(|(rate, ..)| *rate);
+        .map(|o| o.rate);
     println!(
         "{rows} customers, sandbox latency {LATENCY_MS} ms, {} CPUs ({}), {}",
         std::thread::available_parallelism().map_or(0, |n| n.get()),
@@ -509,9 +532,13 @@ fn main() {
     println!("|---|---:|---:|---:|---:|---:|---|");
     for (name, r) in &results {
         match r {
-            Ok((rate, secs, mb, ok)) => println!(
-                "| {name} | {rows} | {secs:.2} | {rate:.0} | {mb:.0} | {} | {ok} |",
-                ratio(base, *rate)
+            Ok(o) => println!(
+                "| {name} | {rows} | {:.2} | {:.0} | {:.0} | {} | {} |",
+                o.secs,
+                o.rate,
+                o.peak_mb,
+                ratio(base, o.rate),
+                o.correct
             ),
             Err(why) => println!("| {name} | — | — | — | — | — | skipped: {why} |"),
         }
