@@ -187,6 +187,32 @@ pub(crate) async fn reply(resp: reqwest::Response) -> Result<Reply, SendError> {
     })
 }
 
+/// One sign-in step, retried a few times on 429, 5xx and connection errors (honouring
+/// `Retry-After`): a rate limit at sign-in must not end a run that would retry any
+/// data request. Other answers are returned for the caller to judge.
+async fn step(s: &Settings, make: impl Fn() -> reqwest::RequestBuilder) -> Result<Reply> {
+    const TRIES: u32 = 4;
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let result = match make().send().await {
+            Ok(r) => reply(r).await,
+            Err(e) => Err(send_error(e)),
+        };
+        let wait = match &result {
+            Ok(r) if r.status == 429 || r.status >= 500 => r.retry_after,
+            Ok(_) => return result.map_err(|e| unreachable(s, &e)),
+            Err(_) => None,
+        };
+        if attempt >= TRIES {
+            return result.map_err(|e| unreachable(s, &e));
+        }
+        let backoff = Duration::from_millis(250 * (1 << (attempt - 1)).min(16));
+        let jitter = Duration::from_millis(fastrand::u64(0..200));
+        tokio::time::sleep(wait.unwrap_or(backoff).min(Duration::from_secs(30)) + jitter).await;
+    }
+}
+
 fn unreachable(settings: &Settings, e: &SendError) -> Error {
     let host = settings.base_url.host_str().unwrap_or("the API");
     if e.describe().contains("certificate") {
@@ -256,13 +282,11 @@ impl SalesMania {
             s.user,
             s.password.expose()
         ));
-        let r = http
-            .get(join(&s.base_url, &s.paths.token))
-            .header(reqwest::header::AUTHORIZATION, format!("Basic {basic}"))
-            .send()
-            .await
-            .map_err(|e| unreachable(s, &send_error(e)))?;
-        let r = reply(r).await.map_err(|e| unreachable(s, &e))?;
+        let r = step(s, || {
+            http.get(join(&s.base_url, &s.paths.token))
+                .header(reqwest::header::AUTHORIZATION, format!("Basic {basic}"))
+        })
+        .await?;
         if !r.is_success() {
             return Err(refused(s, "sign-in (step 1)", &r));
         }
@@ -275,13 +299,11 @@ impl SalesMania {
         })?;
         let bearer = Secret::new(bearer);
 
-        let r = http
-            .get(join(&s.base_url, &s.paths.databases))
-            .bearer_auth(bearer.expose())
-            .send()
-            .await
-            .map_err(|e| unreachable(s, &send_error(e)))?;
-        let r = reply(r).await.map_err(|e| unreachable(s, &e))?;
+        let r = step(s, || {
+            http.get(join(&s.base_url, &s.paths.databases))
+                .bearer_auth(bearer.expose())
+        })
+        .await?;
         if !r.is_success() {
             return Err(refused(s, "listing databases (step 2)", &r));
         }
@@ -331,14 +353,12 @@ impl SalesMania {
             name: database.1,
         };
 
-        let r = http
-            .get(join(&s.base_url, &s.paths.team_token))
-            .bearer_auth(bearer.expose())
-            .query(&[(s.fields.db_param.as_str(), database.id.as_str())])
-            .send()
-            .await
-            .map_err(|e| unreachable(s, &send_error(e)))?;
-        let r = reply(r).await.map_err(|e| unreachable(s, &e))?;
+        let r = step(s, || {
+            http.get(join(&s.base_url, &s.paths.team_token))
+                .bearer_auth(bearer.expose())
+                .query(&[(s.fields.db_param.as_str(), database.id.as_str())])
+        })
+        .await?;
         if !r.is_success() {
             return Err(refused(s, "getting the team token (step 3)", &r));
         }
@@ -415,8 +435,15 @@ impl SalesMania {
             let r = reply(req.send().await.map_err(send_error)?).await?;
             if r.status == 401 && !signed_in_again {
                 signed_in_again = true;
-                if self.refresh(session.generation).await.is_ok() {
-                    continue;
+                match self.refresh(session.generation).await {
+                    Ok(()) => continue,
+                    // The 401'd request was not applied: report it as not sent, so
+                    // that the caller retries it like any refused connection.
+                    Err(e) => {
+                        return Err(SendError::NotSent(format!(
+                            "the bearer expired and signing in again failed ({e})"
+                        )));
+                    }
                 }
             }
             return Ok(r);

@@ -485,6 +485,7 @@ impl SandboxHandle {
             hard_stop,
             mut server,
             flusher,
+            shared,
             ..
         } = self;
         let _ = stop.send(true);
@@ -492,9 +493,14 @@ impl SandboxHandle {
             let _ = hard_stop.send(true);
             if tokio::time::timeout(GRACE, &mut server).await.is_err() {
                 server.abort();
+                let _ = server.await;
             }
         }
-        flusher.await.unwrap_or(Ok(()))
+        let flushed = flusher.await.unwrap_or(Ok(()));
+        // Requests still in flight when the flusher stopped may have committed records
+        // (and answered 201) since its last save: save once more, now that the server
+        // is down, so that a restarted sandbox never forgets an acknowledged create.
+        flushed.and(shared.save_if_dirty().await)
     }
 }
 
