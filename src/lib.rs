@@ -17,3 +17,25 @@ pub mod sandbox;
 pub mod spec;
 pub mod ui;
 pub mod validate;
+
+thread_local! {
+    static QUIET_PANICS: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Run `f` with panic messages silenced on this thread: a panic inside a library that
+/// sheetload catches (a damaged workbook) becomes an error message, not a backtrace.
+pub fn quiet_panics<T>(f: impl FnOnce() -> T) -> T {
+    static HOOK: std::sync::Once = std::sync::Once::new();
+    HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !QUIET_PANICS.with(std::cell::Cell::get) {
+                previous(info);
+            }
+        }));
+    });
+    QUIET_PANICS.with(|q| q.set(true));
+    let out = f();
+    QUIET_PANICS.with(|q| q.set(false));
+    out
+}

@@ -92,8 +92,9 @@ fn main() {
     let parts = zip_parts(&ods, &["mimetype", "META-INF/manifest.xml", "content.xml"]);
     check_workbook(&sheetload_fuzz::parts_to_zip(&parts).unwrap(), "ods");
     w("workbook_reader", "tiny_ods.parts", &parts);
-    let xls = fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/customers.xls"))
-        .unwrap();
+    let xls =
+        fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/customers.xls"))
+            .unwrap();
     check_workbook(&xls, "xls");
     w("workbook_reader", "customers.xls", &xls);
 
@@ -154,7 +155,11 @@ fn main() {
         "bad_value.toml",
         b"[constants]\ntags = [\"a\", \"b\"]\n[defaults]\nwhen = 2024-03-04T10:00:00Z\n",
     );
-    w("mapping_file", "unknown_field.toml", b"[columns]\nX = \"nope\"\n---\nX\nname\n");
+    w(
+        "mapping_file",
+        "unknown_field.toml",
+        b"[columns]\nX = \"nope\"\n---\nX\nname\n",
+    );
 
     // --- response_parsers ---------------------------------------------------------
     let claims = "eyJkYl9pZCI6Mjk4MSwidGVhbV9pZCI6NX0"; // base64url of {"db_id":2981,"team_id":5}
@@ -181,13 +186,19 @@ fn main() {
 
 /// Two small sheets: typed cells (text, number, date, bool, formula) under a title row.
 fn tiny_xlsx() -> Vec<u8> {
-    use rust_xlsxwriter::{ExcelDateTime, Format, Formula, Workbook};
+    use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Formula, Workbook};
     let mut book = Workbook::new();
+    // A fixed creation time, so that the seed is the same file on every run.
+    let created = ExcelDateTime::from_ymd(2026, 1, 1).unwrap();
+    book.set_properties(&DocProperties::new().set_creation_datetime(&created));
     let date = Format::new().set_num_format("dd/mm/yyyy");
     let ws = book.add_worksheet();
     ws.set_name("Pelanggan").unwrap();
     ws.write_string(0, 0, "Daftar Pelanggan").unwrap();
-    for (c, h) in ["Nama Toko", "No HP", "lat", "Harga", "Tanggal", "Aktif"].iter().enumerate() {
+    for (c, h) in ["Nama Toko", "No HP", "lat", "Harga", "Tanggal", "Aktif"]
+        .iter()
+        .enumerate()
+    {
         ws.write_string(2, c as u16, *h).unwrap();
     }
     ws.write_string(3, 0, "Toko Maju").unwrap();
@@ -198,7 +209,8 @@ fn tiny_xlsx() -> Vec<u8> {
     ws.write_datetime_with_format(3, 4, &d, &date).unwrap();
     ws.write_boolean(3, 5, true).unwrap();
     ws.write_string(4, 0, "Warung").unwrap();
-    ws.write_formula(4, 3, Formula::new("=D4*2").set_result("3000000")).unwrap();
+    ws.write_formula(4, 3, Formula::new("=D4*2").set_result("3000000"))
+        .unwrap();
     let ws2 = book.add_worksheet();
     ws2.set_name("Sheet2").unwrap();
     ws2.write_string(1, 1, "name").unwrap();
@@ -214,11 +226,12 @@ fn tiny_ods() -> Vec<u8> {
     let manifest = r#"<?xml version="1.0" encoding="UTF-8"?>
 <manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2"><manifest:file-entry manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/><manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/></manifest:manifest>"#;
     let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    let stored = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Stored);
+    let stored =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
     let deflated = zip::write::SimpleFileOptions::default();
     zip.start_file("mimetype", stored).unwrap();
-    zip.write_all(b"application/vnd.oasis.opendocument.spreadsheet").unwrap();
+    zip.write_all(b"application/vnd.oasis.opendocument.spreadsheet")
+        .unwrap();
     zip.start_file("META-INF/manifest.xml", deflated).unwrap();
     zip.write_all(manifest.as_bytes()).unwrap();
     zip.start_file("content.xml", deflated).unwrap();
@@ -231,7 +244,9 @@ fn zip_parts(zip_bytes: &[u8], names: &[&str]) -> Vec<u8> {
     let mut zip = zip::ZipArchive::new(std::io::Cursor::new(zip_bytes)).unwrap();
     let mut out = PARTS_MAGIC.to_vec();
     for name in names {
-        let Ok(mut f) = zip.by_name(name) else { continue };
+        let Ok(mut f) = zip.by_name(name) else {
+            continue;
+        };
         let first = out.len() == PARTS_MAGIC.len();
         out.extend_from_slice(if first { &PART_MARK[1..] } else { PART_MARK });
         out.extend_from_slice(name.as_bytes());
@@ -247,7 +262,11 @@ fn check_workbook(bytes: &[u8], ext: &str) {
     fs::write(&path, bytes).unwrap();
     let table = input::open(&path, &ReadOptions::default(), &|_: &[String]| 0)
         .unwrap_or_else(|e| panic!("seed .{ext} does not open: {e}"));
-    let rows = table.rows().unwrap().collect::<Result<Vec<_>, _>>().unwrap();
+    let rows = table
+        .rows()
+        .unwrap()
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap();
     assert!(!rows.is_empty(), "seed .{ext} has no rows");
     let _ = fs::remove_file(&path);
 }

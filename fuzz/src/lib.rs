@@ -231,7 +231,7 @@ pub fn workbook_reader(data: &[u8]) {
     };
     let file = TempInput::new(data, ext);
     read_all(&file.0, &ReadOptions::default(), true);
-    if data.len() % 3 == 0 {
+    if data.len().is_multiple_of(3) {
         let opts = ReadOptions {
             sheet: Some("sheet2".into()),
             header_row: Some(2),

@@ -25,6 +25,42 @@ pub(super) struct SheetData {
     width: usize,
 }
 
+/// Run a calamine call, turning a panic inside it (seen on damaged XLS files) into the
+/// same "damaged file" error as any other reading failure.
+fn guarded<T>(what: impl FnOnce() -> T) -> std::result::Result<T, String> {
+    crate::quiet_panics(|| std::panic::catch_unwind(std::panic::AssertUnwindSafe(what)))
+        .map_err(|_| "its contents are damaged or cut short".to_string())
+}
+
+/// An ODS's `content.xml` must be complete XML: calamine loops forever on a table that
+/// is never closed (found by fuzzing), so it is checked, streaming, before calamine reads it.
+fn check_ods(path: &Path) -> std::result::Result<(), String> {
+    use quick_xml::events::Event;
+    let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    let mut zip = zip::ZipArchive::new(std::io::BufReader::new(file)).map_err(|e| e.to_string())?;
+    let content = zip
+        .by_name("content.xml")
+        .map_err(|_| "no content.xml".to_string())?;
+    let mut reader = quick_xml::Reader::from_reader(std::io::BufReader::new(content));
+    let mut buf = Vec::new();
+    let mut depth: usize = 0;
+    loop {
+        match reader.read_event_into(&mut buf) {
+            Ok(Event::Start(_)) => depth += 1,
+            Ok(Event::End(_)) => depth = depth.saturating_sub(1),
+            Ok(Event::Eof) => break,
+            Ok(_) => {}
+            Err(e) => return Err(format!("content.xml is not well-formed: {e}")),
+        }
+        buf.clear();
+    }
+    if depth == 0 {
+        Ok(())
+    } else {
+        Err("content.xml ends before its elements are closed".into())
+    }
+}
+
 fn open_sheets(path: &Path, format: Format) -> Result<Sheets<std::io::BufReader<std::fs::File>>> {
     let display = path.display();
     let damaged = |e: String| {
@@ -33,21 +69,25 @@ fn open_sheets(path: &Path, format: Format) -> Result<Sheets<std::io::BufReader<
             short(&e)
         ))
     };
-    Ok(match format {
-        Format::Xlsx | Format::Xlsm => {
-            Sheets::Xlsx(open_workbook::<Xlsx<_>, _>(path).map_err(|e| damaged(e.to_string()))?)
-        }
-        Format::Xlsb => {
-            Sheets::Xlsb(open_workbook::<Xlsb<_>, _>(path).map_err(|e| damaged(e.to_string()))?)
-        }
-        Format::Xls => {
-            Sheets::Xls(open_workbook::<Xls<_>, _>(path).map_err(|e| damaged(e.to_string()))?)
-        }
-        Format::Ods => {
-            Sheets::Ods(open_workbook::<Ods<_>, _>(path).map_err(|e| damaged(e.to_string()))?)
-        }
-        Format::Csv => return Err(Error::input("internal: CSV passed to the workbook reader")),
-    })
+    let open = || -> std::result::Result<Sheets<_>, String> {
+        Ok(match format {
+            Format::Xlsx | Format::Xlsm => {
+                Sheets::Xlsx(open_workbook::<Xlsx<_>, _>(path).map_err(|e| e.to_string())?)
+            }
+            Format::Xlsb => {
+                Sheets::Xlsb(open_workbook::<Xlsb<_>, _>(path).map_err(|e| e.to_string())?)
+            }
+            Format::Xls => {
+                Sheets::Xls(open_workbook::<Xls<_>, _>(path).map_err(|e| e.to_string())?)
+            }
+            Format::Ods => {
+                check_ods(path)?;
+                Sheets::Ods(open_workbook::<Ods<_>, _>(path).map_err(|e| e.to_string())?)
+            }
+            Format::Csv => return Err("not a workbook".into()),
+        })
+    };
+    guarded(open).and_then(|r| r).map_err(damaged)
 }
 
 /// Keep library error text to one short clause.
@@ -81,12 +121,14 @@ pub(super) fn open(
         return Err(Error::input(format!("{display} has no sheets")));
     }
     let load = |book: &mut Sheets<_>, name: &str| -> Result<Range<Data>> {
-        book.worksheet_range(name).map_err(|e| {
-            Error::input(format!(
-                "sheet \"{name}\" of {display} cannot be read ({}): open the file in Excel and save it again",
-                short(&e.to_string())
-            ))
-        })
+        guarded(|| book.worksheet_range(name).map_err(|e| e.to_string()))
+            .and_then(|r| r)
+            .map_err(|e| {
+                Error::input(format!(
+                    "sheet \"{name}\" of {display} cannot be read ({}): open the file in Excel and save it again",
+                    short(&e)
+                ))
+            })
     };
     let mut notes = Vec::new();
     let (sheet, range) = match &opts.sheet {

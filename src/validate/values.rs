@@ -684,7 +684,10 @@ pub fn parse_email(text: &str) -> Result<String, ValueError> {
         ));
     }
     match t.split_once('@') {
-        Some((local, domain)) => Ok(format!("{local}@{}", domain.to_lowercase())),
+        Some((local, domain)) => Ok(format!(
+            "{local}@{}",
+            domain.replace('İ', "i").to_lowercase()
+        )),
         None => Ok(t.to_string()),
     }
 }
