@@ -9,9 +9,6 @@
 
 use super::values::ValueError;
 
-/// Longest part of a cell quoted in an error detail, in characters.
-const MAX_QUOTED_CHARS: usize = 60;
-
 /// The customary ID of an anonymous final consumer; it fails the TCKN checksum.
 const PLACEHOLDER_TCKN: &str = "11111111111";
 
@@ -38,37 +35,10 @@ pub enum Checked {
 }
 
 // ---------------------------------------------------------------------------
-// Shared helpers (private copies of the ones in `values`)
+// Shared helpers
 // ---------------------------------------------------------------------------
 
-/// Characters trimmed from cell edges: Unicode whitespace (incl. NBSP) plus
-/// the invisible BOM / zero-width space that pasted text often carries.
-fn is_trim_char(c: char) -> bool {
-    c.is_whitespace() || matches!(c, '\u{feff}' | '\u{200b}')
-}
-
-fn clean(text: &str) -> &str {
-    text.trim_matches(is_trim_char)
-}
-
-/// Quotes a value for a detail message, truncated and with control
-/// characters escaped so one bad cell cannot break a report line.
-fn quote(value: &str) -> String {
-    let mut out = String::from("'");
-    for (i, c) in value.chars().enumerate() {
-        if i == MAX_QUOTED_CHARS {
-            out.push('…');
-            break;
-        }
-        if c.is_control() {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
-        }
-    }
-    out.push('\'');
-    out
-}
+use super::values::{clean, is_trim_char, quote};
 
 fn error(summary: &str, detail: String) -> ValueError {
     ValueError {

@@ -69,17 +69,18 @@ pub struct ParseOptions {
 
 /// Characters trimmed from cell edges: Unicode whitespace (incl. NBSP) plus
 /// the invisible BOM / zero-width space that pasted text often carries.
-fn is_trim_char(c: char) -> bool {
+pub(crate) fn is_trim_char(c: char) -> bool {
     c.is_whitespace() || matches!(c, '\u{feff}' | '\u{200b}')
 }
 
-fn clean(text: &str) -> &str {
+/// A cell's text without its edges' white space and invisible characters.
+pub(crate) fn clean(text: &str) -> &str {
     text.trim_matches(is_trim_char)
 }
 
 /// Quotes a value for a detail message, truncated and with control
 /// characters escaped so one bad cell cannot break a report line.
-fn quote(value: &str) -> String {
+pub(crate) fn quote(value: &str) -> String {
     let mut out = String::from("'");
     for (i, c) in value.chars().enumerate() {
         if i == MAX_QUOTED_CHARS {
