@@ -74,14 +74,8 @@ fn exported_customers_and_products_import_back_unchanged() {
         );
 
         let before = writes(&sb.stats());
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_sheetload"))
+        let out = common::demo_command(dir.path(), &sb.base_url())
             .args(["import", &file, "-e", what, "--mode", "upsert"])
-            .current_dir(dir.path())
-            .env("SHEETLOAD_HOME", dir.path())
-            .env("SHEETLOAD_BASE_URL", sb.base_url())
-            .env("SHEETLOAD_USER", "demo")
-            .env("SHEETLOAD_PASSWORD", "demo")
-            .env("SHEETLOAD_DATABASE", "1")
             .output()
             .unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr);
@@ -125,14 +119,8 @@ fn one_edited_price_is_one_patch_of_that_field() {
     drop(w);
 
     let before = sb.stats();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_sheetload"))
+    let out = common::demo_command(dir.path(), &sb.base_url())
         .args(["import", "p.csv", "-e", "products", "--mode", "upsert"])
-        .current_dir(dir.path())
-        .env("SHEETLOAD_HOME", dir.path())
-        .env("SHEETLOAD_BASE_URL", sb.base_url())
-        .env("SHEETLOAD_USER", "demo")
-        .env("SHEETLOAD_PASSWORD", "demo")
-        .env("SHEETLOAD_DATABASE", "1")
         .output()
         .unwrap();
     assert_eq!(
@@ -251,14 +239,8 @@ fn visits_by_date_and_team() {
         b = ids[1]
     );
     std::fs::write(dir.path().join("v.csv"), visits).unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_sheetload"))
+    let out = common::demo_command(dir.path(), &sb.base_url())
         .args(["import", "v.csv", "-e", "visits"])
-        .current_dir(dir.path())
-        .env("SHEETLOAD_HOME", dir.path())
-        .env("SHEETLOAD_BASE_URL", sb.base_url())
-        .env("SHEETLOAD_USER", "demo")
-        .env("SHEETLOAD_PASSWORD", "demo")
-        .env("SHEETLOAD_DATABASE", "1")
         .output()
         .unwrap();
     assert_eq!(

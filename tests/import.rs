@@ -454,14 +454,8 @@ fn fault_run_loses_and_duplicates_nothing() {
 }
 
 fn spawn_import(sb: &ThreadSandbox, dir: &std::path::Path, args: &[&str]) -> std::process::Child {
-    std::process::Command::new(env!("CARGO_BIN_EXE_sheetload"))
+    common::demo_command(dir, &sb.base_url())
         .args(args)
-        .current_dir(dir)
-        .env("SHEETLOAD_HOME", dir)
-        .env("SHEETLOAD_BASE_URL", sb.base_url())
-        .env("SHEETLOAD_USER", "demo")
-        .env("SHEETLOAD_PASSWORD", "demo")
-        .env("SHEETLOAD_DATABASE", "1")
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("start sheetload")
@@ -495,14 +489,8 @@ fn killed_run_resumes_without_duplicates() {
     let created_before = customers_in_db1(&sb.stats());
     assert!(created_before < 1200, "killed too late to mean anything");
 
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_sheetload"))
+    let out = common::demo_command(dir.path(), &sb.base_url())
         .args(["resume"])
-        .current_dir(dir.path())
-        .env("SHEETLOAD_HOME", dir.path())
-        .env("SHEETLOAD_USER", "demo")
-        .env("SHEETLOAD_PASSWORD", "demo")
-        .env("SHEETLOAD_DATABASE", "1")
-        .env("SHEETLOAD_BASE_URL", sb.base_url())
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -548,14 +536,8 @@ fn ctrl_c_writes_the_result_and_resume_finishes() {
     assert!(rows.iter().any(|r| r["_error"].contains("not sent")));
     assert_eq!(ok as u64, customers_in_db1(&sb.stats()));
 
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_sheetload"))
+    let out = common::demo_command(dir.path(), &sb.base_url())
         .args(["resume"])
-        .current_dir(dir.path())
-        .env("SHEETLOAD_HOME", dir.path())
-        .env("SHEETLOAD_USER", "demo")
-        .env("SHEETLOAD_PASSWORD", "demo")
-        .env("SHEETLOAD_DATABASE", "1")
-        .env("SHEETLOAD_BASE_URL", sb.base_url())
         .output()
         .unwrap();
     assert_eq!(
@@ -620,14 +602,8 @@ fn retry_runs_the_fixed_failed_rows_and_runs_history_undoes() {
         ws.write_string(0, 1, &run_id).unwrap();
         book.save(&fixed).unwrap();
     }
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_sheetload"))
+    let out = common::demo_command(dir.path(), &sb.base_url())
         .args(["retry", "c.result.xlsx"])
-        .current_dir(dir.path())
-        .env("SHEETLOAD_HOME", dir.path())
-        .env("SHEETLOAD_BASE_URL", sb.base_url())
-        .env("SHEETLOAD_USER", "demo")
-        .env("SHEETLOAD_PASSWORD", "demo")
-        .env("SHEETLOAD_DATABASE", "1")
         .output()
         .unwrap();
     assert_eq!(
@@ -643,13 +619,8 @@ fn retry_runs_the_fixed_failed_rows_and_runs_history_undoes() {
 
     // History: list and show, then undo the first run (it created one customer).
     let sheetload = |args: &[&str]| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_sheetload"))
+        common::demo_command(dir.path(), &sb.base_url())
             .args(args)
-            .current_dir(dir.path())
-            .env("SHEETLOAD_HOME", dir.path())
-            .env("SHEETLOAD_BASE_URL", sb.base_url())
-            .env("SHEETLOAD_USER", "demo")
-            .env("SHEETLOAD_PASSWORD", "demo")
             .stdin(std::process::Stdio::null())
             .output()
             .unwrap()

@@ -120,6 +120,19 @@ impl Done {
     }
 }
 
+/// A `sheetload` command run in `dir` (also its `SHEETLOAD_HOME`) against a SalesMania
+/// sandbox at `base_url` with the demo credentials and database 1.
+pub fn demo_command(dir: &Path, base_url: &str) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_sheetload"));
+    c.current_dir(dir)
+        .env("SHEETLOAD_HOME", dir)
+        .env("SHEETLOAD_BASE_URL", base_url)
+        .env("SHEETLOAD_USER", "demo")
+        .env("SHEETLOAD_PASSWORD", "demo")
+        .env("SHEETLOAD_DATABASE", "1");
+    c
+}
+
 /// A sheet of a workbook as text cells (numbers as Rust formats them).
 pub fn sheet(path: &Path, name: &str) -> Vec<Vec<String>> {
     let mut book = open_workbook_auto(path).expect("open result workbook");
