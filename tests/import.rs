@@ -697,3 +697,66 @@ fn secrets_never_reach_outputs() {
         assert_eq!(mode & 0o077, 0, "the ledger is private: {mode:o}");
     }
 }
+
+#[test]
+fn products_update_and_delete_and_max_errors() {
+    let sb = sandbox(SandboxOptions::default());
+    let products = "ext_product_code,name,qty_on_hand,unit_name,unit_price\nP1,Teh,10,PCS,5000\nP2,Kopi,5,PCS,3000\nP3,Gula,7,PCS,14000\n";
+    let (done, dir) = run_against(&sb)
+        .file("p.csv", products)
+        .args(["import", "p.csv", "-e", "products"])
+        .run();
+    done.code(0);
+    std::fs::write(
+        dir.path().join("u.csv"),
+        "ext_product_code,qty_on_hand\nP1,11\nP2,5\n",
+    )
+    .unwrap();
+    let out = common::demo_command(dir.path(), &sb.base_url())
+        .args(["import", "u.csv", "-e", "products", "--mode", "update"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows = records(&dir.path().join("u.result.xlsx"), "Results");
+    assert_eq!(rows[0]["_action"], "update");
+    assert_eq!(rows[1]["_status"], "SKIPPED", "qty unchanged");
+    assert_eq!(count(&sb.stats(), "PATCH /extapi/v1.0/products/{id}"), 1);
+    std::fs::write(dir.path().join("d.csv"), "ext_product_code\nP3\n").unwrap();
+    let out = common::demo_command(dir.path(), &sb.base_url())
+        .args(["import", "d.csv", "-e", "products", "--mode", "delete"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(sb.stats()["databases"]["1"]["records"]["products"], 2);
+
+    // --max-errors stops sending after that many failed rows; the rest are "not sent".
+    let mut bad = String::from("Nama,No HP\n");
+    for i in 0..10 {
+        bad.push_str(&format!("Toko {i},bukan-nomor\n"));
+    }
+    bad.push_str("Toko Baik,0812345678\n");
+    let (done, _d) = run_against(&sb)
+        .file("bad.csv", bad)
+        .args(["import", "bad.csv", "-e", "customers", "--max-errors", "3"])
+        .run();
+    done.code(1).stderr_has("stopped early");
+    let rows = records(&done.path("bad.result.xlsx"), "Results");
+    assert_eq!(rows.iter().filter(|r| r["_status"] == "INVALID").count(), 3);
+    assert!(
+        rows.iter()
+            .filter(|r| r["_error"].contains("not sent"))
+            .count()
+            >= 7
+    );
+    assert_eq!(count(&sb.stats(), "POST /extapi/v1.0/customers"), 0);
+}
