@@ -92,9 +92,24 @@ pub struct SandboxArgs {
     /// Keep the records in this JSON file across restarts.
     #[arg(long, value_name = "FILE")]
     pub state: Option<PathBuf>,
+    /// Trackfinity customers generated on a fresh start (ids 1..N, SUB-000001..).
+    #[arg(long, default_value_t = 20, value_name = "N")]
+    pub trackfinity_customers: usize,
+    /// Fatura Entegratör customers generated on a fresh start.
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub fatura_customers: usize,
 }
 
 impl SandboxArgs {
+    /// The other targets' options (keys stay the documented demo keys).
+    pub fn targets(&self) -> crate::sandbox::TargetOptions {
+        crate::sandbox::TargetOptions {
+            trackfinity_customers: self.trackfinity_customers,
+            fatura_customers: self.fatura_customers,
+            ..crate::sandbox::TargetOptions::default()
+        }
+    }
+
     /// The sandbox options; the password comes from the environment, never argv.
     pub fn options(&self) -> crate::sandbox::SandboxOptions {
         crate::sandbox::SandboxOptions {

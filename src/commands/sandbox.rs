@@ -1,11 +1,11 @@
 //! `sheetload sandbox`: serve the local fake API until Ctrl-C.
 
 use crate::error::{Error, Result, exit};
-use crate::sandbox::{SandboxOptions, serve_forever};
+use crate::sandbox::{SandboxOptions, TargetOptions, serve_forever_with};
 use crate::ui::Printer;
 
 /// Serve until interrupted; the state file (if any) is saved on the way out.
-pub fn run(opts: &SandboxOptions, ui: &Printer) -> Result<u8> {
+pub fn run(opts: &SandboxOptions, targets: &TargetOptions, ui: &Printer) -> Result<u8> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -14,7 +14,7 @@ pub fn run(opts: &SandboxOptions, ui: &Printer) -> Result<u8> {
     let user = opts.user.clone();
     let exposed = !opts.bind.is_loopback();
     runtime
-        .block_on(serve_forever(opts.clone(), |handle| {
+        .block_on(serve_forever_with(opts.clone(), targets.clone(), |handle| {
             if exposed {
                 eprintln!(
                     "warning: the sandbox listens on {} — reachable from the network, with demo credentials",
