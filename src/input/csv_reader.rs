@@ -21,6 +21,7 @@ pub(super) struct CsvSource {
     path: PathBuf,
     encoding: Option<&'static Encoding>,
     delimiter: u8,
+    terminator: csv::Terminator,
     /// Zero-based record index of the header (blank lines are not records).
     header_index: usize,
     width: usize,
@@ -47,20 +48,20 @@ fn reader(
     path: &Path,
     encoding: Option<&'static Encoding>,
     delimiter: u8,
+    terminator: csv::Terminator,
 ) -> Result<csv::Reader<Decoded>> {
     Ok(csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
         .delimiter(delimiter)
-        .terminator(terminator(path, encoding)?)
+        .terminator(terminator)
         .buffer_capacity(1 << 16)
         .from_reader(decoder(path, encoding)?))
 }
 
-/// Split records on `\n` (the trailing `\r` of CRLF files is removed from the last field)
-/// so that reported line numbers are right: the csv crate miscounts lines of CRLF files.
-/// Only files using bare `\r` (old Mac) keep the crate's any-newline terminator.
-fn terminator(path: &Path, encoding: Option<&'static Encoding>) -> Result<csv::Terminator> {
+/// The decoded first 64 KB of the file, read once for sniffing the delimiter and the
+/// line terminator.
+fn sample(path: &Path, encoding: Option<&'static Encoding>) -> Result<Vec<u8>> {
     let mut sample = Vec::with_capacity(1 << 16);
     decoder(path, encoding)?
         .take(1 << 16)
@@ -72,10 +73,17 @@ fn terminator(path: &Path, encoding: Option<&'static Encoding>) -> Result<csv::T
                 super::io_reason(&e)
             ))
         })?;
+    Ok(sample)
+}
+
+/// Split records on `\n` (the trailing `\r` of CRLF files is removed from the last field)
+/// so that reported line numbers are right: the csv crate miscounts lines of CRLF files.
+/// Only files using bare `\r` (old Mac) keep the crate's any-newline terminator.
+fn terminator(sample: &[u8]) -> csv::Terminator {
     if sample.contains(&b'\r') && !sample.contains(&b'\n') {
-        Ok(csv::Terminator::CRLF)
+        csv::Terminator::CRLF
     } else {
-        Ok(csv::Terminator::Any(b'\n'))
+        csv::Terminator::Any(b'\n')
     }
 }
 
@@ -143,9 +151,10 @@ fn first_records(
     path: &Path,
     encoding: Option<&'static Encoding>,
     delimiter: u8,
+    terminator: csv::Terminator,
     limit: usize,
 ) -> Result<Vec<Vec<String>>> {
-    let mut rdr = reader(path, encoding, delimiter)?;
+    let mut rdr = reader(path, encoding, delimiter, terminator)?;
     let mut out = Vec::new();
     let mut rec = csv::ByteRecord::new();
     while out.len() < limit {
@@ -160,23 +169,8 @@ fn first_records(
 
 /// Choose the delimiter: the one whose rows name the most known headers, then the one
 /// that splits the first lines most consistently into the most columns.
-fn sniff_delimiter(
-    path: &Path,
-    encoding: Option<&'static Encoding>,
-    score: HeaderScorer<'_>,
-) -> Result<u8> {
-    let mut sample = Vec::with_capacity(1 << 16);
-    decoder(path, encoding)?
-        .take(1 << 16)
-        .read_to_end(&mut sample)
-        .map_err(|e| {
-            Error::input(format!(
-                "cannot read {}: {}",
-                path.display(),
-                super::io_reason(&e)
-            ))
-        })?;
-    let text = String::from_utf8_lossy(&sample);
+fn sniff_delimiter(sample: &[u8], score: HeaderScorer<'_>) -> u8 {
+    let text = String::from_utf8_lossy(sample);
     let lines: Vec<&str> = text
         .lines()
         .filter(|l| !l.trim().is_empty())
@@ -194,7 +188,7 @@ fn sniff_delimiter(
             best = (d, key);
         }
     }
-    Ok(best.0)
+    best.0
 }
 
 /// Split one line on `d` outside double quotes (good enough for sniffing).
@@ -248,11 +242,19 @@ fn delimiter_arg(d: u8) -> &'static str {
 
 pub(super) fn open(path: &Path, opts: &ReadOptions, score: HeaderScorer<'_>) -> Result<Table> {
     let display = path.display();
+    let sample = sample(path, opts.encoding)?;
+    let terminator = terminator(&sample);
     let delimiter = match opts.delimiter {
         Some(d) => d,
-        None => sniff_delimiter(path, opts.encoding, score)?,
+        None => sniff_delimiter(&sample, score),
     };
-    let records = first_records(path, opts.encoding, delimiter, HEADER_SEARCH_ROWS)?;
+    let records = first_records(
+        path,
+        opts.encoding,
+        delimiter,
+        terminator,
+        HEADER_SEARCH_ROWS,
+    )?;
     if records
         .iter()
         .all(|r| r.iter().all(|c| c.trim().is_empty()))
@@ -302,6 +304,7 @@ pub(super) fn open(path: &Path, opts: &ReadOptions, score: HeaderScorer<'_>) -> 
             path: path.to_path_buf(),
             encoding: opts.encoding,
             delimiter,
+            terminator,
             header_index,
             width,
         }),
@@ -357,7 +360,7 @@ fn truncate(s: &str, n: usize) -> String {
 
 impl CsvSource {
     pub(super) fn scan_column(&self, col: usize, f: &mut dyn FnMut(u32, &str)) -> Result<()> {
-        let mut rdr = reader(&self.path, self.encoding, self.delimiter)?;
+        let mut rdr = reader(&self.path, self.encoding, self.delimiter, self.terminator)?;
         let mut rec = csv::ByteRecord::new();
         let mut index = 0usize;
         loop {
@@ -388,7 +391,7 @@ impl CsvSource {
     }
 
     pub(super) fn rows<'a>(&'a self, table: &'a Table) -> Result<RowIter<'a>> {
-        let mut rdr = reader(&self.path, self.encoding, self.delimiter)?;
+        let mut rdr = reader(&self.path, self.encoding, self.delimiter, self.terminator)?;
         let mut rec = csv::ByteRecord::new();
         let mut index = 0usize;
         let iter = std::iter::from_fn(move || {
