@@ -84,15 +84,6 @@ impl Index {
     pub fn is_empty(&self) -> bool {
         self.by_id.is_empty()
     }
-
-    /// Remember a record created during this run, so that a later row with the same key
-    /// (or a resumed run) finds it.
-    pub fn insert(&mut self, id: String, key: Option<String>) {
-        if let Some(k) = key {
-            self.by_key.insert(k, id.clone());
-        }
-        self.by_id.entry(id).or_insert(Value::Null);
-    }
 }
 
 /// Lookup tables for references: (entity, field) → (folded value → id).
