@@ -279,9 +279,13 @@ pub struct ImportArgs {
     /// Orders: rows with the same value in this field make one order (default ext_order_no).
     #[arg(long, value_name = "FIELD")]
     pub group_by: Option<String>,
-    /// Confirm a destructive mode (Trackfinity --mode forget).
+    /// Confirm a destructive mode (--mode delete, Trackfinity --mode forget) or the
+    /// --confirm plan without being asked.
     #[arg(long)]
     pub yes: bool,
+    /// Show the plan (create / update / delete counts) and ask before sending anything.
+    #[arg(long)]
+    pub confirm: bool,
     /// Trackfinity --mode forget: fields to keep, comma-separated (e.g. email,country).
     #[arg(long, value_name = "FIELDS")]
     pub keep: Option<String>,
@@ -319,6 +323,7 @@ impl ImportArgs {
             skip_unknown: false,
             group_by: self.group_by.clone(),
             yes: self.yes,
+            confirm: self.confirm,
             keep: self.keep.clone(),
         })
     }

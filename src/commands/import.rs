@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -16,14 +16,16 @@ use tokio::sync::{Semaphore, oneshot};
 use tokio::task::JoinSet;
 
 use super::connection::{self, ConnectionArgs};
+use super::report::{Finished, report};
 use super::validate::{self, Prepared, prepare};
 use crate::dispatch::{Ctx, Done, Key, Limiter, Policy};
 use crate::error::{Error, Result, exit};
 use crate::input::ReadOptions;
-use crate::ledger::{self, Ledger, NewRun, PendingRow, RowOutcome, RunState};
+use crate::ledger::{self, Ledger, NewRun, PendingRow, RowOutcome, RunState, Scope};
 use crate::output::Status;
-use crate::output::result::{self, Columns, Outcome, SummaryData};
-use crate::payload::{self, Action, Index, Resolver};
+use crate::output::result::Outcome;
+use crate::payload::plan::{Planned, Planner, Send, display_body};
+use crate::payload::{Action, Index, Resolver};
 use crate::spec::{EntitySpec, Mode};
 use crate::ui::{Printer, thousands};
 use crate::validate::{DecimalStyle, ParseOptions, RowResult, Validator};
@@ -49,8 +51,11 @@ pub struct Config {
     pub skip_unknown: bool,
     /// Orders: the field whose equal values make one order (default `ext_order_no`).
     pub group_by: Option<String>,
-    /// Confirms a destructive mode (Trackfinity `forget`).
+    /// Confirms a destructive mode (delete, Trackfinity `forget`) or a `--confirm` plan
+    /// without asking.
     pub yes: bool,
+    /// Show the plan and ask before sending, whatever the mode.
+    pub confirm: bool,
     /// Trackfinity `forget`: the fields to keep, comma-separated.
     pub keep: Option<String>,
 }
@@ -174,6 +179,7 @@ impl Stored {
             skip_unknown: false,
             group_by: None,
             yes: false,
+            confirm: false,
             keep: None,
         })
     }
@@ -392,16 +398,115 @@ fn spawn_ledger(mut ledger: Ledger, run: i64) -> (mpsc::Sender<LedgerMsg>, Ledge
 
 /// One row's work, owned so that it can run on its own task.
 struct Job {
-    /// Warnings the row passed validation with, kept for its result.
+    /// Notes for `_error` that do not make the row fail (validation warnings, a stale
+    /// id replaced by the key).
     note: String,
     row: u32,
+    /// The key the ledger files the row under (natural key or content identity).
     key: Option<String>,
     action: Action,
     body: Option<Value>,
     path: String,
+    /// The natural key, for reconciling an ambiguous create by lookup.
     lookup: Option<Key>,
+    /// For an update, old → new per field.
+    changes: String,
 }
 
+/// Where a row waits in its sequence (one team's visits of one day): it starts when the
+/// row before it has settled, and signals the row after it when it has.
+struct Turn {
+    after: Option<oneshot::Receiver<()>>,
+    done: oneshot::Sender<()>,
+}
+
+/// The rows of a run that have an outcome, and where each outcome goes as it settles:
+/// the ledger (committed in batches on its own thread), the progress bar, the map the
+/// result workbook is written from.
+struct Settled {
+    outcomes: HashMap<u32, Outcome>,
+    ledger: Option<mpsc::Sender<LedgerMsg>>,
+    bar: indicatif::ProgressBar,
+    ok: u64,
+    bad: u64,
+}
+
+impl Settled {
+    fn settle(&mut self, row: u32, key: Option<String>, o: Outcome) {
+        if o.status.is_some_and(Status::is_failure) {
+            self.bad += 1;
+        } else {
+            self.ok += 1;
+        }
+        self.bar.inc(1);
+        if o.status.is_some_and(Status::is_failure) || self.ok.is_multiple_of(64) {
+            self.bar.set_message(format!(
+                "· OK {} · failed {}",
+                thousands(self.ok),
+                thousands(self.bad)
+            ));
+        }
+        if let (Some(tx), Some(status)) = (&self.ledger, o.status) {
+            let _ = tx.send(LedgerMsg::Done(RowOutcome {
+                row,
+                key,
+                action: o.action.clone().unwrap_or_default(),
+                status,
+                remote_id: o.id.clone(),
+                http: o.http,
+                error: o.error.clone(),
+                attempts: o.attempts.unwrap_or(0),
+            }));
+        }
+        self.outcomes.insert(row, o);
+    }
+}
+
+/// Why the run stops sending: Ctrl-C, or `--max-errors` failed sends. Requests in
+/// flight finish either way; rows not yet sent are reported NOT SENT.
+#[derive(Clone, Default)]
+struct Stop {
+    /// Ctrl-C: stop reading rows too.
+    interrupted: Arc<AtomicBool>,
+    /// Stop sending (Ctrl-C or the error limit); checked by every task before it sends.
+    sending: Arc<AtomicBool>,
+    /// Failed or unknown sends so far.
+    failures: Arc<AtomicU64>,
+    limit: Option<u64>,
+}
+
+impl Stop {
+    fn stopped(&self) -> bool {
+        self.sending.load(Ordering::SeqCst)
+    }
+
+    /// Count a send's outcome; at the limit, stop sending.
+    fn count(&self, done: &Done) {
+        if matches!(done.status, Some(Status::Failed | Status::Unknown)) {
+            let n = self.failures.fetch_add(1, Ordering::SeqCst) + 1;
+            if self.limit.is_some_and(|m| n >= m) {
+                self.sending.store(true, Ordering::SeqCst);
+            }
+        }
+    }
+
+    fn reason(&self) -> Option<String> {
+        if self.interrupted.load(Ordering::SeqCst) {
+            Some("interrupted (Ctrl-C)".into())
+        } else if self.stopped() {
+            self.limit.map(|m| {
+                format!(
+                    "--max-errors {m} reached ({} failed sends)",
+                    self.failures.load(Ordering::SeqCst)
+                )
+            })
+        } else {
+            None
+        }
+    }
+}
+
+/// Payload path → the sheet's column, so that server field errors name the user's columns.
 /// Payload path → the sheet's column, so that server field errors name the user's columns.
 fn column_names(spec: &EntitySpec, p: &Prepared) -> HashMap<String, String> {
     let mut out = HashMap::new();
@@ -435,9 +540,229 @@ fn column_names(spec: &EntitySpec, p: &Prepared) -> HashMap<String, String> {
     out
 }
 
+
+/// The target's current records (to compare with) and the referenced entities (to
+/// resolve codes and check ids), each list read once.
+async fn read_remote(
+    ctx: &Ctx,
+    conn: &connection::Connected,
+    prepared: &Prepared,
+    mode: Mode,
+    key_field: Option<&str>,
+    path: &str,
+    ui: &Printer,
+) -> Result<(Index, Resolver)> {
+    let spec = &prepared.spec;
+    let key_column_given = key_field
+        .and_then(|k| spec.fields.iter().position(|f| f.name == k))
+        .is_some_and(|i| prepared.mapping.fields[i].is_bound());
+    let mut index = Index::default();
+    if mode != Mode::Create || key_column_given {
+        ui.note(&format!(
+            "reading the {} already in {} \"{}\"…",
+            spec.entity, conn.database.id, conn.database.name
+        ));
+        let records = ctx
+            .list_all(path, &[])
+            .await
+            .map_err(|e| Error::usage(format!("cannot plan the import: {e}")))?;
+        index = Index::new(records, key_field);
+    }
+    let mut resolver = Resolver::default();
+    let mut lists: HashMap<String, Vec<Value>> = HashMap::new();
+    for (i, f) in spec.fields.iter().enumerate() {
+        let (Some(r), true) = (&f.resolve, prepared.mapping.fields[i].is_bound()) else {
+            continue;
+        };
+        let Some(rpath) = conn.collection(&r.entity) else {
+            continue;
+        };
+        if !lists.contains_key(&r.entity) {
+            let records = ctx.list_all(rpath, &[]).await.map_err(|e| {
+                Error::usage(format!("cannot resolve {} references: {e}", r.entity))
+            })?;
+            lists.insert(r.entity.clone(), records);
+        }
+        if let Some(records) = lists.get(&r.entity) {
+            resolver.add(&r.entity, &r.by, records);
+        }
+    }
+    Ok((index, resolver))
+}
+
+/// What earlier runs created of an entity without a natural key (visits), by content
+/// identity, so that the same rows are not created twice.
+fn remembered(
+    spec: &EntitySpec,
+    conn: &connection::Connected,
+) -> Result<HashMap<String, String>> {
+    if !spec.remember_by_content {
+        return Ok(HashMap::new());
+    }
+    let ledger = Ledger::open(&ledger::default_home())?;
+    ledger.known_ids(&Scope {
+        target: spec.target.clone(),
+        base_url: conn.base_url.clone(),
+        database_id: Some(conn.database.id.clone()),
+        entity: spec.entity.clone(),
+    })
+}
+
+/// The plan of every row, counted, before anything is sent — for a destructive mode
+/// (delete) or `--confirm` — and the question to the user; without a terminal, `--yes`
+/// is needed. Nothing is sent when the answer is no.
+fn confirm_plan(
+    cfg: &Config,
+    prepared: &Prepared,
+    validator: &Validator<'_>,
+    mut planner: Planner<'_>,
+    conn: &connection::Connected,
+) -> Result<()> {
+    let mode = cfg.base.mode;
+    let destructive = matches!(mode, Mode::Delete | Mode::Forget);
+    if cfg.dry_run || cfg.yes || !(destructive || cfg.confirm) {
+        return Ok(());
+    }
+    let mut counts: HashMap<&'static str, u64> = HashMap::new();
+    let mut invalid = 0u64;
+    for raw in prepared.table.rows()? {
+        let res = validator.validate(&raw?);
+        match planner.plan(&res) {
+            Planned::Send(s) => *counts.entry(s.action.word()).or_default() += 1,
+            Planned::Done(_) => invalid += 1,
+        }
+    }
+    let entity = &prepared.spec.entity;
+    let c = |w: &str| counts.get(w).copied().unwrap_or(0);
+    let plan = if destructive {
+        format!(
+            "{mode} {} {entity} from \"{}\" (db {}) at {}",
+            thousands(c("delete").max(c("create") + c("update"))),
+            conn.database.name,
+            conn.database.id,
+            conn.base_url
+        )
+    } else {
+        format!(
+            "create {}, update {}, delete {} {entity} in \"{}\" (db {}) at {} ({} unchanged)",
+            thousands(c("create")),
+            thousands(c("update")),
+            thousands(c("delete")),
+            conn.database.name,
+            conn.database.id,
+            conn.base_url,
+            thousands(c("skip"))
+        )
+    };
+    let plan = if invalid > 0 {
+        format!("{plan}; {} rows not sendable", thousands(invalid))
+    } else {
+        plan
+    };
+    match crate::ui::ask(&format!("{plan}?")) {
+        Some(true) => Ok(()),
+        Some(false) => Err(Error::usage(format!(
+            "not confirmed: nothing was sent ({plan})"
+        ))),
+        None => Err(Error::usage(format!(
+            "--mode {mode} would {plan}: confirm on a terminal, or pass --yes; nothing was sent"
+        ))),
+    }
+}
+
+/// The run in the ledger: a new one, or the one being resumed with the outcomes it has
+/// and the rows that were in flight when it stopped.
+fn open_run(
+    cfg: &Config,
+    prepared: &Prepared,
+    conn: &connection::Connected,
+    resume_of: Option<i64>,
+) -> Result<(Ledger, i64, HashMap<u32, Outcome>, HashMap<u32, Option<String>>)> {
+    let spec = &prepared.spec;
+    let mut ledger = Ledger::open(&ledger::default_home())?;
+    let mut outcomes = HashMap::new();
+    let mut in_flight = HashMap::new();
+    let run = match resume_of {
+        Some(id) => {
+            for r in ledger.rows(id)? {
+                if r.sending {
+                    in_flight.insert(r.row, r.key.clone());
+                } else if let Some(status) = r.status {
+                    outcomes.insert(
+                        r.row,
+                        Outcome {
+                            status: Some(status),
+                            action: Some(r.action.clone()),
+                            id: r.remote_id.clone(),
+                            http: r.http,
+                            error: r.error.clone(),
+                            attempts: Some(r.attempts),
+                            ..Outcome::default()
+                        },
+                    );
+                }
+            }
+            ledger.reopen_run(id)?;
+            id
+        }
+        None => ledger.begin_run(&NewRun {
+            target: spec.target.clone(),
+            base_url: conn.base_url.clone(),
+            database_id: Some(conn.database.id.clone()),
+            database_name: Some(conn.database.name.clone()),
+            entity: spec.entity.clone(),
+            mode: cfg.base.mode.to_string(),
+            input_path: std::fs::canonicalize(&cfg.base.input)
+                .unwrap_or_else(|_| cfg.base.input.clone())
+                .display()
+                .to_string(),
+            input_fingerprint: ledger::file_fingerprint(&cfg.base.input)?,
+            sheet: (!prepared.table.sheets.is_empty()).then(|| prepared.table.sheet.clone()),
+            config_json: serde_json::to_string(&Stored::from(cfg)).unwrap_or_default(),
+            total_rows: 0,
+        })?,
+    };
+    Ok((ledger, run, outcomes, in_flight))
+}
+
+/// Rows in the input, for the progress bar (CSV has no row count: it is counted).
+fn row_total(prepared: &Prepared) -> Option<u64> {
+    prepared.table.row_count_hint().or_else(|| {
+        let rows = prepared.table.rows().ok()?;
+        Some(rows.count() as u64)
+    })
+}
+
+/// The sequence a job belongs to (one team's visits of one day), if its entity has
+/// sequences: the values of the spec's `sequence_by` paths in its body.
+fn sequence_of(spec: &EntitySpec, body: Option<&Value>) -> Option<String> {
+    if spec.sequence_by.is_empty() {
+        return None;
+    }
+    let body = body?;
+    Some(
+        spec.sequence_by
+            .iter()
+            .map(|p| {
+                p.split('.')
+                    .try_fold(body, |v, k| v.get(k))
+                    .map(|v| v.to_string())
+                    .unwrap_or_default()
+            })
+            .collect::<Vec<_>>()
+            .join("\u{1f}"),
+    )
+}
+
 async fn import(cfg: Config, ui: &Printer, resume_of: Option<i64>) -> Result<u8> {
     let started = Instant::now();
     let prepared = prepare(&cfg.base, ui)?;
+    // Every output is checked before the first request: a run never sends rows and
+    // then fails for a file it cannot write.
+    crate::output::check_writable(&prepared.out)?;
+    if cfg.dry_run {
+        ui.note("dry run: read calls only; nothing is created, changed or deleted");
+    }
     if prepared.spec.group_by.is_some() {
         if resume_of.is_some() {
             return Err(Error::usage(
@@ -457,7 +782,6 @@ async fn import(cfg: Config, ui: &Printer, resume_of: Option<i64>) -> Result<u8>
             spec.entity
         )));
     }
-    let collection = spec.endpoint.clone();
 
     // Connect (an in-process sandbox with --sandbox) and sign in.
     let conn = connection::connect_target(
@@ -471,123 +795,27 @@ async fn import(cfg: Config, ui: &Printer, resume_of: Option<i64>) -> Result<u8>
     if spec.target == "trackfinity" {
         return super::trackfinity::import(cfg, ui, prepared, conn).await;
     }
-    let database = conn.database.clone();
     let path = conn
         .collection(&spec.entity)
         .map(str::to_string)
-        .unwrap_or(collection);
+        .unwrap_or_else(|| spec.endpoint.clone());
     let ctx = Arc::new(Ctx {
         client: conn.transport.clone(),
         limiter: Limiter::new(cfg.policy.rate),
         policy: cfg.policy.clone(),
         columns: column_names(spec, &prepared),
     });
-
-    // What is there already: the records to compare with, and the references to resolve.
-    let key_column_given = key_field
-        .as_ref()
-        .and_then(|k| spec.fields.iter().position(|f| &f.name == k))
-        .is_some_and(|i| prepared.mapping.fields[i].is_bound());
-    let needs_index = mode != Mode::Create || key_column_given;
-    let mut index = Index::default();
-    if needs_index {
-        ui.note(&format!(
-            "reading the {} already in {} \"{}\"…",
-            spec.entity, database.id, database.name
-        ));
-        let records = ctx
-            .list_all(&path, &[])
-            .await
-            .map_err(|e| Error::usage(format!("cannot plan the import: {e}")))?;
-        index = Index::new(records, key_field.as_deref());
-    }
-    let mut resolver = Resolver::default();
-    for (i, f) in spec.fields.iter().enumerate() {
-        let (Some(r), true) = (&f.resolve, prepared.mapping.fields[i].is_bound()) else {
-            continue;
-        };
-        let Some(rpath) = conn.collection(&r.entity) else {
-            continue;
-        };
-        let records = ctx
-            .list_all(rpath, &[])
-            .await
-            .map_err(|e| Error::usage(format!("cannot resolve {} references: {e}", r.entity)))?;
-        resolver.add(&r.entity, &r.by, &records);
-    }
-
-    // The ledger: a new run, or the one being resumed with what it already did.
-    let home = ledger::default_home();
-    let mut outcomes: HashMap<u32, Outcome> = HashMap::new();
-    let mut in_flight_before: HashMap<u32, Option<String>> = HashMap::new();
-    let ledger_run = if cfg.dry_run {
-        None
-    } else {
-        let mut ledger = Ledger::open(&home)?;
-        let run = match resume_of {
-            Some(id) => {
-                for r in ledger.rows(id)? {
-                    if r.sending {
-                        in_flight_before.insert(r.row, r.key.clone());
-                    } else if let Some(status) = r.status {
-                        outcomes.insert(
-                            r.row,
-                            Outcome {
-                                status: Some(status),
-                                action: Some(r.action.clone()),
-                                id: r.remote_id.clone(),
-                                http: r.http,
-                                error: r.error.clone(),
-                                attempts: Some(r.attempts),
-                                payload: None,
-                            },
-                        );
-                    }
-                }
-                ledger.reopen_run(id)?;
-                id
-            }
-            None => ledger.begin_run(&NewRun {
-                target: spec.target.clone(),
-                base_url: conn.base_url.clone(),
-                database_id: Some(database.id.clone()),
-                database_name: Some(database.name.clone()),
-                entity: spec.entity.clone(),
-                mode: mode.to_string(),
-                input_path: std::fs::canonicalize(&cfg.base.input)
-                    .unwrap_or_else(|_| cfg.base.input.clone())
-                    .display()
-                    .to_string(),
-                input_fingerprint: ledger::file_fingerprint(&cfg.base.input)?,
-                sheet: (!prepared.table.sheets.is_empty()).then(|| prepared.table.sheet.clone()),
-                config_json: serde_json::to_string(&Stored::from(&cfg)).unwrap_or_default(),
-                total_rows: 0,
-            })?,
-        };
-        Some((run, ledger))
-    };
-    let (ledger_tx, ledger_thread, run_id) = match ledger_run {
-        Some((run, ledger)) => {
-            let (tx, h) = spawn_ledger(ledger, run);
-            (Some(tx), Some(h), Some(run))
-        }
-        None => (None, None, None),
-    };
-
-    // Ctrl-C: stop dispatching, let the requests in flight finish, write everything.
-    let stop = Arc::new(AtomicBool::new(false));
-    let interrupted = Arc::new(AtomicBool::new(false));
-    {
-        let stop = stop.clone();
-        let interrupted = interrupted.clone();
-        tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                interrupted.store(true, Ordering::SeqCst);
-                stop.store(true, Ordering::SeqCst);
-            }
-        });
-    }
-
+    let (index, resolver) = read_remote(
+        &ctx,
+        &conn,
+        &prepared,
+        mode,
+        key_field.as_deref(),
+        &path,
+        ui,
+    )
+    .await?;
+    let remembered = remembered(spec, &conn)?;
     let validator = Validator::new(
         spec,
         &prepared.mapping,
@@ -596,675 +824,451 @@ async fn import(cfg: Config, ui: &Printer, resume_of: Option<i64>) -> Result<u8>
         cfg.base.parse.clone(),
         prepared.dups.as_ref(),
     );
-    let bar = ui.progress(
-        prepared.table.row_count_hint(),
-        if cfg.dry_run { "planning" } else { "importing" },
-    );
-    let mut shown = (0u64, 0u64);
-    let sem = Arc::new(Semaphore::new(cfg.policy.concurrency.max(1)));
-    let queue = Arc::new(Semaphore::new(2 * cfg.policy.concurrency.max(1)));
-    let mut tasks: JoinSet<(Job, Done)> = JoinSet::new();
-    let mut failures: u64 = 0;
-    let mut stopped_early = false;
-    let mut payloads: HashMap<u32, String> = HashMap::new();
+    let planner = || {
+        Planner::new(
+            spec,
+            mode,
+            key_field.as_deref(),
+            &index,
+            &resolver,
+            &remembered,
+        )
+    };
+    if resume_of.is_none() {
+        confirm_plan(&cfg, &prepared, &validator, planner(), &conn)?;
+    }
 
-    let mut record = |outcomes: &mut HashMap<u32, Outcome>,
-                      failures: &mut u64,
-                      row: u32,
-                      key: Option<String>,
-                      o: Outcome| {
-        if o.status
-            .is_some_and(|s| matches!(s, Status::Failed | Status::Unknown | Status::Invalid))
-        {
-            *failures += 1;
-        } else {
-            shown.0 += 1;
-        }
-        bar.inc(1);
-        if *failures != shown.1 || shown.0.is_multiple_of(64) {
-            shown.1 = *failures;
-            bar.set_message(format!("OK {} · failed {}", shown.0, *failures));
-        }
-        if let (Some(tx), Some(status)) = (&ledger_tx, o.status) {
-            let _ = tx.send(LedgerMsg::Done(RowOutcome {
-                row,
-                key,
-                action: o.action.clone().unwrap_or_default(),
-                status,
-                remote_id: o.id.clone(),
-                http: o.http,
-                error: o.error.clone(),
-                attempts: o.attempts.unwrap_or(0),
-            }));
-        }
-        outcomes.insert(row, o);
+    let (ledger_tx, ledger_thread, run_id, settled_before, in_flight_before) = if cfg.dry_run {
+        (None, None, None, HashMap::new(), HashMap::new())
+    } else {
+        let (ledger, run, before, in_flight) = open_run(&cfg, &prepared, &conn, resume_of)?;
+        let (tx, h) = spawn_ledger(ledger, run);
+        (Some(tx), Some(h), Some(run), before, in_flight)
     };
 
-    let status_column = prepared.table.headers.iter().position(|h| h == "_status");
-    let dispatch_started = Instant::now();
-    let mut rows = prepared.table.rows()?;
-    loop {
-        if stop.load(Ordering::SeqCst) {
-            stopped_early = true;
-            break;
-        }
-        if cfg.max_errors.is_some_and(|m| failures >= m) {
-            stopped_early = true;
-            break;
-        }
-        let Some(raw) = rows.next() else { break };
-        let raw = raw?;
-        let number = raw.number;
-        if outcomes.contains_key(&number) {
-            bar.inc(1);
-            continue;
-        }
-        if cfg.skip_unknown && status_column.is_some_and(|c| raw.cells[c].text.trim() == "UNKNOWN")
-        {
-            let o = Outcome {
-                status: Some(Status::Skipped),
-                action: Some("skip".into()),
-                error: "left out: its earlier outcome is unknown; check it in SalesMania, then retry with --include-unknown".into(),
-                ..Outcome::default()
-            };
-            record(&mut outcomes, &mut failures, number, None, o);
-            continue;
-        }
-        let res = validator.validate(&raw);
-        if cfg.dry_run {
-            payloads.insert(number, res.payload_display());
-        }
-        let plan = plan_row(&res, mode, spec, key_field.as_deref(), &index, &resolver);
-        let (action, body) = match plan {
-            Planned::Done(o) => {
-                record(&mut outcomes, &mut failures, number, res.key.clone(), o);
-                continue;
-            }
-            Planned::Send(action, body) => (action, body),
-        };
-        // A row that was in flight when an earlier attempt of this run stopped: it may
-        // have landed. Look its key up; without one it stays UNKNOWN rather than risk a
-        // duplicate.
-        let was_in_flight = in_flight_before.remove(&number);
-        if was_in_flight.is_some()
-            && mode == Mode::Create
-            && let Action::Skip { id: Some(id), .. } = &action
-        {
-            // Its create landed before the stop: the index already holds the key.
-            let o = Outcome {
-                status: Some(Status::Ok),
-                action: Some("create".into()),
-                id: Some(id.clone()),
-                error:
-                    "was being sent when the run stopped; found on the server, so it was created"
-                        .into(),
-                attempts: Some(1),
-                ..Outcome::default()
-            };
-            record(&mut outcomes, &mut failures, number, res.key.clone(), o);
-            continue;
-        }
-        if let Some(prior_key) = was_in_flight
-            && action == Action::Create
-        {
-            let lookup = key_field
-                .as_ref()
-                .zip(prior_key.or_else(|| res.key.clone()))
-                .map(|(f, v)| Key {
-                    field: f.clone(),
-                    value: v,
-                });
-            let o = match lookup {
-                None => Some(Outcome {
-                    status: Some(Status::Unknown),
-                    action: Some("create".into()),
-                    error: "was being sent when the run stopped; without a natural key it cannot be looked up: check in SalesMania before sending it again".into(),
-                    attempts: Some(1),
-                    ..Outcome::default()
-                }),
-                Some(k) => match ctx.find_by_key(&path, &k).await {
-                    Ok(Some(found)) => Some(Outcome {
-                        status: Some(Status::Ok),
-                        action: Some("create".into()),
-                        id: crate::connector::parse::record_id(&found),
-                        error: format!("was being sent when the run stopped; found {} {} on the server", k.field, k.value),
-                        attempts: Some(1),
-                        ..Outcome::default()
-                    }),
-                    Ok(None) => None,
-                    Err(e) => Some(Outcome {
-                        status: Some(Status::Unknown),
-                        action: Some("create".into()),
-                        error: format!("was being sent when the run stopped, and looking it up failed ({e})"),
-                        attempts: Some(1),
-                        ..Outcome::default()
-                    }),
-                },
-            };
-            if let Some(o) = o {
-                record(&mut outcomes, &mut failures, number, res.key.clone(), o);
-                continue;
-            }
-        }
-        if cfg.dry_run {
-            let (status, id) = match &action {
-                Action::Skip { id, .. } => (Status::Skipped, id.clone()),
-                Action::Update { id } | Action::Delete { id } => (Status::Valid, Some(id.clone())),
-                Action::Create => (Status::Valid, None),
-            };
-            let error = match &action {
-                Action::Skip { reason, .. } => reason.clone(),
-                _ => String::new(),
-            };
-            record(
-                &mut outcomes,
-                &mut failures,
-                number,
-                res.key.clone(),
-                Outcome {
-                    status: Some(status),
-                    action: Some(action.word().into()),
-                    id,
-                    error,
-                    ..Outcome::default()
-                },
-            );
-            continue;
-        }
-        if let Action::Skip { id, reason } = &action {
-            record(
-                &mut outcomes,
-                &mut failures,
-                number,
-                res.key.clone(),
-                Outcome {
-                    status: Some(Status::Skipped),
-                    action: Some("skip".into()),
-                    id: id.clone(),
-                    error: reason.clone(),
-                    ..Outcome::default()
-                },
-            );
-            continue;
-        }
-        let job = Job {
-            note: res
-                .warnings
-                .iter()
-                .map(|w| format!("warning: {w}"))
-                .collect::<Vec<_>>()
-                .join("; "),
-            row: number,
-            key: res.key.clone(),
-            lookup: key_field
-                .clone()
-                .zip(res.key.clone())
-                .map(|(field, value)| Key { field, value }),
-            path: path.clone(),
-            action,
-            body,
-        };
-        // Commit "sending" before the request goes out, so a crash leaves a trace. It is
-        // queued before waiting for a free slot, so that the commit overlaps the requests
-        // in flight instead of adding to each row's time.
-        let ack = match &ledger_tx {
-            Some(tx) => {
-                let (ack_tx, ack_rx) = oneshot::channel();
-                let pending = PendingRow {
-                    row: job.row,
-                    key: job.key.clone(),
-                    action: job.action.word().to_string(),
-                    payload_hash: ledger::payload_hash(
-                        job.body
-                            .as_ref()
-                            .map(|b| b.to_string())
-                            .unwrap_or_default()
-                            .as_bytes(),
-                    ),
-                };
-                let _ = tx.send(LedgerMsg::Sending(pending, ack_tx));
-                Some(ack_rx)
-            }
-            None => None,
-        };
-        // Rows queue up to one window ahead of the requests in flight, so that their
-        // "sending" marks are committed before a slot frees up; a row still queued
-        // when the run stops is unmarked and reported as not sent.
-        let queued = tokio::select! {
-            p = queue.clone().acquire_owned() => p.map_err(|_| Error::output("dispatch stopped unexpectedly"))?,
-            _ = wait_for(&stop) => {
-                if let Some(tx) = &ledger_tx {
-                    let _ = tx.send(LedgerMsg::Unsent(job.row));
-                }
-                stopped_early = true;
-                break;
-            }
-        };
-        let ctx = ctx.clone();
-        let sem = sem.clone();
+    // Ctrl-C: stop dispatching, let the requests in flight finish, write everything.
+    let stop = Stop {
+        limit: cfg.max_errors,
+        ..Stop::default()
+    };
+    {
         let stop = stop.clone();
-        let tx = ledger_tx.clone();
-        tasks.spawn(async move {
-            let _queued = queued;
-            if let Some(ack) = ack
-                && !matches!(ack.await, Ok(Ok(())))
-            {
-                let done = Done {
-                    status: Some(Status::Failed),
-                    error: "not sent: the run ledger could not be written".into(),
-                    ..Done::default()
-                };
-                return (job, done);
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                stop.interrupted.store(true, Ordering::SeqCst);
+                stop.sending.store(true, Ordering::SeqCst);
             }
-            let permit = sem.acquire_owned().await;
-            if permit.is_err() || stop.load(Ordering::SeqCst) {
-                if let Some(tx) = tx {
-                    let _ = tx.send(LedgerMsg::Unsent(job.row));
-                }
-                return (job, Done::default());
-            }
-            let done = execute(&ctx, &job).await;
-            drop(permit);
-            (job, done)
         });
-        while let Some(joined) = tasks.try_join_next() {
-            if let Ok((job, done)) = joined
-                && done.status.is_some()
-            {
-                let o = outcome_of(&job, done);
-                record(&mut outcomes, &mut failures, job.row, job.key.clone(), o);
-            }
-        }
     }
-    drop(rows);
-    while let Some(joined) = tasks.join_next().await {
-        // A task without a status never sent its row (the run stopped first).
-        if let Ok((job, done)) = joined
-            && done.status.is_some()
-        {
-            let o = outcome_of(&job, done);
-            record(&mut outcomes, &mut failures, job.row, job.key.clone(), o);
-        }
-    }
-    bar.finish_and_clear();
+    let mut settled = Settled {
+        outcomes: settled_before,
+        ledger: ledger_tx,
+        bar: ui.progress(
+            row_total(&prepared),
+            if cfg.dry_run { "planning" } else { "importing" },
+        ),
+        ok: 0,
+        bad: 0,
+    };
+    let dispatch_started = Instant::now();
+    let mut loop_state = Loop {
+        cfg: &cfg,
+        prepared: &prepared,
+        validator: &validator,
+        planner: planner(),
+        ctx: ctx.clone(),
+        path: &path,
+        key_field: key_field.as_deref(),
+        stop: stop.clone(),
+        in_flight_before,
+        payloads: HashMap::new(),
+        problem: None,
+    };
+    loop_state.run(&mut settled).await?;
+    let Loop {
+        payloads, problem, ..
+    } = loop_state;
+    settled.bar.finish_and_clear();
     let dispatch_seconds = dispatch_started.elapsed().as_secs_f64();
-
-    let state = if interrupted.load(Ordering::SeqCst) || stopped_early {
+    let interrupted = stop.interrupted.load(Ordering::SeqCst);
+    let state = if interrupted || stop.stopped() || problem.is_some() {
         RunState::Interrupted
     } else {
         RunState::Completed
     };
-    drop(ledger_tx);
+    let Settled {
+        outcomes, ledger, ..
+    } = settled;
+    drop(ledger);
+    let mut problem = problem;
     if let (Some(handle), Some(run)) = (ledger_thread, run_id) {
-        let (mut ledger, error) = handle
-            .join()
-            .map_err(|_| Error::output("the run ledger stopped unexpectedly"))?;
-        if let Some(e) = error {
-            return Err(Error::output(format!(
-                "{e} (run {run} may be incomplete in the ledger)"
-            )));
+        match handle.join() {
+            Ok((mut ledger, error)) => {
+                if let Some(e) = error {
+                    problem.get_or_insert(format!("{e} (run {run} may be incomplete in the ledger)"));
+                }
+                if let Err(e) = ledger.finish_run(run, state) {
+                    problem.get_or_insert(e.to_string());
+                }
+            }
+            Err(_) => {
+                problem.get_or_insert("the run ledger stopped unexpectedly".into());
+            }
         }
-        ledger.finish_run(run, state)?;
     }
-
-    report(
-        &Finished {
-            cfg: &cfg,
-            prepared: &prepared,
-            run_id,
-            state,
-            started,
-            dispatch_seconds,
-            base_url: &conn.base_url,
-            database: &database,
-            interrupted: interrupted.load(Ordering::SeqCst),
-        },
-        outcomes,
-        payloads,
-        ui,
-    )
-}
-
-/// What a finished import hands to [`report`].
-pub(crate) struct Finished<'a> {
-    pub cfg: &'a Config,
-    pub prepared: &'a Prepared,
-    pub run_id: Option<i64>,
-    pub state: RunState,
-    pub started: Instant,
-    pub dispatch_seconds: f64,
-    pub base_url: &'a str,
-    pub database: &'a crate::connector::salesmania::Database,
-    pub interrupted: bool,
-}
-
-/// Write the result workbook (every input row with its outcome), print the summary and
-/// choose the exit code.
-pub(crate) fn report(
-    f: &Finished<'_>,
-    mut outcomes: HashMap<u32, Outcome>,
-    mut payloads: HashMap<u32, String>,
-    ui: &Printer,
-) -> Result<u8> {
-    let Finished {
-        cfg,
-        prepared,
+    let finished = Finished {
+        cfg: &cfg,
+        prepared: &prepared,
         run_id,
         state,
         started,
         dispatch_seconds,
-        base_url,
-        database,
+        base_url: &conn.base_url,
+        database: &conn.database,
         interrupted,
-    } = *f;
-    let spec = &prepared.spec;
-    let mode = cfg.base.mode;
-    // The result workbook: every input row with its outcome.
-    let columns = Columns {
-        action: true,
-        remote: true,
-        attempts: !cfg.dry_run,
-        payload: cfg.dry_run,
+        stop_reason: stop.reason(),
+        problem,
     };
-    let mut sink = result::create_masked(
-        &prepared.out,
-        &prepared.table.headers,
-        columns,
-        &prepared.secret_columns(),
-    )?;
-    let mut counts: HashMap<Status, u64> = HashMap::new();
-    let mut total = 0u64;
-    let mut not_sent = 0u64;
-    let mut kinds: HashMap<String, usize> = HashMap::new();
-    for raw in prepared.table.rows()? {
-        let raw = raw?;
-        total += 1;
-        let mut o = outcomes.remove(&raw.number).unwrap_or_else(|| {
-            not_sent += 1;
-            Outcome {
-                error: match run_id {
-                    Some(id) => format!("not sent: the run stopped before this row (`sheetload resume {id}` continues)"),
-                    None => "not sent: the run stopped before this row".into(),
-                },
-                ..Outcome::default()
+    match report(&finished, outcomes, payloads, ui) {
+        Err(e) if run_id.is_some() => {
+            // Rows were sent: never exit 2 ("nothing sent") now.
+            ui.error(&e.to_string());
+            if let Some(id) = run_id {
+                ui.summary(&[format!(
+                    "the ledger holds every row's outcome: `sheetload runs show {id}`"
+                )]);
             }
-        });
-        if let Some(s) = o.status {
-            *counts.entry(s).or_default() += 1;
-            if s.is_failure() {
-                let kind = o
-                    .error
-                    .split(": '")
-                    .next()
-                    .unwrap_or(&o.error)
-                    .chars()
-                    .take(100)
-                    .collect::<String>();
-                *kinds.entry(kind).or_default() += 1;
-            }
+            Ok(if interrupted {
+                exit::INTERRUPTED
+            } else {
+                exit::ROWS_FAILED
+            })
         }
-        if cfg.dry_run {
-            o.payload = payloads.remove(&raw.number);
-        }
-        sink.row(&raw, &o)?;
+        other => other,
     }
-    let seconds = started.elapsed().as_secs_f64();
-    let c = |s: Status| counts.get(&s).copied().unwrap_or(0);
-    let mut lines: Vec<(String, String)> = vec![
-        (
-            "Run".into(),
-            match (cfg.dry_run, run_id) {
-                (true, _) => "dry run (read calls only, nothing written)".into(),
-                (false, Some(id)) => id.to_string(),
-                (false, None) => String::new(),
-            },
-        ),
-        ("State".into(), state.as_str().into()),
-        ("Input".into(), cfg.base.input.display().to_string()),
-        ("Target".into(), format!("{} {}", spec.target, base_url)),
-        (
-            "Database".into(),
-            format!("{} (id {})", database.name, database.id),
-        ),
-        ("Entity".into(), spec.entity.clone()),
-        ("Mode".into(), mode.to_string()),
-        ("Rows".into(), total.to_string()),
-    ];
-    for s in [
-        Status::Ok,
-        Status::Valid,
-        Status::Skipped,
-        Status::Invalid,
-        Status::Failed,
-        Status::Unknown,
-    ] {
-        if c(s) > 0 {
-            lines.push((s.as_str().into(), c(s).to_string()));
-        }
-    }
-    if not_sent > 0 {
-        lines.push(("Not sent".into(), not_sent.to_string()));
-    }
-    lines.extend([
-        ("Seconds".into(), format!("{seconds:.2}")),
-        (
-            "Rows per second".into(),
-            format!("{:.0}", total as f64 / seconds.max(1e-9)),
-        ),
-        ("Concurrency".into(), cfg.policy.concurrency.to_string()),
-        (
-            "Finished at".into(),
-            chrono::Local::now()
-                .format("%Y-%m-%d %H:%M:%S %z")
-                .to_string(),
-        ),
-        ("sheetload".into(), env!("CARGO_PKG_VERSION").into()),
-    ]);
-    let mut error_groups: Vec<(usize, String)> = kinds.into_iter().map(|(k, n)| (n, k)).collect();
-    error_groups.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-    let result_path = sink.finish(&SummaryData {
-        lines,
-        error_groups: error_groups.clone(),
-    })?;
+}
 
-    let mut summary = vec![format!(
-        "{} rows → {} \"{}\" (db {}): {} OK, {} skipped, {} invalid, {} failed, {} unknown{} ({seconds:.1}s, {:.0} rows/s)",
-        thousands(total),
-        spec.entity,
-        database.name,
-        database.id,
-        thousands(c(Status::Ok) + c(Status::Valid)),
-        thousands(c(Status::Skipped)),
-        thousands(c(Status::Invalid)),
-        thousands(c(Status::Failed)),
-        thousands(c(Status::Unknown)),
-        if not_sent > 0 {
-            format!(", {} not sent", thousands(not_sent))
-        } else {
-            String::new()
-        },
-        total as f64 / seconds.max(1e-9),
-    )];
-    for (n, what) in error_groups.iter().take(10) {
-        summary.push(format!(
-            "  {n} row{}: {what}",
-            if *n == 1 { "" } else { "s" }
-        ));
+/// The dispatch loop of one run: rows are read, validated and planned in sheet order,
+/// and the ones to send are queued up to one window ahead of the requests in flight.
+struct Loop<'a> {
+    cfg: &'a Config,
+    prepared: &'a Prepared,
+    validator: &'a Validator<'a>,
+    planner: Planner<'a>,
+    ctx: Arc<Ctx>,
+    path: &'a str,
+    key_field: Option<&'a str>,
+    stop: Stop,
+    /// Rows that were being sent when an earlier attempt of this run stopped.
+    in_flight_before: HashMap<u32, Option<String>>,
+    /// Dry run: `_payload` per row.
+    payloads: HashMap<u32, String>,
+    /// A problem that ended reading early after sending began.
+    problem: Option<String>,
+}
+
+impl Loop<'_> {
+    async fn run(&mut self, settled: &mut Settled) -> Result<()> {
+        let concurrency = self.cfg.policy.concurrency.max(1);
+        let sem = Arc::new(Semaphore::new(concurrency));
+        let queue = Arc::new(Semaphore::new(2 * concurrency));
+        // Rows waiting for their turn in a sequence hold no slot of the window.
+        let backlog = Arc::new(Semaphore::new(10_000));
+        let mut tails: HashMap<String, oneshot::Receiver<()>> = HashMap::new();
+        let mut tasks: JoinSet<(Job, Done)> = JoinSet::new();
+        let status_column = self
+            .prepared
+            .table
+            .headers
+            .iter()
+            .position(|h| h == "_status");
+        let mut rows = self.prepared.table.rows()?;
+        loop {
+            if self.stop.interrupted.load(Ordering::SeqCst) {
+                break;
+            }
+            let raw = match rows.next() {
+                None => break,
+                Some(Ok(raw)) => raw,
+                Some(Err(e)) => {
+                    self.problem = Some(e.to_string());
+                    break;
+                }
+            };
+            let number = raw.number;
+            if settled.outcomes.contains_key(&number) {
+                settled.bar.inc(1);
+                continue;
+            }
+            if self.cfg.skip_unknown
+                && status_column.is_some_and(|c| raw.cells[c].text.trim() == "UNKNOWN")
+            {
+                let o = Outcome {
+                    status: Some(Status::Skipped),
+                    action: Some("skip".into()),
+                    error: "left out: its earlier outcome is unknown; check it on the target, then retry with --include-unknown".into(),
+                    ..Outcome::default()
+                };
+                settled.settle(number, None, o);
+                continue;
+            }
+            let res = self.validator.validate(&raw);
+            let s = match self.planner.plan(&res) {
+                Planned::Done(o) => {
+                    settled.settle(number, res.key.clone(), o);
+                    continue;
+                }
+                Planned::Send(s) => s,
+            };
+            let note = join_notes(&s.note, &res.warnings);
+            if self.cfg.dry_run {
+                self.payloads
+                    .insert(number, display_body(s.body.as_ref(), &res.secrets));
+                settled.settle(number, s.ledger_key.clone(), dry_outcome(&s, note));
+                continue;
+            }
+            if let Some(o) = self.reconcile(number, &s, &res).await {
+                settled.settle(number, s.ledger_key.clone(), o);
+                continue;
+            }
+            if let Action::Skip { id, reason } = &s.action {
+                let o = Outcome {
+                    status: Some(Status::Skipped),
+                    action: Some("skip".into()),
+                    id: id.clone(),
+                    error: join_notes(reason, &[]),
+                    changes: String::new(),
+                    ..Outcome::default()
+                };
+                settled.settle(number, s.ledger_key.clone(), o);
+                continue;
+            }
+            if self.stop.stopped() {
+                // The error limit was reached: the rest is validated, not sent.
+                continue;
+            }
+            let turn = sequence_of(&self.prepared.spec, s.body.as_ref()).map(|seq| {
+                let (done, next) = oneshot::channel();
+                Turn {
+                    after: tails.insert(seq, next),
+                    done,
+                }
+            });
+            let job = Job {
+                note,
+                row: number,
+                key: s.ledger_key.clone(),
+                lookup: self
+                    .key_field
+                    .map(str::to_string)
+                    .zip(res.key.clone())
+                    .map(|(field, value)| Key { field, value }),
+                path: self.path.to_string(),
+                action: s.action,
+                body: s.body,
+                changes: s.changes,
+            };
+            let waits = turn.as_ref().is_some_and(|t| t.after.is_some());
+            // Commit "sending" before the request goes out, so a crash leaves a trace. It
+            // is queued before waiting for a free slot, so that the commit overlaps the
+            // requests in flight; a row waiting for its turn is marked when its turn comes.
+            let ack = if waits {
+                None
+            } else {
+                mark_sending(&settled.ledger, &job)
+            };
+            // Rows queue up to one window ahead of the requests in flight; a row still
+            // queued when the run stops is unmarked and reported as not sent.
+            let window = if waits { &backlog } else { &queue };
+            let queued = tokio::select! {
+                p = window.clone().acquire_owned() => p.map_err(|_| Error::output("dispatch stopped unexpectedly"))?,
+                _ = wait_for(&self.stop.sending) => {
+                    if let (Some(tx), Some(_)) = (&settled.ledger, &ack) {
+                        let _ = tx.send(LedgerMsg::Unsent(job.row));
+                    }
+                    continue;
+                }
+            };
+            let ctx = self.ctx.clone();
+            let sem = sem.clone();
+            let stop = self.stop.clone();
+            let tx = settled.ledger.clone();
+            tasks.spawn(async move {
+                let _queued = queued;
+                let turn = turn;
+                let (after, _done) = match turn {
+                    Some(t) => (t.after, Some(t.done)),
+                    None => (None, None),
+                };
+                if let Some(after) = after {
+                    let _ = after.await;
+                    if stop.stopped() {
+                        return (job, Done::default());
+                    }
+                }
+                let ack = match ack {
+                    Some(a) => Some(a),
+                    None => mark_sending(&tx, &job),
+                };
+                if let Some(ack) = ack
+                    && !matches!(ack.await, Ok(Ok(())))
+                {
+                    let done = Done {
+                        status: Some(Status::Failed),
+                        error: "not sent: the run ledger could not be written".into(),
+                        ..Done::default()
+                    };
+                    return (job, done);
+                }
+                let permit = sem.acquire_owned().await;
+                if permit.is_err() || stop.stopped() {
+                    if let Some(tx) = tx {
+                        let _ = tx.send(LedgerMsg::Unsent(job.row));
+                    }
+                    return (job, Done::default());
+                }
+                let done = execute(&ctx, &job).await;
+                stop.count(&done);
+                drop(permit);
+                (job, done)
+            });
+            while let Some(joined) = tasks.try_join_next() {
+                settle_joined(settled, joined);
+            }
+        }
+        drop(rows);
+        while let Some(joined) = tasks.join_next().await {
+            settle_joined(settled, joined);
+        }
+        Ok(())
     }
-    summary.push(format!("result: {}", result_path.display()));
-    if let (RunState::Interrupted, Some(id)) = (state, run_id) {
-        summary.push(format!(
-            "run {id} stopped early; `sheetload resume {id}` sends the rest"
-        ));
+
+    /// A row that was in flight when an earlier attempt of this run stopped may have
+    /// landed: look its key up; without one it stays UNKNOWN rather than risk a
+    /// duplicate. `None`: send it normally.
+    async fn reconcile(&mut self, number: u32, s: &Send, res: &RowResult) -> Option<Outcome> {
+        let prior_key = self.in_flight_before.remove(&number)?;
+        let unknown = |error: String| Outcome {
+            status: Some(Status::Unknown),
+            action: Some("create".into()),
+            error,
+            attempts: Some(1),
+            ..Outcome::default()
+        };
+        let found = |id: Option<String>, error: String| Outcome {
+            status: Some(Status::Ok),
+            action: Some("create".into()),
+            id,
+            error,
+            attempts: Some(1),
+            ..Outcome::default()
+        };
+        match &s.action {
+            // Its create landed before the stop: the index already holds the key.
+            Action::Skip { id: Some(id), .. } if self.cfg.base.mode == Mode::Create => {
+                Some(found(
+                    Some(id.clone()),
+                    "was being sent when the run stopped; found on the server, so it was created".into(),
+                ))
+            }
+            Action::Create => {
+                let lookup = self
+                    .key_field
+                    .zip(prior_key.or_else(|| res.key.clone()))
+                    .map(|(f, v)| Key {
+                        field: f.to_string(),
+                        value: v,
+                    });
+                let Some(k) = lookup else {
+                    return Some(unknown("was being sent when the run stopped; without a natural key it cannot be looked up: check on the target before sending it again".into()));
+                };
+                match self.ctx.find_by_key(self.path, &k).await {
+                    Ok(Some(rec)) => Some(found(
+                        crate::connector::parse::record_id(&rec),
+                        format!(
+                            "was being sent when the run stopped; found {} {} on the server",
+                            k.field, k.value
+                        ),
+                    )),
+                    Ok(None) => None,
+                    Err(e) => Some(unknown(format!(
+                        "was being sent when the run stopped, and looking it up failed ({e})"
+                    ))),
+                }
+            }
+            _ => None,
+        }
     }
-    ui.summary(&summary);
-    ui.json(&serde_json::json!({
-        "command": if cfg.dry_run { "import --dry-run" } else { "import" },
-        "run": run_id,
-        "state": state.as_str(),
-        "database": {"id": database.id, "name": database.name},
-        "rows": total,
-        "ok": c(Status::Ok),
-        "valid": c(Status::Valid),
-        "skipped": c(Status::Skipped),
-        "invalid": c(Status::Invalid),
-        "failed": c(Status::Failed),
-        "unknown": c(Status::Unknown),
-        "not_sent": not_sent,
-        "seconds": seconds,
-        "dispatch_seconds": dispatch_seconds,
-        "concurrency": cfg.policy.concurrency,
-        "result": result_path.display().to_string(),
-    }));
-    if interrupted {
-        return Ok(exit::INTERRUPTED);
+}
+
+/// Ask the ledger thread to commit "sending" for a job; the receiver says when it has.
+fn mark_sending(
+    ledger: &Option<mpsc::Sender<LedgerMsg>>,
+    job: &Job,
+) -> Option<oneshot::Receiver<Result<()>>> {
+    let tx = ledger.as_ref()?;
+    let (ack_tx, ack_rx) = oneshot::channel();
+    let pending = PendingRow {
+        row: job.row,
+        key: job.key.clone(),
+        action: job.action.word().to_string(),
+        payload_hash: ledger::payload_hash(
+            job.body
+                .as_ref()
+                .map(|b| b.to_string())
+                .unwrap_or_default()
+                .as_bytes(),
+        ),
+    };
+    let _ = tx.send(LedgerMsg::Sending(pending, ack_tx));
+    Some(ack_rx)
+}
+
+fn settle_joined(settled: &mut Settled, joined: std::result::Result<(Job, Done), tokio::task::JoinError>) {
+    // A task without a status never sent its row (the run stopped first).
+    if let Ok((job, done)) = joined
+        && done.status.is_some()
+    {
+        let key = job.key.clone();
+        let row = job.row;
+        settled.settle(row, key, outcome_of(job, done));
     }
-    let bad = c(Status::Invalid) + c(Status::Failed) + c(Status::Unknown) + not_sent;
-    Ok(if bad == 0 {
-        exit::OK
-    } else {
-        exit::ROWS_FAILED
-    })
+}
+
+/// `note; warning: …` — the notes a row carries into `_error` without failing.
+fn join_notes(note: &str, warnings: &[String]) -> String {
+    std::iter::once(note.to_string())
+        .filter(|n| !n.is_empty())
+        .chain(warnings.iter().map(|w| format!("warning: {w}")))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// A dry run's outcome: VALID for what would be sent, SKIPPED for what would not.
+fn dry_outcome(s: &Send, note: String) -> Outcome {
+    let (status, id, reason) = match &s.action {
+        Action::Skip { id, reason } => (Status::Skipped, id.clone(), reason.clone()),
+        Action::Update { id } | Action::Delete { id } => (Status::Valid, Some(id.clone()), String::new()),
+        Action::Create => (Status::Valid, None, String::new()),
+    };
+    let error = [reason, note]
+        .into_iter()
+        .filter(|t| !t.is_empty())
+        .collect::<Vec<_>>()
+        .join("; ");
+    Outcome {
+        status: Some(status),
+        action: Some(s.action.word().into()),
+        id,
+        error,
+        changes: s.changes.clone(),
+        ..Outcome::default()
+    }
 }
 
 async fn wait_for(flag: &AtomicBool) {
     while !flag.load(Ordering::SeqCst) {
         tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-/// What to do with one validated row.
-enum Planned {
-    /// Already decided (invalid, skipped, not found).
-    Done(Outcome),
-    /// Send this.
-    Send(Action, Option<Value>),
-}
-
-fn failed(action: &str, status: Status, error: String) -> Planned {
-    Planned::Done(Outcome {
-        status: Some(status),
-        action: Some(action.into()),
-        error,
-        ..Outcome::default()
-    })
-}
-
-fn plan_row(
-    res: &RowResult,
-    mode: Mode,
-    spec: &EntitySpec,
-    key_field: Option<&str>,
-    index: &Index,
-    resolver: &Resolver,
-) -> Planned {
-    let word = mode.as_str();
-    if !res.is_valid() {
-        return failed(word, Status::Invalid, res.error_text());
-    }
-    let mut payload: Map<String, Value> = res.payload.clone();
-    for r in &res.refs {
-        match resolver.resolve(&r.entity, &r.by, &r.value) {
-            Some(id) => {
-                let v = id
-                    .parse::<i64>()
-                    .map(Value::from)
-                    .unwrap_or_else(|_| Value::String(id.to_string()));
-                crate::validate::set_path(&mut payload, &r.path, v);
-            }
-            None => {
-                return failed(
-                    word,
-                    Status::Invalid,
-                    format!(
-                        "{}: no {} with {} '{}' in this database; check the value or create it first",
-                        r.column,
-                        r.entity.trim_end_matches('s'),
-                        r.by.join(" or "),
-                        r.value
-                    ),
-                );
-            }
-        }
-    }
-    let key = res.key.as_deref();
-    let key_name = key_field.unwrap_or("key");
-    // The remote record this row is about, by id or natural key.
-    let target = || -> Option<String> {
-        if let Some(id) = res.id {
-            return Some(id.to_string());
-        }
-        key.and_then(|k| index.id_for_key(k)).map(str::to_string)
-    };
-    let entity_one = spec.entity.trim_end_matches('s');
-    match mode {
-        Mode::Create => match key.and_then(|k| index.id_for_key(k)) {
-            Some(id) => Planned::Send(
-                Action::Skip {
-                    id: Some(id.to_string()),
-                    reason: format!(
-                        "already exists as {entity_one} {id} ({key_name} {}); not created again — use --mode upsert to update it",
-                        key.unwrap_or_default()
-                    ),
-                },
-                None,
-            ),
-            None => Planned::Send(Action::Create, Some(Value::Object(payload))),
-        },
-        Mode::Update | Mode::Upsert => {
-            let Some(id) = target() else {
-                if mode == Mode::Upsert {
-                    return Planned::Send(Action::Create, Some(Value::Object(payload)));
-                }
-                return failed(
-                    word,
-                    Status::Failed,
-                    format!(
-                        "no {entity_one} with {key_name} '{}' in this database; use --mode upsert to create it",
-                        key.unwrap_or_default()
-                    ),
-                );
-            };
-            let changes = match index.record(&id) {
-                Some(remote) if !remote.is_null() => payload::diff(&payload, remote),
-                Some(_) => payload,
-                None if res.id.is_some() && !index.is_empty() => {
-                    return failed(
-                        word,
-                        Status::Failed,
-                        format!("no {entity_one} with id {id} in this database"),
-                    );
-                }
-                None => payload,
-            };
-            if changes.is_empty() {
-                Planned::Send(
-                    Action::Skip {
-                        id: Some(id),
-                        reason: String::new(),
-                    },
-                    None,
-                )
-            } else {
-                Planned::Send(Action::Update { id }, Some(Value::Object(changes)))
-            }
-        }
-        Mode::Delete => match target() {
-            Some(id) => Planned::Send(Action::Delete { id }, None),
-            None => failed(
-                word,
-                Status::Failed,
-                format!(
-                    "no {entity_one} with {key_name} '{}' in this database",
-                    key.unwrap_or_default()
-                ),
-            ),
-        },
-        Mode::Lock | Mode::Unlock | Mode::Forget => failed(
-            word,
-            Status::Invalid,
-            format!("{} has no {word} mode", spec.entity),
-        ),
     }
 }
 
@@ -1299,10 +1303,10 @@ async fn execute(ctx: &Ctx, job: &Job) -> Done {
     }
 }
 
-fn outcome_of(job: &Job, done: Done) -> Outcome {
+fn outcome_of(job: Job, done: Done) -> Outcome {
     let error = match (done.error.is_empty(), job.note.is_empty()) {
         (_, true) => done.error,
-        (true, false) => job.note.clone(),
+        (true, false) => job.note,
         (false, false) => format!("{}; {}", done.error, job.note),
     };
     Outcome {
@@ -1313,5 +1317,6 @@ fn outcome_of(job: &Job, done: Done) -> Outcome {
         error,
         attempts: Some(done.attempts),
         payload: None,
+        changes: job.changes,
     }
 }

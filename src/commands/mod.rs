@@ -5,6 +5,7 @@ pub mod connection;
 pub mod export;
 pub mod import;
 pub mod orders;
+pub mod report;
 pub mod runs;
 pub mod sandbox;
 pub mod template;

@@ -13,7 +13,8 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use super::connection;
-use super::import::{Config, Finished, report};
+use super::import::Config;
+use super::report::{Finished, report};
 use super::validate::Prepared;
 use crate::connector::parse::{record_id, scalar_text};
 use crate::dispatch::{Ctx, Done, Limiter};
@@ -112,7 +113,7 @@ fn settle(
             http: done.http,
             error: done.error.clone(),
             attempts: Some(done.attempts),
-            payload: None,
+            ..Outcome::default()
         };
         if let Some(status) = o.status {
             records.push(RowOutcome {
@@ -624,6 +625,8 @@ pub async fn import(cfg: Config, ui: &Printer, prepared: Prepared) -> Result<u8>
             base_url: client.base_url(),
             database: &database,
             interrupted: false,
+            stop_reason: None,
+            problem: None,
         },
         outcomes,
         payloads,

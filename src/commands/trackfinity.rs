@@ -13,7 +13,8 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use super::connection::Connected;
-use super::import::{Config, Finished, report};
+use super::import::Config;
+use super::report::{Finished, report};
 use super::validate::Prepared;
 use crate::connector::Body;
 use crate::dispatch::{Ctx, Done, Limiter};
@@ -150,7 +151,7 @@ pub async fn import(cfg: Config, ui: &Printer, prepared: Prepared, conn: Connect
                 http: done.http,
                 error: done.error,
                 attempts: Some(done.attempts),
-                payload: None,
+                ..Outcome::default()
             },
         );
     };
@@ -269,6 +270,8 @@ pub async fn import(cfg: Config, ui: &Printer, prepared: Prepared, conn: Connect
             base_url: &conn.base_url,
             database: &conn.database,
             interrupted: false,
+            stop_reason: None,
+            problem: None,
         },
         outcomes,
         payloads,

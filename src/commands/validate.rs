@@ -395,10 +395,16 @@ fn find_duplicates(
             } else {
                 cell.text.trim()
             };
-            dups.add(key, row.number);
+            if !spec.is_shared_key(key) {
+                dups.add(key, row.number);
+            }
         }
     } else {
-        table.scan_column(col, &mut |row, key| dups.add(key, row))?;
+        table.scan_column(col, &mut |row, key| {
+            if !spec.is_shared_key(key) {
+                dups.add(key, row)
+            }
+        })?;
     }
     dups.finish();
     Ok(Some(dups))

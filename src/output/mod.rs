@@ -5,6 +5,52 @@ pub mod result;
 pub mod template;
 
 use std::fmt;
+use std::path::Path;
+
+use crate::error::{Error, Result};
+
+/// Fail before anything is sent when the result file cannot be written (open in Excel,
+/// a read-only folder, a folder where the file should be): the rows are written there
+/// at the end, in a temp file beside it that is renamed into place.
+pub fn check_writable(path: &Path) -> Result<()> {
+    let refuse = |why: String| {
+        Err(Error::output(format!(
+            "cannot write the result file {} ({why}): close it where it is open or choose another --out; nothing was sent",
+            path.display()
+        )))
+    };
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    if !dir.is_dir() {
+        return refuse(format!("the folder {} does not exist", dir.display()));
+    }
+    if path.is_dir() {
+        return refuse("it is a folder".into());
+    }
+    if path.exists()
+        && let Err(e) = std::fs::OpenOptions::new().append(true).open(path)
+    {
+        return refuse(crate::input::io_reason(&e));
+    }
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let probe = dir.join(format!(".{name}.{}.probe", std::process::id()));
+    match std::fs::File::create(&probe) {
+        Ok(_) => {
+            let _ = std::fs::remove_file(&probe);
+            Ok(())
+        }
+        Err(e) => refuse(format!(
+            "cannot create files in {}: {}",
+            dir.display(),
+            crate::input::io_reason(&e)
+        )),
+    }
+}
 
 /// A row's final state, as shown in `_status`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -21,6 +67,9 @@ pub enum Status {
     Failed,
     /// Sent, but whether it landed is not known.
     Unknown,
+    /// Valid, but never sent: the run stopped first (Ctrl-C, `--max-errors`, a crash).
+    /// Only the result workbook carries it; the ledger has no row for it.
+    NotSent,
 }
 
 impl Status {
@@ -33,12 +82,16 @@ impl Status {
             Status::Invalid => "INVALID",
             Status::Failed => "FAILED",
             Status::Unknown => "UNKNOWN",
+            Status::NotSent => "NOT SENT",
         }
     }
 
     /// Whether the row belongs on the `Failed` sheet.
     pub fn is_failure(self) -> bool {
-        matches!(self, Status::Invalid | Status::Failed | Status::Unknown)
+        matches!(
+            self,
+            Status::Invalid | Status::Failed | Status::Unknown | Status::NotSent
+        )
     }
 }
 

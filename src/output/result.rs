@@ -34,6 +34,8 @@ pub struct Outcome {
     pub attempts: Option<u32>,
     /// `_payload`, the JSON that would be / was sent.
     pub payload: Option<String>,
+    /// `_changes`: for an update, each field that changes, old → new.
+    pub changes: String,
 }
 
 /// Which optional result columns this kind of run shows.
@@ -47,6 +49,8 @@ pub struct Columns {
     pub attempts: bool,
     /// Show `_payload`.
     pub payload: bool,
+    /// Show `_changes` (imports: what an update changes).
+    pub changes: bool,
 }
 
 impl Columns {
@@ -59,6 +63,9 @@ impl Columns {
             v.extend(["_id", "_http"]);
         }
         v.push("_error");
+        if self.changes {
+            v.push("_changes");
+        }
         if self.attempts {
             v.push("_attempts");
         }
@@ -289,6 +296,7 @@ impl XlsxSink {
         for (c, t) in titles.iter().enumerate() {
             let width = match t.as_str() {
                 "_error" | "_payload" => 60.0,
+                "_changes" => 40.0,
                 "_row" | "_http" | "_attempts" => 7.0,
                 "_status" | "_action" => 10.0,
                 _ => (t.chars().count() as f64 + 2.0).clamp(10.0, 40.0),
@@ -385,6 +393,9 @@ impl XlsxSink {
                 }
                 "_error" if !o.error.is_empty() => {
                     ws.write_string(r, c, clip(&o.error))?;
+                }
+                "_changes" if !o.changes.is_empty() => {
+                    ws.write_string(r, c, clip(&o.changes))?;
                 }
                 "_attempts" => {
                     if let Some(a) = o.attempts {
@@ -565,6 +576,7 @@ impl ResultSink for CsvSink {
                 "_id" => field(o.id.as_deref().unwrap_or_default())?,
                 "_http" => field(&o.http.map(|h| h.to_string()).unwrap_or_default())?,
                 "_error" => field(&o.error)?,
+                "_changes" => field(&o.changes)?,
                 "_attempts" => field(&o.attempts.map(|a| a.to_string()).unwrap_or_default())?,
                 _ => field("")?,
             }

@@ -2,6 +2,8 @@
 //! decided against the target's current records, and the references by natural key
 //! (a visit's customer code, a team's name) resolved to ids.
 
+pub mod plan;
+
 use std::collections::HashMap;
 
 use serde_json::{Map, Value};
@@ -105,7 +107,13 @@ impl Resolver {
                 .entry((entity.to_string(), f.clone()))
                 .or_default();
             for r in records {
-                if let (Some(id), Some(v)) = (record_id(r), r.get(f).and_then(scalar_text)) {
+                // `id` means the record's own id, wherever the API puts it.
+                let value = if f == "id" {
+                    record_id(r)
+                } else {
+                    r.get(f).and_then(scalar_text)
+                };
+                if let (Some(id), Some(v)) = (record_id(r), value) {
                     table.entry(fold(&v)).or_insert(id);
                 }
             }

@@ -330,6 +330,20 @@ pub struct EntitySpec {
     /// the `#CLEAR` marker every target understands.
     #[serde(default)]
     pub clear_words: Vec<String>,
+    /// Key values that many different records share (Fatura's anonymous-consumer tax
+    /// number `11111111111`): such a value never finds, matches or de-duplicates a
+    /// record, or two different buyers would be merged into one.
+    #[serde(default)]
+    pub shared_keys: Vec<String>,
+    /// The entity has no natural key, so the ledger remembers each record it created by
+    /// the row's content (a visit: customer, team, date): importing the same rows again
+    /// creates nothing twice.
+    #[serde(default)]
+    pub remember_by_content: bool,
+    /// Payload paths whose equal values make a sequence sent one row after the other in
+    /// sheet order (a team's visits of one day: the API appends each to the day's route).
+    #[serde(default)]
+    pub sequence_by: Vec<String>,
 }
 
 /// The marker that clears a field on every target: an empty cell means "leave as is".
@@ -347,6 +361,16 @@ impl EntitySpec {
     /// A field by canonical name.
     pub fn field(&self, name: &str) -> Option<&FieldSpec> {
         self.fields.iter().find(|f| f.name == name)
+    }
+
+    /// Whether `key` is one of the [`EntitySpec::shared_keys`], which identify nobody.
+    /// Separators (`111.111.111.11`) do not hide one.
+    pub fn is_shared_key(&self, key: &str) -> bool {
+        let bare: String = key
+            .chars()
+            .filter(|c| !c.is_whitespace() && !matches!(c, '.' | '-' | '/'))
+            .collect();
+        !bare.is_empty() && self.shared_keys.iter().any(|k| *k == bare)
     }
 
     /// The id field, if the entity has one.

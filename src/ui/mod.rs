@@ -6,7 +6,7 @@
 use std::io::{IsTerminal, Write};
 use std::time::Duration;
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 
 /// How chatty the terminal output is.
 #[derive(Debug, Clone, Copy, Default)]
@@ -56,27 +56,58 @@ impl Printer {
         }
     }
 
-    /// A progress bar over `total` rows (a spinner when unknown), hidden when not useful.
+    /// A progress bar over `total` rows (a spinner when unknown), hidden when not useful:
+    /// `1,234/10,000 · 12% · 320 rows/s · ETA 0:28 · OK 1,200 · failed 34`.
     pub fn progress(&self, total: Option<u64>, what: &str) -> ProgressBar {
         if self.quiet || !std::io::stderr().is_terminal() {
             return ProgressBar::hidden();
         }
-        let bar = match total {
-            Some(n) => ProgressBar::with_draw_target(Some(n), ProgressDrawTarget::stderr()),
-            None => ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr()),
-        };
+        let bar = ProgressBar::with_draw_target(total, ProgressDrawTarget::stderr());
         let template = if total.is_some() {
-            "{prefix} [{bar:30}] {pos}/{len} rows  {per_sec}  eta {eta}  {msg}"
+            "{prefix} [{bar:30}] {count} · {percent}% · {rate} · ETA {left} {msg}"
         } else {
-            "{prefix} {spinner} {pos} rows  {per_sec}  {msg}"
+            "{prefix} {spinner} {count} rows · {rate} {msg}"
         };
         if let Ok(style) = ProgressStyle::with_template(template) {
-            bar.set_style(style.progress_chars("=> "));
+            let style = style
+                .with_key("count", |s: &ProgressState, w: &mut dyn std::fmt::Write| {
+                    let _ = match s.len() {
+                        Some(len) => write!(w, "{}/{}", thousands(s.pos()), thousands(len)),
+                        None => write!(w, "{}", thousands(s.pos())),
+                    };
+                })
+                .with_key("rate", |s: &ProgressState, w: &mut dyn std::fmt::Write| {
+                    let _ = write!(w, "{} rows/s", thousands(s.per_sec().round() as u64));
+                })
+                .with_key("left", |s: &ProgressState, w: &mut dyn std::fmt::Write| {
+                    let secs = s.eta().as_secs();
+                    let _ = write!(w, "{}:{:02}", secs / 60, secs % 60);
+                })
+                .progress_chars("=> ");
+            bar.set_style(style);
         }
         bar.set_prefix(what.to_string());
         bar.enable_steady_tick(Duration::from_millis(200));
         bar
     }
+}
+
+/// Ask a yes/no question on the terminal. `None` when standard input is not a terminal
+/// (a script, a pipe): the caller then asks for `--yes` instead of guessing.
+pub fn ask(question: &str) -> Option<bool> {
+    if !std::io::stdin().is_terminal() {
+        return None;
+    }
+    eprint!("{question} [y/N] ");
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    if std::io::stdin().read_line(&mut answer).is_err() {
+        return Some(false);
+    }
+    Some(matches!(
+        answer.trim().to_lowercase().as_str(),
+        "y" | "yes" | "ya" | "e" | "evet"
+    ))
 }
 
 /// `1234567` → `1,234,567`, for counts in summaries.

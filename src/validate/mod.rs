@@ -281,6 +281,14 @@ impl<'a> Validator<'a> {
                 Err(p) => res.problems.push(p),
             }
         }
+        if let Some(k) = res.key.take_if(|k| self.spec.is_shared_key(k)) {
+            // Shared by many records, it identifies none: the row is matched by its id
+            // only, and otherwise created.
+            let field = self.key_field.map_or("key", |i| self.spec.fields[i].name.as_str());
+            res.warnings.push(format!(
+                "{field} {k} is shared by many records, so it is not used to find one: the row is created, or updated only by its id"
+            ));
+        }
         self.check_tax_type(&mut res);
         self.check_required(row, &present, &mut res);
         self.check_rules(&present, &mut res);
@@ -521,6 +529,19 @@ impl<'a> Validator<'a> {
             }
             Typed::Json(j) => {
                 if let Some(path) = &f.path {
+                    // An id that refers to another entity (a visit's customer_id) is
+                    // checked to exist before anything is sent, as a code would be.
+                    if let (FieldType::Id, Some(r)) = (f.kind, &f.resolve)
+                        && let Some(value) = crate::connector::parse::scalar_text(&j)
+                    {
+                        res.refs.push(Reference {
+                            path: path.clone(),
+                            entity: r.entity.clone(),
+                            by: r.by.clone(),
+                            value,
+                            column: self.column_name(src),
+                        });
+                    }
                     set_path(&mut res.payload, path, j);
                 }
             }

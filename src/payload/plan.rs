@@ -1,0 +1,456 @@
+//! One row's plan: create, update (only what changed), delete or skip, decided against
+//! the target's records, the references resolved to ids, and what the ledger remembers
+//! of earlier runs. The dry run and the real run plan with the very same code, so a dry
+//! run refuses exactly what the real run would refuse.
+
+use std::collections::HashMap;
+
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+
+use super::{Action, Index, Resolver, diff};
+use crate::output::Status;
+use crate::output::result::Outcome;
+use crate::spec::{EntitySpec, Mode};
+use crate::validate::RowResult;
+
+/// What to do with one validated row.
+#[derive(Debug)]
+pub enum Planned {
+    /// Already decided (invalid, not found): nothing to send.
+    Done(Outcome),
+    /// Send this (or skip it, for [`Action::Skip`]).
+    Send(Send),
+}
+
+/// A row that goes to the dispatcher.
+#[derive(Debug)]
+pub struct Send {
+    /// What the request does.
+    pub action: Action,
+    /// The body: the whole record for a create, the changed fields for an update.
+    pub body: Option<Value>,
+    /// The key the ledger files the outcome under: the natural key, or for an entity
+    /// without one the row's content identity ([`EntitySpec::remember_by_content`]).
+    pub ledger_key: Option<String>,
+    /// A note for `_error` that does not make the row fail (a stale id replaced).
+    pub note: String,
+    /// For an update, the fields that change, old → new, for `_changes`.
+    pub changes: String,
+}
+
+/// Decides each row of one run. Rows are planned in sheet order (the content identity
+/// of a row counts the identical rows before it).
+pub struct Planner<'a> {
+    /// The entity.
+    pub spec: &'a EntitySpec,
+    /// The run's mode.
+    pub mode: Mode,
+    /// The natural-key field (`ext_cust_no`, or `--key`).
+    pub key_field: Option<&'a str>,
+    /// The target's records, by id and key (empty in create mode without a key column).
+    pub index: &'a Index,
+    /// Referenced entities' records, by the fields references use and by id.
+    pub resolver: &'a Resolver,
+    /// Content identity → remote id, for the records earlier runs created.
+    pub remembered: &'a HashMap<String, String>,
+    /// How many rows with each content identity this run has planned so far.
+    seen: HashMap<String, u32>,
+}
+
+fn decided(action: &str, status: Status, error: String) -> Planned {
+    Planned::Done(Outcome {
+        status: Some(status),
+        action: Some(action.into()),
+        error,
+        ..Outcome::default()
+    })
+}
+
+fn send(action: Action, body: Option<Map<String, Value>>) -> Send {
+    Send {
+        action,
+        body: body.map(Value::Object),
+        ledger_key: None,
+        note: String::new(),
+        changes: String::new(),
+    }
+}
+
+impl<'a> Planner<'a> {
+    /// A planner for one run.
+    pub fn new(
+        spec: &'a EntitySpec,
+        mode: Mode,
+        key_field: Option<&'a str>,
+        index: &'a Index,
+        resolver: &'a Resolver,
+        remembered: &'a HashMap<String, String>,
+    ) -> Self {
+        Planner {
+            spec,
+            mode,
+            key_field,
+            index,
+            resolver,
+            remembered,
+            seen: HashMap::new(),
+        }
+    }
+
+    fn entity_one(&self) -> &str {
+        self.spec.entity.trim_end_matches('s')
+    }
+
+    /// Plan one row.
+    pub fn plan(&mut self, res: &RowResult) -> Planned {
+        let word = self.mode.as_str();
+        if !res.is_valid() {
+            return decided(word, Status::Invalid, res.error_text());
+        }
+        let payload = match self.resolve(res) {
+            Ok(p) => p,
+            Err(why) => return decided(word, Status::Invalid, why),
+        };
+        let planned = match self.mode {
+            Mode::Create => Planned::Send(self.plan_create(res, payload)),
+            Mode::Update | Mode::Upsert => self.plan_change(res, payload),
+            Mode::Delete => self.plan_delete(res),
+            Mode::Lock | Mode::Unlock | Mode::Forget => decided(
+                word,
+                Status::Invalid,
+                format!("{} has no {word} mode", self.spec.entity),
+            ),
+        };
+        match planned {
+            Planned::Send(mut s) => {
+                if s.ledger_key.is_none() {
+                    s.ledger_key = res.key.clone();
+                }
+                Planned::Send(s)
+            }
+            done => done,
+        }
+    }
+
+    /// The payload with every reference replaced by the id it names; an unknown
+    /// reference is the row's error (nothing is sent that the server would refuse).
+    fn resolve(&self, res: &RowResult) -> Result<Map<String, Value>, String> {
+        let mut payload = res.payload.clone();
+        for r in &res.refs {
+            let Some(id) = self.resolver.resolve(&r.entity, &r.by, &r.value) else {
+                return Err(format!(
+                    "{}: no {} with {} '{}' in this database; check the value or create it first",
+                    r.column,
+                    r.entity.trim_end_matches('s'),
+                    r.by.join(" or "),
+                    r.value
+                ));
+            };
+            let v = id
+                .parse::<i64>()
+                .map(Value::from)
+                .unwrap_or_else(|_| Value::String(id.to_string()));
+            crate::validate::set_path(&mut payload, &r.path, v);
+        }
+        Ok(payload)
+    }
+
+    fn plan_create(&mut self, res: &RowResult, payload: Map<String, Value>) -> Send {
+        let key_name = self.key_field.unwrap_or("key");
+        if let Some(key) = res.key.as_deref()
+            && let Some(id) = self.index.id_for_key(key)
+        {
+            let reason = format!(
+                "already exists as {} {id} ({key_name} {key}); not created again — use --mode upsert to update it",
+                self.entity_one()
+            );
+            return send(
+                Action::Skip {
+                    id: Some(id.to_string()),
+                    reason,
+                },
+                None,
+            );
+        }
+        if !self.spec.remember_by_content || res.key.is_some() {
+            return send(Action::Create, Some(payload));
+        }
+        let identity = self.identity(&payload);
+        let mut s = match self.remembered.get(&identity) {
+            Some(id) => {
+                let reason = format!(
+                    "already created by an earlier sheetload run as {} {id} (the same {}); not created again",
+                    self.entity_one(),
+                    describe_identity(&payload)
+                );
+                send(
+                    Action::Skip {
+                        id: Some(id.clone()),
+                        reason,
+                    },
+                    None,
+                )
+            }
+            None => send(Action::Create, Some(payload)),
+        };
+        s.ledger_key = Some(identity);
+        s
+    }
+
+    /// The identity of a record without a natural key: a hash of what it is (its
+    /// payload, references resolved), and which of the identical rows of this file it
+    /// is, so that two identical rows create two records once, and nothing on a rerun.
+    fn identity(&mut self, payload: &Map<String, Value>) -> String {
+        let mut pairs: Vec<(String, String)> = Vec::new();
+        flatten("", payload, &mut pairs);
+        pairs.sort();
+        let mut h = Sha256::new();
+        for (k, v) in &pairs {
+            h.update(k.as_bytes());
+            h.update([0]);
+            h.update(v.as_bytes());
+            h.update([1]);
+        }
+        let content: String = h
+            .finalize()
+            .iter()
+            .take(12)
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let n = self.seen.entry(content.clone()).or_insert(0);
+        *n += 1;
+        format!("content:{content}#{n}")
+    }
+
+    fn plan_change(&self, res: &RowResult, payload: Map<String, Value>) -> Planned {
+        let word = self.mode.as_str();
+        let one = self.entity_one();
+        let key_name = self.key_field.unwrap_or("key");
+        let key = res.key.as_deref();
+        let by_key = key.and_then(|k| self.index.id_for_key(k)).map(str::to_string);
+        let mut note = String::new();
+        let target = match res.id.map(|i| i.to_string()) {
+            Some(id) if self.index.record(&id).is_some() => Some(id),
+            // The sheet names an id the database no longer has (an old export).
+            Some(id) => match (self.mode, key) {
+                (Mode::Upsert, Some(k)) => {
+                    note = match &by_key {
+                        Some(found) => format!(
+                            "note: {one} {id} no longer exists; matched by {key_name} {k} ({one} {found})"
+                        ),
+                        None => format!(
+                            "note: {one} {id} no longer exists; created anew by its {key_name} {k}"
+                        ),
+                    };
+                    by_key
+                }
+                (Mode::Upsert, None) => {
+                    return decided(
+                        word,
+                        Status::Invalid,
+                        format!(
+                            "no {one} with id {id} in this database, and the row has no {key_name} to create it by: fix the id, or empty it to create the {one}"
+                        ),
+                    );
+                }
+                _ => {
+                    return decided(
+                        word,
+                        Status::Failed,
+                        format!("no {one} with id {id} in this database"),
+                    );
+                }
+            },
+            None => by_key,
+        };
+        let Some(id) = target else {
+            if self.mode == Mode::Upsert {
+                let mut s = send(Action::Create, Some(payload));
+                s.note = note;
+                return Planned::Send(s);
+            }
+            if key.is_none() {
+                return decided(
+                    word,
+                    Status::Invalid,
+                    nothing_identifies(one, key_name, "update", res),
+                );
+            }
+            return decided(
+                word,
+                Status::Failed,
+                format!(
+                    "no {one} with {key_name} '{}' in this database; use --mode upsert to create it",
+                    key.unwrap_or_default()
+                ),
+            );
+        };
+        let remote = self.index.record(&id).filter(|r| !r.is_null());
+        let changes = match remote {
+            Some(remote) => diff(&payload, remote),
+            None => payload,
+        };
+        let mut s = if changes.is_empty() {
+            send(
+                Action::Skip {
+                    id: Some(id),
+                    reason: String::new(),
+                },
+                None,
+            )
+        } else {
+            let described = describe_changes(&changes, remote, &res.secrets);
+            let mut s = send(Action::Update { id }, Some(changes));
+            s.changes = described;
+            s
+        };
+        s.note = note;
+        Planned::Send(s)
+    }
+
+    fn plan_delete(&self, res: &RowResult) -> Planned {
+        let one = self.entity_one();
+        let key_name = self.key_field.unwrap_or("key");
+        let key = res.key.as_deref();
+        let target = match res.id {
+            Some(id) => Some(id.to_string()),
+            None => key.and_then(|k| self.index.id_for_key(k)).map(str::to_string),
+        };
+        match target {
+            Some(id) => Planned::Send(send(Action::Delete { id }, None)),
+            None if key.is_none() => decided(
+                "delete",
+                Status::Invalid,
+                nothing_identifies(one, key_name, "delete", res),
+            ),
+            None => decided(
+                "delete",
+                Status::Failed,
+                format!(
+                    "no {one} with {key_name} '{}' in this database",
+                    key.unwrap_or_default()
+                ),
+            ),
+        }
+    }
+}
+
+/// Why a row without id and key cannot be updated or deleted (a shared key such as the
+/// anonymous-consumer tax number says which record it is not).
+fn nothing_identifies(one: &str, key_name: &str, verb: &str, res: &RowResult) -> String {
+    let mut why = format!(
+        "nothing says which {one} to {verb}: give its id, or a {key_name} that only it has"
+    );
+    for w in &res.warnings {
+        why.push_str("; ");
+        why.push_str(w);
+    }
+    why
+}
+
+/// `path=value` pairs of a payload, nested objects flattened with dots.
+fn flatten(prefix: &str, map: &Map<String, Value>, out: &mut Vec<(String, String)>) {
+    for (k, v) in map {
+        let path = if prefix.is_empty() {
+            k.clone()
+        } else {
+            format!("{prefix}.{k}")
+        };
+        match v {
+            Value::Object(inner) => flatten(&path, inner, out),
+            Value::String(s) => out.push((path, s.trim().to_lowercase())),
+            other => out.push((path, other.to_string())),
+        }
+    }
+}
+
+/// `date 2026-12-01, customer_id 1000001, team_id 7`: what identifies a record
+/// remembered by content, for messages.
+fn describe_identity(payload: &Map<String, Value>) -> String {
+    let mut pairs = Vec::new();
+    flatten("", payload, &mut pairs);
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{k} {v}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn shown(v: Option<&Value>) -> String {
+    match v {
+        None | Some(Value::Null) => "(empty)".into(),
+        Some(Value::String(s)) if s.is_empty() => "(empty)".into(),
+        Some(Value::String(s)) => s.clone(),
+        Some(other) => other.to_string(),
+    }
+}
+
+/// `phone: 0811 → 0812; city: Semarang → Solo` — what an update changes on the record.
+/// Secret fields show as `***`.
+pub fn describe_changes(
+    changes: &Map<String, Value>,
+    remote: Option<&Value>,
+    secrets: &[String],
+) -> String {
+    changes
+        .iter()
+        .map(|(k, new)| {
+            if secrets.iter().any(|s| s == k) {
+                return format!("{k}: *** → ***");
+            }
+            let old = remote.and_then(|r| r.get(k));
+            format!("{k}: {} → {}", shown(old), shown(Some(new)))
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// The body as `_payload` shows it: JSON with secret fields masked.
+pub fn display_body(body: Option<&Value>, secrets: &[String]) -> String {
+    let Some(body) = body else {
+        return String::new();
+    };
+    let mut shown = body.clone();
+    if let Value::Object(m) = &mut shown {
+        for s in secrets {
+            if let Some(v) = m.get_mut(s) {
+                *v = Value::String("***".into());
+            }
+        }
+    }
+    serde_json::to_string(&shown).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn changes_read_old_to_new() {
+        let remote = json!({"phone": "0811", "city": "Semarang"});
+        let changes = json!({"phone": "0812", "city": null});
+        let text = describe_changes(changes.as_object().unwrap(), Some(&remote), &[]);
+        assert_eq!(text, "phone: 0811 → 0812; city: Semarang → (empty)");
+        let masked = describe_changes(changes.as_object().unwrap(), Some(&remote), &["phone".into()]);
+        assert!(masked.starts_with("phone: *** → ***"), "{masked}");
+    }
+
+    #[test]
+    fn identical_rows_get_distinct_identities_in_order() {
+        let spec = crate::spec::builtin("salesmania", "visits").unwrap();
+        let index = Index::default();
+        let resolver = Resolver::default();
+        let remembered = HashMap::new();
+        let mut p = Planner::new(&spec, Mode::Create, None, &index, &resolver, &remembered);
+        let a = json!({"date": "2026-12-01", "customer_id": 5});
+        let b = json!({"customer_id": 5, "date": "2026-12-01"});
+        let first = p.identity(a.as_object().unwrap());
+        let second = p.identity(b.as_object().unwrap());
+        assert_ne!(first, second, "the second identical row is another visit");
+        assert_eq!(first.split('#').next(), second.split('#').next());
+        let mut again = Planner::new(&spec, Mode::Create, None, &index, &resolver, &remembered);
+        assert_eq!(again.identity(b.as_object().unwrap()), first);
+    }
+}
