@@ -201,7 +201,7 @@ fn update_and_delete_by_natural_key() {
 
     let (done, _d) = run_against(&sb)
         .file("d.csv", "ext_cust_no\nC00003\nC00004\n")
-        .args(["import", "d.csv", "-e", "customers", "--mode", "delete"])
+        .args(["import", "d.csv", "-e", "customers", "--mode", "delete", "--yes"])
         .run();
     done.code(0);
     let stats = sb.stats();
@@ -303,32 +303,43 @@ fn invalid_rows_are_never_sent() {
 }
 
 #[test]
-fn server_field_errors_name_the_sheet_columns() {
+fn unknown_referenced_ids_are_invalid_before_sending_in_real_and_dry_runs() {
     let sb = sandbox(SandboxOptions::default());
-    // A visit for a team id the server does not know: refused with 422 on `team_id`,
-    // reported against the sheet's own column name.
     let (done, _d) = run_against(&sb)
         .file("c.csv", customers_csv(1, 1))
         .args(["import", "c.csv", "-e", "customers"])
         .run();
     done.code(0);
     let id = records(&done.path("c.result.xlsx"), "Results")[0]["_id"].clone();
-    let (done, _d) = run_against(&sb)
-        .file(
-            "v.csv",
-            format!("Tanggal,customer_id,ID Sales\n2026-12-01,{id},999999\n"),
-        )
-        .args(["import", "v.csv", "-e", "visits"])
-        .run();
-    done.code(1);
-    let rows = records(&done.path("v.result.xlsx"), "Results");
-    assert_eq!(rows[0]["_status"], "FAILED");
-    assert_eq!(rows[0]["_http"], "422");
-    assert!(
-        rows[0]["_error"].contains("ID Sales:"),
-        "{}",
-        rows[0]["_error"]
+    // A visit for a team id and a customer id the database does not have: the server
+    // would answer 422; the plan (dry run and real run alike) refuses it first.
+    let csv = format!(
+        "Tanggal,customer_id,ID Sales\n2026-12-01,{id},999999\n2026-12-01,888888,\n2026-12-02,{id},\n"
     );
+    for dry in [true, false] {
+        let mut args = vec!["import", "v.csv", "-e", "visits"];
+        if dry {
+            args.push("--dry-run");
+        }
+        let (done, _d) = run_against(&sb).file("v.csv", &csv).args(&args).run();
+        done.code(1);
+        let rows = records(&done.path("v.result.xlsx"), "Results");
+        let ctx = if dry { "dry run" } else { "real run" };
+        assert_eq!(rows[0]["_status"], "INVALID", "{ctx}");
+        assert!(
+            rows[0]["_error"].contains("ID Sales") && rows[0]["_error"].contains("no team with id '999999'"),
+            "{ctx}: {}",
+            rows[0]["_error"]
+        );
+        assert_eq!(rows[1]["_status"], "INVALID", "{ctx}");
+        assert!(
+            rows[1]["_error"].contains("no customer with id '888888'"),
+            "{ctx}: {}",
+            rows[1]["_error"]
+        );
+        assert_eq!(rows[2]["_status"], if dry { "VALID" } else { "OK" }, "{ctx}");
+    }
+    assert_eq!(count(&sb.stats(), "POST /extapi/v1.1/visits"), 1);
 }
 
 #[test]
@@ -727,7 +738,7 @@ fn products_update_and_delete_and_max_errors() {
     assert_eq!(count(&sb.stats(), "PATCH /extapi/v1.0/products/{id}"), 1);
     std::fs::write(dir.path().join("d.csv"), "ext_product_code\nP3\n").unwrap();
     let out = common::demo_command(dir.path(), &sb.base_url())
-        .args(["import", "d.csv", "-e", "products", "--mode", "delete"])
+        .args(["import", "d.csv", "-e", "products", "--mode", "delete", "--yes"])
         .output()
         .unwrap();
     assert_eq!(
@@ -738,7 +749,8 @@ fn products_update_and_delete_and_max_errors() {
     );
     assert_eq!(sb.stats()["databases"]["1"]["records"]["products"], 2);
 
-    // --max-errors stops sending after that many failed rows; the rest are "not sent".
+    // Invalid rows never count toward --max-errors: each gets its reasons, and the
+    // valid row is still sent.
     let mut bad = String::from("Nama,No HP\n");
     for i in 0..10 {
         bad.push_str(&format!("Toko {i},bukan-nomor\n"));
@@ -748,14 +760,10 @@ fn products_update_and_delete_and_max_errors() {
         .file("bad.csv", bad)
         .args(["import", "bad.csv", "-e", "customers", "--max-errors", "3"])
         .run();
-    done.code(1).stderr_has("stopped early");
+    done.code(1);
     let rows = records(&done.path("bad.result.xlsx"), "Results");
-    assert_eq!(rows.iter().filter(|r| r["_status"] == "INVALID").count(), 3);
-    assert!(
-        rows.iter()
-            .filter(|r| r["_error"].contains("not sent"))
-            .count()
-            >= 7
-    );
-    assert_eq!(count(&sb.stats(), "POST /extapi/v1.0/customers"), 0);
+    assert_eq!(rows.iter().filter(|r| r["_status"] == "INVALID").count(), 10);
+    assert!(rows.iter().take(10).all(|r| r["_error"].contains("No HP")));
+    assert_eq!(rows[10]["_status"], "OK");
+    assert_eq!(count(&sb.stats(), "POST /extapi/v1.0/customers"), 1);
 }

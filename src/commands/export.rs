@@ -75,7 +75,7 @@ fn spec_columns(spec: &EntitySpec, units: usize) -> Vec<(Column, Source)> {
     let mut fields: Vec<_> = spec.fields.iter().collect();
     fields.sort_by_key(|f| !f.is_id);
     for f in fields {
-        if f.kind == FieldType::Location || f.resolve.is_some() {
+        if f.kind == FieldType::Location || f.is_code_reference() {
             continue;
         }
         let path = if f.is_id {

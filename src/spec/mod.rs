@@ -192,6 +192,13 @@ pub struct FieldSpec {
 }
 
 impl FieldSpec {
+    /// A reference written as another entity's code or name (`customer_code`),
+    /// resolved to an id before sending. An id field with `resolve` (a visit's
+    /// `customer_id`) is not one: it holds the id itself, only checked to exist.
+    pub fn is_code_reference(&self) -> bool {
+        self.resolve.is_some() && self.kind != FieldType::Id
+    }
+
     /// Whether the field must be present in `mode`.
     pub fn required_in(&self, mode: Mode) -> bool {
         self.required.contains(&mode)
