@@ -12,7 +12,7 @@ use crate::dispatch::{Ctx, Limiter, Policy};
 use crate::error::{Error, Result, exit};
 use crate::ledger::{self, Ledger, RunRecord};
 use crate::output::Status;
-use crate::ui::{Printer, thousands};
+use crate::ui::{Printer, records, thousands};
 
 fn open() -> Result<Ledger> {
     Ledger::open(&ledger::default_home())
@@ -52,22 +52,34 @@ pub fn list(limit: usize, ui: &Printer) -> Result<u8> {
     }
     let _ = writeln!(
         out,
-        "{:>5}  {:<16}  {:<11}  {:<9} {:<7}  {:>6} {:>6} {:>6} {:>6}  database / input",
-        "run", "started", "state", "entity", "mode", "ok", "skip", "failed", "unkn"
+        "{:>5}  {:<16}  {:<11}  {:<11} {:<9} {:<7}  {:>6} {:>6} {:>7} {:>6} {:>6}  database / input",
+        "run",
+        "started",
+        "state",
+        "target",
+        "entity",
+        "mode",
+        "ok",
+        "skip",
+        "invalid",
+        "failed",
+        "unkn"
     );
     for r in runs {
         let c = &r.counts;
         let _ = writeln!(
             out,
-            "{:>5}  {:<16}  {:<11}  {:<9} {:<7}  {:>6} {:>6} {:>6} {:>6}  {} / {}",
+            "{:>5}  {:<16}  {:<11}  {:<11} {:<9} {:<7}  {:>6} {:>6} {:>7} {:>6} {:>6}  {} / {}",
             r.id,
             when(&r.started_at),
             r.state.as_str(),
+            r.target,
             r.entity,
             r.mode,
             c.ok,
             c.skipped,
-            c.failed + c.invalid,
+            c.invalid,
+            c.failed,
             c.unknown + c.sending,
             r.database_name.clone().unwrap_or_default(),
             r.input_path
@@ -98,6 +110,9 @@ pub fn show(id: i64, ui: &Printer) -> Result<u8> {
     let _ = writeln!(out, "  started   {}", when(&r.started_at));
     if let Some(f) = &r.finished_at {
         let _ = writeln!(out, "  finished  {}", when(f));
+    }
+    if let Some(u) = &r.undone_at {
+        let _ = writeln!(out, "  undone    {} (`runs undo` deleted what it created)", when(u));
     }
     let _ = writeln!(out, "  target    {} {}", r.target, r.base_url);
     let _ = writeln!(
@@ -148,6 +163,7 @@ pub fn undo(id: i64, yes: bool, conn: &ConnectionArgs, ui: &Printer) -> Result<u
     let r = find(&ledger, id)?;
     let created = ledger.created(id)?;
     if created.is_empty() {
+        ledger.finish_undo(id)?;
         ui.summary(&[format!(
             "run {id} created nothing that is still there; nothing to undo"
         )]);
@@ -164,17 +180,16 @@ pub fn undo(id: i64, yes: bool, conn: &ConnectionArgs, ui: &Printer) -> Result<u
         ));
     }
     let question = format!(
-        "delete the {} {} that run {id} created in \"{}\" ({})? [y/N] ",
-        created.len(),
-        r.entity,
+        "delete the {} that run {id} created in \"{}\" ({})? [y/N] ",
+        records(created.len() as u64, &r.entity),
         r.database_name.clone().unwrap_or_default(),
         r.base_url
     );
     if !yes {
         if !std::io::stdin().is_terminal() {
             return Err(Error::usage(format!(
-                "undo deletes {} records: confirm on a terminal, or pass --yes",
-                created.len()
+                "undo deletes {}: confirm on a terminal, or pass --yes",
+                records(created.len() as u64, &r.entity)
             )));
         }
         eprint!("{question}");
@@ -232,11 +247,16 @@ pub fn undo(id: i64, yes: bool, conn: &ConnectionArgs, ui: &Printer) -> Result<u
         Ok::<_, Error>((deleted, failures))
     })?;
     ledger.mark_undone(id, &deleted)?;
+    let undone = ledger.finish_undo(id)?;
     let mut lines = vec![format!(
-        "run {id}: deleted {} of {} created {}",
-        deleted.len(),
-        created.len(),
-        r.entity
+        "run {id}: deleted {} of {} it created{}",
+        thousands(deleted.len() as u64),
+        records(created.len() as u64, &r.entity),
+        if undone {
+            "; the run is now marked undone"
+        } else {
+            ""
+        }
     )];
     lines.extend(
         failures
@@ -245,6 +265,14 @@ pub fn undo(id: i64, yes: bool, conn: &ConnectionArgs, ui: &Printer) -> Result<u
             .map(|f| format!("  not deleted: {f}")),
     );
     ui.summary(&lines);
+    ui.json(&serde_json::json!({
+        "command": "runs undo",
+        "run": id,
+        "created": created.len(),
+        "deleted": deleted.len(),
+        "not_deleted": failures,
+        "undone": undone,
+    }));
     Ok(if failures.is_empty() {
         exit::OK
     } else {
