@@ -334,3 +334,24 @@ fn a_profile_names_a_mapping_file_relative_to_its_folder_and_map_wins() {
         .run();
     done.code(2).one_clear_error().stderr_has("outlets.toml");
 }
+
+#[test]
+fn readme_says_what_a_fresh_machine_needs_and_stays_inside_the_repository() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
+        .expect("README.md");
+    let setup = readme
+        .split_once("## Set up and run")
+        .and_then(|(_, rest)| rest.split_once("\n## "))
+        .map(|(setup, _)| setup)
+        .expect("a setup section");
+    assert!(setup.contains("C compiler"), "{setup}");
+    assert!(setup.contains("SQLite"), "{setup}");
+    assert!(setup.contains("target/"), "disk for target/: {setup}");
+    assert!(setup.contains("cargo install --locked --path ."), "{setup}");
+    for outside in ["../", "/work/", "shared/api"] {
+        assert!(
+            !readme.contains(outside),
+            "README points outside the repository: {outside}"
+        );
+    }
+}
