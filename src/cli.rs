@@ -324,7 +324,9 @@ impl ImportArgs {
             ));
         }
         Ok(commands::import::Config {
-            base: self.sheet.config_for_profile(self.connect.profile.as_deref())?,
+            base: self
+                .sheet
+                .config_for_profile(self.connect.profile.as_deref())?,
             conn: self.connect.config(),
             dry_run: self.dry_run,
             policy: crate::dispatch::Policy {

@@ -114,7 +114,11 @@ fn template_json_says_what_was_written() {
     let headers = &sheet(&done.path("o.xlsx"), "Orders")[0];
     assert!(headers.len() > 5);
     assert_eq!(v["columns"], headers.len());
-    assert!(!done.stderr.contains("wrote"), "no human text: {}", done.stderr);
+    assert!(
+        !done.stderr.contains("wrote"),
+        "no human text: {}",
+        done.stderr
+    );
 }
 
 #[test]
@@ -128,7 +132,8 @@ fn sandbox_json_prints_one_line_then_serves() {
         .expect("start sandbox");
     let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
     let first = lines.next().expect("a line").expect("utf-8");
-    let v: serde_json::Value = serde_json::from_str(&first).unwrap_or_else(|e| panic!("{e}: {first}"));
+    let v: serde_json::Value =
+        serde_json::from_str(&first).unwrap_or_else(|e| panic!("{e}: {first}"));
     // Still serving after the line: the stats answer.
     let url = v["url"].as_str().expect("url").to_string();
     let addr = url.trim_start_matches("http://");
@@ -159,8 +164,14 @@ fn sandbox_json_prints_one_line_then_serves() {
     assert_eq!(demo["records"]["teams"], 3);
     assert_eq!(v["trackfinity"]["records"]["customers"], 20);
     assert!(!first.contains("s3cret-sandbox-pw"), "{first}");
-    assert!(!first.contains("tf-demo-key") && !first.contains("fe-demo-key"), "{first}");
-    assert!(!stderr.contains("listening"), "no human text with --json: {stderr}");
+    assert!(
+        !first.contains("tf-demo-key") && !first.contains("fe-demo-key"),
+        "{first}"
+    );
+    assert!(
+        !stderr.contains("listening"),
+        "no human text with --json: {stderr}"
+    );
     assert!(out.status.success(), "{:?}", out.status);
 }
 
@@ -253,9 +264,22 @@ fn an_undone_run_reads_undone() {
 fn one_record_is_one_not_ones() {
     let sb = sheetload::sandbox::spawn_in_thread(Default::default()).expect("sandbox");
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("c.csv"), "Kode Pelanggan,Nama\nS1,Toko Satu\n").unwrap();
-    let run = |args: &[&str]| demo_command(dir.path(), &sb.base_url()).args(args).output().unwrap();
-    assert!(run(&["import", "c.csv", "-e", "customers"]).status.success());
+    std::fs::write(
+        dir.path().join("c.csv"),
+        "Kode Pelanggan,Nama\nS1,Toko Satu\n",
+    )
+    .unwrap();
+    let run = |args: &[&str]| {
+        demo_command(dir.path(), &sb.base_url())
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    assert!(
+        run(&["import", "c.csv", "-e", "customers"])
+            .status
+            .success()
+    );
     let undo = run(&["runs", "undo", "1", "--yes"]);
     let err = String::from_utf8_lossy(&undo.stderr);
     assert!(err.contains("deleted 1 of 1 customer it created"), "{err}");
@@ -313,7 +337,10 @@ fn a_profile_names_a_mapping_file_relative_to_its_folder_and_map_wins() {
         done.code(0);
         let results = common::records(&done.path("in.result.xlsx"), "Results");
         assert_eq!(results.len(), 2, "{cmd:?}");
-        assert!(results.iter().all(|r| r["_status"] == "VALID"), "{results:?}");
+        assert!(
+            results.iter().all(|r| r["_status"] == "VALID"),
+            "{results:?}"
+        );
     }
 
     // --map on the command line wins over the profile's.
@@ -321,7 +348,14 @@ fn a_profile_names_a_mapping_file_relative_to_its_folder_and_map_wins() {
         .file("in.csv", MAPPED)
         .file("other.toml", "[columns]\n\"Nomor\" = \"ext_cust_no\"\n")
         .env("SHEETLOAD_HOME", &home_str)
-        .args(["validate", "in.csv", "-e", "customers", "--map", "other.toml"])
+        .args([
+            "validate",
+            "in.csv",
+            "-e",
+            "customers",
+            "--map",
+            "other.toml",
+        ])
         .run();
     done.code(2).one_clear_error().stderr_has("name");
 

@@ -115,7 +115,9 @@ fn load_profile(name: Option<&str>) -> Result<Profile> {
 /// else `default`), resolved against the folder of its `sheetload.toml`; `None` when
 /// there is no such file, profile or `map`. The caller lets `--map` win.
 pub fn profile_map(profile: Option<&str>) -> Result<Option<PathBuf>> {
-    let name = profile.map(str::to_string).or_else(|| env("SHEETLOAD_PROFILE"));
+    let name = profile
+        .map(str::to_string)
+        .or_else(|| env("SHEETLOAD_PROFILE"));
     Ok(load_profile(name.as_deref())?.map)
 }
 

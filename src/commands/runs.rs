@@ -112,7 +112,11 @@ pub fn show(id: i64, ui: &Printer) -> Result<u8> {
         let _ = writeln!(out, "  finished  {}", when(f));
     }
     if let Some(u) = &r.undone_at {
-        let _ = writeln!(out, "  undone    {} (`runs undo` deleted what it created)", when(u));
+        let _ = writeln!(
+            out,
+            "  undone    {} (`runs undo` deleted what it created)",
+            when(u)
+        );
     }
     let _ = writeln!(out, "  target    {} {}", r.target, r.base_url);
     let _ = writeln!(
@@ -157,6 +161,20 @@ pub fn show(id: i64, ui: &Printer) -> Result<u8> {
     Ok(exit::OK)
 }
 
+/// Ask `question` on the terminal; without one, refuse (a deletion of `what` is never
+/// confirmed by default).
+fn confirmed(question: &str, what: &str) -> Result<bool> {
+    if !std::io::stdin().is_terminal() {
+        return Err(Error::usage(format!(
+            "undo deletes {what}: confirm on a terminal, or pass --yes"
+        )));
+    }
+    eprint!("{question}");
+    let mut answer = String::new();
+    let _ = std::io::stdin().read_line(&mut answer);
+    Ok(matches!(answer.trim(), "y" | "Y" | "yes" | "ya"))
+}
+
 /// `runs undo RUN`: delete what the run created, after a confirmation (or `--yes`).
 pub fn undo(id: i64, yes: bool, conn: &ConnectionArgs, ui: &Printer) -> Result<u8> {
     let mut ledger = open()?;
@@ -179,26 +197,15 @@ pub fn undo(id: i64, yes: bool, conn: &ConnectionArgs, ui: &Printer) -> Result<u
             "visits cannot be deleted through the SalesMania API; remove them in the app",
         ));
     }
+    let what = records(created.len() as u64, &r.entity);
     let question = format!(
-        "delete the {} that run {id} created in \"{}\" ({})? [y/N] ",
-        records(created.len() as u64, &r.entity),
+        "delete the {what} that run {id} created in \"{}\" ({})? [y/N] ",
         r.database_name.clone().unwrap_or_default(),
         r.base_url
     );
-    if !yes {
-        if !std::io::stdin().is_terminal() {
-            return Err(Error::usage(format!(
-                "undo deletes {}: confirm on a terminal, or pass --yes",
-                records(created.len() as u64, &r.entity)
-            )));
-        }
-        eprint!("{question}");
-        let mut answer = String::new();
-        let _ = std::io::stdin().read_line(&mut answer);
-        if !matches!(answer.trim(), "y" | "Y" | "yes" | "ya") {
-            ui.summary(&["nothing deleted".to_string()]);
-            return Ok(exit::OK);
-        }
+    if !yes && !confirmed(&question, &what)? {
+        ui.summary(&["nothing deleted".to_string()]);
+        return Ok(exit::OK);
     }
     let mut conn = conn.clone();
     if conn.base_url.is_none() && std::env::var("SHEETLOAD_BASE_URL").is_err() {

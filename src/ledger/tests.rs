@@ -271,7 +271,7 @@ fn a_version_1_ledger_is_migrated_and_its_runs_still_read() {
     }
     let ledger = Ledger::open(home.path()).unwrap();
     assert_eq!(pragma_i64(&ledger, "user_version"), schema::VERSION);
-    assert!(schema::VERSION >= 2);
+    const { assert!(schema::VERSION >= 2) };
     let runs = ledger.runs(10).unwrap();
     assert_eq!(runs.len(), 1);
     assert_eq!(runs[0].state, RunState::Completed);
@@ -311,6 +311,9 @@ fn a_run_is_undone_only_when_nothing_it_created_is_left() {
     let run = ledger.run(id).unwrap().unwrap();
     assert_eq!(run.state, RunState::Undone);
     assert!(run.undone_at.is_some());
-    assert!(!run.state.is_unfinished(), "resume does not pick an undone run");
+    assert!(
+        !run.state.is_unfinished(),
+        "resume does not pick an undone run"
+    );
     assert_eq!(run.counts.ok, 2, "the counts of what the run did are kept");
 }
