@@ -10,9 +10,18 @@ use crate::input::ReadOptions;
 use crate::spec::Mode;
 use crate::validate::{DecimalStyle, ParseOptions};
 
+mod examples;
+
 /// Move business records between spreadsheets and SaaS REST APIs, row by row.
 #[derive(Debug, Parser)]
-#[command(name = "sheetload", version, about, long_about = None, propagate_version = true)]
+#[command(
+    name = "sheetload",
+    version,
+    about,
+    long_about = None,
+    propagate_version = true,
+    after_help = examples::MAIN
+)]
 pub struct Cli {
     /// Show only errors (no progress, notes or summary).
     #[arg(long, short, global = true)]
@@ -29,20 +38,29 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Send a sheet's rows to the target and write a result workbook.
+    #[command(after_help = examples::IMPORT)]
     Import(ImportArgs),
     /// Check every row of a sheet and write a result workbook; nothing is sent.
+    #[command(after_help = examples::VALIDATE)]
     Validate(ValidateArgs),
     /// Export teams, products, customers, visits or databases to Excel or CSV.
+    #[command(after_help = examples::EXPORT)]
     Export(ExportArgs),
     /// Finish an interrupted or killed import without re-sending finished rows.
+    #[command(after_help = examples::RESUME)]
     Resume(ResumeArgs),
     /// Re-run the failed rows of a result workbook (fix them on its Failed sheet first).
+    #[command(after_help = examples::RETRY)]
     Retry(RetryArgs),
     /// The run history: list, show one, or undo what a run created.
+    #[command(after_help = examples::RUNS)]
     Runs(RunsArgs),
     /// Write a blank workbook to fill in, with notes, drop-downs and a Guide sheet.
+    #[command(after_help = examples::TEMPLATE)]
     Template(TemplateArgs),
-    /// Run a local fake of the SalesMania API (with fault injection) to rehearse on.
+    /// Run a local fake of the SalesMania, Trackfinity and Fatura Entegratör APIs (with
+    /// fault injection) to rehearse on.
+    #[command(after_help = examples::SANDBOX)]
     Sandbox(SandboxArgs),
 }
 
@@ -199,8 +217,9 @@ pub struct ReadArgs {
 pub struct ValidateArgs {
     /// The spreadsheet: .xlsx, .xlsm, .xlsb, .xls, .ods, .csv or .tsv.
     pub file: PathBuf,
-    /// What the rows are: customers, products or visits.
-    #[arg(long, short)]
+    /// What the rows are: customers, products, visits or orders (SalesMania);
+    /// customers (Trackfinity, Fatura Entegratör).
+    #[arg(long, short, value_name = "ENTITY")]
     pub entity: String,
     /// Which API: salesmania, trackfinity or fatura.
     #[arg(long, default_value = "salesmania")]
@@ -231,7 +250,8 @@ pub struct ConnectArgs {
     /// Allow plain http:// to a host other than this machine.
     #[arg(long)]
     pub allow_http: bool,
-    /// Import into an in-process sandbox (no account needed; nothing leaves the machine).
+    /// Use a fresh in-process sandbox with the demo data instead of a real account (no
+    /// account needed; nothing leaves this machine).
     #[arg(long, conflicts_with_all = ["base_url", "profile"])]
     pub sandbox: bool,
 }
@@ -308,7 +328,9 @@ impl ImportArgs {
             ));
         }
         Ok(commands::import::Config {
-            base: self.sheet.config()?,
+            base: self
+                .sheet
+                .config_for_profile(self.connect.profile.as_deref())?,
             conn: self.connect.config(),
             dry_run: self.dry_run,
             policy: crate::dispatch::Policy {
@@ -460,18 +482,21 @@ pub struct RunsArgs {
 /// `runs` subcommands.
 #[derive(Debug, Subcommand)]
 pub enum RunsAction {
-    /// The newest runs.
+    /// The newest runs: state, target, counts (ok, skipped, invalid, failed, unknown).
+    #[command(after_help = examples::RUNS_LIST)]
     List {
         /// How many.
         #[arg(long, default_value_t = 30)]
         limit: usize,
     },
     /// One run in detail.
+    #[command(after_help = examples::RUNS_SHOW)]
     Show {
         /// Run id.
         run: i64,
     },
-    /// Delete the records a run created.
+    /// Delete the records a run created (SalesMania customers, products, orders).
+    #[command(after_help = examples::RUNS_UNDO)]
     Undo {
         /// Run id.
         run: i64,
@@ -507,9 +532,11 @@ pub struct ResumeArgs {
 /// `sheetload template`.
 #[derive(Debug, Args)]
 pub struct TemplateArgs {
-    /// The entity: customers, products or visits.
+    /// The entity: customers, products, visits or orders (SalesMania); customers
+    /// (Trackfinity, Fatura Entegratör).
+    #[arg(value_name = "ENTITY")]
     pub entity: String,
-    /// Which API's template.
+    /// Which API's template: salesmania, trackfinity or fatura.
     #[arg(long, default_value = "salesmania")]
     pub target: String,
     /// Where to write the workbook (default: `ENTITY-template.xlsx`).
@@ -570,8 +597,19 @@ impl ReadArgs {
 }
 
 impl ValidateArgs {
-    /// The plain config the core runs on.
+    /// The plain config the core runs on (the mapping file of the profile named by
+    /// SHEETLOAD_PROFILE, or the default one, unless `--map` is given).
     pub fn config(&self) -> Result<commands::validate::Config> {
+        self.config_for_profile(None)
+    }
+
+    /// [`config`](Self::config) with the mapping file of `profile` (`--profile`) when
+    /// `--map` is not given: a profile may name the map its sheets need.
+    pub fn config_for_profile(&self, profile: Option<&str>) -> Result<commands::validate::Config> {
+        let map = match &self.read.map {
+            Some(m) => Some(m.clone()),
+            None => commands::connection::profile_map(profile)?,
+        };
         Ok(commands::validate::Config {
             input: self.file.clone(),
             target: self.target.to_lowercase(),
@@ -586,7 +624,7 @@ impl ValidateArgs {
                 }
             },
             read: self.read.read_options()?,
-            map: self.read.map.clone(),
+            map,
             parse: self.read.parse_options()?,
             out: self.out.clone(),
         })

@@ -1,7 +1,8 @@
 //! `samples/orders.xlsx`: several multi-line orders for the customers and products of the
 //! other samples. Regenerate with `SHEETLOAD_WRITE_SAMPLES=1 cargo test --test orders_sample`;
 //! otherwise the committed file is validated and, end to end, imported into a sandbox
-//! that first received the customer and product samples.
+//! (the default seed of `sheetload sandbox`) that first received the customer, product
+//! and visit samples: every shipped sample imports as shipped.
 
 mod common;
 
@@ -146,12 +147,19 @@ fn orders_sample_validates_and_imports() {
     };
     let dir = tempfile::tempdir().unwrap();
     let samples = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/samples"));
-    for f in ["customers.xlsx", "products.csv", "orders.xlsx"] {
+    for f in [
+        "customers.xlsx",
+        "products.csv",
+        "visits.csv",
+        "orders.xlsx",
+        "customers-with-errors.xlsx",
+    ] {
         std::fs::copy(samples.join(f), dir.path().join(f)).unwrap();
     }
     for (f, e) in [
         ("customers.xlsx", "customers"),
         ("products.csv", "products"),
+        ("visits.csv", "visits"),
     ] {
         let out = run(&["import", f, "-e", e], dir.path());
         assert_eq!(
@@ -168,8 +176,24 @@ fn orders_sample_validates_and_imports() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    // The sample with planted mistakes: its 3 good rows are sent, the 10 others never.
+    let out = run(
+        &["import", "customers-with-errors.xlsx", "-e", "customers"],
+        dir.path(),
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let stats = sb.stats();
     assert_eq!(stats["databases"]["1"]["records"]["orders"], 5);
-    let rows = records(&dir.path().join("orders.result.xlsx"), "Results");
-    assert!(rows.iter().all(|r| r["_status"] == "OK"));
+    assert_eq!(stats["databases"]["1"]["records"]["visits"], 20);
+    assert_eq!(stats["databases"]["1"]["records"]["customers"], 43);
+    assert_eq!(stats["databases"]["1"]["records"]["products"], 15);
+    for f in ["orders", "visits"] {
+        let rows = records(&dir.path().join(format!("{f}.result.xlsx")), "Results");
+        assert!(rows.iter().all(|r| r["_status"] == "OK"), "{f}: {rows:?}");
+    }
 }

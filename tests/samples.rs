@@ -53,6 +53,8 @@ struct City {
     lon: f64,
     streets: &'static [&'static str],
     shops: &'static [&'static str],
+    /// Sales teams by name: teams that `sheetload sandbox` (and `--sandbox`) seeds in
+    /// database 1 with the default seed, so that `visits.csv` imports into it as shipped.
     teams: &'static [&'static str],
 }
 
@@ -89,7 +91,7 @@ const CITIES: [City; 3] = [
             "Toko Mulia Abadi",
             "Warung Pojok Pandanaran",
         ],
-        teams: &["Budi Santoso", "Siti Rahayu"],
+        teams: &["Dewi Setiawan", "Dimas Nugroho"],
     },
     City {
         code: "JKT",
@@ -121,7 +123,7 @@ const CITIES: [City; 3] = [
             "Toko Bintang Timur",
             "CV Sumber Pangan",
         ],
-        teams: &["Agus Wijaya", "Dewi Lestari"],
+        teams: &["Dimas Nugroho", "Lestari Hidayat"],
     },
     City {
         code: "SBY",
@@ -153,7 +155,7 @@ const CITIES: [City; 3] = [
             "CV Rungkut Abadi",
             "Toko Ampel Barokah",
         ],
-        teams: &["Eko Prasetyo"],
+        teams: &["Dewi Setiawan"],
     },
 ];
 

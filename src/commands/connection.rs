@@ -39,6 +39,9 @@ struct Profile {
     base_url: Option<String>,
     user: Option<String>,
     database: Option<String>,
+    /// A mapping file for the sheets imported with this profile, relative to the
+    /// folder of the `sheetload.toml` that names it; `--map` wins.
+    map: Option<PathBuf>,
     #[serde(default)]
     paths: Option<Paths>,
     #[serde(default)]
@@ -94,13 +97,39 @@ fn load_profile(name: Option<&str>) -> Result<Profile> {
     })?;
     let wanted = name.unwrap_or("default");
     match file.profile.remove(wanted) {
-        Some(p) => Ok(p),
+        Some(mut p) => {
+            let folder = path.parent().unwrap_or(std::path::Path::new(""));
+            p.map = p.map.map(|m| folder.join(m));
+            Ok(p)
+        }
         None if name.is_none() => Ok(Profile::default()),
         None => Err(Error::usage(format!(
             "{} has no [profile.{wanted}]; it has: {}",
             path.display(),
             file.profile.keys().cloned().collect::<Vec<_>>().join(", ")
         ))),
+    }
+}
+
+/// The mapping file named by the profile in use (`--profile`, else `SHEETLOAD_PROFILE`,
+/// else `default`), resolved against the folder of its `sheetload.toml`; `None` when
+/// there is no such file, profile or `map`. The caller lets `--map` win.
+pub fn profile_map(profile: Option<&str>) -> Result<Option<PathBuf>> {
+    let name = profile
+        .map(str::to_string)
+        .or_else(|| env("SHEETLOAD_PROFILE"));
+    Ok(load_profile(name.as_deref())?.map)
+}
+
+/// How messages name where a run writes: `"Demo" (db 1)` for a SalesMania database;
+/// `Fatura Entegratör at app.faturaentegrator.com` for a target without databases,
+/// whose [`Connected::database`] carries the target's name and the host as its id
+/// (the id scopes the ledger's key → id memory, so it stays the host).
+pub fn destination(target: &str, database: &crate::connector::salesmania::Database) -> String {
+    if target == "salesmania" {
+        format!("\"{}\" (db {})", database.name, database.id)
+    } else {
+        format!("{} at {}", database.name, database.id)
     }
 }
 
@@ -232,6 +261,16 @@ pub struct Connected {
 }
 
 impl Connected {
+    /// Where the run writes, for summaries: see [`destination`].
+    pub fn destination(&self) -> String {
+        let target = if self.salesmania.is_some() {
+            "salesmania"
+        } else {
+            "keyed"
+        };
+        destination(target, &self.database)
+    }
+
     /// The collection path of an entity.
     pub fn collection(&self, entity: &str) -> Option<&str> {
         self.collections.get(entity).map(String::as_str)

@@ -12,7 +12,7 @@ use crate::dispatch::{Ctx, Limiter, Policy};
 use crate::error::{Error, Result, exit};
 use crate::ledger::{self, Ledger, RunRecord};
 use crate::output::Status;
-use crate::ui::{Printer, thousands};
+use crate::ui::{Printer, records, thousands};
 
 fn open() -> Result<Ledger> {
     Ledger::open(&ledger::default_home())
@@ -52,22 +52,34 @@ pub fn list(limit: usize, ui: &Printer) -> Result<u8> {
     }
     let _ = writeln!(
         out,
-        "{:>5}  {:<16}  {:<11}  {:<9} {:<7}  {:>6} {:>6} {:>6} {:>6}  database / input",
-        "run", "started", "state", "entity", "mode", "ok", "skip", "failed", "unkn"
+        "{:>5}  {:<16}  {:<11}  {:<11} {:<9} {:<7}  {:>6} {:>6} {:>7} {:>6} {:>6}  database / input",
+        "run",
+        "started",
+        "state",
+        "target",
+        "entity",
+        "mode",
+        "ok",
+        "skip",
+        "invalid",
+        "failed",
+        "unkn"
     );
     for r in runs {
         let c = &r.counts;
         let _ = writeln!(
             out,
-            "{:>5}  {:<16}  {:<11}  {:<9} {:<7}  {:>6} {:>6} {:>6} {:>6}  {} / {}",
+            "{:>5}  {:<16}  {:<11}  {:<11} {:<9} {:<7}  {:>6} {:>6} {:>7} {:>6} {:>6}  {} / {}",
             r.id,
             when(&r.started_at),
             r.state.as_str(),
+            r.target,
             r.entity,
             r.mode,
             c.ok,
             c.skipped,
-            c.failed + c.invalid,
+            c.invalid,
+            c.failed,
             c.unknown + c.sending,
             r.database_name.clone().unwrap_or_default(),
             r.input_path
@@ -98,6 +110,13 @@ pub fn show(id: i64, ui: &Printer) -> Result<u8> {
     let _ = writeln!(out, "  started   {}", when(&r.started_at));
     if let Some(f) = &r.finished_at {
         let _ = writeln!(out, "  finished  {}", when(f));
+    }
+    if let Some(u) = &r.undone_at {
+        let _ = writeln!(
+            out,
+            "  undone    {} (`runs undo` deleted what it created)",
+            when(u)
+        );
     }
     let _ = writeln!(out, "  target    {} {}", r.target, r.base_url);
     let _ = writeln!(
@@ -142,12 +161,27 @@ pub fn show(id: i64, ui: &Printer) -> Result<u8> {
     Ok(exit::OK)
 }
 
+/// Ask `question` on the terminal; without one, refuse (a deletion of `what` is never
+/// confirmed by default).
+fn confirmed(question: &str, what: &str) -> Result<bool> {
+    if !std::io::stdin().is_terminal() {
+        return Err(Error::usage(format!(
+            "undo deletes {what}: confirm on a terminal, or pass --yes"
+        )));
+    }
+    eprint!("{question}");
+    let mut answer = String::new();
+    let _ = std::io::stdin().read_line(&mut answer);
+    Ok(matches!(answer.trim(), "y" | "Y" | "yes" | "ya"))
+}
+
 /// `runs undo RUN`: delete what the run created, after a confirmation (or `--yes`).
 pub fn undo(id: i64, yes: bool, conn: &ConnectionArgs, ui: &Printer) -> Result<u8> {
     let mut ledger = open()?;
     let r = find(&ledger, id)?;
     let created = ledger.created(id)?;
     if created.is_empty() {
+        ledger.finish_undo(id)?;
         ui.summary(&[format!(
             "run {id} created nothing that is still there; nothing to undo"
         )]);
@@ -163,27 +197,15 @@ pub fn undo(id: i64, yes: bool, conn: &ConnectionArgs, ui: &Printer) -> Result<u
             "visits cannot be deleted through the SalesMania API; remove them in the app",
         ));
     }
+    let what = records(created.len() as u64, &r.entity);
     let question = format!(
-        "delete the {} {} that run {id} created in \"{}\" ({})? [y/N] ",
-        created.len(),
-        r.entity,
+        "delete the {what} that run {id} created in \"{}\" ({})? [y/N] ",
         r.database_name.clone().unwrap_or_default(),
         r.base_url
     );
-    if !yes {
-        if !std::io::stdin().is_terminal() {
-            return Err(Error::usage(format!(
-                "undo deletes {} records: confirm on a terminal, or pass --yes",
-                created.len()
-            )));
-        }
-        eprint!("{question}");
-        let mut answer = String::new();
-        let _ = std::io::stdin().read_line(&mut answer);
-        if !matches!(answer.trim(), "y" | "Y" | "yes" | "ya") {
-            ui.summary(&["nothing deleted".to_string()]);
-            return Ok(exit::OK);
-        }
+    if !yes && !confirmed(&question, &what)? {
+        ui.summary(&["nothing deleted".to_string()]);
+        return Ok(exit::OK);
     }
     let mut conn = conn.clone();
     if conn.base_url.is_none() && std::env::var("SHEETLOAD_BASE_URL").is_err() {
@@ -232,11 +254,16 @@ pub fn undo(id: i64, yes: bool, conn: &ConnectionArgs, ui: &Printer) -> Result<u
         Ok::<_, Error>((deleted, failures))
     })?;
     ledger.mark_undone(id, &deleted)?;
+    let undone = ledger.finish_undo(id)?;
     let mut lines = vec![format!(
-        "run {id}: deleted {} of {} created {}",
-        deleted.len(),
-        created.len(),
-        r.entity
+        "run {id}: deleted {} of {} it created{}",
+        thousands(deleted.len() as u64),
+        records(created.len() as u64, &r.entity),
+        if undone {
+            "; the run is now marked undone"
+        } else {
+            ""
+        }
     )];
     lines.extend(
         failures
@@ -245,6 +272,14 @@ pub fn undo(id: i64, yes: bool, conn: &ConnectionArgs, ui: &Printer) -> Result<u
             .map(|f| format!("  not deleted: {f}")),
     );
     ui.summary(&lines);
+    ui.json(&serde_json::json!({
+        "command": "runs undo",
+        "run": id,
+        "created": created.len(),
+        "deleted": deleted.len(),
+        "not_deleted": failures,
+        "undone": undone,
+    }));
     Ok(if failures.is_empty() {
         exit::OK
     } else {

@@ -26,6 +26,13 @@ pub fn run(cfg: &Config, ui: &Printer) -> Result<u8> {
     } else {
         format!(" --target {}", spec.target)
     };
+    ui.json(&serde_json::json!({
+        "command": "template",
+        "entity": spec.entity,
+        "target": spec.target,
+        "out": cfg.out.display().to_string(),
+        "columns": crate::output::template::headers(&spec).len(),
+    }));
     ui.summary(&[format!(
         "wrote {} template to {} (fill it in, then: sheetload validate {}{target} --entity {})",
         spec.entity,

@@ -74,6 +74,8 @@ pub enum RunState {
     Interrupted,
     /// Stopped by an error that ended the run (authentication, ledger, …).
     Failed,
+    /// `runs undo` deleted every record the run created.
+    Undone,
 }
 
 impl RunState {
@@ -84,6 +86,7 @@ impl RunState {
             RunState::Completed => "completed",
             RunState::Interrupted => "interrupted",
             RunState::Failed => "failed",
+            RunState::Undone => "undone",
         }
     }
 
@@ -108,8 +111,9 @@ impl FromStr for RunState {
             "completed" => Ok(RunState::Completed),
             "interrupted" => Ok(RunState::Interrupted),
             "failed" => Ok(RunState::Failed),
+            "undone" => Ok(RunState::Undone),
             _ => Err(Error::usage(format!(
-                "unknown run state `{s}`; use running, completed, interrupted or failed"
+                "unknown run state `{s}`; use running, completed, interrupted, failed or undone"
             ))),
         }
     }
@@ -267,6 +271,8 @@ pub struct RunRecord {
     pub started_at: String,
     /// RFC 3339 UTC; `None` while running (or after a crash).
     pub finished_at: Option<String>,
+    /// RFC 3339 UTC: when `runs undo` deleted the last record the run created.
+    pub undone_at: Option<String>,
     /// How it ended.
     pub state: RunState,
     /// See [`NewRun`].
@@ -316,7 +322,7 @@ pub(crate) enum Doing {
 
 const RUN_COLUMNS: &str = "id, started_at, finished_at, state, target, base_url, database_id, \
      database_name, entity, mode, input_path, input_fingerprint, sheet, config_json, total_rows, \
-     n_ok, n_failed, n_invalid, n_skipped, n_unknown, n_sending";
+     n_ok, n_failed, n_invalid, n_skipped, n_unknown, n_sending, undone_at";
 
 const ROW_COLUMNS: &str = "row_no, natural_key, action, sending, status, remote_id, http, error, \
      attempts, payload_hash, undone";
@@ -668,6 +674,37 @@ impl Ledger {
         })
     }
 
+    /// Close an undo: once nothing the run created is left (every created row undone),
+    /// the run's state becomes [`RunState::Undone`] with the time, so `runs list` no
+    /// longer calls it `completed`. Returns whether it did; a partly undone run keeps
+    /// its state until a later `runs undo` deletes the rest.
+    pub fn finish_undo(&mut self, run: i64) -> Result<bool> {
+        self.require_run(run)?;
+        let now = now();
+        self.write(|tx| {
+            let left: i64 = tx.query_row(
+                "SELECT count(*) FROM run_rows
+                 WHERE run = ?1 AND sending = 0 AND status = 'OK' AND action = ?2
+                   AND remote_id IS NOT NULL AND undone = 0",
+                params![run, action::CREATE],
+                |r| r.get(0),
+            )?;
+            let undone: i64 = tx.query_row(
+                "SELECT count(*) FROM run_rows WHERE run = ?1 AND undone = 1",
+                [run],
+                |r| r.get(0),
+            )?;
+            if left > 0 || undone == 0 {
+                return Ok(false);
+            }
+            tx.execute(
+                "UPDATE runs SET state = ?2, undone_at = coalesce(undone_at, ?3) WHERE id = ?1",
+                params![run, RunState::Undone.as_str(), now],
+            )?;
+            Ok(true)
+        })
+    }
+
     /// Forget keys from the key → id memory of `scope`, e.g. when the target answers 404
     /// for an id the ledger remembered (the record was deleted outside sheetload).
     pub fn forget(&mut self, scope: &Scope, keys: &[String]) -> Result<()> {
@@ -868,6 +905,7 @@ fn run_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RunRecord> {
             unknown: to_u64(r.get(19)?),
             sending: to_u64(r.get(20)?),
         },
+        undone_at: r.get(21)?,
     })
 }
 

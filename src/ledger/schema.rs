@@ -21,7 +21,7 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Migration `i` takes a file from version `i` to version `i + 1`. Append only: a
 /// published migration is never edited, because files out there already ran it.
-const MIGRATIONS: &[&str] = &[V1];
+const MIGRATIONS: &[&str] = &[V1, V2];
 
 /// The schema version this build writes.
 pub(super) const VERSION: i64 = MIGRATIONS.len() as i64;
@@ -87,6 +87,12 @@ CREATE TABLE remote_ids (
     PRIMARY KEY (target, base_url, database_id, entity, natural_key)
 ) WITHOUT ROWID;
 CREATE INDEX remote_ids_by_id ON remote_ids (target, base_url, database_id, entity, remote_id);
+";
+
+/// Version 2. `runs.undone_at`: when `runs undo` deleted the last record a run created
+/// (its state is then `undone`). Version 1 files gain the column, empty, and read as before.
+const V2: &str = "
+ALTER TABLE runs ADD COLUMN undone_at TEXT;
 ";
 
 /// The schema as text, for the report and for anyone reading the file by hand.

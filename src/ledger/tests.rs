@@ -47,6 +47,7 @@ fn run_state_words_round_trip() {
         RunState::Completed,
         RunState::Interrupted,
         RunState::Failed,
+        RunState::Undone,
     ] {
         assert_eq!(s.to_string().parse::<RunState>().unwrap(), s);
     }
@@ -248,4 +249,71 @@ fn missing_runs_are_usage_errors() {
         "{err}"
     );
     assert!(ledger.run(42).unwrap().is_none());
+}
+
+#[test]
+fn a_version_1_ledger_is_migrated_and_its_runs_still_read() {
+    let home = tempfile::tempdir().unwrap();
+    {
+        let conn = Connection::open(home.path().join(FILE_NAME)).unwrap();
+        conn.execute_batch(schema::schema_sql()).unwrap();
+        conn.pragma_update(None, "application_id", schema::APPLICATION_ID)
+            .unwrap();
+        conn.pragma_update(None, "user_version", 1).unwrap();
+        conn.execute(
+            "INSERT INTO runs (started_at, finished_at, state, target, base_url, entity, mode,
+                               input_path, input_fingerprint, config_json, total_rows, n_ok)
+             VALUES ('2026-11-01T00:00:00Z', '2026-11-01T00:01:00Z', 'completed', 'salesmania',
+                     'https://api.example.com', 'customers', 'create', 'in.csv', 'f', '{}', 2, 2)",
+            [],
+        )
+        .unwrap();
+    }
+    let ledger = Ledger::open(home.path()).unwrap();
+    assert_eq!(pragma_i64(&ledger, "user_version"), schema::VERSION);
+    const { assert!(schema::VERSION >= 2) };
+    let runs = ledger.runs(10).unwrap();
+    assert_eq!(runs.len(), 1);
+    assert_eq!(runs[0].state, RunState::Completed);
+    assert_eq!(runs[0].counts.ok, 2);
+    assert_eq!(runs[0].undone_at, None);
+}
+
+#[test]
+fn a_run_is_undone_only_when_nothing_it_created_is_left() {
+    let home = tempfile::tempdir().unwrap();
+    let mut ledger = Ledger::open(home.path()).unwrap();
+    let id = ledger.begin_run(&new_run()).unwrap();
+    let created = |row: u32, remote: &str| RowOutcome {
+        row,
+        key: Some(format!("C{row}")),
+        action: action::CREATE.into(),
+        status: Status::Ok,
+        remote_id: Some(remote.into()),
+        http: Some(201),
+        error: String::new(),
+        attempts: 1,
+    };
+    ledger
+        .record(id, &[created(2, "7"), created(3, "8")])
+        .unwrap();
+    ledger.finish_run(id, RunState::Completed).unwrap();
+    assert!(!ledger.finish_undo(id).unwrap(), "nothing deleted yet");
+
+    ledger.mark_undone(id, &[2]).unwrap();
+    assert!(!ledger.finish_undo(id).unwrap(), "row 3 is still there");
+    let run = ledger.run(id).unwrap().unwrap();
+    assert_eq!(run.state, RunState::Completed);
+    assert_eq!(run.undone_at, None);
+
+    ledger.mark_undone(id, &[3]).unwrap();
+    assert!(ledger.finish_undo(id).unwrap());
+    let run = ledger.run(id).unwrap().unwrap();
+    assert_eq!(run.state, RunState::Undone);
+    assert!(run.undone_at.is_some());
+    assert!(
+        !run.state.is_unfinished(),
+        "resume does not pick an undone run"
+    );
+    assert_eq!(run.counts.ok, 2, "the counts of what the run did are kept");
 }

@@ -148,6 +148,14 @@ fn build(spec: &EntitySpec) -> Result<Workbook, XlsxError> {
     Ok(book)
 }
 
+/// The header row `write` gives `spec`, in order: what `template --json` counts.
+pub fn headers(spec: &EntitySpec) -> Vec<String> {
+    columns(spec, &HeaderIndex::new(spec))
+        .into_iter()
+        .map(|c| c.header)
+        .collect()
+}
+
 /// Every column in template order: plain fields as the spec lists them, then each group's
 /// members for instances 1..=3.
 fn columns<'a>(spec: &'a EntitySpec, index: &HeaderIndex) -> Vec<Column<'a>> {

@@ -123,8 +123,38 @@ pub fn thousands(n: u64) -> String {
     out
 }
 
+/// `n` with the right form of its noun and grouped digits: `plural(1, "entry", "entries")`
+/// → `1 entry`, `plural(1234, "entry", "entries")` → `1,234 entries`. Messages say
+/// `1 row`, never `1 rows`.
+pub fn plural(n: u64, one: &str, many: &str) -> String {
+    format!("{} {}", thousands(n), if n == 1 { one } else { many })
+}
+
+/// [`plural`] for a noun whose plural adds `s`: `count(1, "row")` → `1 row`,
+/// `count(1234, "row")` → `1,234 rows`.
+pub fn count(n: u64, noun: &str) -> String {
+    plural(n, noun, &format!("{noun}s"))
+}
+
+/// [`plural`] for an entity, which specs and the ledger name in the plural (`visits`,
+/// `customers`): `records(1, "visits")` → `1 visit`.
+pub fn records(n: u64, entity: &str) -> String {
+    plural(n, entity.strip_suffix('s').unwrap_or(entity), entity)
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn counts_use_the_singular_for_one() {
+        assert_eq!(super::count(1, "row"), "1 row");
+        assert_eq!(super::count(0, "row"), "0 rows");
+        assert_eq!(super::count(1234, "row"), "1,234 rows");
+        assert_eq!(super::plural(1, "entry", "entries"), "1 entry");
+        assert_eq!(super::plural(2, "entry", "entries"), "2 entries");
+        assert_eq!(super::records(1, "visits"), "1 visit");
+        assert_eq!(super::records(3, "customers"), "3 customers");
+    }
+
     #[test]
     fn thousands_groups() {
         assert_eq!(super::thousands(0), "0");
