@@ -345,7 +345,8 @@ impl ImportArgs {
             skip_unknown: false,
             group_by: self.group_by.clone(),
             yes: self.yes,
-            confirm: self.confirm,
+            confirm: self.confirm
+                || commands::connection::profile_confirms(self.connect.profile.as_deref())?,
             keep: self.keep.clone(),
         })
     }

@@ -361,6 +361,21 @@ fn destructive_and_confirmed_modes_need_a_yes() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("create 1"));
     assert_eq!(records_in_db1(&sb, "customers"), before);
+    // A profile can ask for the confirmation on every import.
+    std::fs::write(
+        dir.path().join("sheetload.toml"),
+        "[profile.default]\nconfirm = true\n",
+    )
+    .unwrap();
+    let out = common::demo_command(dir.path(), &sb.base_url())
+        .args(["import", "n.csv", "-e", "customers"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--yes"));
+    assert_eq!(records_in_db1(&sb, "customers"), before);
+    std::fs::remove_file(dir.path().join("sheetload.toml")).unwrap();
     // With --yes it happens.
     let out = common::demo_command(dir.path(), &sb.base_url())
         .args(["import", "c.csv", "-e", "customers", "--mode", "delete", "--yes"])

@@ -42,6 +42,9 @@ struct Profile {
     /// A mapping file for the sheets imported with this profile, relative to the
     /// folder of the `sheetload.toml` that names it; `--map` wins.
     map: Option<PathBuf>,
+    /// Always show the plan and ask before sending (`--confirm` for every import).
+    #[serde(default)]
+    confirm: bool,
     #[serde(default)]
     paths: Option<Paths>,
     #[serde(default)]
@@ -119,6 +122,15 @@ pub fn profile_map(profile: Option<&str>) -> Result<Option<PathBuf>> {
         .map(str::to_string)
         .or_else(|| env("SHEETLOAD_PROFILE"));
     Ok(load_profile(name.as_deref())?.map)
+}
+
+/// Whether the profile (`--profile`, `SHEETLOAD_PROFILE` or the default one) asks to
+/// confirm every import's plan before anything is sent.
+pub fn profile_confirms(profile: Option<&str>) -> Result<bool> {
+    let name = profile
+        .map(str::to_string)
+        .or_else(|| env("SHEETLOAD_PROFILE"));
+    Ok(load_profile(name.as_deref())?.confirm)
 }
 
 /// How messages name where a run writes: `"Demo" (db 1)` for a SalesMania database;

@@ -634,28 +634,21 @@ fn confirm_plan(
     }
     let entity = &prepared.spec.entity;
     let c = |w: &str| counts.get(w).copied().unwrap_or(0);
+    let place = conn.destination();
     let plan = if destructive {
-        format!(
-            "{mode} {} {entity} from \"{}\" (db {}) at {}",
-            thousands(c("delete").max(c("create") + c("update"))),
-            conn.database.name,
-            conn.database.id,
-            conn.base_url
-        )
+        let n = c("delete").max(c("create") + c("update"));
+        format!("{mode} {} from {place}", crate::ui::records(n, entity))
     } else {
         format!(
-            "create {}, update {}, delete {} {entity} in \"{}\" (db {}) at {} ({} unchanged)",
+            "create {}, update {}, delete {} {entity} in {place} ({} unchanged)",
             thousands(c("create")),
             thousands(c("update")),
             thousands(c("delete")),
-            conn.database.name,
-            conn.database.id,
-            conn.base_url,
             thousands(c("skip"))
         )
     };
     let plan = if invalid > 0 {
-        format!("{plan}; {} rows not sendable", thousands(invalid))
+        format!("{plan}; {} not sendable", crate::ui::count(invalid, "row"))
     } else {
         plan
     };

@@ -250,15 +250,16 @@ fn terminal_lines(f: &Finished<'_>, t: &Tally, result_path: &Path) -> Vec<String
     let seconds = f.started.elapsed().as_secs_f64();
     let rate = t.settled() as f64 / seconds.max(1e-9);
     let place = format!(
-        "{} \"{}\" (db {})",
-        spec.entity, f.database.name, f.database.id
+        "{} {}",
+        spec.entity,
+        super::connection::destination(&spec.target, f.database)
     );
     let n = thousands;
+    let rows = crate::ui::count(t.total, "row");
     let mut out = Vec::new();
     if f.cfg.dry_run {
         out.push(format!(
-            "dry run — nothing was sent: {} rows → {place}: would create {}, would update {}, would skip {}, would delete {}, {} invalid ({seconds:.1}s)",
-            n(t.total),
+            "dry run — nothing was sent: {rows} → {place}: would create {}, would update {}, would skip {}, would delete {}, {} invalid ({seconds:.1}s)",
             n(t.would("create")),
             n(t.would("update")),
             n(t.would("skip")),
@@ -268,8 +269,7 @@ fn terminal_lines(f: &Finished<'_>, t: &Tally, result_path: &Path) -> Vec<String
     } else {
         let not_sent = t.of(Status::NotSent);
         out.push(format!(
-            "{} rows → {place}: {} OK, {} skipped, {} invalid, {} failed, {} unknown{} ({seconds:.1}s, {rate:.0} rows/s)",
-            n(t.total),
+            "{rows} → {place}: {} OK, {} skipped, {} invalid, {} failed, {} unknown{} ({seconds:.1}s, {rate:.0} rows/s)",
             n(t.of(Status::Ok)),
             n(t.of(Status::Skipped)),
             n(t.of(Status::Invalid)),
@@ -283,10 +283,7 @@ fn terminal_lines(f: &Finished<'_>, t: &Tally, result_path: &Path) -> Vec<String
         ));
     }
     for (count, what) in t.groups().iter().take(10) {
-        out.push(format!(
-            "  {count} row{}: {what}",
-            if *count == 1 { "" } else { "s" }
-        ));
+        out.push(format!("  {}: {what}", crate::ui::count(*count as u64, "row")));
     }
     if let Some(p) = &f.problem {
         out.push(format!("problem: {p}"));
