@@ -196,4 +196,113 @@ fn orders_sample_validates_and_imports() {
         let rows = records(&dir.path().join(format!("{f}.result.xlsx")), "Results");
         assert!(rows.iter().all(|r| r["_status"] == "OK"), "{f}: {rows:?}");
     }
+
+    // Every sample imported a second time into the same sandbox creates nothing.
+    let creates = |stats: &serde_json::Value| -> u64 {
+        stats["requests"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .filter(|(k, _)| k.starts_with("POST ") && !k.contains("_sandbox"))
+            .flat_map(|(_, v)| v.as_object().unwrap().values())
+            .filter_map(serde_json::Value::as_u64)
+            .sum()
+    };
+    let before = creates(&sb.stats());
+    for (f, e) in [
+        ("customers.xlsx", "customers"),
+        ("products.csv", "products"),
+        ("visits.csv", "visits"),
+        ("orders.xlsx", "orders"),
+        ("customers-with-errors.xlsx", "customers"),
+    ] {
+        let out = run(&["import", f, "-e", e, "--out", "again.xlsx"], dir.path());
+        let code = if f.contains("errors") { 1 } else { 0 };
+        assert_eq!(
+            out.status.code(),
+            Some(code),
+            "{f} again: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let rows = records(&dir.path().join("again.xlsx"), "Results");
+        assert!(
+            rows.iter()
+                .all(|r| r["_status"] == "SKIPPED" || r["_status"] == "INVALID"),
+            "{f} again: {rows:?}"
+        );
+    }
+    assert_eq!(creates(&sb.stats()), before, "nothing created the second time");
+    let stats = sb.stats();
+    assert_eq!(stats["databases"]["1"]["records"]["orders"], 5);
+    assert_eq!(stats["databases"]["1"]["records"]["visits"], 20);
+    assert_eq!(stats["databases"]["1"]["records"]["customers"], 43);
+}
+
+/// The other targets' samples, imported twice: the second run creates nothing.
+#[test]
+fn fatura_and_trackfinity_samples_import_twice_without_creating_twice() {
+    let sb = sheetload::sandbox::spawn_in_thread(Default::default()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let samples = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/samples"));
+    for f in ["fatura-customers.csv", "trackfinity-customers.csv"] {
+        std::fs::copy(samples.join(f), dir.path().join(f)).unwrap();
+    }
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_sheetload"))
+            .args(args)
+            .current_dir(dir.path())
+            .env("SHEETLOAD_HOME", dir.path())
+            .env("SHEETLOAD_BASE_URL", sb.base_url())
+            .env("SHEETLOAD_API_KEY", "fe-demo-key")
+            .output()
+            .unwrap()
+    };
+    let fatura = |mode: &str| {
+        run(&[
+            "import",
+            "fatura-customers.csv",
+            "--target",
+            "fatura",
+            "-e",
+            "customers",
+            "--mode",
+            mode,
+        ])
+    };
+    for (pass, mode) in [(1, "create"), (2, "create"), (3, "upsert")] {
+        let out = fatura(mode);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "pass {pass}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let stats = sb.stats();
+        assert_eq!(
+            stats["fatura"]["records"]["customers"], 4,
+            "pass {pass}: {stats}"
+        );
+    }
+    let rows = records(&dir.path().join("fatura-customers.result.xlsx"), "Results");
+    assert!(rows.iter().all(|r| r["_status"] == "SKIPPED"), "{rows:?}");
+    // Trackfinity can only update: a second run sends the same PATCHes and creates nothing.
+    for pass in [1, 2] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_sheetload"))
+            .args(["import", "trackfinity-customers.csv", "--target", "trackfinity"])
+            .args(["-e", "customers"])
+            .current_dir(dir.path())
+            .env("SHEETLOAD_HOME", dir.path())
+            .env("SHEETLOAD_BASE_URL", sb.base_url())
+            .env("SHEETLOAD_API_KEY", "tf-demo-key")
+            .env("SHEETLOAD_API_USERNAME", "admin")
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "pass {pass}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    assert_eq!(sb.stats()["trackfinity"]["records"]["customers"], 20);
 }

@@ -173,6 +173,12 @@ impl<'a> Planner<'a> {
                 None,
             );
         }
+        self.create_once(res, payload)
+    }
+
+    /// A create, unless the row has no natural key and the ledger remembers creating
+    /// the same content before ([`EntitySpec::remember_by_content`]).
+    fn create_once(&mut self, res: &RowResult, payload: Map<String, Value>) -> Send {
         if !self.spec.remember_by_content || res.key.is_some() {
             return send(Action::Create, Some(payload));
         }
@@ -223,7 +229,7 @@ impl<'a> Planner<'a> {
         format!("content:{content}#{n}")
     }
 
-    fn plan_change(&self, res: &RowResult, payload: Map<String, Value>) -> Planned {
+    fn plan_change(&mut self, res: &RowResult, payload: Map<String, Value>) -> Planned {
         let word = self.mode.as_str();
         let one = self.entity_one();
         let key_name = self.key_field.unwrap_or("key");
@@ -266,7 +272,7 @@ impl<'a> Planner<'a> {
         };
         let Some(id) = target else {
             if self.mode == Mode::Upsert {
-                let mut s = send(Action::Create, Some(payload));
+                let mut s = self.create_once(res, payload);
                 s.note = note;
                 return Planned::Send(s);
             }
