@@ -201,7 +201,15 @@ fn update_and_delete_by_natural_key() {
 
     let (done, _d) = run_against(&sb)
         .file("d.csv", "ext_cust_no\nC00003\nC00004\n")
-        .args(["import", "d.csv", "-e", "customers", "--mode", "delete", "--yes"])
+        .args([
+            "import",
+            "d.csv",
+            "-e",
+            "customers",
+            "--mode",
+            "delete",
+            "--yes",
+        ])
         .run();
     done.code(0);
     let stats = sb.stats();
@@ -327,7 +335,8 @@ fn unknown_referenced_ids_are_invalid_before_sending_in_real_and_dry_runs() {
         let ctx = if dry { "dry run" } else { "real run" };
         assert_eq!(rows[0]["_status"], "INVALID", "{ctx}");
         assert!(
-            rows[0]["_error"].contains("ID Sales") && rows[0]["_error"].contains("no team with id '999999'"),
+            rows[0]["_error"].contains("ID Sales")
+                && rows[0]["_error"].contains("no team with id '999999'"),
             "{ctx}: {}",
             rows[0]["_error"]
         );
@@ -337,7 +346,11 @@ fn unknown_referenced_ids_are_invalid_before_sending_in_real_and_dry_runs() {
             "{ctx}: {}",
             rows[1]["_error"]
         );
-        assert_eq!(rows[2]["_status"], if dry { "VALID" } else { "OK" }, "{ctx}");
+        assert_eq!(
+            rows[2]["_status"],
+            if dry { "VALID" } else { "OK" },
+            "{ctx}"
+        );
     }
     assert_eq!(count(&sb.stats(), "POST /extapi/v1.1/visits"), 1);
 }
@@ -544,7 +557,22 @@ fn ctrl_c_writes_the_result_and_resume_finishes() {
     let ok = rows.iter().filter(|r| r["_status"] == "OK").count();
     assert!(ok > 0 && ok < 800, "{ok}");
     assert!(rows.iter().any(|r| r["_error"].contains("not sent")));
+    let not_sent = rows.iter().filter(|r| r["_status"] == "NOT SENT").count();
+    assert_eq!(ok + not_sent, 800, "an unsent row says NOT SENT");
     assert_eq!(ok as u64, customers_in_db1(&sb.stats()));
+    // Rows per second counts the rows that were processed, not the ones left unsent.
+    let summary: HashMap<String, String> =
+        common::sheet(&dir.path().join("c.result.xlsx"), "Summary")
+            .into_iter()
+            .filter(|r| r.len() >= 2)
+            .map(|r| (r[0].clone(), r[1].clone()))
+            .collect();
+    let rate: f64 = summary["Rows per second"].parse().unwrap();
+    let seconds: f64 = summary["Seconds"].parse().unwrap();
+    assert!(
+        (rate * seconds - ok as f64).abs() <= seconds + 1.0,
+        "{rate} rows/s over {seconds} s for {ok} rows processed"
+    );
 
     let out = common::demo_command(dir.path(), &sb.base_url())
         .args(["resume"])
@@ -738,7 +766,9 @@ fn products_update_and_delete_and_max_errors() {
     assert_eq!(count(&sb.stats(), "PATCH /extapi/v1.0/products/{id}"), 1);
     std::fs::write(dir.path().join("d.csv"), "ext_product_code\nP3\n").unwrap();
     let out = common::demo_command(dir.path(), &sb.base_url())
-        .args(["import", "d.csv", "-e", "products", "--mode", "delete", "--yes"])
+        .args([
+            "import", "d.csv", "-e", "products", "--mode", "delete", "--yes",
+        ])
         .output()
         .unwrap();
     assert_eq!(
@@ -762,7 +792,10 @@ fn products_update_and_delete_and_max_errors() {
         .run();
     done.code(1);
     let rows = records(&done.path("bad.result.xlsx"), "Results");
-    assert_eq!(rows.iter().filter(|r| r["_status"] == "INVALID").count(), 10);
+    assert_eq!(
+        rows.iter().filter(|r| r["_status"] == "INVALID").count(),
+        10
+    );
     assert!(rows.iter().take(10).all(|r| r["_error"].contains("No HP")));
     assert_eq!(rows[10]["_status"], "OK");
     assert_eq!(count(&sb.stats(), "POST /extapi/v1.0/customers"), 1);

@@ -231,7 +231,11 @@ fn orders_sample_validates_and_imports() {
             "{f} again: {rows:?}"
         );
     }
-    assert_eq!(creates(&sb.stats()), before, "nothing created the second time");
+    assert_eq!(
+        creates(&sb.stats()),
+        before,
+        "nothing created the second time"
+    );
     let stats = sb.stats();
     assert_eq!(stats["databases"]["1"]["records"]["orders"], 5);
     assert_eq!(stats["databases"]["1"]["records"]["visits"], 20);
@@ -288,7 +292,12 @@ fn fatura_and_trackfinity_samples_import_twice_without_creating_twice() {
     // Trackfinity can only update: a second run sends the same PATCHes and creates nothing.
     for pass in [1, 2] {
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_sheetload"))
-            .args(["import", "trackfinity-customers.csv", "--target", "trackfinity"])
+            .args([
+                "import",
+                "trackfinity-customers.csv",
+                "--target",
+                "trackfinity",
+            ])
             .args(["-e", "customers"])
             .current_dir(dir.path())
             .env("SHEETLOAD_HOME", dir.path())

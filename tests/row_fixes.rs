@@ -190,7 +190,11 @@ fn max_errors_counts_failed_sends_only_and_stops_at_the_limit() {
         not_sent[0]["_error"]
     );
     let failed = common::sheet(&done.path("c.result.xlsx"), "Failed");
-    assert_eq!(failed.len(), 1 + 40, "NOT SENT rows are on the Failed sheet too");
+    assert_eq!(
+        failed.len(),
+        1 + 40,
+        "NOT SENT rows are on the Failed sheet too"
+    );
 }
 
 #[test]
@@ -202,7 +206,8 @@ fn fatura_placeholder_tax_number_never_merges_buyers() {
             .env("SHEETLOAD_API_KEY", "fe-demo-key")
     };
     let head = "type,tax_number,name,surname,country,city,district,address\n";
-    let first = format!("{head}person,11111111111,Nihai,Tüketici,TÜRKİYE,Ankara,Çankaya,Atatürk Blv. 9\n");
+    let first =
+        format!("{head}person,11111111111,Nihai,Tüketici,TÜRKİYE,Ankara,Çankaya,Atatürk Blv. 9\n");
     let (done, _d) = fe(&sb)
         .file("a.csv", first)
         .args(["import", "a.csv", "--target", "fatura", "-e", "customers"])
@@ -216,7 +221,14 @@ fn fatura_placeholder_tax_number_never_merges_buyers() {
     let (done, _d) = fe(&sb)
         .file("b.csv", &second)
         .args([
-            "import", "b.csv", "--target", "fatura", "-e", "customers", "--mode", "upsert",
+            "import",
+            "b.csv",
+            "--target",
+            "fatura",
+            "-e",
+            "customers",
+            "--mode",
+            "upsert",
         ])
         .run();
     done.code(0);
@@ -228,13 +240,24 @@ fn fatura_placeholder_tax_number_never_merges_buyers() {
     let (done, _d) = fe(&sb)
         .file("c.csv", &second)
         .args([
-            "import", "c.csv", "--target", "fatura", "-e", "customers", "--mode", "update",
+            "import",
+            "c.csv",
+            "--target",
+            "fatura",
+            "-e",
+            "customers",
+            "--mode",
+            "update",
         ])
         .run();
     done.code(1);
     let rows = records(&done.path("c.result.xlsx"), "Results");
     assert_eq!(column(&rows, "_status"), ["INVALID", "INVALID"]);
-    assert!(rows[0]["_error"].contains("shared"), "{}", rows[0]["_error"]);
+    assert!(
+        rows[0]["_error"].contains("shared"),
+        "{}",
+        rows[0]["_error"]
+    );
     assert_eq!(count(&sb.stats(), "PATCH /api/customers/{id}"), 0);
 }
 
@@ -249,7 +272,15 @@ fn upsert_with_stale_ids_falls_back_to_the_key() {
     done.code(0);
     let ids = column(&records(&done.path("c.result.xlsx"), "Results"), "_id");
     let del = common::demo_command(dir.path(), &sb.base_url())
-        .args(["import", "c.csv", "-e", "customers", "--mode", "delete", "--yes"])
+        .args([
+            "import",
+            "c.csv",
+            "-e",
+            "customers",
+            "--mode",
+            "delete",
+            "--yes",
+        ])
         .output()
         .unwrap();
     assert_eq!(del.status.code(), Some(0));
@@ -265,11 +296,23 @@ fn upsert_with_stale_ids_falls_back_to_the_key() {
         .unwrap();
     assert_eq!(up.status.code(), Some(1));
     let rows = records(&dir.path().join("s.result.xlsx"), "Results");
-    assert_eq!(column(&rows, "_status"), ["OK", "OK", "INVALID"], "{rows:?}");
+    assert_eq!(
+        column(&rows, "_status"),
+        ["OK", "OK", "INVALID"],
+        "{rows:?}"
+    );
     assert_eq!(column(&rows, "_action")[..2], ["create", "create"]);
-    assert!(rows[0]["_error"].contains("no longer exists"), "{}", rows[0]["_error"]);
+    assert!(
+        rows[0]["_error"].contains("no longer exists"),
+        "{}",
+        rows[0]["_error"]
+    );
     // Without a key it cannot be created: INVALID (nothing was sent), not FAILED.
-    assert!(rows[2]["_error"].contains("ext_cust_no"), "{}", rows[2]["_error"]);
+    assert!(
+        rows[2]["_error"].contains("ext_cust_no"),
+        "{}",
+        rows[2]["_error"]
+    );
 }
 
 #[test]
@@ -347,7 +390,10 @@ fn destructive_and_confirmed_modes_need_a_yes() {
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("delete 3 customers from \"Demo\" (db 1)"), "{stderr}");
+    assert!(
+        stderr.contains("delete 3 customers from \"Demo\" (db 1)"),
+        "{stderr}"
+    );
     assert!(stderr.contains("--yes"), "{stderr}");
     assert_eq!(count(&sb.stats(), "DELETE /extapi/v1.0/customers/{id}"), 0);
     assert_eq!(records_in_db1(&sb, "customers"), before);
@@ -378,7 +424,15 @@ fn destructive_and_confirmed_modes_need_a_yes() {
     std::fs::remove_file(dir.path().join("sheetload.toml")).unwrap();
     // With --yes it happens.
     let out = common::demo_command(dir.path(), &sb.base_url())
-        .args(["import", "c.csv", "-e", "customers", "--mode", "delete", "--yes"])
+        .args([
+            "import",
+            "c.csv",
+            "-e",
+            "customers",
+            "--mode",
+            "delete",
+            "--yes",
+        ])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0));
@@ -402,14 +456,25 @@ fn a_dry_run_says_so_and_counts_what_it_would_do() {
     )
     .unwrap();
     let out = common::demo_command(dir.path(), &sb.base_url())
-        .args(["import", "u.csv", "-e", "customers", "--mode", "upsert", "--dry-run"])
+        .args([
+            "import",
+            "u.csv",
+            "-e",
+            "customers",
+            "--mode",
+            "upsert",
+            "--dry-run",
+        ])
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     let lines: Vec<&str> = stderr.lines().collect();
     assert!(lines[0].contains("dry run"), "first line: {stderr}");
-    assert!(lines.last().unwrap().contains("dry run"), "last line: {stderr}");
+    assert!(
+        lines.last().unwrap().contains("dry run"),
+        "last line: {stderr}"
+    );
     assert!(
         stderr.contains("would create 1, would update 1, would skip 1, would delete 0, 1 invalid"),
         "{stderr}"
@@ -421,7 +486,15 @@ fn a_dry_run_says_so_and_counts_what_it_would_do() {
     assert_eq!(rows[1]["_changes"], "city: Solo → Yogyakarta");
     // JSON says the same.
     let out = common::demo_command(dir.path(), &sb.base_url())
-        .args(["--json", "import", "u.csv", "-e", "customers", "--mode", "upsert"])
+        .args([
+            "--json",
+            "import",
+            "u.csv",
+            "-e",
+            "customers",
+            "--mode",
+            "upsert",
+        ])
         .args(["--dry-run"])
         .output()
         .unwrap();
@@ -470,4 +543,43 @@ fn fatura_delete_dry_run_says_would_delete() {
     assert!(stderr.contains("would delete 1"), "{stderr}");
     assert!(!stderr.contains("1 OK"), "{stderr}");
     assert_eq!(count(&sb.stats(), "DELETE /api/customers/{id}"), 0);
+}
+
+#[test]
+fn the_progress_bar_shows_total_percentage_rate_and_eta_on_a_terminal() {
+    let sb = sandbox(SandboxOptions {
+        latency_ms: 40,
+        ..SandboxOptions::default()
+    });
+    let mut csv = String::from("Nama,No HP\n");
+    for i in 0..30 {
+        csv.push_str(&format!("Toko {i},0812345{i:04}\n"));
+    }
+    let (done, dir) = run_against(&sb).file("c.csv", csv).run();
+    drop(done);
+    // `script` gives the import a terminal, as a user's shell would.
+    let command = format!(
+        "{} import c.csv -e customers --concurrency 1",
+        env!("CARGO_BIN_EXE_sheetload")
+    );
+    let out = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .current_dir(dir.path())
+        .env("SHEETLOAD_HOME", dir.path())
+        .env("SHEETLOAD_BASE_URL", sb.base_url())
+        .env("SHEETLOAD_USER", "demo")
+        .env("SHEETLOAD_PASSWORD", "demo")
+        .env("SHEETLOAD_DATABASE", "1")
+        .output();
+    let Ok(out) = out else {
+        eprintln!("skipped: `script` (util-linux) is not installed");
+        return;
+    };
+    let screen = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{screen}");
+    assert!(screen.contains("/30 ·"), "a total: {screen}");
+    assert!(screen.contains("% ·"), "a percentage: {screen}");
+    assert!(screen.contains("rows/s"), "a whole-number rate: {screen}");
+    assert!(screen.contains("ETA "), "an ETA: {screen}");
+    assert!(!screen.contains(".0000/s"), "{screen}");
 }

@@ -540,7 +540,6 @@ fn column_names(spec: &EntitySpec, p: &Prepared) -> HashMap<String, String> {
     out
 }
 
-
 /// The target's current records (to compare with) and the referenced entities (to
 /// resolve codes and check ids), each list read once.
 async fn read_remote(
@@ -592,10 +591,7 @@ async fn read_remote(
 
 /// What earlier runs created of an entity without a natural key (visits), by content
 /// identity, so that the same rows are not created twice.
-fn remembered(
-    spec: &EntitySpec,
-    conn: &connection::Connected,
-) -> Result<HashMap<String, String>> {
+fn remembered(spec: &EntitySpec, conn: &connection::Connected) -> Result<HashMap<String, String>> {
     if !spec.remember_by_content {
         return Ok(HashMap::new());
     }
@@ -670,7 +666,12 @@ fn open_run(
     prepared: &Prepared,
     conn: &connection::Connected,
     resume_of: Option<i64>,
-) -> Result<(Ledger, i64, HashMap<u32, Outcome>, HashMap<u32, Option<String>>)> {
+) -> Result<(
+    Ledger,
+    i64,
+    HashMap<u32, Outcome>,
+    HashMap<u32, Option<String>>,
+)> {
     let spec = &prepared.spec;
     let mut ledger = Ledger::open(&ledger::default_home())?;
     let mut outcomes = HashMap::new();
@@ -898,7 +899,8 @@ async fn import(cfg: Config, ui: &Printer, resume_of: Option<i64>) -> Result<u8>
         match handle.join() {
             Ok((mut ledger, error)) => {
                 if let Some(e) = error {
-                    problem.get_or_insert(format!("{e} (run {run} may be incomplete in the ledger)"));
+                    problem
+                        .get_or_insert(format!("{e} (run {run} may be incomplete in the ledger)"));
                 }
                 if let Err(e) = ledger.finish_run(run, state) {
                     problem.get_or_insert(e.to_string());
@@ -1158,12 +1160,11 @@ impl Loop<'_> {
         };
         match &s.action {
             // Its create landed before the stop: the index already holds the key.
-            Action::Skip { id: Some(id), .. } if self.cfg.base.mode == Mode::Create => {
-                Some(found(
-                    Some(id.clone()),
-                    "was being sent when the run stopped; found on the server, so it was created".into(),
-                ))
-            }
+            Action::Skip { id: Some(id), .. } if self.cfg.base.mode == Mode::Create => Some(found(
+                Some(id.clone()),
+                "was being sent when the run stopped; found on the server, so it was created"
+                    .into(),
+            )),
             Action::Create => {
                 let lookup = self
                     .key_field
@@ -1217,7 +1218,10 @@ fn mark_sending(
     Some(ack_rx)
 }
 
-fn settle_joined(settled: &mut Settled, joined: std::result::Result<(Job, Done), tokio::task::JoinError>) {
+fn settle_joined(
+    settled: &mut Settled,
+    joined: std::result::Result<(Job, Done), tokio::task::JoinError>,
+) {
     // A task without a status never sent its row (the run stopped first).
     if let Ok((job, done)) = joined
         && done.status.is_some()
@@ -1241,7 +1245,9 @@ fn join_notes(note: &str, warnings: &[String]) -> String {
 fn dry_outcome(s: &Send, note: String) -> Outcome {
     let (status, id, reason) = match &s.action {
         Action::Skip { id, reason } => (Status::Skipped, id.clone(), reason.clone()),
-        Action::Update { id } | Action::Delete { id } => (Status::Valid, Some(id.clone()), String::new()),
+        Action::Update { id } | Action::Delete { id } => {
+            (Status::Valid, Some(id.clone()), String::new())
+        }
         Action::Create => (Status::Valid, None, String::new()),
     };
     let error = [reason, note]

@@ -70,11 +70,7 @@ impl Tally {
     }
 
     fn groups(&self) -> Vec<(usize, String)> {
-        let mut g: Vec<(usize, String)> = self
-            .kinds
-            .iter()
-            .map(|(k, n)| (*n, k.clone()))
-            .collect();
+        let mut g: Vec<(usize, String)> = self.kinds.iter().map(|(k, n)| (*n, k.clone())).collect();
         g.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
         g
     }
@@ -129,11 +125,14 @@ fn write_result(
     for raw in prepared.table.rows()? {
         let raw = raw?;
         tally.total += 1;
-        let mut o = outcomes.get(&raw.number).cloned().unwrap_or_else(|| Outcome {
-            status: Some(Status::NotSent),
-            error: unsent.clone(),
-            ..Outcome::default()
-        });
+        let mut o = outcomes
+            .get(&raw.number)
+            .cloned()
+            .unwrap_or_else(|| Outcome {
+                status: Some(Status::NotSent),
+                error: unsent.clone(),
+                ..Outcome::default()
+            });
         if let Some(s) = o.status {
             *tally.by_status.entry(s).or_default() += 1;
             if s.is_failure() && s != Status::NotSent {
@@ -283,7 +282,10 @@ fn terminal_lines(f: &Finished<'_>, t: &Tally, result_path: &Path) -> Vec<String
         ));
     }
     for (count, what) in t.groups().iter().take(10) {
-        out.push(format!("  {}: {what}", crate::ui::count(*count as u64, "row")));
+        out.push(format!(
+            "  {}: {what}",
+            crate::ui::count(*count as u64, "row")
+        ));
     }
     if let Some(p) = &f.problem {
         out.push(format!("problem: {p}"));

@@ -234,7 +234,9 @@ impl<'a> Planner<'a> {
         let one = self.entity_one();
         let key_name = self.key_field.unwrap_or("key");
         let key = res.key.as_deref();
-        let by_key = key.and_then(|k| self.index.id_for_key(k)).map(str::to_string);
+        let by_key = key
+            .and_then(|k| self.index.id_for_key(k))
+            .map(str::to_string);
         let mut note = String::new();
         let target = match res.id.map(|i| i.to_string()) {
             Some(id) if self.index.record(&id).is_some() => Some(id),
@@ -321,7 +323,9 @@ impl<'a> Planner<'a> {
         let key = res.key.as_deref();
         let target = match res.id {
             Some(id) => Some(id.to_string()),
-            None => key.and_then(|k| self.index.id_for_key(k)).map(str::to_string),
+            None => key
+                .and_then(|k| self.index.id_for_key(k))
+                .map(str::to_string),
         };
         match target {
             Some(id) => Planned::Send(send(Action::Delete { id }, None)),
@@ -439,7 +443,11 @@ mod tests {
         let changes = json!({"phone": "0812", "city": null});
         let text = describe_changes(changes.as_object().unwrap(), Some(&remote), &[]);
         assert_eq!(text, "phone: 0811 → 0812; city: Semarang → (empty)");
-        let masked = describe_changes(changes.as_object().unwrap(), Some(&remote), &["phone".into()]);
+        let masked = describe_changes(
+            changes.as_object().unwrap(),
+            Some(&remote),
+            &["phone".into()],
+        );
         assert!(masked.starts_with("phone: *** → ***"), "{masked}");
     }
 

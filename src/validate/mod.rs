@@ -284,7 +284,9 @@ impl<'a> Validator<'a> {
         if let Some(k) = res.key.take_if(|k| self.spec.is_shared_key(k)) {
             // Shared by many records, it identifies none: the row is matched by its id
             // only, and otherwise created.
-            let field = self.key_field.map_or("key", |i| self.spec.fields[i].name.as_str());
+            let field = self
+                .key_field
+                .map_or("key", |i| self.spec.fields[i].name.as_str());
             res.warnings.push(format!(
                 "{field} {k} is shared by many records, so it is not used to find one: the row is created, or updated only by its id"
             ));
