@@ -407,6 +407,20 @@ fn destructive_and_confirmed_modes_need_a_yes() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("create 1"));
     assert_eq!(records_in_db1(&sb, "customers"), before);
+    // Orders too.
+    std::fs::write(
+        dir.path().join("o.csv"),
+        "No Pesanan,Tanggal,customer_id,product_id,Qty,Satuan\nSO-1,2026-12-01,1,1,1,PCS\n",
+    )
+    .unwrap();
+    let out = common::demo_command(dir.path(), &sb.base_url())
+        .args(["import", "o.csv", "-e", "orders", "--confirm"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("create 1 row of orders"));
+    assert_eq!(count(&sb.stats(), "POST /extapi/v1.0/orders"), 0);
     // A profile can ask for the confirmation on every import.
     std::fs::write(
         dir.path().join("sheetload.toml"),

@@ -659,6 +659,28 @@ fn confirm_plan(
     }
 }
 
+/// `--confirm` for the targets whose plan is made while sending (orders, Trackfinity):
+/// the rows and where they go, asked before anything is sent.
+fn confirm_rows(cfg: &Config, prepared: &Prepared, place: &str) -> Result<()> {
+    if cfg.dry_run || cfg.yes || !cfg.confirm {
+        return Ok(());
+    }
+    let rows = crate::ui::count(row_total(prepared).unwrap_or(0), "row");
+    let plan = format!(
+        "{} {rows} of {} to {place}",
+        cfg.base.mode, prepared.spec.entity
+    );
+    match crate::ui::ask(&format!("{plan}?")) {
+        Some(true) => Ok(()),
+        Some(false) => Err(Error::usage(format!(
+            "not confirmed: nothing was sent ({plan})"
+        ))),
+        None => Err(Error::usage(format!(
+            "--confirm: {plan}: confirm on a terminal, or pass --yes; nothing was sent"
+        ))),
+    }
+}
+
 /// The run in the ledger: a new one, or the one being resumed with the outcomes it has
 /// and the rows that were in flight when it stopped.
 fn open_run(
@@ -763,6 +785,7 @@ async fn import(cfg: Config, ui: &Printer, resume_of: Option<i64>) -> Result<u8>
                 "orders runs cannot be resumed; run the same sheet again: orders already created are skipped",
             ));
         }
+        confirm_rows(&cfg, &prepared, &prepared.spec.target)?;
         return super::orders::import(cfg, ui, prepared).await;
     }
     let spec = &prepared.spec;
@@ -787,6 +810,7 @@ async fn import(cfg: Config, ui: &Printer, resume_of: Option<i64>) -> Result<u8>
     )
     .await?;
     if spec.target == "trackfinity" {
+        confirm_rows(&cfg, &prepared, &conn.destination())?;
         return super::trackfinity::import(cfg, ui, prepared, conn).await;
     }
     let path = conn
