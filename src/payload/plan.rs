@@ -442,13 +442,13 @@ mod tests {
         let remote = json!({"phone": "0811", "city": "Semarang"});
         let changes = json!({"phone": "0812", "city": null});
         let text = describe_changes(changes.as_object().unwrap(), Some(&remote), &[]);
-        assert_eq!(text, "phone: 0811 → 0812; city: Semarang → (empty)");
+        assert_eq!(text, "city: Semarang → (empty); phone: 0811 → 0812");
         let masked = describe_changes(
             changes.as_object().unwrap(),
             Some(&remote),
             &["phone".into()],
         );
-        assert!(masked.starts_with("phone: *** → ***"), "{masked}");
+        assert!(masked.ends_with("phone: *** → ***"), "{masked}");
     }
 
     #[test]
