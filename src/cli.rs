@@ -32,7 +32,7 @@ pub enum Command {
     Import(ImportArgs),
     /// Check every row of a sheet and write a result workbook; nothing is sent.
     Validate(ValidateArgs),
-    /// Export teams, products, customers, visits or databases to Excel or CSV.
+    /// Export teams, products, customers, visits, orders or databases to Excel or CSV.
     Export(ExportArgs),
     /// Finish an interrupted or killed import without re-sending finished rows.
     Resume(ResumeArgs),
@@ -335,6 +335,8 @@ pub enum ExportWhat {
     Customers,
     /// Planned visits.
     Visits,
+    /// Orders, one row per order line, in the layout `import -e orders` reads.
+    Orders,
     /// The databases the user reaches.
     Databases,
 }
@@ -356,13 +358,13 @@ pub struct ExportArgs {
     /// Keep only records whose column equals the value (repeatable): --where city=Semarang.
     #[arg(long = "where", value_name = "COLUMN=VALUE")]
     pub filters: Vec<String>,
-    /// Visits from this date (YYYY-MM-DD).
+    /// Visits or orders from this date (YYYY-MM-DD).
     #[arg(long, value_name = "DATE")]
     pub from: Option<String>,
-    /// Visits up to this date (YYYY-MM-DD).
+    /// Visits or orders up to this date (YYYY-MM-DD).
     #[arg(long, value_name = "DATE")]
     pub to: Option<String>,
-    /// Visits of one team: id, name or e-mail.
+    /// Visits or orders of one team: id, name or e-mail.
     #[arg(long, value_name = "TEAM")]
     pub team: Option<String>,
     /// Start the CSV with a byte-order mark, so that Excel reads it as UTF-8.
@@ -403,12 +405,15 @@ impl ExportArgs {
             ExportWhat::Products => "products",
             ExportWhat::Customers => "customers",
             ExportWhat::Visits => "visits",
+            ExportWhat::Orders => "orders",
             ExportWhat::Databases => "databases",
         };
-        if !matches!(self.what, ExportWhat::Visits)
+        if !matches!(self.what, ExportWhat::Visits | ExportWhat::Orders)
             && (self.from.is_some() || self.to.is_some() || self.team.is_some())
         {
-            return Err(Error::usage("--from, --to and --team apply to visits only"));
+            return Err(Error::usage(
+                "--from, --to and --team apply to visits and orders only",
+            ));
         }
         if !(self.timeout.is_finite() && self.timeout > 0.0) {
             return Err(Error::usage(
