@@ -192,6 +192,10 @@ pub struct ReadArgs {
     /// Mapping file: rename headers, set constants and defaults (TOML).
     #[arg(long, value_name = "MAP.toml")]
     pub map: Option<PathBuf>,
+    /// Write the mapping this run used (matched headers, and --map's ignores,
+    /// constants and defaults) to this file, for --map next time.
+    #[arg(long, value_name = "MAP.toml")]
+    pub save_map: Option<PathBuf>,
 }
 
 /// `sheetload validate`.
@@ -587,6 +591,7 @@ impl ValidateArgs {
             },
             read: self.read.read_options()?,
             map: self.read.map.clone(),
+            save_map: self.read.save_map.clone(),
             parse: self.read.parse_options()?,
             out: self.out.clone(),
         })
