@@ -27,6 +27,8 @@ pub struct Cli {
 
 /// The commands.
 #[derive(Debug, Subcommand)]
+// One value per process, parsed once: boxing the big variant would buy nothing.
+#[allow(clippy::large_enum_variant)]
 pub enum Command {
     /// Send a sheet's rows to the target and write a result workbook.
     Import(ImportArgs),
