@@ -168,6 +168,7 @@ struct Writer<'a> {
     lines_path: Option<&'a str>,
     limit: u64,
     written: u64,
+    rows: u64,
     bar: &'a indicatif::ProgressBar,
 }
 
@@ -188,6 +189,7 @@ impl Writer<'_> {
             for cells in &rows {
                 sink.row(cells)?;
             }
+            self.rows += rows.len() as u64;
             self.written += 1;
             self.bar.inc(1);
         }
@@ -299,6 +301,65 @@ fn import_back(spec: &EntitySpec) -> String {
     )
 }
 
+/// Products are gathered before anything is written: the number of unit column groups
+/// depends on them all. Returns the records and that number (at least 1).
+async fn gather_units(
+    ctx: &Ctx,
+    path: &str,
+    query: &[(String, String)],
+    spec: &EntitySpec,
+) -> Result<(Option<Vec<Value>>, usize)> {
+    let all = ctx
+        .list_all(path, query)
+        .await
+        .map_err(|e| Error::usage(format!("cannot export {}: {e}", spec.entity)))?;
+    let most = all
+        .iter()
+        .filter_map(|r| {
+            spec.groups[0]
+                .path
+                .split('.')
+                .try_fold(r, |cur, k| cur.get(k))
+                .and_then(Value::as_array)
+                .map(Vec::len)
+        })
+        .max()
+        .unwrap_or(1);
+    Ok((Some(all), most.max(1)))
+}
+
+/// The Summary sheet: what, from where, how many, and how to import it back.
+fn summary(
+    cfg: &Config,
+    spec: Option<&EntitySpec>,
+    conn: &connection::Connected,
+    writer: &Writer<'_>,
+    seconds: f64,
+) -> Vec<(String, String)> {
+    let mut summary: Vec<(String, String)> = vec![
+        ("Export".into(), cfg.what.clone()),
+        ("From".into(), conn.base_url.clone()),
+        (
+            "Database".into(),
+            format!("{} (id {})", conn.database.name, conn.database.id),
+        ),
+        ("Records".into(), writer.written.to_string()),
+    ];
+    if writer.lines_path.is_some() {
+        summary.push(("Rows (one per line)".into(), writer.rows.to_string()));
+    }
+    summary.push(("Exported at".into(), now()));
+    summary.push(("Seconds".into(), format!("{seconds:.2}")));
+    for (k, v) in &cfg.filters {
+        summary.push(("Where".into(), format!("{k} = {v}")));
+    }
+    if let Some(s) = spec {
+        summary.push(("Import back".into(), import_back(s)));
+    }
+    summary.push(("sheetload".into(), env!("CARGO_PKG_VERSION").into()));
+    summary
+}
+
 async fn export(cfg: &Config, ui: &Printer) -> Result<u8> {
     let started = Instant::now();
     let what = cfg.what.as_str();
@@ -357,30 +418,9 @@ async fn export(cfg: &Config, ui: &Printer) -> Result<u8> {
         Vec::new()
     };
 
-    // Products are gathered first: the number of unit column groups depends on them all.
-    let mut gathered: Option<Vec<Value>> = None;
-    let units = match &spec {
-        Some(s) if !s.groups.is_empty() => {
-            let all = ctx
-                .list_all(&path, &query)
-                .await
-                .map_err(|e| Error::usage(format!("cannot export {what}: {e}")))?;
-            let most = all
-                .iter()
-                .filter_map(|r| {
-                    s.groups[0]
-                        .path
-                        .split('.')
-                        .try_fold(r, |cur, k| cur.get(k))
-                        .and_then(Value::as_array)
-                        .map(Vec::len)
-                })
-                .max()
-                .unwrap_or(1);
-            gathered = Some(all);
-            most.max(1)
-        }
-        _ => 0,
+    let (gathered, units) = match &spec {
+        Some(s) if !s.groups.is_empty() => gather_units(&ctx, &path, &query, s).await?,
+        _ => (None, 0),
     };
     let columns = match &spec {
         Some(s) => spec_columns(s, units),
@@ -410,6 +450,7 @@ async fn export(cfg: &Config, ui: &Printer) -> Result<u8> {
         lines_path: spec.as_ref().and_then(|s| s.lines_path.as_deref()),
         limit: cfg.limit.unwrap_or(u64::MAX),
         written: 0,
+        rows: 0,
         bar: &bar,
     };
     match gathered {
@@ -421,24 +462,7 @@ async fn export(cfg: &Config, ui: &Printer) -> Result<u8> {
     let written = writer.written;
     bar.finish_and_clear();
     let seconds = started.elapsed().as_secs_f64();
-    let mut summary: Vec<(String, String)> = vec![
-        ("Export".into(), what.into()),
-        ("From".into(), conn.base_url.clone()),
-        (
-            "Database".into(),
-            format!("{} (id {})", database.name, database.id),
-        ),
-        ("Records".into(), written.to_string()),
-        ("Exported at".into(), now()),
-        ("Seconds".into(), format!("{seconds:.2}")),
-    ];
-    for (k, v) in &cfg.filters {
-        summary.push(("Where".into(), format!("{k} = {v}")));
-    }
-    if let Some(s) = &spec {
-        summary.push(("Import back".into(), import_back(s)));
-    }
-    summary.push(("sheetload".into(), env!("CARGO_PKG_VERSION").into()));
+    let summary = summary(cfg, spec.as_ref(), &conn, &writer, seconds);
     let out = sink.finish(&summary)?;
     ui.summary(&[format!(
         "{} {what} from \"{}\" (db {}) → {} ({seconds:.1}s)",
