@@ -56,7 +56,8 @@ pub(super) fn spec_columns(spec: &EntitySpec, units: usize) -> Vec<(Column, Sour
     let mut fields: Vec<_> = spec.fields.iter().collect();
     fields.sort_by_key(|f| !f.is_id);
     for f in fields {
-        if f.kind == FieldType::Location {
+        // Secrets (passwords) are never written out; a location is lat/lon columns.
+        if f.kind == FieldType::Location || f.secret {
             continue;
         }
         let path = if f.is_id {
@@ -308,6 +309,17 @@ mod tests {
         assert_eq!(cells[8], Some(Cell::Bool(false)));
         assert_eq!(cells[9], Some(Cell::Text("a, b".into())));
         assert_eq!(cells[3], None);
+    }
+
+    #[test]
+    fn secrets_are_never_columns() {
+        let spec = spec::builtin("trackfinity", "customers").unwrap();
+        assert!(spec.fields.iter().any(|f| f.secret));
+        let cols = spec_columns(&spec, 0);
+        for (c, _) in &cols {
+            let f = spec.fields.iter().find(|f| f.name == c.header).unwrap();
+            assert!(!f.secret, "{} is a secret", c.header);
+        }
     }
 
     #[test]
