@@ -36,6 +36,8 @@ pub struct Cli {
 
 /// The commands.
 #[derive(Debug, Subcommand)]
+// One value per process, parsed once: boxing the big variant would buy nothing.
+#[allow(clippy::large_enum_variant)]
 pub enum Command {
     /// Send a sheet's rows to the target and write a result workbook.
     #[command(after_help = examples::IMPORT)]
@@ -43,7 +45,7 @@ pub enum Command {
     /// Check every row of a sheet and write a result workbook; nothing is sent.
     #[command(after_help = examples::VALIDATE)]
     Validate(ValidateArgs),
-    /// Export teams, products, customers, visits or databases to Excel or CSV.
+    /// Export teams, products, customers, visits, orders or databases to Excel or CSV.
     #[command(after_help = examples::EXPORT)]
     Export(ExportArgs),
     /// Finish an interrupted or killed import without re-sending finished rows.
@@ -210,6 +212,10 @@ pub struct ReadArgs {
     /// Mapping file: rename headers, set constants and defaults (TOML).
     #[arg(long, value_name = "MAP.toml")]
     pub map: Option<PathBuf>,
+    /// Write the mapping this run used (matched headers, and --map's ignores,
+    /// constants and defaults) to this file, for --map next time.
+    #[arg(long, value_name = "MAP.toml")]
+    pub save_map: Option<PathBuf>,
 }
 
 /// `sheetload validate`.
@@ -363,6 +369,8 @@ pub enum ExportWhat {
     Customers,
     /// Planned visits.
     Visits,
+    /// Orders, one row per order line, in the layout `import -e orders` reads.
+    Orders,
     /// The databases the user reaches.
     Databases,
 }
@@ -384,13 +392,13 @@ pub struct ExportArgs {
     /// Keep only records whose column equals the value (repeatable): --where city=Semarang.
     #[arg(long = "where", value_name = "COLUMN=VALUE")]
     pub filters: Vec<String>,
-    /// Visits from this date (YYYY-MM-DD).
+    /// Visits or orders from this date (YYYY-MM-DD).
     #[arg(long, value_name = "DATE")]
     pub from: Option<String>,
-    /// Visits up to this date (YYYY-MM-DD).
+    /// Visits or orders up to this date (YYYY-MM-DD).
     #[arg(long, value_name = "DATE")]
     pub to: Option<String>,
-    /// Visits of one team: id, name or e-mail.
+    /// Visits or orders of one team: id, name or e-mail.
     #[arg(long, value_name = "TEAM")]
     pub team: Option<String>,
     /// Start the CSV with a byte-order mark, so that Excel reads it as UTF-8.
@@ -431,12 +439,15 @@ impl ExportArgs {
             ExportWhat::Products => "products",
             ExportWhat::Customers => "customers",
             ExportWhat::Visits => "visits",
+            ExportWhat::Orders => "orders",
             ExportWhat::Databases => "databases",
         };
-        if !matches!(self.what, ExportWhat::Visits)
+        if !matches!(self.what, ExportWhat::Visits | ExportWhat::Orders)
             && (self.from.is_some() || self.to.is_some() || self.team.is_some())
         {
-            return Err(Error::usage("--from, --to and --team apply to visits only"));
+            return Err(Error::usage(
+                "--from, --to and --team apply to visits and orders only",
+            ));
         }
         if !(self.timeout.is_finite() && self.timeout > 0.0) {
             return Err(Error::usage(
@@ -626,6 +637,7 @@ impl ValidateArgs {
             },
             read: self.read.read_options()?,
             map,
+            save_map: self.read.save_map.clone(),
             parse: self.read.parse_options()?,
             out: self.out.clone(),
         })

@@ -598,6 +598,7 @@ fn validate(input: &Path, entity: &str, out_dir: &Path) -> (u8, BTreeMap<u32, Ou
         mode: Mode::Create,
         read: ReadOptions::default(),
         map: None,
+        save_map: None,
         parse: ParseOptions::default(),
         out: Some(out.clone()),
     };

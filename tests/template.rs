@@ -373,6 +373,7 @@ fn blank_template_fails_validation_with_no_data_rows() {
             mode: Mode::Create,
             read: ReadOptions::default(),
             map: None,
+            save_map: None,
             parse: ParseOptions::default(),
             out: Some(out.clone()),
         };

@@ -1,9 +1,13 @@
-//! `sheetload export`: teams, products, customers, visits or databases to Excel or CSV,
-//! in the import template's layout plus `id`, so that export → edit → import back
-//! (`--mode update` or `upsert`) is a normal workflow.
+//! `sheetload export`: teams, products, customers, visits, orders or databases to Excel
+//! or CSV, in the import template's layout plus `id`, so that export → edit → import
+//! back is a normal workflow (`--mode upsert` for customers and products; visits and
+//! orders into another database, their references carried by code and name too).
 //!
 //! Records are written page by page as they arrive (products are gathered first, to
-//! know how many unit column groups they need), so memory does not grow with the count.
+//! know how many unit column groups they need), so memory does not grow with the count;
+//! referenced customers, teams and products are listed once each, up front.
+
+mod columns;
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -16,14 +20,15 @@ use crate::connector::parse;
 use crate::connector::salesmania::SalesMania;
 use crate::dispatch::{Ctx, Limiter, Policy};
 use crate::error::{Error, Result, exit};
-use crate::output::export::{self, Cell, Column, Kind};
-use crate::spec::{self, EntitySpec, FieldType};
+use crate::output::export::{self, Cell, Column, ExportSink};
+use crate::spec::{self, EntitySpec, Mode};
 use crate::ui::{Printer, thousands};
+use columns::{Labels, Source, flatten, passes, plain_columns, rows_of, spec_columns};
 
 /// Everything `export` needs.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// teams, products, customers, visits or databases.
+    /// teams, products, customers, visits, orders or databases.
     pub what: String,
     /// `.xlsx` or `.csv`.
     pub out: PathBuf,
@@ -33,11 +38,11 @@ pub struct Config {
     pub limit: Option<u64>,
     /// `column=value` filters, all of which must hold (case-insensitive).
     pub filters: Vec<(String, String)>,
-    /// Visits from this date (`YYYY-MM-DD`).
+    /// Visits or orders from this date (`YYYY-MM-DD`).
     pub from: Option<String>,
-    /// Visits up to this date.
+    /// Visits or orders up to this date.
     pub to: Option<String>,
-    /// Visits of this team (id, name or e-mail).
+    /// Visits or orders of this team (id, name or e-mail).
     pub team: Option<String>,
     /// Start a CSV with a UTF-8 BOM, for Excel.
     pub bom: bool,
@@ -47,148 +52,6 @@ pub struct Config {
     pub target: String,
 }
 
-/// What becomes of one record field.
-enum Source {
-    /// A dotted path in the record, written as `kind`.
-    Path(String, Kind),
-    /// A list of text joined with ", " (tags), as import splits it.
-    Joined(String),
-    /// Member `field` of element `index` of the array at `path` (product units).
-    Member(String, usize, String, Kind),
-}
-
-fn kind_of(t: FieldType) -> Kind {
-    match t {
-        FieldType::Integer | FieldType::Decimal | FieldType::Latitude | FieldType::Longitude => {
-            Kind::Number
-        }
-        FieldType::Boolean => Kind::Bool,
-        FieldType::Date => Kind::Date,
-        _ => Kind::Text,
-    }
-}
-
-/// The columns of an entity: the spec's fields in order (the id first), lat/lon rather
-/// than the combined location, raw ids instead of references, and `units` groups.
-fn spec_columns(spec: &EntitySpec, units: usize) -> Vec<(Column, Source)> {
-    let mut out = Vec::new();
-    let mut fields: Vec<_> = spec.fields.iter().collect();
-    fields.sort_by_key(|f| !f.is_id);
-    for f in fields {
-        if f.kind == FieldType::Location || f.is_code_reference() {
-            continue;
-        }
-        let path = if f.is_id {
-            "id".to_string()
-        } else {
-            match &f.path {
-                Some(p) => p.clone(),
-                None => continue,
-            }
-        };
-        let source = match f.kind {
-            FieldType::Tags => Source::Joined(path),
-            t => Source::Path(path, if f.is_id { Kind::Text } else { kind_of(t) }),
-        };
-        out.push((
-            Column {
-                header: f.name.clone(),
-                kind: match &source {
-                    Source::Path(_, k) => *k,
-                    _ => Kind::Text,
-                },
-            },
-            source,
-        ));
-    }
-    for g in &spec.groups {
-        for k in 0..units {
-            for m in &g.fields {
-                let Some(mp) = &m.path else { continue };
-                let kind = kind_of(m.kind);
-                out.push((
-                    Column {
-                        header: g.header(k + 1, &m.name),
-                        kind,
-                    },
-                    Source::Member(g.path.clone(), k, mp.clone(), kind),
-                ));
-            }
-        }
-    }
-    out
-}
-
-fn plain_columns(names: &[&str]) -> Vec<(Column, Source)> {
-    names
-        .iter()
-        .map(|n| {
-            let kind = if *n == "status" {
-                Kind::Bool
-            } else {
-                Kind::Text
-            };
-            (
-                Column {
-                    header: n.to_string(),
-                    kind,
-                },
-                Source::Path(n.to_string(), kind),
-            )
-        })
-        .collect()
-}
-
-fn at<'v>(v: &'v Value, path: &str) -> Option<&'v Value> {
-    path.split('.').try_fold(v, |cur, k| cur.get(k))
-}
-
-fn typed(v: &Value, kind: Kind) -> Option<Cell> {
-    match (kind, v) {
-        (_, Value::Null) => None,
-        (Kind::Number, Value::Number(n)) => n.as_f64().map(Cell::Number),
-        (Kind::Bool, Value::Bool(b)) => Some(Cell::Bool(*b)),
-        (Kind::Date, Value::String(s)) => Some(Cell::Date(s.get(..10).unwrap_or(s).to_string())),
-        (_, Value::String(s)) if s.is_empty() => None,
-        (_, Value::String(s)) => Some(Cell::Text(s.clone())),
-        (_, other) => parse::scalar_text(other)
-            .map(Cell::Text)
-            .or_else(|| Some(Cell::Text(other.to_string()))),
-    }
-}
-
-fn flatten(record: &Value, columns: &[(Column, Source)]) -> Vec<Option<Cell>> {
-    columns
-        .iter()
-        .map(|(_, source)| match source {
-            Source::Path(p, kind) => at(record, p).and_then(|v| typed(v, *kind)),
-            Source::Joined(p) => match at(record, p) {
-                Some(Value::Array(items)) if !items.is_empty() => Some(Cell::Text(
-                    items
-                        .iter()
-                        .filter_map(parse::scalar_text)
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                )),
-                Some(Value::String(s)) if !s.is_empty() => Some(Cell::Text(s.clone())),
-                _ => None,
-            },
-            Source::Member(p, k, m, kind) => at(record, p)
-                .and_then(|a| a.get(*k))
-                .and_then(|u| u.get(m))
-                .and_then(|v| typed(v, *kind)),
-        })
-        .collect()
-}
-
-/// Whether a flattened record passes every `--where`.
-fn passes(cells: &[Option<Cell>], filters: &[(usize, String)]) -> bool {
-    filters.iter().all(|(i, want)| {
-        let have = cells[*i].as_ref().map(Cell::text).unwrap_or_default();
-        have.trim().eq_ignore_ascii_case(want.trim())
-    })
-}
-
 /// Run the export and return its exit code.
 pub fn run(cfg: &Config, ui: &Printer) -> Result<u8> {
     tokio::runtime::Builder::new_multi_thread()
@@ -196,6 +59,305 @@ pub fn run(cfg: &Config, ui: &Printer) -> Result<u8> {
         .build()
         .map_err(|e| Error::usage(format!("cannot start the network runtime: {e}")))?
         .block_on(export(cfg, ui))
+}
+
+fn now() -> String {
+    chrono::Local::now()
+        .format("%Y-%m-%d %H:%M:%S %z")
+        .to_string()
+}
+
+/// The databases the user reaches (no database needs to be chosen for this).
+async fn export_databases(cfg: &Config, ui: &Printer) -> Result<u8> {
+    let (settings, _sb) = connection::settings(&cfg.conn, cfg.timeout, 2, ui).await?;
+    let http = crate::connector::http_client(cfg.timeout, 2)?;
+    let dbs = SalesMania::databases(&http, &settings).await?;
+    let columns = plain_columns(&["id", "name"]);
+    let cols: Vec<Column> = columns.iter().map(|(c, _)| c.clone()).collect();
+    let mut sink = export::create(&cfg.out, "Databases", &cols, cfg.bom)?;
+    for d in &dbs {
+        sink.row(&[
+            Some(Cell::Text(d.id.clone())),
+            Some(Cell::Text(d.name.clone())),
+        ])?;
+    }
+    let path = sink.finish(&[
+        ("Export".into(), "databases".into()),
+        ("From".into(), settings.base_url.to_string()),
+        ("Records".into(), dbs.len().to_string()),
+        ("Exported at".into(), now()),
+    ])?;
+    ui.summary(&[format!("{} databases → {}", dbs.len(), path.display())]);
+    Ok(exit::OK)
+}
+
+/// Whole lists of referenced collections, each read once per export.
+struct Lists<'a> {
+    ctx: &'a Ctx,
+    conn: &'a connection::Connected,
+    read: Vec<(String, Vec<Value>)>,
+}
+
+impl Lists<'_> {
+    async fn of(&mut self, entity: &str) -> Result<&[Value]> {
+        if let Some(i) = self.read.iter().position(|(e, _)| e == entity) {
+            return Ok(&self.read[i].1);
+        }
+        let path = self.conn.collection(entity).ok_or_else(|| {
+            Error::usage(format!("cannot export: this target has no {entity} list"))
+        })?;
+        let records = self
+            .ctx
+            .list_all(path, &[])
+            .await
+            .map_err(|e| Error::usage(format!("cannot read the {entity}: {e}")))?;
+        self.read.push((entity.to_string(), records));
+        Ok(&self.read[self.read.len() - 1].1)
+    }
+}
+
+/// `--from`, `--to` and `--team` as the list's query (visits and orders); the team by
+/// id, name or e-mail.
+async fn server_query(
+    cfg: &Config,
+    lists: &mut Lists<'_>,
+    database: &str,
+) -> Result<Vec<(String, String)>> {
+    let mut query: Vec<(String, String)> = Vec::new();
+    if let Some(f) = &cfg.from {
+        query.push(("date_from".into(), f.clone()));
+    }
+    if let Some(t) = &cfg.to {
+        query.push(("date_to".into(), t.clone()));
+    }
+    if let Some(team) = &cfg.team {
+        let id = if team.chars().all(|c| c.is_ascii_digit()) {
+            team.clone()
+        } else {
+            lists
+                .of("teams")
+                .await
+                .map_err(|e| Error::usage(format!("cannot look the team up: {e}")))?
+                .iter()
+                .find(|t| {
+                    ["name", "email"].iter().any(|k| {
+                        t.get(*k)
+                            .and_then(Value::as_str)
+                            .is_some_and(|v| v.trim().eq_ignore_ascii_case(team.trim()))
+                    })
+                })
+                .and_then(parse::record_id)
+                .ok_or_else(|| {
+                    Error::usage(format!(
+                        "there is no team '{team}' in \"{database}\": give its id, name or e-mail as `sheetload export teams` lists them"
+                    ))
+                })?
+        };
+        query.push(("team_id".into(), id));
+    }
+    Ok(query)
+}
+
+/// Turns records into rows and writes them: `--where` and `--limit` count records, and a
+/// record with lines (an order) is written whole or not at all, so that the file
+/// imports back as the same orders.
+struct Writer<'a> {
+    columns: &'a [(Column, Source)],
+    filters: &'a [(usize, String)],
+    labels: &'a Labels,
+    lines_path: Option<&'a str>,
+    limit: u64,
+    written: u64,
+    rows: u64,
+    bar: &'a indicatif::ProgressBar,
+}
+
+impl Writer<'_> {
+    /// Write what passes; false once the limit is reached.
+    fn records(&mut self, records: &[Value], sink: &mut dyn ExportSink) -> Result<bool> {
+        for r in records {
+            if self.written >= self.limit {
+                return Ok(false);
+            }
+            let rows: Vec<Vec<Option<Cell>>> = rows_of(r, self.lines_path)
+                .iter()
+                .map(|row| flatten(row, self.columns, self.labels))
+                .collect();
+            if !rows.iter().any(|cells| passes(cells, self.filters)) {
+                continue;
+            }
+            for cells in &rows {
+                sink.row(cells)?;
+            }
+            self.rows += rows.len() as u64;
+            self.written += 1;
+            self.bar.inc(1);
+        }
+        Ok(self.written < self.limit)
+    }
+}
+
+/// `--where column=value` as column indexes; an unknown column is a usage error
+/// listing the columns.
+fn where_filters(cfg: &Config, columns: &[(Column, Source)]) -> Result<Vec<(usize, String)>> {
+    cfg.filters
+        .iter()
+        .map(|(k, v)| {
+            columns
+                .iter()
+                .position(|(c, _)| c.header.eq_ignore_ascii_case(k))
+                .map(|i| (i, v.clone()))
+                .ok_or_else(|| {
+                    Error::usage(format!(
+                        "--where {k}=…: {} have no column {k}; columns: {}",
+                        cfg.what,
+                        columns
+                            .iter()
+                            .map(|(c, _)| c.header.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ))
+                })
+        })
+        .collect()
+}
+
+/// Pages fetched a few ahead, concurrently, and written in order.
+async fn stream_pages(
+    ctx: &std::sync::Arc<Ctx>,
+    path: &str,
+    query: &[(String, String)],
+    what: &str,
+    writer: &mut Writer<'_>,
+    sink: &mut dyn ExportSink,
+) -> Result<()> {
+    const AHEAD: u32 = 4;
+    let size = ctx.client.fields().page_size.max(1);
+    let fetch = |page: u32| {
+        let ctx = ctx.clone();
+        let path = path.to_string();
+        let mut q = query.to_vec();
+        let f = ctx.client.fields();
+        q.push((f.page_param.clone(), page.to_string()));
+        q.push((f.limit_param.clone(), size.to_string()));
+        let what = what.to_string();
+        tokio::spawn(async move {
+            let (r, _) = ctx.idempotent(Method::GET, &path, &q, None).await;
+            let r = r.map_err(|e| {
+                Error::usage(format!(
+                    "cannot export {what}: page {page}: {}",
+                    e.describe()
+                ))
+            })?;
+            if !r.is_success() {
+                return Err(Error::usage(format!(
+                    "cannot export {what}: page {page}: {}",
+                    ctx.describe(&r)
+                )));
+            }
+            Ok(parse::page(&r.json()))
+        })
+    };
+    let mut queue: std::collections::VecDeque<_> = (1..=AHEAD).map(fetch).collect();
+    let mut next = AHEAD + 1;
+    let mut seen = 0u64;
+    while let Some(handle) = queue.pop_front() {
+        let (items, total) = handle
+            .await
+            .map_err(|_| Error::output("a page download stopped unexpectedly"))??;
+        if let Some(t) = total {
+            writer.bar.set_length(t.min(writer.limit));
+        }
+        let n = items.len();
+        seen += n as u64;
+        let more = writer.records(&items, sink)?;
+        if !more
+            || n < size as usize
+            || n == 0
+            || total.is_some_and(|t| seen >= t)
+            || next > 1_000_000
+        {
+            for h in queue {
+                h.abort();
+            }
+            break;
+        }
+        queue.push_back(fetch(next));
+        next += 1;
+    }
+    Ok(())
+}
+
+/// The command that imports the file back, for the Summary sheet.
+fn import_back(spec: &EntitySpec) -> String {
+    let mode = if spec.modes.contains(&Mode::Upsert) {
+        " --mode upsert"
+    } else {
+        ""
+    };
+    format!(
+        "sheetload import FILE --target {} --entity {}{mode}",
+        spec.target, spec.entity
+    )
+}
+
+/// Products are gathered before anything is written: the number of unit column groups
+/// depends on them all. Returns the records and that number (at least 1).
+async fn gather_units(
+    ctx: &Ctx,
+    path: &str,
+    query: &[(String, String)],
+    spec: &EntitySpec,
+) -> Result<(Option<Vec<Value>>, usize)> {
+    let all = ctx
+        .list_all(path, query)
+        .await
+        .map_err(|e| Error::usage(format!("cannot export {}: {e}", spec.entity)))?;
+    let most = all
+        .iter()
+        .filter_map(|r| {
+            spec.groups[0]
+                .path
+                .split('.')
+                .try_fold(r, |cur, k| cur.get(k))
+                .and_then(Value::as_array)
+                .map(Vec::len)
+        })
+        .max()
+        .unwrap_or(1);
+    Ok((Some(all), most.max(1)))
+}
+
+/// The Summary sheet: what, from where, how many, and how to import it back.
+fn summary(
+    cfg: &Config,
+    spec: Option<&EntitySpec>,
+    conn: &connection::Connected,
+    writer: &Writer<'_>,
+    seconds: f64,
+) -> Vec<(String, String)> {
+    let mut summary: Vec<(String, String)> = vec![
+        ("Export".into(), cfg.what.clone()),
+        ("From".into(), conn.base_url.clone()),
+        (
+            "Database".into(),
+            format!("{} (id {})", conn.database.name, conn.database.id),
+        ),
+        ("Records".into(), writer.written.to_string()),
+    ];
+    if writer.lines_path.is_some() {
+        summary.push(("Rows (one per line)".into(), writer.rows.to_string()));
+    }
+    summary.push(("Exported at".into(), now()));
+    summary.push(("Seconds".into(), format!("{seconds:.2}")));
+    for (k, v) in &cfg.filters {
+        summary.push(("Where".into(), format!("{k} = {v}")));
+    }
+    if let Some(s) = spec {
+        summary.push(("Import back".into(), import_back(s)));
+    }
+    summary.push(("sheetload".into(), env!("CARGO_PKG_VERSION").into()));
+    summary
 }
 
 async fn export(cfg: &Config, ui: &Printer) -> Result<u8> {
@@ -213,31 +375,7 @@ async fn export(cfg: &Config, ui: &Printer) -> Result<u8> {
         )));
     }
     if what == "databases" {
-        let (settings, _sb) = connection::settings(&cfg.conn, cfg.timeout, 2, ui).await?;
-        let http = crate::connector::http_client(cfg.timeout, 2)?;
-        let dbs = SalesMania::databases(&http, &settings).await?;
-        let columns = plain_columns(&["id", "name"]);
-        let cols: Vec<Column> = columns.iter().map(|(c, _)| c.clone()).collect();
-        let mut sink = export::create(&cfg.out, "Databases", &cols, cfg.bom)?;
-        for d in &dbs {
-            sink.row(&[
-                Some(Cell::Text(d.id.clone())),
-                Some(Cell::Text(d.name.clone())),
-            ])?;
-        }
-        let path = sink.finish(&[
-            ("Export".into(), "databases".into()),
-            ("From".into(), settings.base_url.to_string()),
-            ("Records".into(), dbs.len().to_string()),
-            (
-                "Exported at".into(),
-                chrono::Local::now()
-                    .format("%Y-%m-%d %H:%M:%S %z")
-                    .to_string(),
-            ),
-        ])?;
-        ui.summary(&[format!("{} databases → {}", dbs.len(), path.display())]);
-        return Ok(exit::OK);
+        return export_databases(cfg, ui).await;
     }
 
     let conn = connection::connect_target(&cfg.conn, &cfg.target, cfg.timeout, 4, ui).await?;
@@ -258,7 +396,7 @@ async fn export(cfg: &Config, ui: &Printer) -> Result<u8> {
             "cannot export '{what}' from {}: choose {}",
             cfg.target,
             if cfg.target == "salesmania" {
-                "teams, products, customers, visits or databases"
+                "teams, products, customers, visits, orders or databases"
             } else {
                 "customers"
             }
@@ -268,91 +406,33 @@ async fn export(cfg: &Config, ui: &Printer) -> Result<u8> {
         "teams" => None,
         other => Some(spec::builtin(&cfg.target, other)?),
     };
+    let mut lists = Lists {
+        ctx: &ctx,
+        conn: &conn,
+        read: Vec::new(),
+    };
+    // Visits and orders: date and team filters go to the server.
+    let query = if matches!(what, "visits" | "orders") {
+        server_query(cfg, &mut lists, &database.name).await?
+    } else {
+        Vec::new()
+    };
 
-    // Visits: date and team filters go to the server.
-    let mut query: Vec<(String, String)> = Vec::new();
-    if what == "visits" {
-        if let Some(f) = &cfg.from {
-            query.push(("date_from".into(), f.clone()));
-        }
-        if let Some(t) = &cfg.to {
-            query.push(("date_to".into(), t.clone()));
-        }
-        if let Some(team) = &cfg.team {
-            let id = if team.chars().all(|c| c.is_ascii_digit()) {
-                team.clone()
-            } else {
-                let teams = ctx
-                    .list_all(conn.collection("teams").unwrap_or_default(), &[])
-                    .await
-                    .map_err(|e| Error::usage(format!("cannot look the team up: {e}")))?;
-                teams
-                    .iter()
-                    .find(|t| {
-                        ["name", "email"].iter().any(|k| {
-                            t.get(*k)
-                                .and_then(Value::as_str)
-                                .is_some_and(|v| v.trim().eq_ignore_ascii_case(team.trim()))
-                        })
-                    })
-                    .and_then(parse::record_id)
-                    .ok_or_else(|| {
-                        Error::usage(format!(
-                            "there is no team '{team}' in \"{}\"",
-                            database.name
-                        ))
-                    })?
-            };
-            query.push(("team_id".into(), id));
-        }
-    }
-
-    // Products are gathered first: the number of unit column groups depends on them all.
-    let mut gathered: Option<Vec<Value>> = None;
-    let units = match &spec {
-        Some(s) if !s.groups.is_empty() => {
-            let all = ctx
-                .list_all(&path, &query)
-                .await
-                .map_err(|e| Error::usage(format!("cannot export {what}: {e}")))?;
-            let most = all
-                .iter()
-                .filter_map(|r| {
-                    at(r, &s.groups[0].path)
-                        .and_then(Value::as_array)
-                        .map(Vec::len)
-                })
-                .max()
-                .unwrap_or(1);
-            gathered = Some(all);
-            most.max(1)
-        }
-        _ => 0,
+    let (gathered, units) = match &spec {
+        Some(s) if !s.groups.is_empty() => gather_units(&ctx, &path, &query, s).await?,
+        _ => (None, 0),
     };
     let columns = match &spec {
         Some(s) => spec_columns(s, units),
         None => plain_columns(&["id", "name", "email", "role", "status"]),
     };
-    let filters: Vec<(usize, String)> = cfg
-        .filters
-        .iter()
-        .map(|(k, v)| {
-            columns
-                .iter()
-                .position(|(c, _)| c.header.eq_ignore_ascii_case(k))
-                .map(|i| (i, v.clone()))
-                .ok_or_else(|| {
-                    Error::usage(format!(
-                        "--where {k}=…: {what} have no column {k}; columns: {}",
-                        columns
-                            .iter()
-                            .map(|(c, _)| c.header.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ))
-                })
-        })
-        .collect::<Result<_>>()?;
+    let filters = where_filters(cfg, &columns)?;
+    let mut labels = Labels::default();
+    for (entity, by) in columns::referenced(&columns) {
+        labels.add(&entity, &by, lists.of(&entity).await?);
+    }
+    drop(lists);
+
     let cols: Vec<Column> = columns.iter().map(|(c, _)| c.clone()).collect();
     let sheet = {
         let mut s = what.to_string();
@@ -363,116 +443,26 @@ async fn export(cfg: &Config, ui: &Printer) -> Result<u8> {
     };
     let mut sink = export::create(&cfg.out, &sheet, &cols, cfg.bom)?;
     let bar = ui.progress(None, "exporting");
-    let mut written = 0u64;
-    let mut seen = 0u64;
-    let limit = cfg.limit.unwrap_or(u64::MAX);
-    let mut write = |records: &[Value], sink: &mut Box<dyn export::ExportSink>| -> Result<bool> {
-        for r in records {
-            let cells = flatten(r, &columns);
-            if !passes(&cells, &filters) {
-                continue;
-            }
-            if written >= limit {
-                return Ok(false);
-            }
-            sink.row(&cells)?;
-            written += 1;
-            bar.inc(1);
-        }
-        Ok(written < limit)
+    let mut writer = Writer {
+        columns: &columns,
+        filters: &filters,
+        labels: &labels,
+        lines_path: spec.as_ref().and_then(|s| s.lines_path.as_deref()),
+        limit: cfg.limit.unwrap_or(u64::MAX),
+        written: 0,
+        rows: 0,
+        bar: &bar,
     };
     match gathered {
         Some(all) => {
-            write(&all, &mut sink)?;
+            writer.records(&all, sink.as_mut())?;
         }
-        None => {
-            // Pages are fetched a few ahead, concurrently, and written in order.
-            const AHEAD: u32 = 4;
-            let size = ctx.client.fields().page_size.max(1);
-            let fetch = |page: u32| {
-                let ctx = ctx.clone();
-                let path = path.clone();
-                let mut q = query.clone();
-                let f = ctx.client.fields();
-                q.push((f.page_param.clone(), page.to_string()));
-                q.push((f.limit_param.clone(), size.to_string()));
-                let what = what.to_string();
-                tokio::spawn(async move {
-                    let (r, _) = ctx.idempotent(Method::GET, &path, &q, None).await;
-                    let r = r.map_err(|e| {
-                        Error::usage(format!(
-                            "cannot export {what}: page {page}: {}",
-                            e.describe()
-                        ))
-                    })?;
-                    if !r.is_success() {
-                        return Err(Error::usage(format!(
-                            "cannot export {what}: page {page}: {}",
-                            ctx.describe(&r)
-                        )));
-                    }
-                    Ok(parse::page(&r.json()))
-                })
-            };
-            let mut queue: std::collections::VecDeque<_> = (1..=AHEAD).map(fetch).collect();
-            let mut next = AHEAD + 1;
-            while let Some(handle) = queue.pop_front() {
-                let (items, total) = handle
-                    .await
-                    .map_err(|_| Error::output("a page download stopped unexpectedly"))??;
-                if let Some(t) = total {
-                    bar.set_length(t.min(limit));
-                }
-                let n = items.len();
-                seen += n as u64;
-                let more = write(&items, &mut sink)?;
-                if !more
-                    || n < size as usize
-                    || n == 0
-                    || total.is_some_and(|t| seen >= t)
-                    || next > 1_000_000
-                {
-                    for h in queue {
-                        h.abort();
-                    }
-                    break;
-                }
-                queue.push_back(fetch(next));
-                next += 1;
-            }
-        }
+        None => stream_pages(&ctx, &path, &query, what, &mut writer, sink.as_mut()).await?,
     }
+    let written = writer.written;
     bar.finish_and_clear();
     let seconds = started.elapsed().as_secs_f64();
-    let mut summary: Vec<(String, String)> = vec![
-        ("Export".into(), what.into()),
-        ("From".into(), conn.base_url.clone()),
-        (
-            "Database".into(),
-            format!("{} (id {})", database.name, database.id),
-        ),
-        ("Records".into(), written.to_string()),
-        (
-            "Exported at".into(),
-            chrono::Local::now()
-                .format("%Y-%m-%d %H:%M:%S %z")
-                .to_string(),
-        ),
-        ("Seconds".into(), format!("{seconds:.2}")),
-    ];
-    for (k, v) in &cfg.filters {
-        summary.push(("Where".into(), format!("{k} = {v}")));
-    }
-    if spec.is_some() {
-        summary.push((
-            "Import back".into(),
-            format!(
-                "sheetload import FILE --target {} --entity {what} --mode upsert",
-                cfg.target
-            ),
-        ));
-    }
-    summary.push(("sheetload".into(), env!("CARGO_PKG_VERSION").into()));
+    let summary = summary(cfg, spec.as_ref(), &conn, &writer, seconds);
     let out = sink.finish(&summary)?;
     ui.summary(&[format!(
         "{} {what} from \"{}\" (db {}) → {} ({seconds:.1}s)",
@@ -489,61 +479,4 @@ async fn export(cfg: &Config, ui: &Printer) -> Result<u8> {
         "out": out.display().to_string(),
     }));
     Ok(exit::OK)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn customers_flatten_to_the_import_layout() {
-        let spec = spec::builtin("salesmania", "customers").unwrap();
-        let cols = spec_columns(&spec, 0);
-        let headers: Vec<&str> = cols.iter().map(|(c, _)| c.header.as_str()).collect();
-        assert_eq!(
-            headers,
-            [
-                "id",
-                "ext_cust_no",
-                "name",
-                "address",
-                "city",
-                "phone",
-                "latitude",
-                "longitude",
-                "status",
-                "tags"
-            ]
-        );
-        let rec = json!({"id": 7, "ext_cust_no": "007", "name": "Toko", "phone": "0812", "location": {"lat": -7.1, "lon": 110.4}, "status": false, "tags": ["a", "b"]});
-        let cells = flatten(&rec, &cols);
-        assert_eq!(cells[0], Some(Cell::Text("7".into())));
-        assert_eq!(cells[1], Some(Cell::Text("007".into())));
-        assert_eq!(cells[6], Some(Cell::Number(-7.1)));
-        assert_eq!(cells[8], Some(Cell::Bool(false)));
-        assert_eq!(cells[9], Some(Cell::Text("a, b".into())));
-        assert_eq!(cells[3], None);
-    }
-
-    #[test]
-    fn products_get_unit_groups() {
-        let spec = spec::builtin("salesmania", "products").unwrap();
-        let cols = spec_columns(&spec, 2);
-        let headers: Vec<&str> = cols.iter().map(|(c, _)| c.header.as_str()).collect();
-        assert!(headers.ends_with(&[
-            "unit_name",
-            "unit_price",
-            "unit_ratio",
-            "unit2_name",
-            "unit2_price",
-            "unit2_ratio"
-        ]));
-        let rec = json!({"id": 1, "name": "Teh", "product_units": [{"name": "PCS", "price": 5000, "ratio": 1}]});
-        let cells = flatten(&rec, &cols);
-        let n = cells.len();
-        assert_eq!(cells[n - 6], Some(Cell::Text("PCS".into())));
-        assert_eq!(cells[n - 5], Some(Cell::Number(5000.0)));
-        assert_eq!(cells[n - 3], None);
-    }
 }

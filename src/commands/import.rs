@@ -149,6 +149,7 @@ impl Stored {
                     delimiter: self.delimiter,
                 },
                 map: self.map.clone(),
+                save_map: None,
                 parse: ParseOptions {
                     decimals: match self.decimals.as_str() {
                         "comma" => DecimalStyle::DecimalComma,

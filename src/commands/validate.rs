@@ -32,6 +32,8 @@ pub struct Config {
     pub read: ReadOptions,
     /// Optional mapping file.
     pub map: Option<PathBuf>,
+    /// Where to write the mapping used (`--save-map`), in the format `--map` reads.
+    pub save_map: Option<PathBuf>,
     /// Number and date reading.
     pub parse: ParseOptions,
     /// Result path (default `<stem>.result.xlsx` beside the input).
@@ -161,6 +163,11 @@ pub fn prepare(cfg: &Config, ui: &Printer) -> Result<Prepared> {
             if unmapped.len() == 1 { " is" } else { "s are" },
             shown.join(", ")
         ));
+    }
+
+    if let Some(path) = &cfg.save_map {
+        crate::mapping::save(path, &spec.entity, &mapping, &table, map.as_ref())?;
+        ui.note(&format!("mapping saved to {}", path.display()));
     }
 
     let out = cfg

@@ -4,6 +4,10 @@
 //! Everything here happens before the first row is read, so a missing required column
 //! stops the run at once instead of failing every row.
 
+mod save;
+
+pub use save::{render as render_saved, save};
+
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 

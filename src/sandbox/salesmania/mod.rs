@@ -10,6 +10,8 @@
 //!   silent clamp, so a client that asks for 500 learns it at once);
 //!   customers and products can be filtered by exact `ext_cust_no` /
 //!   `ext_product_code` (an assumption the client must be able to turn off);
+//!   the order list (undocumented) pages and filters like visits, plus
+//!   `ext_order_no`;
 //! - update and delete answer 200 `{}`; a PATCH of `tags` or `product_units`
 //!   replaces the list;
 //! - check order: bearer (401) → team token (403) → unknown id (404) → malformed
@@ -96,7 +98,7 @@ pub(crate) fn router(shared: &Arc<Shared>) -> Router<Arc<Shared>> {
             ),
         )
         .route(VISITS, r(VISITS, Data, get(list_visits).post(create_visit)))
-        .route(ORDERS, r(ORDERS, Data, axum::routing::post(create_order)))
+        .route(ORDERS, r(ORDERS, Data, get(list_orders).post(create_order)))
         .route(ORDER, r(ORDER, Data, get(get_order).patch(patch_order)))
         .route(TEAMS, r(TEAMS, Data, get(list_teams)))
 }
@@ -448,6 +450,32 @@ async fn list_visits(
         from.is_none_or(|f| v.date.as_str() >= f)
             && to.is_none_or(|t| v.date.as_str() <= t)
             && team_id.is_none_or(|t| v.team_id == t)
+    });
+    Ok(list(items, paging))
+}
+
+/// GET /extapi/v1.0/orders [ASSUMED: the vendor documents no order list] —
+/// filtered like visits by `date_from`, `date_to` (inclusive) and `team_id`, and
+/// by exact `ext_order_no` like the other collections' natural keys.
+async fn list_orders(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    query: RawQuery,
+) -> Answer {
+    let params = Params::from(query)?;
+    let claims = data_call(&shared, &headers, &params)?;
+    let mut errors = FieldErrors::default();
+    let from = params.date("date_from", &mut errors);
+    let to = params.date("date_to", &mut errors);
+    let team_id = params.integer("team_id", 1, u64::MAX, &mut errors);
+    let ext = params.get("ext_order_no");
+    let paging = paging(&params, errors)?;
+    let sm = lock(&shared.salesmania);
+    let items = db(&sm, claims)?.orders.0.values().filter(|o| {
+        from.is_none_or(|f| o.date.as_str() >= f)
+            && to.is_none_or(|t| o.date.as_str() <= t)
+            && team_id.is_none_or(|t| o.team_id == t)
+            && ext.is_none_or(|e| o.ext_order_no.as_deref() == Some(e))
     });
     Ok(list(items, paging))
 }
