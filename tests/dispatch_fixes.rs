@@ -67,8 +67,9 @@ fn sustained_rate_limit_slows_down_and_every_row_ends_ok() {
     assert_eq!(stats["databases"]["1"]["records"]["customers"], 300);
     let limited = stats["faults"]["rate_limited"].as_u64().unwrap_or(0);
     assert!(limited > 0, "the rate limit was never reached: {stats}");
+    // Fewer 429s than rows, by a wide margin (a run sees about ten).
     assert!(
-        limited < 300,
+        limited < 100,
         "{limited} answers were 429 for 300 rows: the client kept pushing"
     );
 }
@@ -135,7 +136,10 @@ fn plain_text_and_html_error_bodies_are_shown_redacted() {
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     let (base_url, server) = rt.block_on(non_json_server());
     let (done, _d) = run_against(&base_url)
-        .file("c.csv", "Nama,Kota\nLocked,Semarang\nHtml,Solo\nLong,Kudus\n")
+        .file(
+            "c.csv",
+            "Nama,Kota\nLocked,Semarang\nHtml,Solo\nLong,Kudus\n",
+        )
         .args(["import", "c.csv", "-e", "customers"])
         .run();
     server.abort();
@@ -154,7 +158,11 @@ fn plain_text_and_html_error_bodies_are_shown_redacted() {
     );
     for secret in ["TEAM-SECRET-42", "BEARER-SECRET-7"] {
         for i in 0..3 {
-            assert!(!error(i).contains(secret), "row {i} leaks {secret}: {}", error(i));
+            assert!(
+                !error(i).contains(secret),
+                "row {i} leaks {secret}: {}",
+                error(i)
+            );
         }
         assert!(!done.stderr.contains(secret), "stderr leaks {secret}");
     }

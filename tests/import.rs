@@ -325,7 +325,7 @@ fn server_field_errors_name_the_sheet_columns() {
     assert_eq!(rows[0]["_status"], "FAILED");
     assert_eq!(rows[0]["_http"], "422");
     assert!(
-        rows[0]["_error"].contains("ID Sales:"),
+        rows[0]["_error"].contains("ID Sales (C2):"),
         "{}",
         rows[0]["_error"]
     );
