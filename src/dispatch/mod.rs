@@ -167,15 +167,21 @@ impl Ctx {
             Some(r) => format!("{:.1}", r.max(0.1)),
             None => "1".into(),
         };
+        let tries = if tries == 1 {
+            "1 try".to_string()
+        } else {
+            format!("{tries} tries")
+        };
         format!(
-            "still rate-limited (HTTP 429) after waiting {} over {tries} tries{more}; the server takes fewer requests than sheetload slowed down to within {}: run it again later, or with a lower --rate (e.g. --rate {rate})",
+            "still rate-limited (HTTP 429) after waiting {} over {tries}{more} (the budget is {}): run it again later, or with a lower --rate (e.g. --rate {rate})",
             human(waited),
             human(self.policy.rate_limit_budget)
         )
     }
 
-    /// One request, paced by the shared limiter, its answer fed back to it. A 429
-    /// costs no try; it is retried until it has lasted the rate-limit budget.
+    /// One request, paced by the shared limiter, its answer fed back to it; `sent`
+    /// counts it when it leaves. A 429 costs no try; it is retried until it has lasted
+    /// the rate-limit budget.
     async fn send_once(
         &self,
         method: Method,
@@ -183,7 +189,7 @@ impl Ctx {
         query: &[(String, String)],
         body: Body<'_>,
         t: &mut Throttled,
-        tries: u32,
+        sent: &mut u32,
     ) -> Step {
         let deadline = t.since.map(|s| s + self.policy.rate_limit_budget);
         let ticket = match self.limiter.wait_until(deadline).await {
@@ -191,12 +197,13 @@ impl Ctx {
             Err((_, slot)) => match t.last.take() {
                 Some(last) => {
                     let wait = slot.saturating_duration_since(Instant::now());
-                    let message = self.rate_limited(t, tries, Some(wait));
+                    let message = self.rate_limited(t, *sent, Some(wait));
                     return Step::GiveUp(last, message);
                 }
                 None => self.limiter.wait().await,
             },
         };
+        *sent += 1;
         let r = match self.client.send(method, path, query, body).await {
             Ok(r) => r,
             Err(e) => return Step::Failed(e),
@@ -208,7 +215,7 @@ impl Ctx {
         }
         let since = *t.since.get_or_insert_with(Instant::now);
         if since.elapsed() >= self.policy.rate_limit_budget {
-            let message = self.rate_limited(t, tries, None);
+            let message = self.rate_limited(t, *sent, None);
             return Step::GiveUp(r, message);
         }
         t.last = Some(r);
@@ -251,9 +258,15 @@ impl Ctx {
         let mut failures = 0;
         let mut throttled = Throttled::default();
         loop {
-            attempts += 1;
             let step = self
-                .send_once(method.clone(), path, query, body, &mut throttled, attempts)
+                .send_once(
+                    method.clone(),
+                    path,
+                    query,
+                    body,
+                    &mut throttled,
+                    &mut attempts,
+                )
                 .await;
             let (result, retry_after) = match step {
                 Step::Again => continue,
@@ -360,7 +373,6 @@ impl Ctx {
         let mut failures = 0;
         let mut throttled = Throttled::default();
         loop {
-            done.attempts += 1;
             let step = self
                 .send_once(
                     Method::POST,
@@ -368,7 +380,7 @@ impl Ctx {
                     &[],
                     Body::Json(body),
                     &mut throttled,
-                    done.attempts,
+                    &mut done.attempts,
                 )
                 .await;
             let (ambiguous, retry_after) = match step {
@@ -550,6 +562,149 @@ mod tests {
         assert!(
             ra >= Duration::from_secs(3) && ra < Duration::from_millis(3100),
             "{ra:?}"
+        );
+    }
+
+    /// A target that answers from a script of (status, Retry-After seconds), then
+    /// `fallback` for ever; creates answer `{"id": 7}`.
+    struct Script {
+        answers: std::sync::Mutex<std::collections::VecDeque<(u16, Option<u64>)>>,
+        fallback: (u16, Option<u64>),
+        fields: crate::connector::salesmania::Fields,
+    }
+
+    impl Transport for Script {
+        fn send<'a>(
+            &'a self,
+            _: Method,
+            _: &'a str,
+            _: &'a [(String, String)],
+            _: Body<'a>,
+        ) -> std::pin::Pin<
+            Box<dyn std::future::Future<Output = Result<Reply, SendError>> + Send + 'a>,
+        > {
+            let next = self.answers.lock().ok().and_then(|mut q| q.pop_front());
+            let (status, ra) = next.unwrap_or(self.fallback);
+            Box::pin(async move {
+                Ok(Reply {
+                    status,
+                    retry_after: ra.map(Duration::from_secs),
+                    quota_reset: None,
+                    content_type: Some("application/json".into()),
+                    body: br#"{"id": 7}"#.to_vec(),
+                })
+            })
+        }
+
+        fn fields(&self) -> &crate::connector::salesmania::Fields {
+            &self.fields
+        }
+    }
+
+    /// A context over a script, after ten answered GETs (so the limiter knows the
+    /// server takes about ten requests a second).
+    async fn scripted(
+        script: &[(u16, Option<u64>)],
+        fallback: (u16, Option<u64>),
+        policy: Policy,
+    ) -> Ctx {
+        let mut answers: std::collections::VecDeque<_> =
+            std::iter::repeat_n((200, None), 10).collect();
+        answers.extend(script.iter().copied());
+        let ctx = Ctx {
+            client: std::sync::Arc::new(Script {
+                answers: std::sync::Mutex::new(answers),
+                fallback,
+                fields: Default::default(),
+            }),
+            limiter: Limiter::new(None),
+            policy,
+            columns: HashMap::new(),
+        };
+        for _ in 0..10 {
+            let (r, _) = ctx.idempotent(Method::GET, "/x", &[], None).await;
+            assert_eq!(r.map(|r| r.status).ok(), Some(200));
+        }
+        ctx
+    }
+
+    #[tokio::test]
+    async fn rate_limits_cost_no_tries() {
+        let policy = Policy {
+            retries: 0,
+            ..Policy::default()
+        };
+        let ctx = scripted(
+            &[(429, None), (429, None), (429, None), (201, None)],
+            (201, None),
+            policy,
+        )
+        .await;
+        let done = ctx
+            .create("/x", &serde_json::json!({}), None, Some(2))
+            .await;
+        assert_eq!(done.status, Some(Status::Ok), "{done:?}");
+        assert_eq!(done.id.as_deref(), Some("7"));
+        assert_eq!(done.attempts, 4);
+        // The run slowed down: it is paced now, below the ten a second it saw served.
+        assert!(ctx.limiter.current_rate().is_some_and(|r| r < 10.0));
+        // A 5xx still uses up the (zero) retries.
+        let ctx = scripted(
+            &[],
+            (500, None),
+            Policy {
+                retries: 0,
+                ..Policy::default()
+            },
+        )
+        .await;
+        let done = ctx.change(Method::PATCH, "/x/1", None, None).await;
+        assert_eq!(
+            (done.status, done.http, done.attempts),
+            (Some(Status::Failed), Some(500), 1)
+        );
+    }
+
+    #[tokio::test]
+    async fn a_row_fails_only_after_the_rate_limit_budget() {
+        let policy = Policy {
+            rate_limit_budget: Duration::from_millis(300),
+            ..Policy::default()
+        };
+        let ctx = scripted(&[], (429, None), policy.clone()).await;
+        let started = Instant::now();
+        let done = ctx.create("/x", &serde_json::json!({}), None, None).await;
+        assert!(started.elapsed() >= Duration::from_millis(300));
+        assert_eq!((done.status, done.http), (Some(Status::Failed), Some(429)));
+        assert!(done.attempts > policy.retries + 1, "{done:?}");
+        for part in [
+            "still rate-limited (HTTP 429) after waiting",
+            "(the budget is 0.3s)",
+            "--rate ",
+        ] {
+            assert!(
+                done.error.contains(part),
+                "{part:?} missing from {}",
+                done.error
+            );
+        }
+        let done = ctx.change(Method::PATCH, "/x/1", None, None).await;
+        assert!(
+            done.error.starts_with("still rate-limited"),
+            "{}",
+            done.error
+        );
+
+        // A Retry-After longer than the budget fails at once instead of after it.
+        let ctx = scripted(&[], (429, Some(60)), policy).await;
+        let started = Instant::now();
+        let done = ctx.change(Method::DELETE, "/x/1", None, None).await;
+        assert!(started.elapsed() < Duration::from_secs(5));
+        assert_eq!(done.attempts, 1, "{done:?}");
+        assert!(
+            done.error.contains("the server asks to wait"),
+            "{}",
+            done.error
         );
     }
 

@@ -23,6 +23,7 @@ use crate::connector::Reply;
 /// The factor a 429 cuts the rate by (of the rate the server was answering at).
 const CUT: f64 = 0.8;
 /// The slowest pace the adaptive limit goes down to: one request every five seconds.
+/// (A 429 answered with nothing served cuts from one request per second.)
 const MIN_RATE: f64 = 0.2;
 /// The window over which answered requests are counted to estimate the server's rate.
 const WINDOW: Duration = Duration::from_secs(1);
@@ -185,8 +186,16 @@ impl Aimd {
         while self.answers.front().is_some_and(|t| now - *t > WINDOW) {
             self.answers.pop_front();
         }
+        // What the server answered lately is the best estimate of what it takes; with
+        // nothing answered (its quota was used up before we started), the rate so far,
+        // or one request per second.
         let served = self.answers.len() as f64 / WINDOW.as_secs_f64();
-        let current = self.rate.unwrap_or(f64::INFINITY).min(served);
+        let current = match (self.rate, served > 0.0) {
+            (Some(r), true) => r.min(served),
+            (None, true) => served,
+            (Some(r), false) => r,
+            (None, false) => 1.0,
+        };
         self.rate = Some((current * CUT).max(MIN_RATE));
         self.generation += 1;
         self.next = now.max(self.paused_until);
@@ -268,13 +277,13 @@ mod tests {
     }
 
     #[test]
-    fn nothing_served_falls_to_the_floor_and_pauses_void_older_slots() {
+    fn nothing_served_starts_slow_and_pauses_void_older_slots() {
         let t0 = Instant::now();
         let mut a = Aimd::new(None, t0);
         let (slot, ticket) = a.reserve(t0);
         assert!(a.still_valid(ticket, slot));
         a.answered(t0, ticket, &reply(429, Some(3)));
-        assert_eq!(a.rate, Some(MIN_RATE));
+        assert_eq!(a.rate, Some(CUT));
         assert!(!a.still_valid(ticket, t0));
         let (slot, fresh) = a.reserve(t0);
         assert_eq!(slot, t0 + Duration::from_secs(3));
@@ -285,5 +294,24 @@ mod tests {
         a.answered(slot, fresh, &q);
         assert!(!a.still_valid(fresh, slot));
         assert_eq!(a.reserve(slot).0, slot + Duration::from_secs(10));
+        // Cut after cut with nothing served, it stops at the floor.
+        for _ in 0..20 {
+            let (_, t) = a.reserve(t0);
+            a.answered(t0 + Duration::from_secs(30), t, &reply(429, None));
+        }
+        assert_eq!(a.rate, Some(MIN_RATE));
+    }
+
+    #[tokio::test]
+    async fn the_users_ceiling_still_holds() {
+        let limiter = Limiter::new(Some(20.0));
+        let started = Instant::now();
+        // One second's burst (20), then one every 50 ms.
+        for _ in 0..30 {
+            limiter.wait().await;
+        }
+        let took = started.elapsed();
+        assert!(took >= Duration::from_millis(400), "{took:?}");
+        assert_eq!(limiter.current_rate(), None);
     }
 }
