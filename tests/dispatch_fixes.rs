@@ -1,7 +1,7 @@
 //! Dispatch defects, end to end through the real binary: a sustained rate limit is a
 //! reason to slow down, not to fail rows; an error answer that is plain text or an
 //! HTML page keeps its words (secrets redacted); and a server field error names the
-//! row's cell (`Kunjungan!C3`) beside the user's column header.
+//! row's cell (`Customers!E7`) beside the user's column header.
 
 mod common;
 
@@ -74,10 +74,11 @@ fn sustained_rate_limit_slows_down_and_every_row_ends_ok() {
     );
 }
 
-/// A fake SalesMania that signs anybody in and answers every create with a
-/// non-JSON error chosen by the customer's name: plain text echoing the team token,
-/// an nginx-style HTML page, or a very long text.
-async fn non_json_server() -> (String, tokio::task::JoinHandle<()>) {
+/// A fake SalesMania that signs anybody in and answers a create by the customer's
+/// name: plain text echoing the team token, an nginx-style HTML page, a very long
+/// text, a Laravel 422 on `location.lat` (a rule the server may have and local
+/// validation cannot know), or 201 for any name starting with "Toko".
+async fn fake_server() -> (String, tokio::task::JoinHandle<()>) {
     async fn create(body: axum::body::Bytes) -> axum::response::Response {
         let v: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
         let name = v["name"].as_str().unwrap_or_default();
@@ -95,6 +96,17 @@ async fn non_json_server() -> (String, tokio::task::JoinHandle<()>) {
                 "text/html",
                 "<html>\r\n<head><title>400 Request Header Or Cookie Too Large</title></head>\r\n<body>\r\n<center><h1>400 Bad Request</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n".into(),
             ),
+            "Geo" => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                axum::Json(json!({
+                    "message": "The location.lat must be between -90 and 90.",
+                    "errors": {"location.lat": ["The location.lat must be between -90 and 90."]}
+                })),
+            )
+                .into_response(),
+            n if n.starts_with("Toko") => {
+                (StatusCode::CREATED, axum::Json(json!({"id": 1}))).into_response()
+            }
             _ => text(
                 StatusCode::CONFLICT,
                 "text/plain",
@@ -134,7 +146,7 @@ async fn non_json_server() -> (String, tokio::task::JoinHandle<()>) {
 #[test]
 fn plain_text_and_html_error_bodies_are_shown_redacted() {
     let rt = tokio::runtime::Runtime::new().expect("runtime");
-    let (base_url, server) = rt.block_on(non_json_server());
+    let (base_url, server) = rt.block_on(fake_server());
     let (done, _d) = run_against(&base_url)
         .file(
             "c.csv",
@@ -181,41 +193,61 @@ fn plain_text_and_html_error_bodies_are_shown_redacted() {
 }
 
 /// Issue 9 (the 422 part): a server field error names the user's column and the
-/// row's cell with its sheet (`ID Sales (Kunjungan!C3)`).
+/// row's cell, with its sheet in a workbook (`Lintang (Customers!E7)`) and without
+/// one in a CSV (`Lintang (E7)`).
 #[test]
 fn server_field_errors_name_sheet_cell_and_column() {
-    let sb = sandbox(SandboxOptions::default());
-    let (done, _d) = run_against(&sb.base_url())
-        .file("c.csv", customers_csv(1))
-        .args(["import", "c.csv", "-e", "customers"])
-        .run();
-    done.code(0);
-    let id = records(&done.path("c.result.xlsx"), "Results")[0]["_id"].clone();
-    let (done, _d) = run_against(&sb.base_url())
-        .build("v.xlsx", |p| {
-            xlsx(p, "Kunjungan", |ws| {
-                for (c, h) in ["Tanggal", "customer_id", "ID Sales"].iter().enumerate() {
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let (base_url, server) = rt.block_on(fake_server());
+    let head = ["Nama", "Alamat", "Kota", "No HP", "Lintang", "Bujur"];
+    let names = ["Toko 1", "Toko 2", "Toko 3", "Toko 4", "Toko 5", "Geo"];
+    let mut csv = head.join(",") + "\n";
+    for n in names {
+        csv.push_str(&format!(
+            "{n},Jl. Pemuda 1,Semarang,081234567890,-7.1,110.4\n"
+        ));
+    }
+    let (xlsx_run, _a) = run_against(&base_url)
+        .build("c.xlsx", |p| {
+            xlsx(p, "Customers", |ws| {
+                for (c, h) in head.iter().enumerate() {
                     ws.write_string(0, c as u16, *h).unwrap();
                 }
-                // Row 2 leaves the team to the server (the token's own); row 3 names
-                // a team the server does not know.
-                for r in [1, 2] {
-                    ws.write_string(r, 0, "2026-12-01").unwrap();
-                    ws.write_string(r, 1, &id).unwrap();
+                for (r, n) in names.iter().enumerate() {
+                    let r = r as u32 + 1;
+                    for (c, v) in [*n, "Jl. Pemuda 1", "Semarang", "081234567890"]
+                        .iter()
+                        .enumerate()
+                    {
+                        ws.write_string(r, c as u16, *v).unwrap();
+                    }
+                    ws.write_number(r, 4, -7.1).unwrap();
+                    ws.write_number(r, 5, 110.4).unwrap();
                 }
-                ws.write_string(2, 2, "999999").unwrap();
             })
         })
-        .args(["import", "v.xlsx", "-e", "visits"])
+        .args(["import", "c.xlsx", "-e", "customers"])
         .run();
-    done.code(1);
-    let rows = records(&done.path("v.result.xlsx"), "Results");
-    let failed: Vec<_> = rows.iter().filter(|r| r["_status"] == "FAILED").collect();
-    assert_eq!(failed.len(), 1, "{rows:?}");
-    assert_eq!(failed[0]["_http"], "422");
-    assert!(
-        failed[0]["_error"].contains("ID Sales (Kunjungan!C3): The selected team_id is invalid."),
-        "{}",
-        failed[0]["_error"]
-    );
+    let (csv_run, _b) = run_against(&base_url)
+        .file("c.csv", csv)
+        .args(["import", "c.csv", "-e", "customers"])
+        .run();
+    server.abort();
+    for (done, result, cell) in [
+        (&xlsx_run, "c.result.xlsx", "Customers!E7"),
+        (&csv_run, "c.result.xlsx", "E7"),
+    ] {
+        done.code(1);
+        let rows = records(&done.path(result), "Results");
+        let failed: Vec<_> = rows.iter().filter(|r| r["_status"] == "FAILED").collect();
+        assert_eq!(failed.len(), 1, "{rows:?}");
+        assert_eq!(failed[0]["_row"], "7");
+        assert_eq!(failed[0]["_http"], "422");
+        let expected = format!("Lintang ({cell}): The location.lat must be between -90 and 90.");
+        assert!(
+            failed[0]["_error"].contains(&expected),
+            "{expected:?} missing from {}",
+            failed[0]["_error"]
+        );
+    }
 }
