@@ -18,7 +18,7 @@ use tokio::task::JoinSet;
 use super::connection::{self, ConnectionArgs};
 use super::report::{Finished, report};
 use super::validate::{self, Prepared, prepare};
-use crate::dispatch::{Ctx, Done, Key, Limiter, Policy};
+use crate::dispatch::{Column, Ctx, Done, Key, Limiter, Policy};
 use crate::error::{Error, Result, exit};
 use crate::input::ReadOptions;
 use crate::ledger::{self, Ledger, NewRun, PendingRow, RowOutcome, RunState, Scope};
@@ -507,16 +507,19 @@ impl Stop {
     }
 }
 
-/// Payload path → the sheet's column, so that server field errors name the user's columns.
-/// Payload path → the sheet's column, so that server field errors name the user's columns.
-fn column_names(spec: &EntitySpec, p: &Prepared) -> HashMap<String, String> {
+/// Payload path → the sheet's column, so that server field errors name the user's
+/// columns and cells.
+fn column_names(spec: &EntitySpec, p: &Prepared) -> HashMap<String, Column> {
+    let sheet = (!p.table.sheets.is_empty()).then(|| p.table.sheet.clone());
+    let column = |c: Option<usize>, fallback: String| Column {
+        name: c.map(|c| p.table.column_name(c)).unwrap_or(fallback),
+        col: c.map(|c| c + p.table.first_col()),
+        sheet: sheet.clone(),
+    };
     let mut out = HashMap::new();
     for (i, f) in spec.fields.iter().enumerate() {
         if let Some(path) = &f.path {
-            let name = p.mapping.fields[i]
-                .column
-                .map(|c| p.table.column_name(c))
-                .unwrap_or_else(|| f.name.clone());
+            let name = column(p.mapping.fields[i].column, f.name.clone());
             out.entry(path.clone()).or_insert_with(|| name.clone());
             if f.kind == crate::spec::FieldType::Location {
                 out.entry(format!("{path}.lat"))
@@ -528,10 +531,7 @@ fn column_names(spec: &EntitySpec, p: &Prepared) -> HashMap<String, String> {
     for (g, group) in spec.groups.iter().enumerate() {
         for (k, inst) in p.mapping.groups.get(g).into_iter().flatten().enumerate() {
             for (m, member) in group.fields.iter().enumerate() {
-                let name = inst[m]
-                    .column
-                    .map(|c| p.table.column_name(c))
-                    .unwrap_or_else(|| group.header(k + 1, &member.name));
+                let name = column(inst[m].column, group.header(k + 1, &member.name));
                 if let Some(mp) = &member.path {
                     out.insert(format!("{}.{k}.{mp}", group.path), name);
                 }
@@ -1300,7 +1300,8 @@ async fn execute(ctx: &Ctx, job: &Job) -> Done {
     match &job.action {
         Action::Create => {
             let body = job.body.clone().unwrap_or(Value::Object(Map::new()));
-            ctx.create(&job.path, &body, job.lookup.as_ref()).await
+            ctx.create(&job.path, &body, job.lookup.as_ref(), Some(job.row))
+                .await
         }
         Action::Update { id } => {
             let mut done = ctx
@@ -1308,6 +1309,7 @@ async fn execute(ctx: &Ctx, job: &Job) -> Done {
                     Method::PATCH,
                     &format!("{}/{id}", job.path),
                     job.body.as_ref(),
+                    Some(job.row),
                 )
                 .await;
             done.id = Some(id.clone());
@@ -1315,7 +1317,12 @@ async fn execute(ctx: &Ctx, job: &Job) -> Done {
         }
         Action::Delete { id } => {
             let mut done = ctx
-                .change(Method::DELETE, &format!("{}/{id}", job.path), None)
+                .change(
+                    Method::DELETE,
+                    &format!("{}/{id}", job.path),
+                    None,
+                    Some(job.row),
+                )
                 .await;
             done.id = Some(id.clone());
             done

@@ -320,7 +320,7 @@ pub async fn import(cfg: Config, ui: &Printer, prepared: Prepared) -> Result<u8>
             let ctx = ctx.clone();
             let url = format!("{path}/{id}");
             tasks.spawn(async move {
-                let mut done = ctx.change(Method::PATCH, &url, Some(&body)).await;
+                let mut done = ctx.change(Method::PATCH, &url, Some(&body), None).await;
                 done.id = Some(id);
                 drop(permit);
                 (vec![i], "update".to_string(), done)
@@ -572,7 +572,7 @@ pub async fn import(cfg: Config, ui: &Printer, prepared: Prepared) -> Result<u8>
             tasks.spawn(async move {
                 // No order search exists, so an unknown outcome cannot be looked up:
                 // it ends UNKNOWN rather than risk a duplicate.
-                let done = ctx.create(&path, &body, None).await;
+                let done = ctx.create(&path, &body, None, None).await;
                 drop(permit);
                 (members, "create".to_string(), done)
             });

@@ -245,7 +245,7 @@ pub fn undo(id: i64, yes: bool, conn: &ConnectionArgs, ui: &Printer) -> Result<u
         let mut failures = Vec::new();
         for row in &created {
             let Some(remote) = &row.remote_id else { continue };
-            let done = ctx.change(Method::DELETE, &format!("{path}/{remote}"), None).await;
+            let done = ctx.change(Method::DELETE, &format!("{path}/{remote}"), None, None).await;
             match (done.status, done.http) {
                 (Some(Status::Ok), _) | (_, Some(404)) => deleted.push(row.row),
                 _ => failures.push(format!("row {} (id {remote}): {}", row.row, done.error)),

@@ -221,7 +221,7 @@ pub async fn import(cfg: Config, ui: &Printer, prepared: Prepared, conn: Connect
         let ctx = ctx.clone();
         let number = raw.number;
         tasks.spawn(async move {
-            let mut done = ctx.change_body(Method::PATCH, endpoint, Body::Form(&form)).await;
+            let mut done = ctx.change_body(Method::PATCH, endpoint, Body::Form(&form), Some(number)).await;
             if done.status == Some(Status::Failed) {
                 done.error = match done.http {
                     Some(404) => format!("{}: no such customer (or this machine's IP is not on the install's allow-list)", done.error),

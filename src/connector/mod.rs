@@ -79,6 +79,12 @@ pub struct Reply {
     pub status: u16,
     /// `Retry-After`, in seconds or as an HTTP date, turned into a wait.
     pub retry_after: Option<Duration>,
+    /// How long until the server's request quota resets, when it says the quota is
+    /// used up (`X-RateLimit-Remaining: 0` / `RateLimit-Remaining: 0` with a reset),
+    /// so that the dispatcher pauses before provoking a 429.
+    pub quota_reset: Option<Duration>,
+    /// The `Content-Type`, to tell an HTML error page from plain text.
+    pub content_type: Option<String>,
     /// The body.
     pub body: Vec<u8>,
 }

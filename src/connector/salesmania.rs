@@ -176,13 +176,44 @@ pub fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
     )
 }
 
+/// When the answer says the request quota is used up (`X-RateLimit-Remaining: 0`, or
+/// the IETF draft's `RateLimit-Remaining: 0`), how long until it resets: the reset
+/// header as seconds from now, or as a Unix time when it is that large (GitHub, Laravel).
+pub fn quota_reset(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    let number = |names: &[&str]| {
+        names.iter().find_map(|n| {
+            let v = headers.get(*n)?.to_str().ok()?.trim().parse::<f64>().ok()?;
+            v.is_finite().then_some(v)
+        })
+    };
+    let remaining = number(&["x-ratelimit-remaining", "ratelimit-remaining"])?;
+    if remaining > 0.0 {
+        return None;
+    }
+    let reset = number(&["x-ratelimit-reset", "ratelimit-reset"])?.max(0.0);
+    let seconds = if reset > 1_000_000_000.0 {
+        reset - chrono::Utc::now().timestamp() as f64
+    } else {
+        reset
+    };
+    Some(Duration::from_secs_f64(seconds.clamp(0.0, 3600.0)))
+}
+
 pub(crate) async fn reply(resp: reqwest::Response) -> Result<Reply, SendError> {
     let status = resp.status().as_u16();
     let retry_after = retry_after(resp.headers());
+    let quota_reset = quota_reset(resp.headers());
+    let content_type = resp
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
     let body = resp.bytes().await.map_err(send_error)?.to_vec();
     Ok(Reply {
         status,
         retry_after,
+        quota_reset,
+        content_type,
         body,
     })
 }
@@ -491,5 +522,28 @@ mod tests {
         assert_eq!(retry_after(&h), Some(Duration::ZERO));
         h.insert(reqwest::header::RETRY_AFTER, "soon".parse().unwrap());
         assert_eq!(retry_after(&h), None);
+    }
+
+    #[test]
+    fn quota_reset_only_when_the_quota_is_used_up() {
+        let mut h = reqwest::header::HeaderMap::new();
+        h.insert("x-ratelimit-remaining", "3".parse().unwrap());
+        h.insert("x-ratelimit-reset", "7".parse().unwrap());
+        assert_eq!(quota_reset(&h), None);
+        h.insert("x-ratelimit-remaining", "0".parse().unwrap());
+        assert_eq!(quota_reset(&h), Some(Duration::from_secs(7)));
+        let epoch = chrono::Utc::now().timestamp() + 20;
+        h.insert("x-ratelimit-reset", epoch.to_string().parse().unwrap());
+        let d = quota_reset(&h).unwrap();
+        assert!(
+            d > Duration::from_secs(17) && d <= Duration::from_secs(21),
+            "{d:?}"
+        );
+        let mut draft = reqwest::header::HeaderMap::new();
+        draft.insert("ratelimit-remaining", "0".parse().unwrap());
+        draft.insert("ratelimit-reset", "2".parse().unwrap());
+        assert_eq!(quota_reset(&draft), Some(Duration::from_secs(2)));
+        draft.remove("ratelimit-reset");
+        assert_eq!(quota_reset(&draft), None);
     }
 }

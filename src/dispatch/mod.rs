@@ -3,29 +3,39 @@
 //! natural key up, never blindly re-sent; without a key it ends `UNKNOWN`.
 
 use std::collections::HashMap;
-use std::num::NonZeroU32;
-use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::Method;
 use serde_json::Value;
+use tokio::time::Instant;
 
 use crate::connector::{Body, Reply, SendError, Transport, parse};
 use crate::output::Status;
+
+mod describe;
+mod throttle;
+
+pub use describe::Column;
+pub use throttle::{Limiter, Ticket};
 
 /// How hard to push the target.
 #[derive(Debug, Clone)]
 pub struct Policy {
     /// Requests in flight at most.
     pub concurrency: usize,
-    /// Requests per second at most (all kinds), if limited.
+    /// Requests per second at most (all kinds), if limited: a hard ceiling; below it
+    /// the rate adapts to the server's 429s on its own.
     pub rate: Option<f64>,
-    /// Further tries after the first, for retryable failures.
+    /// Further tries after the first, for 5xx and network failures (429s do not count:
+    /// they are the server asking us to slow down, which the shared limiter does).
     pub retries: u32,
     /// First backoff step; doubles each try, with jitter.
     pub base_delay: Duration,
     /// Longest single wait.
     pub max_delay: Duration,
+    /// How long one request may keep meeting 429s (from the first) before its row
+    /// fails; five minutes by default, long enough for any per-minute quota to reset.
+    pub rate_limit_budget: Duration,
 }
 
 impl Default for Policy {
@@ -36,30 +46,7 @@ impl Default for Policy {
             retries: 5,
             base_delay: Duration::from_millis(200),
             max_delay: Duration::from_secs(30),
-        }
-    }
-}
-
-/// A process-wide request rate limit (governor's GCRA), or none.
-pub struct Limiter(Option<governor::DefaultDirectRateLimiter>);
-
-impl Limiter {
-    /// At most `rate` requests per second (fractions allowed), bursts of one second's worth.
-    pub fn new(rate: Option<f64>) -> Self {
-        Limiter(rate.filter(|r| *r > 0.0).map(|r| {
-            let period = Duration::from_secs_f64(1.0 / r);
-            let burst = NonZeroU32::new(r.ceil().max(1.0) as u32).unwrap_or(NonZeroU32::MIN);
-            let quota = governor::Quota::with_period(period)
-                .unwrap_or_else(|| governor::Quota::per_second(NonZeroU32::MIN))
-                .allow_burst(burst);
-            governor::RateLimiter::direct(quota)
-        }))
-    }
-
-    /// Wait for a slot.
-    pub async fn wait(&self) {
-        if let Some(l) = &self.0 {
-            l.until_ready().await;
+            rate_limit_budget: Duration::from_secs(300),
         }
     }
 }
@@ -67,14 +54,14 @@ impl Limiter {
 /// Everything a request needs: the signed-in client, the limiter and the policy.
 pub struct Ctx {
     /// The target.
-    pub client: Arc<dyn Transport>,
-    /// Shared rate limit.
+    pub client: std::sync::Arc<dyn Transport>,
+    /// Shared rate limit: one per run, consulted before every request of every worker.
     pub limiter: Limiter,
     /// Retry and concurrency policy.
     pub policy: Policy,
-    /// Payload path (`location.lat`, `product_units.0.ratio`) → the sheet's column name,
-    /// so that server field errors point at the user's columns.
-    pub columns: HashMap<String, String>,
+    /// Payload path (`location.lat`, `product_units.0.ratio`) → the sheet's column,
+    /// so that server field errors point at the user's columns and cells.
+    pub columns: HashMap<String, Column>,
 }
 
 /// What happened to one row's request(s).
@@ -118,39 +105,121 @@ fn retryable_status(status: u16) -> bool {
     status == 429 || status >= 500
 }
 
+/// A request's run of 429s: since when, and the last one (returned when giving up).
+#[derive(Default)]
+struct Throttled {
+    since: Option<Instant>,
+    last: Option<Reply>,
+}
+
+/// One paced request, as the retry loops see it.
+enum Step {
+    /// An answer other than 429.
+    Answer(Reply),
+    /// A 429 within the budget: send again (the shared limiter has slowed down).
+    Again,
+    /// Still 429 when the budget ran out: the last 429 and what to tell the user.
+    GiveUp(Reply, String),
+    /// No answer.
+    Failed(SendError),
+}
+
+/// What an idempotent request came to.
+struct Sent {
+    result: Result<Reply, SendError>,
+    attempts: u32,
+    /// Set when it gave up on 429s: the message for `_error`.
+    rate_limited: Option<String>,
+}
+
+/// `42s`, `5m 0s`.
+fn human(d: Duration) -> String {
+    let s = d.as_secs();
+    if s < 60 {
+        format!("{:.1}s", d.as_secs_f64())
+    } else {
+        format!("{}m {}s", s / 60, s % 60)
+    }
+}
+
 impl Ctx {
-    /// Describe an error answer: the server's message plus its field errors, each
-    /// translated to the sheet's column name.
+    /// Describe an error answer: the server's message (or what a plain-text or HTML
+    /// body says, redacted and trimmed) plus its field errors, each translated to the
+    /// sheet's column name.
     pub fn describe(&self, r: &Reply) -> String {
-        let v = r.json();
-        let (message, fields) = parse::api_error(&v);
-        let mut parts = Vec::new();
-        let head = match (r.status, message) {
-            (_, Some(m)) => format!("HTTP {}: {m}", r.status),
-            (404, None) => "HTTP 404: not found".to_string(),
-            (403, None) => "HTTP 403: no permission for this database".to_string(),
-            (s, None) => {
-                let text = String::from_utf8_lossy(&r.body);
-                let snippet: String = text.chars().filter(|c| !c.is_control()).take(120).collect();
-                if v.is_null() && !snippet.is_empty() {
-                    format!("HTTP {s} (not a JSON answer)")
-                } else {
-                    format!("HTTP {s}")
-                }
-            }
+        describe::describe(r, &self.columns, None)
+    }
+
+    /// [`Ctx::describe`] for the request of one input row: field errors also name the
+    /// row's cell (`Lintang (Customers!E7): …`).
+    pub fn describe_row(&self, r: &Reply, row: Option<u32>) -> String {
+        describe::describe(r, &self.columns, row)
+    }
+
+    /// The `_error` of a request that met 429s for longer than the budget.
+    fn rate_limited(&self, t: &Throttled, tries: u32, server_wait: Option<Duration>) -> String {
+        let waited = t.since.map(|s| s.elapsed()).unwrap_or_default();
+        let more = server_wait
+            .map(|w| format!(", and the server asks to wait {} more", human(w)))
+            .unwrap_or_default();
+        let rate = match self.limiter.current_rate() {
+            Some(r) if r >= 1.0 => format!("{}", r.floor()),
+            Some(r) => format!("{:.1}", r.max(0.1)),
+            None => "1".into(),
         };
-        parts.push(head);
-        for (field, msgs) in fields {
-            let column = self.columns.get(&field).cloned().unwrap_or_else(|| {
-                if field.is_empty() {
-                    "row".into()
-                } else {
-                    field.clone()
+        let tries = if tries == 1 {
+            "1 try".to_string()
+        } else {
+            format!("{tries} tries")
+        };
+        format!(
+            "still rate-limited (HTTP 429) after waiting {} over {tries}{more} (the budget is {}): run it again later, or with a lower --rate (e.g. --rate {rate})",
+            human(waited),
+            human(self.policy.rate_limit_budget)
+        )
+    }
+
+    /// One request, paced by the shared limiter, its answer fed back to it; `sent`
+    /// counts it when it leaves. A 429 costs no try; it is retried until it has lasted
+    /// the rate-limit budget.
+    async fn send_once(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(String, String)],
+        body: Body<'_>,
+        t: &mut Throttled,
+        sent: &mut u32,
+    ) -> Step {
+        let deadline = t.since.map(|s| s + self.policy.rate_limit_budget);
+        let ticket = match self.limiter.wait_until(deadline).await {
+            Ok(ticket) => ticket,
+            Err((_, slot)) => match t.last.take() {
+                Some(last) => {
+                    let wait = slot.saturating_duration_since(Instant::now());
+                    let message = self.rate_limited(t, *sent, Some(wait));
+                    return Step::GiveUp(last, message);
                 }
-            });
-            parts.push(format!("{column}: {}", msgs.join(", ")));
+                None => self.limiter.wait().await,
+            },
+        };
+        *sent += 1;
+        let r = match self.client.send(method, path, query, body).await {
+            Ok(r) => r,
+            Err(e) => return Step::Failed(e),
+        };
+        self.limiter.answered(ticket, &r);
+        if r.status != 429 {
+            *t = Throttled::default();
+            return Step::Answer(r);
         }
-        parts.join("; ")
+        let since = *t.since.get_or_insert_with(Instant::now);
+        if since.elapsed() >= self.policy.rate_limit_budget {
+            let message = self.rate_limited(t, *sent, None);
+            return Step::GiveUp(r, message);
+        }
+        t.last = Some(r);
+        Step::Again
     }
 
     /// An idempotent request (GET, PATCH, DELETE) with retries on 429, 5xx and network
@@ -174,20 +243,57 @@ impl Ctx {
         query: &[(String, String)],
         body: Body<'_>,
     ) -> (Result<Reply, SendError>, u32) {
-        let mut attempt = 0;
+        let sent = self.idempotent_sent(method, path, query, body).await;
+        (sent.result, sent.attempts)
+    }
+
+    async fn idempotent_sent(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(String, String)],
+        body: Body<'_>,
+    ) -> Sent {
+        let mut attempts = 0;
+        let mut failures = 0;
+        let mut throttled = Throttled::default();
         loop {
-            attempt += 1;
-            self.limiter.wait().await;
-            let result = self.client.send(method.clone(), path, query, body).await;
-            let retry_after = match &result {
-                Ok(r) if retryable_status(r.status) => r.retry_after,
-                Err(_) => None,
-                Ok(_) => return (result, attempt),
+            let step = self
+                .send_once(
+                    method.clone(),
+                    path,
+                    query,
+                    body,
+                    &mut throttled,
+                    &mut attempts,
+                )
+                .await;
+            let (result, retry_after) = match step {
+                Step::Again => continue,
+                Step::GiveUp(r, message) => {
+                    return Sent {
+                        result: Ok(r),
+                        attempts,
+                        rate_limited: Some(message),
+                    };
+                }
+                Step::Answer(r) if retryable_status(r.status) => {
+                    let ra = r.retry_after;
+                    (Ok(r), ra)
+                }
+                Step::Answer(r) => (Ok(r), None),
+                Step::Failed(e) => (Err(e), None),
             };
-            if attempt > self.policy.retries {
-                return (result, attempt);
+            let retry = result.as_ref().map_or(true, |r| retryable_status(r.status));
+            failures += 1;
+            if !retry || failures > self.policy.retries {
+                return Sent {
+                    result,
+                    attempts,
+                    rate_limited: None,
+                };
             }
-            tokio::time::sleep(backoff(&self.policy, attempt, retry_after)).await;
+            tokio::time::sleep(backoff(&self.policy, failures, retry_after)).await;
         }
     }
 
@@ -205,8 +311,15 @@ impl Ctx {
             let mut q = filters.to_vec();
             q.push((f.page_param.clone(), page.to_string()));
             q.push((f.limit_param.clone(), size.to_string()));
-            let (r, _) = self.idempotent(Method::GET, path, &q, None).await;
-            let r = r.map_err(|e| format!("listing {path} failed: {}", e.describe()))?;
+            let sent = self
+                .idempotent_sent(Method::GET, path, &q, Body::None)
+                .await;
+            let r = sent
+                .result
+                .map_err(|e| format!("listing {path} failed: {}", e.describe()))?;
+            if let Some(why) = sent.rate_limited {
+                return Err(format!("listing {path} failed: {why}"));
+            }
             if !r.is_success() {
                 return Err(format!("listing {path} failed: {}", self.describe(&r)));
             }
@@ -220,7 +333,6 @@ impl Ctx {
         }
         Ok(out)
     }
-
     /// The remote record holding `key`, if any: with the list filter when the API has
     /// one (checking the answer really matches), else by paging through the list.
     pub async fn find_by_key(&self, path: &str, key: &Key) -> Result<Option<Value>, String> {
@@ -245,70 +357,72 @@ impl Ctx {
         Ok(self.list_all(path, &[]).await?.into_iter().find(matches))
     }
 
-    /// Create a record. Retries only what certainly did not arrive (429, refused
-    /// connections); an answer that may hide a created record (timeout, reset, 5xx) is
-    /// reconciled through `key` — found is OK with its id, absent is sent again — and
-    /// without a key the row ends `UNKNOWN`.
-    pub async fn create(&self, path: &str, body: &Value, key: Option<&Key>) -> Done {
+    /// Create a record for input row `row` (named in field errors). Retries only what
+    /// certainly did not arrive (429, refused connections); an answer that may hide a
+    /// created record (timeout, reset, 5xx) is reconciled through `key` — found is OK
+    /// with its id, absent is sent again — and without a key the row ends `UNKNOWN`.
+    pub async fn create(
+        &self,
+        path: &str,
+        body: &Value,
+        key: Option<&Key>,
+        row: Option<u32>,
+    ) -> Done {
         let mut done = Done::default();
         let mut ambiguous_seen: Option<String> = None;
+        let mut failures = 0;
+        let mut throttled = Throttled::default();
         loop {
-            done.attempts += 1;
-            self.limiter.wait().await;
-            let result = self
-                .client
-                .send(Method::POST, path, &[], Body::Json(body))
+            let step = self
+                .send_once(
+                    Method::POST,
+                    path,
+                    &[],
+                    Body::Json(body),
+                    &mut throttled,
+                    &mut done.attempts,
+                )
                 .await;
-            let (ambiguous, retry_after) = match result {
-                Ok(r) if r.is_success() => {
-                    done.http = Some(r.status);
-                    done.status = Some(Status::Ok);
-                    done.id = parse::created_id(&r.json());
-                    if done.id.is_none() {
-                        if let Some(k) = key
-                            && let Ok(Some(found)) = self.find_by_key(path, k).await
-                        {
-                            done.id = parse::record_id(&found);
-                        }
-                        if done.id.is_none() {
-                            done.error = "created, but the answer named no id".into();
-                        }
-                    }
-                    if let Some(reason) = ambiguous_seen {
-                        done.error = format!(
-                            "created after an earlier try ended without an answer ({reason})"
-                        );
-                    }
+            let (ambiguous, retry_after) = match step {
+                Step::Again => {
+                    done.http = Some(429);
+                    continue;
+                }
+                Step::GiveUp(_, message) => {
+                    done.http = Some(429);
+                    done.status = Some(Status::Failed);
+                    done.error = message;
                     return done;
                 }
-                Ok(r) if r.status == 429 => {
-                    done.http = Some(429);
-                    (None, r.retry_after)
+                Step::Answer(r) if r.is_success() => {
+                    self.created(&mut done, path, &r, key, ambiguous_seen).await;
+                    return done;
                 }
-                Ok(r) if r.status >= 500 => {
+                Step::Answer(r) if r.status >= 500 => {
                     done.http = Some(r.status);
                     (Some(format!("HTTP {}", r.status)), r.retry_after)
                 }
-                Ok(r) => {
+                Step::Answer(r) => {
                     done.http = Some(r.status);
                     done.status = Some(Status::Failed);
-                    done.error = self.describe(&r);
+                    done.error = self.describe_row(&r, row);
                     return done;
                 }
-                Err(SendError::NotSent(why)) => {
+                Step::Failed(SendError::NotSent(why)) => {
                     done.http = None;
-                    if done.attempts > self.policy.retries {
+                    if failures >= self.policy.retries {
                         done.status = Some(Status::Failed);
                         done.error = format!("not sent: {why}");
                         return done;
                     }
                     (None, None)
                 }
-                Err(SendError::NoAnswer(why)) => {
+                Step::Failed(SendError::NoAnswer(why)) => {
                     done.http = None;
                     (Some(why), None)
                 }
             };
+            failures += 1;
             if let Some(reason) = ambiguous {
                 let Some(k) = key else {
                     done.status = Some(Status::Unknown);
@@ -338,39 +452,74 @@ impl Ctx {
                     }
                 }
             }
-            if done.attempts > self.policy.retries {
+            if failures > self.policy.retries {
                 done.status = Some(Status::Failed);
-                done.error = match (done.http, &ambiguous_seen) {
-                    (Some(429), _) => format!(
-                        "still rate-limited (HTTP 429) after {} tries",
-                        done.attempts
-                    ),
-                    (_, Some(r)) => format!(
+                done.error = match &ambiguous_seen {
+                    Some(r) => format!(
                         "not created after {} tries (last: {r}); checked by key, nothing was stored",
                         done.attempts
                     ),
-                    _ => format!("gave up after {} tries", done.attempts),
+                    None => format!("gave up after {} tries", done.attempts),
                 };
                 return done;
             }
-            tokio::time::sleep(backoff(&self.policy, done.attempts, retry_after)).await;
+            tokio::time::sleep(backoff(&self.policy, failures, retry_after)).await;
         }
     }
 
-    /// Update (PATCH) or delete an existing record by id.
-    pub async fn change(&self, method: Method, path: &str, body: Option<&Value>) -> Done {
-        self.change_body(method, path, body.map_or(Body::None, Body::Json))
+    /// Fill `done` for a create that was answered 2xx: its id, from the answer or by key.
+    async fn created(
+        &self,
+        done: &mut Done,
+        path: &str,
+        r: &Reply,
+        key: Option<&Key>,
+        ambiguous_seen: Option<String>,
+    ) {
+        done.http = Some(r.status);
+        done.status = Some(Status::Ok);
+        done.id = parse::created_id(&r.json());
+        if done.id.is_none() {
+            if let Some(k) = key
+                && let Ok(Some(found)) = self.find_by_key(path, k).await
+            {
+                done.id = parse::record_id(&found);
+            }
+            if done.id.is_none() {
+                done.error = "created, but the answer named no id".into();
+            }
+        }
+        if let Some(reason) = ambiguous_seen {
+            done.error = format!("created after an earlier try ended without an answer ({reason})");
+        }
+    }
+
+    /// Update (PATCH) or delete an existing record by id, for input row `row`.
+    pub async fn change(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        row: Option<u32>,
+    ) -> Done {
+        self.change_body(method, path, body.map_or(Body::None, Body::Json), row)
             .await
     }
 
     /// [`Ctx::change`] with any kind of body.
-    pub async fn change_body(&self, method: Method, path: &str, body: Body<'_>) -> Done {
-        let (result, attempts) = self.idempotent_body(method, path, &[], body).await;
+    pub async fn change_body(
+        &self,
+        method: Method,
+        path: &str,
+        body: Body<'_>,
+        row: Option<u32>,
+    ) -> Done {
+        let sent = self.idempotent_sent(method, path, &[], body).await;
         let mut done = Done {
-            attempts,
+            attempts: sent.attempts,
             ..Done::default()
         };
-        match result {
+        match sent.result {
             Ok(r) if r.is_success() => {
                 done.http = Some(r.status);
                 done.status = Some(Status::Ok);
@@ -378,11 +527,13 @@ impl Ctx {
             Ok(r) => {
                 done.http = Some(r.status);
                 done.status = Some(Status::Failed);
-                done.error = self.describe(&r);
+                done.error = sent
+                    .rate_limited
+                    .unwrap_or_else(|| self.describe_row(&r, row));
             }
             Err(e) => {
                 done.status = Some(Status::Failed);
-                done.error = format!("no answer after {attempts} tries: {}", e.describe());
+                done.error = format!("no answer after {} tries: {}", sent.attempts, e.describe());
             }
         }
         done
@@ -411,6 +562,149 @@ mod tests {
         assert!(
             ra >= Duration::from_secs(3) && ra < Duration::from_millis(3100),
             "{ra:?}"
+        );
+    }
+
+    /// A target that answers from a script of (status, Retry-After seconds), then
+    /// `fallback` for ever; creates answer `{"id": 7}`.
+    struct Script {
+        answers: std::sync::Mutex<std::collections::VecDeque<(u16, Option<u64>)>>,
+        fallback: (u16, Option<u64>),
+        fields: crate::connector::salesmania::Fields,
+    }
+
+    impl Transport for Script {
+        fn send<'a>(
+            &'a self,
+            _: Method,
+            _: &'a str,
+            _: &'a [(String, String)],
+            _: Body<'a>,
+        ) -> std::pin::Pin<
+            Box<dyn std::future::Future<Output = Result<Reply, SendError>> + Send + 'a>,
+        > {
+            let next = self.answers.lock().ok().and_then(|mut q| q.pop_front());
+            let (status, ra) = next.unwrap_or(self.fallback);
+            Box::pin(async move {
+                Ok(Reply {
+                    status,
+                    retry_after: ra.map(Duration::from_secs),
+                    quota_reset: None,
+                    content_type: Some("application/json".into()),
+                    body: br#"{"id": 7}"#.to_vec(),
+                })
+            })
+        }
+
+        fn fields(&self) -> &crate::connector::salesmania::Fields {
+            &self.fields
+        }
+    }
+
+    /// A context over a script, after ten answered GETs (so the limiter knows the
+    /// server takes about ten requests a second).
+    async fn scripted(
+        script: &[(u16, Option<u64>)],
+        fallback: (u16, Option<u64>),
+        policy: Policy,
+    ) -> Ctx {
+        let mut answers: std::collections::VecDeque<_> =
+            std::iter::repeat_n((200, None), 10).collect();
+        answers.extend(script.iter().copied());
+        let ctx = Ctx {
+            client: std::sync::Arc::new(Script {
+                answers: std::sync::Mutex::new(answers),
+                fallback,
+                fields: Default::default(),
+            }),
+            limiter: Limiter::new(None),
+            policy,
+            columns: HashMap::new(),
+        };
+        for _ in 0..10 {
+            let (r, _) = ctx.idempotent(Method::GET, "/x", &[], None).await;
+            assert_eq!(r.map(|r| r.status).ok(), Some(200));
+        }
+        ctx
+    }
+
+    #[tokio::test]
+    async fn rate_limits_cost_no_tries() {
+        let policy = Policy {
+            retries: 0,
+            ..Policy::default()
+        };
+        let ctx = scripted(
+            &[(429, None), (429, None), (429, None), (201, None)],
+            (201, None),
+            policy,
+        )
+        .await;
+        let done = ctx
+            .create("/x", &serde_json::json!({}), None, Some(2))
+            .await;
+        assert_eq!(done.status, Some(Status::Ok), "{done:?}");
+        assert_eq!(done.id.as_deref(), Some("7"));
+        assert_eq!(done.attempts, 4);
+        // The run slowed down: it is paced now, below the ten a second it saw served.
+        assert!(ctx.limiter.current_rate().is_some_and(|r| r < 10.0));
+        // A 5xx still uses up the (zero) retries.
+        let ctx = scripted(
+            &[],
+            (500, None),
+            Policy {
+                retries: 0,
+                ..Policy::default()
+            },
+        )
+        .await;
+        let done = ctx.change(Method::PATCH, "/x/1", None, None).await;
+        assert_eq!(
+            (done.status, done.http, done.attempts),
+            (Some(Status::Failed), Some(500), 1)
+        );
+    }
+
+    #[tokio::test]
+    async fn a_row_fails_only_after_the_rate_limit_budget() {
+        let policy = Policy {
+            rate_limit_budget: Duration::from_millis(300),
+            ..Policy::default()
+        };
+        let ctx = scripted(&[], (429, None), policy.clone()).await;
+        let started = Instant::now();
+        let done = ctx.create("/x", &serde_json::json!({}), None, None).await;
+        assert!(started.elapsed() >= Duration::from_millis(300));
+        assert_eq!((done.status, done.http), (Some(Status::Failed), Some(429)));
+        assert!(done.attempts > policy.retries + 1, "{done:?}");
+        for part in [
+            "still rate-limited (HTTP 429) after waiting",
+            "(the budget is 0.3s)",
+            "--rate ",
+        ] {
+            assert!(
+                done.error.contains(part),
+                "{part:?} missing from {}",
+                done.error
+            );
+        }
+        let done = ctx.change(Method::PATCH, "/x/1", None, None).await;
+        assert!(
+            done.error.starts_with("still rate-limited"),
+            "{}",
+            done.error
+        );
+
+        // A Retry-After longer than the budget fails at once instead of after it.
+        let ctx = scripted(&[], (429, Some(60)), policy).await;
+        let started = Instant::now();
+        let done = ctx.change(Method::DELETE, "/x/1", None, None).await;
+        assert!(started.elapsed() < Duration::from_secs(5));
+        assert_eq!(done.attempts, 1, "{done:?}");
+        assert!(
+            done.error.contains("the server asks to wait"),
+            "{}",
+            done.error
         );
     }
 

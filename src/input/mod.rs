@@ -177,7 +177,7 @@ impl Table {
     }
 
     /// Zero-based absolute column of the first table column (workbooks may start at B).
-    fn first_col(&self) -> usize {
+    pub fn first_col(&self) -> usize {
         match &self.source {
             Source::Csv(_) => 0,
             Source::Sheet(d) => d.first_col as usize,

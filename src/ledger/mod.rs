@@ -38,7 +38,7 @@ use crate::output::Status;
 
 pub use hash::{file_fingerprint, payload_hash};
 pub use home::default_home;
-pub use redact::redact_base_url;
+pub use redact::{redact_base_url, redact_text};
 
 /// The ledger's file name inside the sheetload home.
 pub const FILE_NAME: &str = "ledger.sqlite3";

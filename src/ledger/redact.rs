@@ -51,6 +51,110 @@ fn strip_userinfo(url: &str) -> Cow<'_, str> {
     }
 }
 
+/// Free text from elsewhere (a server's error page, which may echo the request) with
+/// every credential-looking part replaced: URL userinfo, the value after a secret-looking
+/// key (`team_token=…`, `"password": "…"`, `Authorization: Bearer …`), the token after
+/// `Bearer`/`Basic`, and JWT-shaped words (`eyJ…`).
+pub fn redact_text(text: &str) -> String {
+    let unlinked: Vec<Cow<'_, str>> = text
+        .split_inclusive(char::is_whitespace)
+        .map(|w| {
+            if w.contains("://") {
+                strip_userinfo(w)
+            } else {
+                Cow::Borrowed(w)
+            }
+        })
+        .collect();
+    let text = unlinked.concat();
+    let bytes = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if !is_word_byte(bytes[i]) {
+            let Some(c) = text[i..].chars().next() else {
+                break;
+            };
+            out.push(c);
+            i += c.len_utf8();
+            continue;
+        }
+        let start = i;
+        while i < bytes.len() && is_word_byte(bytes[i]) {
+            i += 1;
+        }
+        let word = &text[start..i];
+        if word.starts_with("eyJ") && word.len() >= 20 {
+            out.push_str(REDACTED);
+            continue;
+        }
+        out.push_str(word);
+        let value_at = if is_scheme(word) {
+            // Prose ("Basic plan") is left alone; a credential looks random.
+            let v = skip(bytes, i, b" ");
+            looks_random(&text[v..value_end(bytes, v)]).then_some(v)
+        } else if is_secret_key(word) {
+            // `key=value` (a query) directly; `key: value` and JSON after spaces/quotes.
+            let j = skip(bytes, i, b"\"'");
+            match bytes.get(j) {
+                Some(b'=') => Some(skip(bytes, j + 1, b"\"'")),
+                Some(b':') => Some(skip(bytes, j + 1, b"\"' ")),
+                _ => None,
+            }
+        } else {
+            None
+        };
+        let Some(mut v) = value_at else { continue };
+        // `Authorization: Bearer <token>`: keep the scheme, hide the token.
+        let end = value_end(bytes, v);
+        if !is_scheme(word) && is_scheme(&text[v..end]) {
+            v = skip(bytes, end, b" ");
+        }
+        let end = value_end(bytes, v);
+        if end > v {
+            out.push_str(&text[i..v]);
+            out.push_str(REDACTED);
+            i = end;
+        }
+    }
+    out
+}
+
+fn is_word_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.')
+}
+
+/// Whether a word looks like a generated token rather than a word of prose.
+fn looks_random(word: &str) -> bool {
+    let has = |f: fn(&char) -> bool| word.chars().any(|c| f(&c));
+    has(char::is_ascii_digit)
+        || has(|c| "=+/_".contains(*c))
+        || (has(char::is_ascii_uppercase) && has(char::is_ascii_lowercase) && word.len() > 12)
+}
+
+fn is_scheme(word: &str) -> bool {
+    word.eq_ignore_ascii_case("bearer") || word.eq_ignore_ascii_case("basic")
+}
+
+/// The first position at or after `i` that is not one of `chars`.
+fn skip(bytes: &[u8], mut i: usize, chars: &[u8]) -> usize {
+    while i < bytes.len() && chars.contains(&bytes[i]) {
+        i += 1;
+    }
+    i
+}
+
+/// Where a credential value starting at `i` ends: at white space, a quote or a
+/// separator of URLs, JSON and headers.
+fn value_end(bytes: &[u8], mut i: usize) -> usize {
+    while i < bytes.len()
+        && !(bytes[i].is_ascii_whitespace() || b"\"'&,;()<>[]{}".contains(&bytes[i]))
+    {
+        i += 1;
+    }
+    i
+}
+
 /// Split `scheme://rest`; a text without a valid scheme before `://` has none.
 fn split_scheme(url: &str) -> (Option<&str>, &str) {
     match url.find("://") {
@@ -139,6 +243,33 @@ mod tests {
         assert_eq!(redact_base_url("u:p@host/path@x"), "host/path@x");
         assert_eq!(redact_base_url("https://h/a@b"), "https://h/a@b");
         assert_eq!(redact_base_url(""), "");
+    }
+
+    #[test]
+    fn free_text_loses_its_credentials() {
+        let page = "Invalid request: customer is locked. (GET https://u:pw@h/x?team_token=T1&page=2 \
+                    Authorization: Bearer B2, {\"password\": \"p3\", \"api_key\":\"k4\"} \
+                    token eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.sig Basic dXNlcjpwdw== İstanbul 0812)";
+        let out = redact_text(page);
+        for secret in ["pw@", "T1", "B2", "p3", "k4", "eyJhbG", "dXNlcjpwdw"] {
+            assert!(!out.contains(secret), "{secret} in {out}");
+        }
+        for kept in [
+            "Invalid request: customer is locked.",
+            "https://h/x?team_token=[redacted]&page=2",
+            "Authorization: Bearer [redacted],",
+            "\"password\": \"[redacted]\"",
+            "Basic [redacted]",
+            "İstanbul 0812",
+        ] {
+            assert!(out.contains(kept), "{kept:?} missing from {out}");
+        }
+        assert_eq!(redact_text("token= and password"), "token= and password");
+        assert_eq!(
+            redact_text("Basic authentication failed"),
+            "Basic authentication failed"
+        );
+        assert_eq!(redact_text(""), "");
     }
 
     #[test]
