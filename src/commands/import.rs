@@ -86,6 +86,16 @@ struct Stored {
     timeout_secs: f64,
     max_errors: Option<u64>,
     key: Option<String>,
+    #[serde(default)]
+    group_by: Option<String>,
+    #[serde(default)]
+    keep: Option<String>,
+}
+
+/// The options of a run as the ledger keeps them for `resume` and `retry` (never the
+/// credentials).
+pub(crate) fn stored_options(cfg: &Config) -> String {
+    serde_json::to_string(&Stored::from(cfg)).unwrap_or_default()
 }
 
 impl Stored {
@@ -120,6 +130,8 @@ impl Stored {
             timeout_secs: cfg.timeout.as_secs_f64(),
             max_errors: cfg.max_errors,
             key: cfg.key.clone(),
+            group_by: cfg.group_by.clone(),
+            keep: cfg.keep.clone(),
         }
     }
 
@@ -178,10 +190,10 @@ impl Stored {
             max_errors: self.max_errors,
             key: self.key.clone(),
             skip_unknown: false,
-            group_by: None,
+            group_by: self.group_by.clone(),
             yes: false,
             confirm: false,
-            keep: None,
+            keep: self.keep.clone(),
         })
     }
 }
@@ -735,7 +747,7 @@ fn open_run(
                 .to_string(),
             input_fingerprint: ledger::file_fingerprint(&cfg.base.input)?,
             sheet: (!prepared.table.sheets.is_empty()).then(|| prepared.table.sheet.clone()),
-            config_json: serde_json::to_string(&Stored::from(cfg)).unwrap_or_default(),
+            config_json: stored_options(cfg),
             total_rows: 0,
         })?,
     };

@@ -1,17 +1,16 @@
 //! `sheetload runs list | show RUN | undo RUN`: the run history kept in the ledger.
 
 use std::io::{IsTerminal, Write};
-use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::Method;
 
 use super::connection::{self, ConnectionArgs};
-use crate::connector::salesmania::SalesMania;
 use crate::dispatch::{Ctx, Limiter, Policy};
 use crate::error::{Error, Result, exit};
 use crate::ledger::{self, Ledger, RunRecord};
 use crate::output::Status;
+use crate::spec::Mode;
 use crate::ui::{Printer, records, thousands};
 
 fn open() -> Result<Ledger> {
@@ -197,6 +196,15 @@ pub fn undo(id: i64, yes: bool, conn: &ConnectionArgs, ui: &Printer) -> Result<u
             "visits cannot be deleted through the SalesMania API; remove them in the app",
         ));
     }
+    if !crate::spec::builtin(&r.target, &r.entity)?
+        .modes
+        .contains(&Mode::Delete)
+    {
+        return Err(Error::usage(format!(
+            "{} {} cannot be deleted through the API, so run {id} cannot be undone",
+            r.target, r.entity
+        )));
+    }
     let what = records(created.len() as u64, &r.entity);
     let question = format!(
         "delete the {what} that run {id} created in \"{}\" ({})? [y/N] ",
@@ -220,21 +228,19 @@ pub fn undo(id: i64, yes: bool, conn: &ConnectionArgs, ui: &Printer) -> Result<u
         .map_err(|e| Error::usage(format!("cannot start the network runtime: {e}")))?;
     let (deleted, failures) = runtime.block_on(async {
         let timeout = Duration::from_secs(30);
-        let (settings, _sb) = connection::settings(&conn, timeout, 8, ui).await?;
-        let http = crate::connector::http_client(timeout, 8)?;
-        let client = Arc::new(SalesMania::connect(http, settings).await?);
-        if r.database_id.as_deref().is_some_and(|d| d != client.database().id) {
+        let target = connection::connect_target(&conn, &r.target, timeout, 8, ui).await?;
+        if r.database_id.as_deref().is_some_and(|d| d != target.database.id) {
             return Err(Error::usage(format!(
-                "run {id} wrote to database {}, but these credentials reach {}: set SHEETLOAD_DATABASE",
+                "run {id} wrote to {}, but these credentials reach {}: set SHEETLOAD_DATABASE or the base URL the run used",
                 r.database_id.clone().unwrap_or_default(),
-                client.database().id
+                target.database.id
             )));
         }
-        let path = client
-            .paths()
+        let path = target
             .collection(&r.entity)
             .map(str::to_string)
             .ok_or_else(|| Error::usage(format!("unknown entity {}", r.entity)))?;
+        let client = target.transport.clone();
         let ctx = Ctx {
             client,
             limiter: Limiter::new(None),

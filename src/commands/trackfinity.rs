@@ -130,7 +130,7 @@ pub async fn import(cfg: Config, ui: &Printer, prepared: Prepared, conn: Connect
             input_path: cfg.base.input.display().to_string(),
             input_fingerprint: ledger::file_fingerprint(&cfg.base.input)?,
             sheet: (!prepared.table.sheets.is_empty()).then(|| prepared.table.sheet.clone()),
-            config_json: "{}".into(),
+            config_json: super::import::stored_options(&cfg),
             total_rows: 0,
         })?)
     };
