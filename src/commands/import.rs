@@ -992,14 +992,7 @@ pub(crate) fn report(
         if let Some(s) = o.status {
             *counts.entry(s).or_default() += 1;
             if s.is_failure() {
-                let kind = o
-                    .error
-                    .split(": '")
-                    .next()
-                    .unwrap_or(&o.error)
-                    .chars()
-                    .take(100)
-                    .collect::<String>();
+                let kind = crate::validate::error_kind(&o.error);
                 *kinds.entry(kind).or_default() += 1;
             }
         }
@@ -1065,6 +1058,7 @@ pub(crate) fn report(
     let result_path = sink.finish(&SummaryData {
         lines,
         error_groups: error_groups.clone(),
+        ..SummaryData::default()
     })?;
 
     let mut summary = vec![format!(

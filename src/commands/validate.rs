@@ -15,7 +15,7 @@ use crate::output::Status;
 use crate::output::result::{self, Columns, Outcome, SummaryData};
 use crate::spec::{self, Mode};
 use crate::ui::{Printer, thousands};
-use crate::validate::{ParseOptions, Validator, duplicates::DuplicateIndex};
+use crate::validate::{ParseOptions, Validator, duplicates::DuplicateIndex, error_kind};
 
 /// Everything `validate` needs, already checked by the CLI layer.
 #[derive(Debug, Clone)]
@@ -36,6 +36,16 @@ pub struct Config {
     pub parse: ParseOptions,
     /// Result path (default `<stem>.result.xlsx` beside the input).
     pub out: Option<PathBuf>,
+}
+
+/// One validated row as the summary counts it.
+struct Verdict {
+    /// What the result workbook shows.
+    outcome: Outcome,
+    /// (field and kind, column) per kind of problem, once each.
+    kinds: Vec<(String, String)>,
+    /// Kinds of warning, once each.
+    warned: Vec<String>,
 }
 
 /// Rows validated together; big enough to keep both cores busy, small enough to stream.
@@ -61,6 +71,11 @@ pub struct Report {
     pub invalid: u64,
     /// (rows, description) per kind of problem, most frequent first.
     pub error_groups: Vec<(usize, String)>,
+    /// Rows with at least one warning (valid or not).
+    pub warned: u64,
+    /// (rows, kind) per kind of warning, most frequent first: `warning: No HP: is a
+    /// number cell, …`.
+    pub warning_groups: Vec<(usize, String)>,
     /// Where the result went.
     pub result: PathBuf,
     /// Seconds taken.
@@ -216,6 +231,7 @@ pub fn validate_file(cfg: &Config, ui: &Printer) -> Result<Report> {
     let bar = ui.progress(None, "validating");
     let mut report = Report::default();
     let mut groups: HashMap<(String, String), usize> = HashMap::new();
+    let mut warning_groups: HashMap<String, usize> = HashMap::new();
     // Three stages on their own threads so that reading, validating (on every core) and
     // writing overlap: reader → validate → writer, with small bounded queues between.
     let (tx_rows, rx_rows) = sync_channel::<Result<Vec<RawRow>>>(2);
@@ -264,7 +280,7 @@ pub fn validate_file(cfg: &Config, ui: &Printer) -> Result<Report> {
                     break;
                 }
             };
-            let validated: Vec<(Outcome, Vec<(String, String)>)> = chunk
+            let validated: Vec<Verdict> = chunk
                 .par_iter()
                 .map(|r| {
                     let res = validator.validate(r);
@@ -275,6 +291,13 @@ pub fn validate_file(cfg: &Config, ui: &Printer) -> Result<Report> {
                         .collect();
                     kinds.sort();
                     kinds.dedup();
+                    let mut warned: Vec<String> = res
+                        .warnings
+                        .iter()
+                        .map(|w| error_kind(&format!("warning: {w}")))
+                        .collect();
+                    warned.sort();
+                    warned.dedup();
                     let outcome = Outcome {
                         status: Some(if res.is_valid() {
                             Status::Valid
@@ -285,11 +308,20 @@ pub fn validate_file(cfg: &Config, ui: &Printer) -> Result<Report> {
                         payload: Some(res.payload_display()),
                         ..Outcome::default()
                     };
-                    (outcome, kinds)
+                    Verdict {
+                        outcome,
+                        kinds,
+                        warned,
+                    }
                 })
                 .collect();
             let mut outcomes = Vec::with_capacity(validated.len());
-            for (outcome, kinds) in validated {
+            for Verdict {
+                outcome,
+                kinds,
+                warned,
+            } in validated
+            {
                 report.rows += 1;
                 if kinds.is_empty() {
                     report.valid += 1;
@@ -298,6 +330,10 @@ pub fn validate_file(cfg: &Config, ui: &Printer) -> Result<Report> {
                 }
                 for k in kinds {
                     *groups.entry(k).or_default() += 1;
+                }
+                report.warned += u64::from(!warned.is_empty());
+                for w in warned {
+                    *warning_groups.entry(w).or_default() += 1;
                 }
                 outcomes.push(outcome);
             }
@@ -349,11 +385,13 @@ pub fn validate_file(cfg: &Config, ui: &Printer) -> Result<Report> {
         .collect();
     error_groups.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
     report.error_groups = error_groups;
+    report.warning_groups = result::ranked(warning_groups);
     report.seconds = started.elapsed().as_secs_f64();
 
     let summary = SummaryData {
         lines: summary_lines(cfg, &table, &mapping, &report, &spec),
         error_groups: report.error_groups.clone(),
+        warning_groups: report.warning_groups.clone(),
     };
     report.result = sink.finish(&summary)?;
     Ok(report)
@@ -390,10 +428,11 @@ fn find_duplicates(
         for row in table.rows()? {
             let row = row?;
             let cell = &row.cells[col];
+            let shown = cell.shown_text();
             let key = if cell.is_empty() {
                 default
             } else {
-                cell.text.trim()
+                shown.trim()
             };
             dups.add(key, row.number);
         }
@@ -430,6 +469,7 @@ pub(crate) fn summary_lines(
         ("Rows".into(), report.rows.to_string()),
         ("VALID".into(), report.valid.to_string()),
         ("INVALID".into(), report.invalid.to_string()),
+        ("Rows with warnings".into(), report.warned.to_string()),
         ("Seconds".into(), format!("{:.2}", report.seconds)),
         (
             "Rows per second".into(),
@@ -479,6 +519,19 @@ fn print_report(cfg: &Config, r: &Report, ui: &Printer) {
             r.error_groups.len() - 15
         ));
     }
+    for (n, what) in r.warning_groups.iter().take(10) {
+        lines.push(format!(
+            "  {} row{}: {what}",
+            thousands(*n as u64),
+            if *n == 1 { "" } else { "s" }
+        ));
+    }
+    if r.warning_groups.len() > 10 {
+        lines.push(format!(
+            "  … and {} more kinds of warning; see the Summary sheet",
+            r.warning_groups.len() - 10
+        ));
+    }
     if r.invalid > 0 {
         lines.push("Fix the rows on the Failed sheet and validate that sheet again.".to_string());
     }
@@ -493,6 +546,7 @@ fn print_report(cfg: &Config, r: &Report, ui: &Printer) {
         "seconds": r.seconds,
         "result": r.result.display().to_string(),
         "errors": r.error_groups.iter().map(|(n, w)| serde_json::json!({"rows": n, "error": w})).collect::<Vec<_>>(),
+        "warnings": r.warning_groups.iter().map(|(n, w)| serde_json::json!({"rows": n, "warning": w})).collect::<Vec<_>>(),
     }));
 }
 
