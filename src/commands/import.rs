@@ -992,8 +992,9 @@ pub(crate) fn report(
         if let Some(s) = o.status {
             *counts.entry(s).or_default() += 1;
             if s.is_failure() {
-                let kind = crate::validate::error_kind(&o.error);
-                *kinds.entry(kind).or_default() += 1;
+                for kind in crate::validate::error_kinds(&o.error) {
+                    *kinds.entry(kind).or_default() += 1;
+                }
             }
         }
         if cfg.dry_run {

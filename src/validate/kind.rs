@@ -4,15 +4,28 @@
 /// Longest kind shown, in characters; the full text stays in the row's `_error`.
 const MAX_KIND_CHARS: usize = 160;
 
-/// The kind of an error message: its cell references, quoted values and row lists taken
-/// out, and each reason cut before its how-to-fix advice.
+/// The kind of an error message: its cell references, quoted values and row lists
+/// taken out, and each reason cut before its how-to-fix advice.
 ///
 /// `No HP (Customers!B6): '0812-34AB-7890' is not a phone number` → `No HP: is not a
 /// phone number`. A message holding several reasons (`a; b`, as `_error` joins them)
-/// keeps the kind of each; a clause without its own `where: what` shape continues the
-/// advice of the reason before it and is dropped. A `warning: ` prefix is kept, so that
-/// warnings and errors never share a line.
+/// keeps the kind of each, joined the same way; [`error_kinds`] gives them one by one.
 pub fn error_kind(message: &str) -> String {
+    let joined = error_kinds(message).join("; ");
+    if joined.chars().count() > MAX_KIND_CHARS {
+        joined.chars().take(MAX_KIND_CHARS).collect::<String>() + "…"
+    } else {
+        joined
+    }
+}
+
+/// The kind of each reason of a message, once each, in order, so that a summary can
+/// count a row under every kind of error it has (as `validate` does).
+///
+/// A clause without its own `where: what` shape continues the advice of the reason
+/// before it and is dropped. A `warning: ` prefix is kept, so that warnings and errors
+/// never share a line.
+pub fn error_kinds(message: &str) -> Vec<String> {
     let cleaned = strip_quoted(&strip_refs(message));
     let mut kinds: Vec<String> = Vec::new();
     for (i, reason) in cleaned.split("; ").enumerate() {
@@ -29,16 +42,16 @@ pub fn error_kind(message: &str) -> String {
             None if i == 0 => format!("{warning}{}", tidy(body)),
             None => continue,
         };
-        if !kinds.contains(&kind) {
+        let kind = if kind.chars().count() > MAX_KIND_CHARS {
+            kind.chars().take(MAX_KIND_CHARS).collect::<String>() + "…"
+        } else {
+            kind
+        };
+        if !kind.is_empty() && !kinds.contains(&kind) {
             kinds.push(kind);
         }
     }
-    let joined = kinds.join("; ");
-    if joined.chars().count() > MAX_KIND_CHARS {
-        joined.chars().take(MAX_KIND_CHARS).collect::<String>() + "…"
-    } else {
-        joined
-    }
+    kinds
 }
 
 /// Row lists out (`rows 4, 6 and 2 more` → `rows`), white space collapsed.

@@ -16,7 +16,7 @@ use serde_json::{Map, Value as Json};
 use crate::input::{Cell, CellKind, RawRow, Table};
 use crate::mapping::{Binding, Mapping};
 use crate::spec::{EntitySpec, FieldSpec, FieldType, Mode};
-pub use kind::error_kind;
+pub use kind::{error_kind, error_kinds};
 pub use values::{DecimalStyle, ParseOptions, ValueError};
 
 /// One reason a row is not acceptable.
