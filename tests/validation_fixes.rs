@@ -129,17 +129,37 @@ fn zero_padding_number_formats_keep_their_leading_zeros() {
                 ws.write_number_with_format(1, 1, 123.0, &five).unwrap();
                 ws.write_number_with_format(1, 2, 81234567890.0, &twelve)
                     .unwrap();
+                // An invalid row (no name) goes to the Failed sheet, format and all.
+                ws.write_number_with_format(2, 1, 7.0, &five).unwrap();
             })
         })
         .args(["validate", "c.xlsx", "-e", "customers"])
         .run();
-    done.code(0);
+    done.code(1);
     let rows = records(&done.path("c.result.xlsx"), "Results");
     let p = payload(&rows[0]);
     assert_eq!(p["ext_cust_no"], "00123", "{p}");
     assert_eq!(p["phone"], "081234567890", "{p}");
     // What the sheet showed is exactly what is sent: nothing to warn about.
     assert_eq!(rows[0]["_error"], "", "{:?}", rows[0]);
+    // The Failed sheet, validated again, still reads 00007.
+    let (again, _d2) = Run::new()
+        .file(
+            "failed.xlsx",
+            std::fs::read(done.path("c.result.xlsx")).unwrap(),
+        )
+        .args([
+            "validate",
+            "failed.xlsx",
+            "-e",
+            "customers",
+            "--sheet",
+            "Failed",
+        ])
+        .run();
+    again.code(1);
+    let rows = records(&again.path("failed.result.xlsx"), "Results");
+    assert_eq!(payload(&rows[0])["ext_cust_no"], "00007", "{:?}", rows[0]);
 }
 
 // ---------------------------------------------------------------------------------------
