@@ -40,7 +40,7 @@ fn xls_97_2003() {
     assert_eq!(rows[2]["_status"], "INVALID");
     let err = &rows[2]["_error"];
     assert!(
-        err.contains("Nama (A6)") && err.contains("Lintang (D6)"),
+        err.contains("Nama (Pelanggan!A6)") && err.contains("Lintang (Pelanggan!D6)"),
         "{err}"
     );
     // The date cell is written back as that date.

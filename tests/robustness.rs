@@ -17,7 +17,7 @@ fn renamed_binary_file() {
     let done = validate(Run::new().file("customers.xlsx", png), "customers.xlsx");
     done.code(2)
         .one_clear_error()
-        .stderr_has("is not a real .xlsx workbook");
+        .stderr_has("customers.xlsx is not a workbook");
     let done = validate(Run::new().file("customers.csv", png), "customers.csv");
     done.code(2)
         .one_clear_error()

@@ -77,9 +77,9 @@ fn xlsx_cells_keep_their_meaning_and_errors_name_the_cell() {
     assert_eq!(rows[1]["_row"], "5");
     assert_eq!(rows[1]["_status"], "INVALID");
     let err = &rows[1]["_error"];
-    assert!(err.contains("Lintang (D5)"), "{err}");
+    assert!(err.contains("Lintang (Pelanggan!D5)"), "{err}");
     assert!(err.contains("#N/A"), "{err}");
-    assert!(err.contains("No HP (B5)"), "{err}");
+    assert!(err.contains("No HP (Pelanggan!B5)"), "{err}");
     assert!(err.contains("'0812-ABC' is not a phone number"), "{err}");
 
     assert_eq!(rows[2]["_row"], "7");
@@ -338,7 +338,11 @@ Es,5,PCS,1000,1,BOX,9000,12,200
     );
     assert_eq!(payload(kopi)["product_units"][0]["ratio"], 1);
     assert!(by_name("Gula")["_error"].contains("no unit has ratio = 1"));
-    assert!(by_name("Susu")["_error"].contains("unit_ratio, unit2_ratio all have ratio = 1"));
+    assert!(
+        by_name("Susu")["_error"].contains("unit_ratio (E5), unit2_ratio (H5): all have ratio = 1"),
+        "{}",
+        by_name("Susu")["_error"]
+    );
     assert!(by_name("Roti")["_error"].contains("no unit is given"));
     assert!(by_name("Air")["_error"].contains("given twice"));
     assert!(

@@ -76,17 +76,6 @@ impl Tally {
     }
 }
 
-/// The kind of an error, for grouping rows in the summary.
-fn error_kind(error: &str) -> String {
-    error
-        .split(": '")
-        .next()
-        .unwrap_or(error)
-        .chars()
-        .take(100)
-        .collect()
-}
-
 fn not_sent_reason(f: &Finished<'_>) -> String {
     let why = f
         .stop_reason
@@ -136,7 +125,13 @@ fn write_result(
         if let Some(s) = o.status {
             *tally.by_status.entry(s).or_default() += 1;
             if s.is_failure() && s != Status::NotSent {
-                *tally.kinds.entry(error_kind(&o.error)).or_default() += 1;
+                // A failed row's warnings are not what failed it.
+                for kind in crate::validate::error_kinds(&o.error)
+                    .into_iter()
+                    .filter(|k| !k.starts_with("warning: "))
+                {
+                    *tally.kinds.entry(kind).or_default() += 1;
+                }
             }
             if dry_run && matches!(s, Status::Valid | Status::Skipped) {
                 let a = o.action.clone().unwrap_or_default();
@@ -151,6 +146,7 @@ fn write_result(
     let summary = SummaryData {
         lines: summary_sheet(f, &tally),
         error_groups: tally.groups(),
+        ..SummaryData::default()
     };
     let written = sink.finish(&summary)?;
     Ok((written, tally))

@@ -15,7 +15,7 @@ use crate::output::Status;
 use crate::output::result::{self, Columns, Outcome, SummaryData};
 use crate::spec::{self, Mode};
 use crate::ui::{Printer, thousands};
-use crate::validate::{ParseOptions, Validator, duplicates::DuplicateIndex};
+use crate::validate::{ParseOptions, Validator, duplicates::DuplicateIndex, error_kind};
 
 /// Everything `validate` needs, already checked by the CLI layer.
 #[derive(Debug, Clone)]
@@ -38,6 +38,16 @@ pub struct Config {
     pub parse: ParseOptions,
     /// Result path (default `<stem>.result.xlsx` beside the input).
     pub out: Option<PathBuf>,
+}
+
+/// One validated row as the summary counts it.
+struct Verdict {
+    /// What the result workbook shows.
+    outcome: Outcome,
+    /// (field and kind, column) per kind of problem, once each.
+    kinds: Vec<(String, String)>,
+    /// Kinds of warning, once each.
+    warned: Vec<String>,
 }
 
 /// Rows validated together; big enough to keep both cores busy, small enough to stream.
@@ -63,6 +73,11 @@ pub struct Report {
     pub invalid: u64,
     /// (rows, description) per kind of problem, most frequent first.
     pub error_groups: Vec<(usize, String)>,
+    /// Rows with at least one warning (valid or not).
+    pub warned: u64,
+    /// (rows, kind) per kind of warning, most frequent first: `warning: No HP: is a
+    /// number cell, …`.
+    pub warning_groups: Vec<(usize, String)>,
     /// Where the result went.
     pub result: PathBuf,
     /// Seconds taken.
@@ -222,37 +237,14 @@ pub fn validate_file(cfg: &Config, ui: &Printer) -> Result<Report> {
     )?;
     let bar = ui.progress(None, "validating");
     let mut report = Report::default();
-    let mut groups: HashMap<(String, String), usize> = HashMap::new();
+    let mut tally = Tally::default();
     // Three stages on their own threads so that reading, validating (on every core) and
     // writing overlap: reader → validate → writer, with small bounded queues between.
     let (tx_rows, rx_rows) = sync_channel::<Result<Vec<RawRow>>>(2);
     let (tx_out, rx_out) = sync_channel::<(Vec<RawRow>, Vec<Outcome>)>(2);
     let sink = std::thread::scope(|s| -> Result<Box<dyn result::ResultSink>> {
         let table = &table;
-        s.spawn(move || {
-            let mut rows = match table.rows() {
-                Ok(r) => r,
-                Err(e) => {
-                    let _ = tx_rows.send(Err(e));
-                    return;
-                }
-            };
-            loop {
-                let mut chunk = Vec::with_capacity(CHUNK);
-                for row in rows.by_ref().take(CHUNK) {
-                    match row {
-                        Ok(r) => chunk.push(r),
-                        Err(e) => {
-                            let _ = tx_rows.send(Err(e));
-                            return;
-                        }
-                    }
-                }
-                if chunk.is_empty() || tx_rows.send(Ok(chunk)).is_err() {
-                    return;
-                }
-            }
-        });
+        s.spawn(move || read_chunks(table, &tx_rows));
         let writer = s.spawn(move || -> Result<Box<dyn result::ResultSink>> {
             let mut sink = sink;
             for (rows, outcomes) in rx_out {
@@ -271,43 +263,12 @@ pub fn validate_file(cfg: &Config, ui: &Printer) -> Result<Report> {
                     break;
                 }
             };
-            let validated: Vec<(Outcome, Vec<(String, String)>)> = chunk
-                .par_iter()
-                .map(|r| {
-                    let res = validator.validate(r);
-                    let mut kinds: Vec<(String, String)> = res
-                        .problems
-                        .iter()
-                        .map(|p| (format!("{} {}", p.field, p.summary), p.column.clone()))
-                        .collect();
-                    kinds.sort();
-                    kinds.dedup();
-                    let outcome = Outcome {
-                        status: Some(if res.is_valid() {
-                            Status::Valid
-                        } else {
-                            Status::Invalid
-                        }),
-                        error: res.error_text(),
-                        payload: Some(res.payload_display()),
-                        ..Outcome::default()
-                    };
-                    (outcome, kinds)
-                })
+            let validated: Vec<Verdict> =
+                chunk.par_iter().map(|r| verdict(&validator, r)).collect();
+            let outcomes = validated
+                .into_iter()
+                .map(|v| tally.add(&mut report, v))
                 .collect();
-            let mut outcomes = Vec::with_capacity(validated.len());
-            for (outcome, kinds) in validated {
-                report.rows += 1;
-                if kinds.is_empty() {
-                    report.valid += 1;
-                } else {
-                    report.invalid += 1;
-                }
-                for k in kinds {
-                    *groups.entry(k).or_default() += 1;
-                }
-                outcomes.push(outcome);
-            }
             bar.inc(chunk.len() as u64);
             if tx_out.send((chunk, outcomes)).is_err() {
                 break;
@@ -325,20 +286,14 @@ pub fn validate_file(cfg: &Config, ui: &Printer) -> Result<Report> {
     let sink = match sink {
         Ok(s) => s,
         Err(e) => {
-            let _ = std::fs::remove_file(out.with_file_name(format!(
-                "{}.partial",
-                out.file_name().unwrap_or_default().to_string_lossy()
-            )));
+            remove_partial(&out);
             return Err(e);
         }
     };
     bar.finish_and_clear();
     if report.rows == 0 {
         drop(sink);
-        let _ = std::fs::remove_file(out.with_file_name(format!(
-            "{}.partial",
-            out.file_name().unwrap_or_default().to_string_lossy()
-        )));
+        remove_partial(&out);
         return Err(Error::input(format!(
             "{} has a header row (row {}{}) but no data rows below it: add rows, or check --sheet / --header-row",
             cfg.input.display(),
@@ -350,20 +305,120 @@ pub fn validate_file(cfg: &Config, ui: &Printer) -> Result<Report> {
             }
         )));
     }
-    let mut error_groups: Vec<(usize, String)> = groups
-        .into_iter()
-        .map(|((summary, column), n)| (n, describe_group(&summary, &column)))
-        .collect();
-    error_groups.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-    report.error_groups = error_groups;
+    let mut described: HashMap<String, usize> = HashMap::new();
+    for ((summary, column), n) in tally.errors {
+        *described
+            .entry(describe_group(&summary, &column))
+            .or_default() += n;
+    }
+    report.error_groups = result::ranked(described);
+    report.warning_groups = result::ranked(tally.warnings);
     report.seconds = started.elapsed().as_secs_f64();
 
     let summary = SummaryData {
         lines: summary_lines(cfg, &table, &mapping, &report, &spec),
         error_groups: report.error_groups.clone(),
+        warning_groups: report.warning_groups.clone(),
     };
     report.result = sink.finish(&summary)?;
     Ok(report)
+}
+
+/// The reader stage: the table's rows in chunks of [`CHUNK`], then the first read error.
+fn read_chunks(table: &input::Table, tx: &std::sync::mpsc::SyncSender<Result<Vec<RawRow>>>) {
+    let mut rows = match table.rows() {
+        Ok(r) => r,
+        Err(e) => {
+            let _ = tx.send(Err(e));
+            return;
+        }
+    };
+    loop {
+        let mut chunk = Vec::with_capacity(CHUNK);
+        for row in rows.by_ref().take(CHUNK) {
+            match row {
+                Ok(r) => chunk.push(r),
+                Err(e) => {
+                    let _ = tx.send(Err(e));
+                    return;
+                }
+            }
+        }
+        if chunk.is_empty() || tx.send(Ok(chunk)).is_err() {
+            return;
+        }
+    }
+}
+
+/// Remove the half-written result of a run that stopped (the sink writes `<out>.partial`).
+fn remove_partial(out: &Path) {
+    let _ = std::fs::remove_file(out.with_file_name(format!(
+        "{}.partial",
+        out.file_name().unwrap_or_default().to_string_lossy()
+    )));
+}
+
+/// Validate one row and note the kinds of problem and warning it has, once each.
+fn verdict(validator: &Validator<'_>, row: &RawRow) -> Verdict {
+    let res = validator.validate(row);
+    let mut kinds: Vec<(String, String)> = res
+        .problems
+        .iter()
+        .map(|p| (format!("{} {}", p.field, p.summary), p.column.clone()))
+        .collect();
+    kinds.sort();
+    kinds.dedup();
+    let mut warned: Vec<String> = res
+        .warnings
+        .iter()
+        .map(|w| error_kind(&format!("warning: {w}")))
+        .collect();
+    warned.sort();
+    warned.dedup();
+    let outcome = Outcome {
+        status: Some(if res.is_valid() {
+            Status::Valid
+        } else {
+            Status::Invalid
+        }),
+        error: res.error_text(),
+        payload: Some(res.payload_display()),
+        ..Outcome::default()
+    };
+    Verdict {
+        outcome,
+        kinds,
+        warned,
+    }
+}
+
+/// Rows per kind of problem and of warning, counted as the chunks come back.
+#[derive(Default)]
+struct Tally {
+    /// (field and kind, column) → rows.
+    errors: HashMap<(String, String), usize>,
+    /// Kind of warning → rows.
+    warnings: HashMap<String, usize>,
+}
+
+impl Tally {
+    /// Count one row into the report and the kinds; returns its outcome for the writer.
+    fn add(&mut self, report: &mut Report, v: Verdict) -> Outcome {
+        report.rows += 1;
+        if v.kinds.is_empty() {
+            report.valid += 1;
+        } else {
+            report.invalid += 1;
+        }
+        report.warned += u64::from(!v.warned.is_empty());
+        for k in v.kinds {
+            *self.errors.entry(k).or_default() += 1;
+        }
+        for w in v.warned {
+            *self.warnings.entry(w).or_default() += 1;
+        }
+        v.outcome
+    }
 }
 
 /// "phone is not a number (column Telepon)".
@@ -397,10 +452,11 @@ fn find_duplicates(
         for row in table.rows()? {
             let row = row?;
             let cell = &row.cells[col];
+            let shown = cell.shown_text();
             let key = if cell.is_empty() {
                 default
             } else {
-                cell.text.trim()
+                shown.trim()
             };
             if !spec.is_shared_key(key) {
                 dups.add(key, row.number);
@@ -443,6 +499,7 @@ pub(crate) fn summary_lines(
         ("Rows".into(), report.rows.to_string()),
         ("VALID".into(), report.valid.to_string()),
         ("INVALID".into(), report.invalid.to_string()),
+        ("Rows with warnings".into(), report.warned.to_string()),
         ("Seconds".into(), format!("{:.2}", report.seconds)),
         (
             "Rows per second".into(),
@@ -492,6 +549,19 @@ fn print_report(cfg: &Config, r: &Report, ui: &Printer) {
             r.error_groups.len() - 15
         ));
     }
+    for (n, what) in r.warning_groups.iter().take(10) {
+        lines.push(format!(
+            "  {} row{}: {what}",
+            thousands(*n as u64),
+            if *n == 1 { "" } else { "s" }
+        ));
+    }
+    if r.warning_groups.len() > 10 {
+        lines.push(format!(
+            "  … and {} more kinds of warning; see the Summary sheet",
+            r.warning_groups.len() - 10
+        ));
+    }
     if r.invalid > 0 {
         lines.push("Fix the rows on the Failed sheet and validate that sheet again.".to_string());
     }
@@ -506,6 +576,7 @@ fn print_report(cfg: &Config, r: &Report, ui: &Printer) {
         "seconds": r.seconds,
         "result": r.result.display().to_string(),
         "errors": r.error_groups.iter().map(|(n, w)| serde_json::json!({"rows": n, "error": w})).collect::<Vec<_>>(),
+        "warnings": r.warning_groups.iter().map(|(n, w)| serde_json::json!({"rows": n, "warning": w})).collect::<Vec<_>>(),
     }));
 }
 

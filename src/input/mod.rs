@@ -46,6 +46,10 @@ pub struct Cell {
     pub kind: CellKind,
     /// The text (empty for `Empty`).
     pub text: String,
+    /// For a number cell whose number format pads with zeros (`00000`), that width: the
+    /// sheet shows `123` as `00123`, and a text field must get what the user sees.
+    /// 0 when there is no such format (always, outside XLSX).
+    pub zero_pad: u8,
 }
 
 impl Cell {
@@ -54,6 +58,16 @@ impl Cell {
         Cell {
             kind: CellKind::Empty,
             text: String::new(),
+            zero_pad: 0,
+        }
+    }
+
+    /// A cell of some kind with its text, as a reader found it.
+    pub fn new(kind: CellKind, text: impl Into<String>) -> Self {
+        Cell {
+            kind,
+            text: text.into(),
+            zero_pad: 0,
         }
     }
 
@@ -65,12 +79,31 @@ impl Cell {
         } else {
             CellKind::Text
         };
-        Cell { kind, text }
+        Cell {
+            kind,
+            text,
+            zero_pad: 0,
+        }
     }
 
     /// Whether the cell holds nothing.
     pub fn is_empty(&self) -> bool {
         self.kind == CellKind::Empty
+    }
+
+    /// The text as the spreadsheet shows it: a number with a zero-padding format padded
+    /// to its width (`123` formatted `00000` → `00123`), any other cell its text.
+    pub fn shown_text(&self) -> std::borrow::Cow<'_, str> {
+        let width = usize::from(self.zero_pad);
+        let digits = self.text.len();
+        if self.kind == CellKind::Number
+            && digits < width
+            && self.text.bytes().all(|b| b.is_ascii_digit())
+        {
+            format!("{}{}", "0".repeat(width - digits), self.text).into()
+        } else {
+            self.text.as_str().into()
+        }
     }
 }
 
@@ -146,8 +179,9 @@ impl Table {
         }
     }
 
-    /// Visit one column's trimmed, non-empty values with their row numbers, reading no
-    /// more than that column (the duplicate-key pass over a million-row CSV).
+    /// Visit one column's trimmed, non-empty values (as the sheet shows them, see
+    /// [`Cell::shown_text`]) with their row numbers, reading no more than that column
+    /// (the duplicate-key pass over a million-row CSV).
     pub fn scan_column(&self, col: usize, f: &mut dyn FnMut(u32, &str)) -> Result<()> {
         match &self.source {
             Source::Csv(src) => src.scan_column(col, f),
@@ -155,7 +189,7 @@ impl Table {
                 for row in self.rows()? {
                     let row = row?;
                     if let Some(c) = row.cells.get(col).filter(|c| !c.is_empty()) {
-                        f(row.number, c.text.trim());
+                        f(row.number, c.shown_text().trim());
                     }
                 }
                 Ok(())
@@ -166,6 +200,16 @@ impl Table {
     /// The spreadsheet reference of a cell: `Customers!D14` (quoted when needed).
     pub fn cell_ref(&self, row: u32, col: usize) -> String {
         cell_ref(&self.sheet, row, col + self.first_col())
+    }
+
+    /// The cell as messages about a row name it: `Customers!D14` in a workbook, plain
+    /// `D14` in a CSV, whose one sheet has no name of its own.
+    pub fn cell_name(&self, row: u32, col: usize) -> String {
+        if self.sheets.is_empty() {
+            format!("{}{row}", column_letter(col + self.first_col()))
+        } else {
+            self.cell_ref(row, col)
+        }
     }
 
     /// A human name for column `col`: its header, or its letter when the header is empty.

@@ -77,22 +77,14 @@ fn detect_format(path: &Path) -> Result<Format> {
     if head.starts_with(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]) {
         return Ok(Format::Xls);
     }
-    if matches!(ext.as_str(), "xlsx" | "xlsm" | "xlsb" | "ods") {
-        if looks_like_text(path) {
-            // A CSV saved with a workbook extension: read it for what it is.
+    if matches!(ext.as_str(), "xlsx" | "xlsm" | "xlsb" | "ods" | "xls") {
+        if looks_like_renamed_text(path) {
+            // A CSV (or the HTML/CSV some systems write as .xls) saved with a workbook
+            // extension: read it for what it is.
             return Ok(Format::Csv);
         }
         return Err(Error::input(format!(
-            "{display} is not a real .{ext} workbook (its content is not a spreadsheet; perhaps another file was renamed, or the download is damaged): open it in Excel and save it again, or export it as CSV"
-        )));
-    }
-    if ext == "xls" && looks_like_text(path) {
-        // Some systems write HTML or CSV with an .xls name; CSV is the one we can read.
-        return Ok(Format::Csv);
-    }
-    if ext == "xls" {
-        return Err(Error::input(format!(
-            "{display} is not an Excel 97-2003 workbook: open it in Excel and save it as .xlsx"
+            "{display} is not a workbook (its bytes are neither XLSX/ZIP nor XLS nor ODS); save it from Excel again or give a CSV"
         )));
     }
     if !looks_like_text(path) {
@@ -125,6 +117,39 @@ fn looks_like_text(path: &Path) -> bool {
         return true;
     }
     !buf.contains(&0)
+}
+
+/// Whether a file named like a workbook is really text, as a CSV saved as `.xlsx` is:
+/// no control characters but tab, line breaks, form feed and a final Ctrl-Z, and either
+/// UTF-8 (or UTF-16 with a BOM) or mostly ASCII with line breaks or delimiters, as a
+/// table in a legacy code page such as Windows-1254 is. Damaged or foreign binary bytes fail this, so they are reported as
+/// "not a workbook" rather than as text in an unknown encoding.
+fn looks_like_renamed_text(path: &Path) -> bool {
+    let mut buf = vec![0u8; 8192];
+    let Ok(n) = std::fs::File::open(path).and_then(|mut f| read_up_to(&mut f, &mut buf)) else {
+        return false;
+    };
+    let buf = &buf[..n];
+    if buf.starts_with(&[0xFF, 0xFE]) || buf.starts_with(&[0xFE, 0xFF]) {
+        return true;
+    }
+    let control = buf
+        .iter()
+        .any(|&b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0C | 0x1A));
+    if control {
+        return false;
+    }
+    let utf8 = match std::str::from_utf8(buf) {
+        Ok(_) => true,
+        // A sample may end inside a character.
+        Err(e) => e.error_len().is_none(),
+    };
+    // Legacy-encoded text: a few letters outside ASCII, and the shape of a table.
+    let high = buf.iter().filter(|&&b| b >= 0x80).count();
+    let table = buf
+        .iter()
+        .any(|b| matches!(b, b'\n' | b',' | b';' | b'\t' | b'|'));
+    utf8 || (high * 10 <= buf.len() && table)
 }
 
 /// Tell XLSX, XLSM, XLSB and ODS apart by their entries, and refuse zip bombs by the

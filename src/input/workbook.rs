@@ -2,6 +2,7 @@
 //! text, whole-number floats become integer text, date cells become ISO dates, formula
 //! cells give their cached value, error cells are kept as errors).
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -23,6 +24,9 @@ pub(super) struct SheetData {
     /// Zero-based index, inside the range, of the header row.
     header_index: usize,
     width: usize,
+    /// Zero-padding widths of the number cells formatted `00000`…, by absolute
+    /// (row, column); empty for most workbooks.
+    zero_pad: HashMap<(u32, u32), u8>,
 }
 
 /// Run a calamine call, turning a panic inside it (seen on damaged XLS files) into the
@@ -208,12 +212,17 @@ pub(super) fn open(
         .unwrap_or_default();
     let headers = header_texts(&header_cells);
     let width = headers.len();
+    let zero_pad = match &mut book {
+        Sheets::Xlsx(xlsx) => zero_pad_cells(xlsx, &sheet),
+        _ => HashMap::new(),
+    };
     let data = SheetData {
         range,
         first_row,
         first_col,
         header_index,
         width,
+        zero_pad,
     };
     Ok(Table {
         path: path.to_path_buf(),
@@ -244,11 +253,15 @@ pub(super) fn rows<'a>(
         let number = data.first_row + i as u32 + 1;
         let mut cells: Vec<Cell> = Vec::with_capacity(data.width);
         for col in 0..data.width.min(data.range.width()) {
-            let cell = data
+            let mut cell = data
                 .range
                 .get((i, col))
                 .map(to_cell)
                 .unwrap_or_else(Cell::empty);
+            if cell.kind == CellKind::Number && !data.zero_pad.is_empty() {
+                let at = (number - 1, data.first_col + col as u32);
+                cell.zero_pad = data.zero_pad.get(&at).copied().unwrap_or(0);
+            }
             if let Err(e) = check_cell_size(&cell, || table.cell_ref(number, col)) {
                 return Some(Err(e));
             }
@@ -260,6 +273,51 @@ pub(super) fn rows<'a>(
         cells.resize_with(data.width, Cell::empty);
         Some(Ok(RawRow { number, cells }))
     })
+}
+
+/// The width of a number format that only pads with zeros (`00000` → 5, also as the
+/// first section of `00000;-00000`); 0 for any other format, `0` included.
+fn zero_pad_width(format_code: &str) -> u8 {
+    let first = format_code.split(';').next().unwrap_or_default();
+    if first.len() >= 2 && first.bytes().all(|b| b == b'0') {
+        u8::try_from(first.len()).unwrap_or(u8::MAX)
+    } else {
+        0
+    }
+}
+
+/// The cells of an XLSX sheet whose number format pads with zeros, with that width.
+///
+/// Only the workbook's style palette is read unless some style pads, so most
+/// workbooks cost nothing more; otherwise the sheet's style ids are streamed once.
+/// A sheet whose styles cannot be read simply has no padded cells.
+fn zero_pad_cells<R: std::io::Read + std::io::Seek>(
+    book: &mut Xlsx<R>,
+    sheet: &str,
+) -> HashMap<(u32, u32), u8> {
+    let scan = || -> Option<HashMap<(u32, u32), u8>> {
+        let mut cells = book.worksheet_cells_reader(sheet).ok()?;
+        let widths: Vec<u8> = cells
+            .styles()
+            .iter()
+            .map(|s| {
+                s.number_format
+                    .as_ref()
+                    .map_or(0, |f| zero_pad_width(&f.format_code))
+            })
+            .collect();
+        let mut found = HashMap::new();
+        if widths.iter().all(|&w| w == 0) {
+            return Some(found);
+        }
+        while let Ok(Some((row, col, style))) = cells.next_style_id() {
+            if let Some(&w) = widths.get(style).filter(|&&w| w > 0) {
+                found.insert((row, col), w);
+            }
+        }
+        Some(found)
+    };
+    guarded(scan).ok().flatten().unwrap_or_default()
 }
 
 /// Render a number as a spreadsheet user reads it: `6281234567`, not `6281234567.0`.
@@ -275,52 +333,27 @@ fn to_cell(d: &Data) -> Cell {
     match d {
         Data::Empty => Cell::empty(),
         Data::String(s) => Cell::text(s.clone()),
-        Data::Int(i) => Cell {
-            kind: CellKind::Number,
-            text: i.to_string(),
-        },
-        Data::Float(f) => Cell {
-            kind: CellKind::Number,
-            text: number_text(*f),
-        },
-        Data::Bool(b) => Cell {
-            kind: CellKind::Bool,
-            text: b.to_string(),
-        },
+        Data::Int(i) => Cell::new(CellKind::Number, i.to_string()),
+        Data::Float(f) => Cell::new(CellKind::Number, number_text(*f)),
+        Data::Bool(b) => Cell::new(CellKind::Bool, b.to_string()),
         Data::DateTime(dt) => {
             if dt.is_duration() {
-                return Cell {
-                    kind: CellKind::Number,
-                    text: number_text(dt.as_f64()),
-                };
+                return Cell::new(CellKind::Number, number_text(dt.as_f64()));
             }
             match dt.as_datetime() {
-                Some(t) if t.time() == chrono::NaiveTime::MIN => Cell {
-                    kind: CellKind::Date,
-                    text: t.format("%Y-%m-%d").to_string(),
-                },
-                Some(t) => Cell {
-                    kind: CellKind::Date,
-                    text: t.format("%Y-%m-%d %H:%M:%S").to_string(),
-                },
-                None => Cell {
-                    kind: CellKind::Number,
-                    text: number_text(dt.as_f64()),
-                },
+                Some(t) if t.time() == chrono::NaiveTime::MIN => {
+                    Cell::new(CellKind::Date, t.format("%Y-%m-%d").to_string())
+                }
+                Some(t) => Cell::new(CellKind::Date, t.format("%Y-%m-%d %H:%M:%S").to_string()),
+                None => Cell::new(CellKind::Number, number_text(dt.as_f64())),
             }
         }
         Data::DateTimeIso(s) => {
             let text = s.strip_suffix("T00:00:00").unwrap_or(s).replace('T', " ");
-            Cell {
-                kind: CellKind::Date,
-                text,
-            }
+            Cell::new(CellKind::Date, text)
         }
         Data::DurationIso(s) => Cell::text(s.clone()),
-        Data::Error(e) => Cell {
-            kind: CellKind::Error,
-            text: e.to_string(),
-        },
+        Data::Error(e) => Cell::new(CellKind::Error, e.to_string()),
     }
 }
 
@@ -334,5 +367,15 @@ mod tests {
         assert_eq!(number_text(-7.110383), "-7.110383");
         assert_eq!(number_text(0.1), "0.1");
         assert_eq!(number_text(1e20), "100000000000000000000");
+    }
+
+    #[test]
+    fn only_zero_padding_formats_have_a_width() {
+        assert_eq!(zero_pad_width("00000"), 5);
+        assert_eq!(zero_pad_width("000000000000;-000000000000"), 12);
+        assert_eq!(zero_pad_width("0"), 0);
+        assert_eq!(zero_pad_width("General"), 0);
+        assert_eq!(zero_pad_width("0.00"), 0);
+        assert_eq!(zero_pad_width("#,##0"), 0);
     }
 }

@@ -80,6 +80,16 @@ pub struct SummaryData {
     pub lines: Vec<(String, String)>,
     /// (count of rows, description) per kind of error, most frequent first.
     pub error_groups: Vec<(usize, String)>,
+    /// (count of rows, description) per kind of warning, most frequent first.
+    pub warning_groups: Vec<(usize, String)>,
+}
+
+/// Counts per kind as (count, kind), most frequent first, then by kind: the order of
+/// the Summary sheet's tables and of the terminal summary.
+pub fn ranked(counts: std::collections::HashMap<String, usize>) -> Vec<(usize, String)> {
+    let mut groups: Vec<(usize, String)> = counts.into_iter().map(|(k, n)| (n, k)).collect();
+    groups.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    groups
 }
 
 /// Where result rows go.
@@ -322,6 +332,11 @@ impl XlsxSink {
         match cell.kind {
             CellKind::Empty => {}
             CellKind::Number => match cell.text.parse::<f64>() {
+                // Keep a zero-padding format, so that `00123` re-imports as `00123`.
+                Ok(n) if cell.zero_pad > 0 && significant_digits(&cell.text) <= 15 => {
+                    let pad = Format::new().set_num_format("0".repeat(cell.zero_pad.into()));
+                    ws.write_number_with_format(r, c, n, &pad)?;
+                }
                 Ok(n) if significant_digits(&cell.text) <= 15 => {
                     ws.write_number(r, c, n)?;
                 }
@@ -456,12 +471,18 @@ impl XlsxSink {
             }
             r += 1;
         }
-        if !s.error_groups.is_empty() {
+        for (groups, title) in [
+            (&s.error_groups, "Kind of error"),
+            (&s.warning_groups, "Kind of warning"),
+        ] {
+            if groups.is_empty() {
+                continue;
+            }
             r += 1;
             ws.write_string_with_format(r, 0, "Rows", &bold)?;
-            ws.write_string_with_format(r, 1, "Kind of error", &bold)?;
+            ws.write_string_with_format(r, 1, title, &bold)?;
             r += 1;
-            for (n, what) in &s.error_groups {
+            for (n, what) in groups {
                 ws.write_number(r, 0, *n as f64)?;
                 ws.write_string(r, 1, clip(what))?;
                 r += 1;

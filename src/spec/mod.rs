@@ -103,6 +103,20 @@ pub enum FieldType {
 }
 
 impl FieldType {
+    /// Whether values of this type are text however they look, so that a number cell
+    /// must give the text the sheet shows (`00123`, not `123`): free text and codes,
+    /// phone numbers, tax numbers and IBANs.
+    pub fn is_text(self) -> bool {
+        matches!(
+            self,
+            FieldType::String
+                | FieldType::Phone
+                | FieldType::TrPhone
+                | FieldType::TaxNumber
+                | FieldType::Iban
+        )
+    }
+
     /// A short human description, for templates and messages.
     pub fn describe(self) -> &'static str {
         match self {
@@ -189,6 +203,11 @@ pub struct FieldSpec {
     /// fields, which must agree across the group's rows).
     #[serde(default)]
     pub line: bool,
+    /// Values are digit strings whose leading zeros matter (customer and product codes,
+    /// barcodes, postcodes): a number cell here has likely lost them, and a fraction or a
+    /// sign is never right. Phone numbers are such fields without saying so.
+    #[serde(default)]
+    pub leading_zeros: Option<bool>,
 }
 
 impl FieldSpec {
@@ -203,6 +222,19 @@ impl FieldSpec {
     pub fn required_in(&self, mode: Mode) -> bool {
         self.required.contains(&mode)
     }
+
+    /// Whether a number cell here may have lost a leading 0 (or a phone's `+`), so that
+    /// it deserves a warning: see `leading_zeros`.
+    pub fn keeps_leading_zeros(&self) -> bool {
+        self.leading_zeros.unwrap_or(self.kind == FieldType::Phone)
+    }
+
+    /// Whether the values are whole digit strings, so that a number cell holding a
+    /// fraction or a negative number cannot be one: codes with leading zeros and phone
+    /// numbers of either kind.
+    pub fn is_digit_string(&self) -> bool {
+        self.keeps_leading_zeros() || matches!(self.kind, FieldType::Phone | FieldType::TrPhone)
+    }
 }
 
 /// "Exactly one instance of the group has this field equal to this value" (base unit).
@@ -213,7 +245,9 @@ pub struct BaseRule {
     pub field: String,
     /// Value that marks the base instance.
     pub value: i64,
-    /// With a single instance and the field empty, assume the base value.
+    /// The single instance that leaves the field empty, when no other instance has the
+    /// base value, is the base and gets it (a lone unit, or `PCS` beside `BOX` of 12);
+    /// any other instance must give the field.
     #[serde(default)]
     pub implied_when_single: bool,
 }

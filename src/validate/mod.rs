@@ -1,9 +1,13 @@
 //! Row validation: typed values from cells per the spec, row rules, and payloads.
 //!
 //! An invalid row is data, not an abort: it comes back with every reason, each naming
-//! its column and cell, and the run goes on.
+//! the user's column and its cell (`No HP (Customers!D14)`), and the run goes on.
 
 pub mod duplicates;
+mod groups;
+mod kind;
+mod numeric;
+mod rules;
 pub mod turkish;
 pub mod values;
 
@@ -11,7 +15,8 @@ use serde_json::{Map, Value as Json};
 
 use crate::input::{Cell, CellKind, RawRow, Table};
 use crate::mapping::{Binding, Mapping};
-use crate::spec::{EntitySpec, FieldSpec, FieldType, GroupSpec, Mode, RuleKind};
+use crate::spec::{EntitySpec, FieldSpec, FieldType, Mode};
+pub use kind::{error_kind, error_kinds};
 pub use values::{DecimalStyle, ParseOptions, ValueError};
 
 /// One reason a row is not acceptable.
@@ -19,10 +24,12 @@ pub use values::{DecimalStyle, ParseOptions, ValueError};
 pub struct Problem {
     /// The field (`phone`, `unit2_ratio`), for summaries.
     pub field: String,
-    /// The column as the file names it (or the field name for constants and rules).
+    /// The column(s) as the file names them (or the field name for constants and
+    /// columns the file lacks), for summaries: `No HP`, `Lokasi, Lintang`.
     pub column: String,
-    /// The cell, `Customers!D14`, when one cell is to blame.
-    pub cell: Option<String>,
+    /// Where, as the message names it: the user's header with its cell,
+    /// `No HP (Customers!D14)`, or several of them for a rule over several columns.
+    pub place: String,
     /// Value-free text for grouping: "is not a phone number".
     pub summary: String,
     /// The full reason, with the value and how to fix it.
@@ -30,18 +37,10 @@ pub struct Problem {
 }
 
 impl Problem {
-    /// How the problem reads in `_error` and messages: `Telepon (D14): '…' is not …`.
+    /// How the problem reads in `_error` and messages: `Telepon (Customers!D14): '…' is not …`.
     pub fn render(&self) -> String {
-        match &self.cell {
-            Some(c) => format!("{} ({}): {}", self.column, short_ref(c), self.detail),
-            None => format!("{}: {}", self.column, self.detail),
-        }
+        format!("{}: {}", self.place, self.detail)
     }
-}
-
-/// `Customers!D14` → `D14`: the sheet is the same for the whole file.
-fn short_ref(cell: &str) -> &str {
-    cell.rsplit_once('!').map_or(cell, |(_, r)| r)
 }
 
 /// A reference to another entity that is resolved to an id before sending.
@@ -55,7 +54,7 @@ pub struct Reference {
     pub by: Vec<String>,
     /// The value written in the sheet.
     pub value: String,
-    /// The column it came from.
+    /// Where it came from, as messages name it: `ID Sales (Visits!C4)`.
     pub column: String,
 }
 
@@ -76,7 +75,8 @@ pub struct RowResult {
     /// References to resolve before sending.
     pub refs: Vec<Reference>,
     /// Things worth a look that do not make the row invalid (the anonymous-consumer
-    /// tax number, a VKN on a person).
+    /// tax number, a VKN on a person, a code stored as a number), each naming its
+    /// column and cell like a problem does.
     pub warnings: Vec<String>,
     /// Payload paths holding secrets (passwords), masked wherever the payload is shown.
     pub secrets: Vec<String>,
@@ -128,8 +128,6 @@ enum Typed {
     /// The clear marker: send "empty this field".
     Clear,
     Json(Json),
-    /// A value that passes with a warning.
-    Warned(Json, String),
     Location(f64, f64),
     Reference(String),
     Id(i64),
@@ -154,6 +152,8 @@ struct Sourced<'c> {
     field: &'c str,
     text: &'c str,
     kind: CellKind,
+    /// The zero-padding width of a number cell's format (see [`Cell::zero_pad`]).
+    zero_pad: u8,
     origin: Origin,
 }
 
@@ -197,6 +197,7 @@ impl<'a> Validator<'a> {
                 field: name,
                 text: c,
                 kind: CellKind::Text,
+                zero_pad: 0,
                 origin: Origin::Constant,
             });
         }
@@ -207,6 +208,7 @@ impl<'a> Validator<'a> {
                     field: name,
                     text: &cell.text,
                     kind: cell.kind,
+                    zero_pad: cell.zero_pad,
                     origin: Origin::Cell {
                         row: row.number,
                         col,
@@ -218,6 +220,7 @@ impl<'a> Validator<'a> {
             field: name,
             text: d,
             kind: CellKind::Text,
+            zero_pad: 0,
             origin: Origin::Default,
         })
     }
@@ -231,12 +234,21 @@ impl<'a> Validator<'a> {
         }
     }
 
-    /// The cell a value came from, when it came from one.
-    fn cell_ref(&self, src: &Sourced<'_>) -> Option<String> {
+    /// Where a value came from, as messages name it: `No HP (Customers!D14)`.
+    fn place_of(&self, src: &Sourced<'_>) -> String {
         match src.origin {
-            Origin::Cell { row, col } => Some(self.table.cell_ref(row, col)),
-            _ => None,
+            Origin::Cell { row, col } => self.cell_label(row, col),
+            _ => self.column_name(src),
         }
+    }
+
+    /// The user's header with the cell: `Bujur (Customers!F7)`, `Bujur (F7)` in a CSV.
+    fn cell_label(&self, row: u32, col: usize) -> String {
+        format!(
+            "{} ({})",
+            self.table.column_name(col),
+            self.table.cell_name(row, col)
+        )
     }
 
     /// The column name to blame for a field with no value.
@@ -244,6 +256,15 @@ impl<'a> Validator<'a> {
         b.column
             .map(|c| self.table.column_name(c))
             .unwrap_or_else(|| name.to_string())
+    }
+
+    /// The place to blame for a field with no value: its column and cell in this row,
+    /// or the field name when the file has no such column.
+    fn place_for(&self, b: &Binding, name: &str, row: u32) -> String {
+        match b.column {
+            Some(c) => self.cell_label(row, c),
+            None => name.to_string(),
+        }
     }
 
     /// Validate one row.
@@ -259,23 +280,23 @@ impl<'a> Validator<'a> {
             secrets: Vec::new(),
         };
         let mut present = vec![false; self.spec.fields.len()];
+        let mut cleared = vec![false; self.spec.fields.len()];
         for (i, f) in self.spec.fields.iter().enumerate() {
             let b = &self.mapping.fields[i];
             let Some(src) = self.source(b, row, &f.name) else {
                 continue;
             };
             present[i] = true;
-            match self.typed(f, &src) {
+            match self.typed(f, &src, &mut res.warnings) {
                 Ok(v) => {
                     if Some(i) == self.key_field {
                         // The key as it will be stored (a tax number without its dots).
                         res.key = Some(match &v {
-                            Typed::Json(Json::String(s)) | Typed::Warned(Json::String(s), _) => {
-                                s.clone()
-                            }
+                            Typed::Json(Json::String(s)) | Typed::Reference(s) => s.clone(),
                             _ => src.text.trim().to_string(),
                         });
                     }
+                    cleared[i] = v == Typed::Clear;
                     self.place(f, v, &src, &mut res);
                 }
                 Err(p) => res.problems.push(p),
@@ -291,37 +312,14 @@ impl<'a> Validator<'a> {
                 "{field} {k} is shared by many records, so it is not used to find one: the row is created, or updated only by its id"
             ));
         }
-        self.check_tax_type(&mut res);
+        self.check_tax_type(row, &mut res);
         self.check_required(row, &present, &mut res);
-        self.check_rules(&present, &mut res);
+        self.check_rules(row, &present, &cleared, &mut res);
         for (g, group) in self.spec.groups.iter().enumerate() {
             self.group(g, group, row, &mut res);
         }
-        if let (Some(dups), Some(key)) = (self.duplicates, &res.key)
-            && let Some(others) = dups.others(key, row.number)
-            && let Some(kf) = self.key_field
-        {
-            let b = &self.mapping.fields[kf];
-            let shown: Vec<String> = others.iter().take(10).map(|r| r.to_string()).collect();
-            let more = if others.len() > 10 {
-                format!(" and {} more", others.len() - 10)
-            } else {
-                String::new()
-            };
-            res.problems.push(Problem {
-                field: self.spec.fields[kf].name.clone(),
-                column: self.column_of(b, &self.spec.fields[kf].name),
-                cell: b.column.map(|c| self.table.cell_ref(row.number, c)),
-                summary: "is duplicated in the file".into(),
-                detail: format!(
-                    "'{}' is duplicated in the file: it also appears in row{} {}{more}; keep one row per {}",
-                    key,
-                    if others.len() == 1 { "" } else { "s" },
-                    shown.join(", "),
-                    self.spec.fields[kf].name
-                ),
-            });
-        }
+        self.check_duplicate(row, &mut res);
+        clear_emptied_objects(&mut res.payload);
         res
     }
 
@@ -329,49 +327,36 @@ impl<'a> Validator<'a> {
         Problem {
             field: src.field.to_string(),
             column: self.column_name(src),
-            cell: self.cell_ref(src),
+            place: self.place_of(src),
             summary: e.summary,
             detail: e.detail,
         }
     }
 
-    /// Parse one value per its field type and constraints.
-    fn typed(&self, f: &FieldSpec, src: &Sourced<'_>) -> Result<Typed, Problem> {
+    /// Parse one value per its field type and constraints; warnings go to `warnings`.
+    fn typed(
+        &self,
+        f: &FieldSpec,
+        src: &Sourced<'_>,
+        warnings: &mut Vec<String>,
+    ) -> Result<Typed, Problem> {
         use values::*;
         if src.kind == CellKind::Error {
             return Err(Problem {
                 field: src.field.to_string(),
                 column: self.column_name(src),
-                cell: self.cell_ref(src),
+                place: self.place_of(src),
                 summary: "holds a formula error".into(),
                 detail: format!(
-                    "the cell holds the error {} (a broken formula): fix the formula or type the value",
+                    "holds a formula error: the cell shows {} (a broken formula); fix the formula or type the value",
                     src.text
                 ),
             });
         }
         let numeric = src.kind == CellKind::Number;
-        let text = src.text;
-        let word = text.trim();
+        let word = src.text.trim();
         if word == crate::spec::CLEAR_MARKER || self.spec.clear_words.iter().any(|w| w == word) {
-            let refuse = |why: String| Problem {
-                field: src.field.to_string(),
-                column: self.column_name(src),
-                cell: self.cell_ref(src),
-                summary: "cannot be cleared".into(),
-                detail: why,
-            };
-            if f.secret {
-                return Err(refuse(format!(
-                    "'{word}' cannot clear a password: leave the cell empty to keep it, or type the new one"
-                )));
-            }
-            if f.required_in(self.mode) || f.is_id || f.resolve.is_some() {
-                return Err(refuse(format!(
-                    "'{word}' cannot clear a field that is required here"
-                )));
-            }
-            return Ok(Typed::Clear);
+            return self.clear(f, src, word);
         }
         // A secret's value is never quoted back in a message.
         let err = |e: ValueError| {
@@ -381,6 +366,17 @@ impl<'a> Validator<'a> {
             }
             p
         };
+        // A number cell in a text field: what the sheet shows, or why it cannot be right.
+        let shown = if numeric && f.kind.is_text() {
+            let n = numeric::number_as_text(src.text, src.zero_pad, f).map_err(err)?;
+            if let Some(w) = n.warning {
+                warnings.push(format!("{}: {w}", self.place_of(src)));
+            }
+            Some(n.text)
+        } else {
+            None
+        };
+        let text: &str = shown.as_deref().unwrap_or(src.text);
         let v = match f.kind {
             FieldType::String => {
                 let t = text.trim();
@@ -390,7 +386,7 @@ impl<'a> Validator<'a> {
                         return Err(err(ValueError {
                             summary: format!("is longer than {max} characters"),
                             detail: format!(
-                                "{n} characters is longer than the {max} allowed: shorten it"
+                                "is longer than the {max} characters allowed: it has {n}; shorten it"
                             ),
                         }));
                     }
@@ -430,7 +426,10 @@ impl<'a> Validator<'a> {
             FieldType::Enum => Typed::Json(Json::String(self.enum_value(f, text).map_err(err)?)),
             FieldType::TaxNumber => match turkish::parse_tax_number(text).map_err(err)? {
                 turkish::Checked::Ok(v) => Typed::Json(Json::String(v)),
-                turkish::Checked::Warn(v, why) => Typed::Warned(Json::String(v), why),
+                turkish::Checked::Warn(v, why) => {
+                    warnings.push(format!("{}: {why}", self.place_of(src)));
+                    Typed::Json(Json::String(v))
+                }
             },
             FieldType::Iban => Typed::Json(Json::String(turkish::parse_iban(text).map_err(err)?)),
             FieldType::TrPhone => {
@@ -446,6 +445,29 @@ impl<'a> Validator<'a> {
             }
         };
         Ok(v)
+    }
+
+    /// The clear marker (`#CLEAR`, or a target's word such as `REMOVE`) in a cell: send
+    /// "empty this field", unless the field cannot be emptied.
+    fn clear(&self, f: &FieldSpec, src: &Sourced<'_>, word: &str) -> Result<Typed, Problem> {
+        let refuse = |why: String| Problem {
+            field: src.field.to_string(),
+            column: self.column_name(src),
+            place: self.place_of(src),
+            summary: "cannot be cleared".into(),
+            detail: why,
+        };
+        if f.secret {
+            return Err(refuse(format!(
+                "'{word}' cannot clear a password: leave the cell empty to keep it, or type the new one"
+            )));
+        }
+        if f.required_in(self.mode) || f.is_id || f.resolve.is_some() {
+            return Err(refuse(format!(
+                "'{word}' cannot clear a field that is required here"
+            )));
+        }
+        Ok(Typed::Clear)
     }
 
     fn range(&self, f: &FieldSpec, n: f64, text: &str) -> Result<(), ValueError> {
@@ -504,13 +526,6 @@ impl<'a> Validator<'a> {
                     set_path(&mut res.payload, path, Json::Null);
                 }
             }
-            Typed::Warned(j, why) => {
-                res.warnings
-                    .push(format!("{} ({}): {why}", self.column_name(src), f.name));
-                if let Some(path) = &f.path {
-                    set_path(&mut res.payload, path, j);
-                }
-            }
             Typed::Id(id) => res.id = Some(id),
             Typed::Reference(value) => {
                 if let (Some(path), Some(r)) = (&f.path, &f.resolve) {
@@ -519,7 +534,7 @@ impl<'a> Validator<'a> {
                         entity: r.entity.clone(),
                         by: r.by.clone(),
                         value,
-                        column: self.column_name(src),
+                        column: self.place_of(src),
                     });
                 }
             }
@@ -549,269 +564,19 @@ impl<'a> Validator<'a> {
             }
         }
     }
+}
 
-    /// A company is expected to have a 10-digit VKN and a person an 11-digit TCKN; the
-    /// API takes either, so a mismatch is a warning, not an error.
-    fn check_tax_type(&self, res: &mut RowResult) {
-        let (Some(kind), Some(number)) = (
-            res.payload.get("type").and_then(Json::as_str),
-            res.payload.get("tax_number").and_then(Json::as_str),
-        ) else {
-            return;
-        };
-        let expected = match kind {
-            "company" => 10,
-            "person" => 11,
-            _ => return,
-        };
-        if number.len() != expected && number != "11111111111" {
-            res.warnings.push(format!(
-                "a {kind} usually has a {expected}-digit {}; '{number}' has {} digits",
-                if expected == 10 { "VKN" } else { "TCKN" },
-                number.len()
-            ));
-        }
-    }
-
-    fn check_required(&self, row: &RawRow, present: &[bool], res: &mut RowResult) {
-        for (i, f) in self.spec.fields.iter().enumerate() {
-            if f.required_in(self.mode) && !present[i] {
-                let b = &self.mapping.fields[i];
-                res.problems.push(Problem {
-                    field: f.name.clone(),
-                    column: self.column_of(b, &f.name),
-                    cell: b.column.map(|c| self.table.cell_ref(row.number, c)),
-                    summary: "is required".into(),
-                    detail: format!("is empty but required for {}: {}", self.mode, f.help),
-                });
+/// Clearing every part of an object clears the object: `#CLEAR` in both Lintang and
+/// Bujur sends `"location": null`, which is what the API understands, not
+/// `{"lat": null, "lon": null}`, which it refuses. Arrays (product units) are left alone.
+fn clear_emptied_objects(payload: &mut Map<String, Json>) {
+    for value in payload.values_mut() {
+        if let Json::Object(inner) = value {
+            clear_emptied_objects(inner);
+            if !inner.is_empty() && inner.values().all(Json::is_null) {
+                *value = Json::Null;
             }
         }
-    }
-
-    fn check_rules(&self, present: &[bool], res: &mut RowResult) {
-        let idx = |name: &str| self.spec.fields.iter().position(|f| f.name == name);
-        for rule in self.spec.rules.iter().filter(|r| r.applies(self.mode)) {
-            let given: Vec<&str> = rule
-                .fields
-                .iter()
-                .filter(|n| idx(n).is_some_and(|i| present[i]))
-                .map(String::as_str)
-                .collect();
-            let cols = |names: &[&str]| -> String {
-                names
-                    .iter()
-                    .map(|n| {
-                        idx(n)
-                            .map(|i| self.column_of(&self.mapping.fields[i], n))
-                            .unwrap_or_else(|| n.to_string())
-                    })
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            };
-            let all: Vec<&str> = rule.fields.iter().map(String::as_str).collect();
-            let problem = match rule.kind {
-                RuleKind::Together if !given.is_empty() && given.len() < all.len() => {
-                    let missing: Vec<&str> =
-                        all.iter().copied().filter(|n| !given.contains(n)).collect();
-                    Some((
-                        missing.join("/"),
-                        cols(&missing),
-                        format!("is required with {}", given.join("/")),
-                        format!(
-                            "is empty while {} is given: fill both or neither",
-                            cols(&given)
-                        ),
-                    ))
-                }
-                RuleKind::OneOf if given.is_empty() => Some((
-                    all.join("/"),
-                    cols(&all),
-                    "has none of the required columns".to_string(),
-                    format!("all are empty: one of {} is required", cols(&all)),
-                )),
-                RuleKind::RequiredIf => {
-                    let holds = rule.when.as_ref().is_some_and(|w| {
-                        self.spec
-                            .field(&w.field)
-                            .and_then(|f| f.path.as_ref())
-                            .and_then(|p| res.payload.get(p))
-                            .and_then(Json::as_str)
-                            .is_some_and(|v| v.trim().eq_ignore_ascii_case(w.value.trim()))
-                    });
-                    let missing: Vec<&str> =
-                        all.iter().copied().filter(|n| !given.contains(n)).collect();
-                    match (&rule.when, holds && !missing.is_empty()) {
-                        (Some(w), true) => Some((
-                            missing.join("/"),
-                            cols(&missing),
-                            format!("is required when {} is {}", w.field, w.value),
-                            format!("is empty, but a {} {} needs it", w.value, w.field),
-                        )),
-                        _ => None,
-                    }
-                }
-                RuleKind::AtMostOne if given.len() > 1 => Some((
-                    given.join("/"),
-                    cols(&given),
-                    "gives the same thing twice".to_string(),
-                    "more than one is filled in: give only one of them".to_string(),
-                )),
-                _ => None,
-            };
-            if let Some((field, column, summary, detail)) = problem {
-                res.problems.push(Problem {
-                    field,
-                    column,
-                    cell: None,
-                    summary,
-                    detail,
-                });
-            }
-        }
-    }
-
-    /// A repeated column group (product units) into an array of objects.
-    fn group(&self, g: usize, group: &GroupSpec, row: &RawRow, res: &mut RowResult) {
-        let instances = self.mapping.groups.get(g).map(Vec::as_slice).unwrap_or(&[]);
-        let mut items: Vec<(usize, Map<String, Json>, Option<i64>)> = Vec::new();
-        let mut ok = true;
-        for (k, bindings) in instances.iter().enumerate() {
-            let mut obj = Map::new();
-            let mut base_val = None;
-            let mut used = false;
-            let mut missing = Vec::new();
-            for (m, member) in group.fields.iter().enumerate() {
-                let header = group.header(k + 1, &member.name);
-                match self.source(&bindings[m], row, &header) {
-                    Some(src) => {
-                        used = true;
-                        match self.typed(member, &src) {
-                            Ok(Typed::Json(j)) => {
-                                if group.base.as_ref().is_some_and(|b| b.field == member.name) {
-                                    base_val = j.as_i64();
-                                }
-                                if let Some(p) = &member.path {
-                                    obj.insert(p.clone(), j);
-                                }
-                            }
-                            Ok(_) => {}
-                            Err(p) => {
-                                ok = false;
-                                res.problems.push(p);
-                            }
-                        }
-                    }
-                    None => {
-                        if !member.required.is_empty() {
-                            missing.push((m, header));
-                        }
-                    }
-                }
-            }
-            if !used {
-                continue;
-            }
-            for (m, header) in missing {
-                ok = false;
-                let b = &bindings[m];
-                res.problems.push(Problem {
-                    field: header.clone(),
-                    column: self.column_of(b, &header),
-                    cell: b.column.map(|c| self.table.cell_ref(row.number, c)),
-                    summary: format!("is required when other {} columns are filled", group.name),
-                    detail: format!(
-                        "is empty while other {} columns of this row are filled: {}",
-                        group.header(k + 1, ""),
-                        group.fields[m].help
-                    ),
-                });
-            }
-            items.push((k, obj, base_val));
-        }
-        if items.is_empty() {
-            if group.required.contains(&self.mode) {
-                res.problems.push(Problem {
-                    field: group.path.clone(),
-                    column: group.header(1, &group.fields[0].name),
-                    cell: None,
-                    summary: format!("needs at least one {}", group.name),
-                    detail: format!("no {} is given: {}", group.name, group.help),
-                });
-            }
-            return;
-        }
-        if !ok {
-            return;
-        }
-        if let Some(base) = &group.base {
-            if items.len() == 1 && base.implied_when_single && items[0].2.is_none() {
-                items[0].2 = Some(base.value);
-                items[0]
-                    .1
-                    .insert(base.field.clone(), Json::from(base.value));
-            }
-            let bases: Vec<String> = items
-                .iter()
-                .filter(|(_, _, v)| *v == Some(base.value))
-                .map(|(k, _, _)| group.header(k + 1, &base.field))
-                .collect();
-            if bases.len() != 1 {
-                let (summary, detail) = if bases.is_empty() {
-                    (
-                        format!(
-                            "has no base {} ({} = {})",
-                            group.name, base.field, base.value
-                        ),
-                        format!(
-                            "no {} has {} = {}: exactly one must be the base {}",
-                            group.name, base.field, base.value, group.name
-                        ),
-                    )
-                } else {
-                    (
-                        format!("has more than one base {}", group.name),
-                        format!(
-                            "{} all have {} = {}: exactly one {} may be the base",
-                            bases.join(", "),
-                            base.field,
-                            base.value,
-                            group.name
-                        ),
-                    )
-                };
-                res.problems.push(Problem {
-                    field: group.path.clone(),
-                    column: group.header(1, &base.field),
-                    cell: None,
-                    summary,
-                    detail,
-                });
-            }
-        }
-        // The same unit name twice in one product is always a mistake.
-        let names: Vec<String> = items
-            .iter()
-            .filter_map(|(_, o, _)| o.get("name").and_then(|n| n.as_str()))
-            .map(|n| n.to_lowercase())
-            .collect();
-        for (i, n) in names.iter().enumerate() {
-            if names[..i].contains(n) {
-                res.problems.push(Problem {
-                    field: group.path.clone(),
-                    column: group.header(i + 1, "name"),
-                    cell: None,
-                    summary: format!("repeats a {} name", group.name),
-                    detail: format!(
-                        "{} '{}' is given twice in this row",
-                        group.name,
-                        n.to_uppercase()
-                    ),
-                });
-                break;
-            }
-        }
-        let array = items.into_iter().map(|(_, o, _)| Json::Object(o)).collect();
-        set_path(&mut res.payload, &group.path, Json::Array(array));
     }
 }
 

@@ -1098,12 +1098,54 @@ fn date_error(t: &str, issue: DateIssue) -> ValueError {
     }
 }
 
-/// Applies the user's --date-format, also to cells that carry a time after the date.
+/// The date separator of a strftime format: its first literal `-`, `/` or `.`
+/// (the characters of a specifier such as `%-d` or `%.3f` do not count).
+fn format_separator(fmt: &str) -> Option<char> {
+    let mut chars = fmt.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '%' => {
+                // Skip the specifier: optional flags, width or `.`, then its letter.
+                for n in chars.by_ref() {
+                    if !matches!(n, '-' | '_' | '0'..='9' | '.' | ':' | '#' | '^') {
+                        break;
+                    }
+                }
+            }
+            '-' | '/' | '.' => return Some(c),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// `t` with its numeric date's separator replaced by the format's (`14-12-2026` →
+/// `14/12/2026` for `%d/%m/%Y`), when they differ; the time part is left alone.
+fn with_format_separator<'a>(t: &'a str, fmt: &str) -> std::borrow::Cow<'a, str> {
+    let (date, _) = split_time(t);
+    let theirs = date.chars().find(|c| matches!(c, '-' | '/' | '.'));
+    let numeric = date
+        .chars()
+        .all(|c| c.is_ascii_digit() || matches!(c, '-' | '/' | '.'));
+    match (theirs, format_separator(fmt)) {
+        (Some(theirs), Some(ours)) if theirs != ours && numeric => format!(
+            "{}{}",
+            date.replace(theirs, &ours.to_string()),
+            &t[date.len()..]
+        )
+        .into(),
+        _ => t.into(),
+    }
+}
+
+/// Applies the user's --date-format, also to cells that carry a time after the date and
+/// to dates written with another separator (see [`parse_date`]).
 fn parse_with_format(t: &str, fmt: &str) -> Result<NaiveDate, ValueError> {
     use chrono::format::ParseErrorKind;
 
-    let full = NaiveDate::parse_from_str(t, fmt).or_else(|e| {
-        NaiveDateTime::parse_from_str(t, fmt)
+    let reseparated = with_format_separator(t, fmt);
+    let full = NaiveDate::parse_from_str(&reseparated, fmt).or_else(|e| {
+        NaiveDateTime::parse_from_str(&reseparated, fmt)
             .map(|dt| dt.date())
             .map_err(|_| e)
     });
@@ -1111,7 +1153,7 @@ fn parse_with_format(t: &str, fmt: &str) -> Result<NaiveDate, ValueError> {
         Ok(date) => return Ok(date),
         Err(e) => e,
     };
-    let (date_part, time) = split_time(t);
+    let (date_part, time) = split_time(&reseparated);
     if time.is_some_and(valid_time)
         && let Ok(date) = NaiveDate::parse_from_str(date_part, fmt)
     {
@@ -1144,6 +1186,12 @@ fn parse_with_format(t: &str, fmt: &str) -> Result<NaiveDate, ValueError> {
 
 /// Reads dates in the many ways sheets write them, but refuses day/month
 /// orders it cannot tell apart rather than silently swapping them.
+///
+/// With an explicit `--date-format` the format decides the order of day and month: a
+/// value that differs from it only by its date separator (`-`, `/` or `.`, as in
+/// `14-12-2026` for `%d/%m/%Y`) is read by that format too, rather than refused or
+/// guessed, so that a date valid without the option stays valid with it. Year-first
+/// ISO dates and Excel serials are read whatever the format.
 pub fn parse_date(text: &str, opts: &ParseOptions) -> Result<NaiveDate, ValueError> {
     let t = clean(text);
     match opts.date_format.as_deref() {
@@ -2080,10 +2128,10 @@ mod tests {
         // ISO and serials are still understood.
         assert_eq!(pdf("2024-04-03", "%d/%m/%Y"), Ok(date(2024, 4, 3)));
         assert_eq!(pdf("45385", "%d/%m/%Y"), Ok(date(2024, 4, 3)));
-        assert_eq!(
-            summary(pdf("04-03-2024", "%d/%m/%Y")),
-            "does not match the date format"
-        );
+        // Another separator is read by the declared format, day and month as it says.
+        assert_eq!(pdf("04-03-2024", "%d/%m/%Y"), Ok(date(2024, 3, 4)));
+        assert_eq!(pdf("14.12.2026", "%d-%m-%Y"), Ok(date(2026, 12, 14)));
+        assert_eq!(summary(pdf("12-14-2026", "%d/%m/%Y")), "is not a real date");
         assert_eq!(
             detail(pdf("April 3", "%d/%m/%Y")),
             "'April 3' does not match the date format %d/%m/%Y: write it like 03/04/2024, or as 2024-04-03"
