@@ -455,7 +455,7 @@ pub async fn import(cfg: Config, ui: &Printer, prepared: Prepared) -> Result<u8>
             for &i in &group.rows {
                 let res = &results[i];
                 let mut payload = res.payload.clone();
-                for r in &res.refs {
+                for r in crate::payload::effective_refs(&res.refs) {
                     match resolver.resolve(&r.entity, &r.by, &r.value) {
                         Some(id) => {
                             let v = id

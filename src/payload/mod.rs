@@ -88,6 +88,21 @@ impl Index {
     }
 }
 
+/// The references of a row that must resolve: a code or name given beside the id (as
+/// exports write them) wins, and the id, which may be another database's, is then not
+/// checked.
+pub fn effective_refs(refs: &[crate::validate::Reference]) -> Vec<&crate::validate::Reference> {
+    let is_id_check = |r: &crate::validate::Reference| r.by.iter().all(|b| b == "id");
+    let coded: Vec<&str> = refs
+        .iter()
+        .filter(|r| !is_id_check(r))
+        .map(|r| r.path.as_str())
+        .collect();
+    refs.iter()
+        .filter(|r| !(is_id_check(r) && coded.contains(&r.path.as_str())))
+        .collect()
+}
+
 /// Lookup tables for references: (entity, field) → (folded value → id).
 #[derive(Debug, Default)]
 pub struct Resolver {

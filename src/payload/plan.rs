@@ -137,19 +137,7 @@ impl<'a> Planner<'a> {
     /// reference is the row's error (nothing is sent that the server would refuse).
     fn resolve(&self, res: &RowResult) -> Result<Map<String, Value>, String> {
         let mut payload = res.payload.clone();
-        // A code or name given beside the id (as exports write them) wins: the id may
-        // be another database's, so it is not checked then.
-        let is_id_check = |r: &crate::validate::Reference| r.by.iter().all(|b| b == "id");
-        let coded: Vec<&str> = res
-            .refs
-            .iter()
-            .filter(|r| !is_id_check(r))
-            .map(|r| r.path.as_str())
-            .collect();
-        for r in &res.refs {
-            if is_id_check(r) && coded.contains(&r.path.as_str()) {
-                continue;
-            }
+        for r in super::effective_refs(&res.refs) {
             let Some(id) = self.resolver.resolve(&r.entity, &r.by, &r.value) else {
                 return Err(format!(
                     "{}: no {} with {} '{}' in this database; check the value or create it first",
