@@ -7,6 +7,7 @@ pub mod cli;
 pub mod commands;
 pub mod connector;
 pub mod dispatch;
+pub mod engine;
 pub mod error;
 pub mod input;
 pub mod ledger;

@@ -42,7 +42,10 @@ fn column(rows: &[HashMap<String, String>], name: &str) -> Vec<String> {
 
 /// Seeded customers of database 1 (id, ext_cust_no) and teams (id, name), read through
 /// the API as a user would see them.
-fn seeded(sb: &ThreadSandbox) -> (Vec<(i64, String)>, Vec<(i64, String)>) {
+/// (id, code or name) of each record.
+type Labelled = Vec<(i64, String)>;
+
+fn seeded(sb: &ThreadSandbox) -> (Labelled, Labelled) {
     let (done, _d) = run_against(sb)
         .args(["export", "customers", "--out", "c.xlsx"])
         .run();

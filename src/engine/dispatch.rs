@@ -1,0 +1,560 @@
+//! The one dispatch loop, whatever the target: rows are read, validated and planned in
+//! sheet order; jobs are queued up to one window ahead of the requests in flight, each
+//! marked *sending* in the ledger before its request leaves; outcomes are committed as
+//! they settle; Ctrl-C and `--max-errors` stop the sending, never the accounting.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use reqwest::Method;
+use tokio::sync::{Semaphore, oneshot};
+use tokio::task::JoinSet;
+
+use super::events::{Event, Observer};
+use super::job::{Job, RowPlanner, Step};
+use super::ledger_writer::LedgerMsg;
+use crate::dispatch::{Ctx, Done};
+use crate::error::{Error, Result};
+use crate::input::Table;
+use crate::ledger::{self, PendingRow, RowOutcome};
+use crate::output::Status;
+use crate::output::result::Outcome;
+use crate::payload::Action;
+use crate::validate::Validator;
+
+/// Why the run stops sending: Ctrl-C, or `--max-errors` failed sends. Requests in
+/// flight finish either way; rows not yet sent are reported NOT SENT.
+#[derive(Clone, Default)]
+pub struct Stop {
+    /// Ctrl-C (or the browser's Stop): stop reading rows too.
+    pub interrupted: Arc<AtomicBool>,
+    /// Stop sending (Ctrl-C or the error limit); checked by every task before it sends.
+    pub sending: Arc<AtomicBool>,
+    /// Failed or unknown sends so far.
+    failures: Arc<AtomicU64>,
+    /// `--max-errors`.
+    pub limit: Option<u64>,
+}
+
+impl Stop {
+    /// A stop that triggers after `limit` failed sends, if given.
+    pub fn with_limit(limit: Option<u64>) -> Self {
+        Stop {
+            limit,
+            ..Stop::default()
+        }
+    }
+
+    /// Stop as Ctrl-C does: requests in flight finish, nothing more is sent.
+    pub fn interrupt(&self) {
+        self.interrupted.store(true, Ordering::SeqCst);
+        self.sending.store(true, Ordering::SeqCst);
+    }
+
+    /// Whether Ctrl-C (or Stop) was asked for.
+    pub fn is_interrupted(&self) -> bool {
+        self.interrupted.load(Ordering::SeqCst)
+    }
+
+    /// Whether sending has stopped, for any reason.
+    pub fn stopped(&self) -> bool {
+        self.sending.load(Ordering::SeqCst)
+    }
+
+    /// Count a send's outcome; at the limit, stop sending.
+    fn count(&self, done: &Done) {
+        if matches!(done.status, Some(Status::Failed | Status::Unknown)) {
+            let n = self.failures.fetch_add(1, Ordering::SeqCst) + 1;
+            if self.limit.is_some_and(|m| n >= m) {
+                self.sending.store(true, Ordering::SeqCst);
+            }
+        }
+    }
+
+    /// Why rows were left unsent, if they were.
+    pub fn reason(&self) -> Option<String> {
+        if self.is_interrupted() {
+            Some("interrupted (Ctrl-C)".into())
+        } else if self.stopped() {
+            self.limit.map(|m| {
+                format!(
+                    "--max-errors {m} reached ({} failed sends)",
+                    self.failures.load(Ordering::SeqCst)
+                )
+            })
+        } else {
+            None
+        }
+    }
+}
+
+/// The rows of a run that have an outcome, and where each outcome goes as it settles:
+/// the ledger (committed in batches on its own thread), the observer (progress), the
+/// map the result workbook is written from.
+pub struct Settled<'o> {
+    /// Row number → outcome.
+    pub outcomes: HashMap<u32, Outcome>,
+    /// `_payload` per row, for a dry run.
+    pub payloads: HashMap<u32, String>,
+    /// The ledger thread, unless a dry run.
+    pub ledger: Option<mpsc::Sender<LedgerMsg>>,
+    /// Who watches the run.
+    pub observer: &'o mut dyn Observer,
+}
+
+impl Settled<'_> {
+    /// A row's outcome: to the ledger, the observer and the result.
+    pub fn settle(&mut self, row: u32, key: Option<String>, o: Outcome) {
+        if let (Some(tx), Some(status)) = (&self.ledger, o.status) {
+            let _ = tx.send(LedgerMsg::Done(RowOutcome {
+                row,
+                key,
+                action: o.action.clone().unwrap_or_default(),
+                status,
+                remote_id: o.id.clone(),
+                http: o.http,
+                error: o.error.clone(),
+                attempts: o.attempts.unwrap_or(0),
+            }));
+        }
+        self.observer.event(Event::Settled { row, outcome: &o });
+        self.outcomes.insert(row, o);
+    }
+}
+
+/// Where a job waits in its sequence: it starts when the job before it has settled, and
+/// signals the job after it when it has.
+struct Turn {
+    after: Option<oneshot::Receiver<()>>,
+    done: oneshot::Sender<()>,
+}
+
+/// What the loop needs besides the planner.
+pub struct Loop<'a> {
+    /// The input.
+    pub table: &'a Table,
+    /// Validates each row.
+    pub validator: &'a Validator<'a>,
+    /// Signed-in requests, shared limiter and policy.
+    pub ctx: Arc<Ctx>,
+    /// Requests in flight at most.
+    pub concurrency: usize,
+    /// Plan only: nothing is sent.
+    pub dry_run: bool,
+    /// Leave out rows whose `_status` column says UNKNOWN (a retried Failed sheet).
+    pub skip_unknown: bool,
+    /// Ctrl-C and the error limit.
+    pub stop: Stop,
+    /// Rows that were being sent when an earlier attempt of this run stopped, with
+    /// their key: they may have landed, so they are reconciled before anything else.
+    pub in_flight_before: HashMap<u32, Option<String>>,
+    /// A problem that ended reading early (the input changed mid-run).
+    pub problem: Option<String>,
+}
+
+impl Loop<'_> {
+    /// Read, validate, plan and send every row; returns when every request has settled.
+    pub async fn run(
+        &mut self,
+        planner: &mut dyn RowPlanner,
+        settled: &mut Settled<'_>,
+    ) -> Result<()> {
+        let mut sender = Sender::new(self.concurrency.max(1));
+        let status_column = self.table.headers.iter().position(|h| h == "_status");
+        let mut steps = Vec::new();
+        let mut rows = self.table.rows()?;
+        loop {
+            if self.stop.is_interrupted() {
+                break;
+            }
+            let raw = match rows.next() {
+                None => break,
+                Some(Ok(raw)) => raw,
+                Some(Err(e)) => {
+                    self.problem = Some(e.to_string());
+                    break;
+                }
+            };
+            let number = raw.number;
+            if settled.outcomes.contains_key(&number) {
+                settled.observer.event(Event::AlreadyDone { row: number });
+                continue;
+            }
+            if self.skip_unknown
+                && status_column.is_some_and(|c| raw.cells[c].text.trim() == "UNKNOWN")
+            {
+                let o = Outcome {
+                    status: Some(Status::Skipped),
+                    action: Some("skip".into()),
+                    error: "left out: its earlier outcome is unknown; check it on the target, then retry with --include-unknown".into(),
+                    ..Outcome::default()
+                };
+                settled.settle(number, None, o);
+                continue;
+            }
+            let res = self.validator.validate(&raw);
+            planner.row(&raw, res, &mut steps);
+            for step in steps.drain(..) {
+                self.take(step, planner, settled, &mut sender).await?;
+            }
+        }
+        drop(rows);
+        if !self.stop.is_interrupted() {
+            planner.finish(&mut steps);
+            for step in steps.drain(..) {
+                self.take(step, planner, settled, &mut sender).await?;
+            }
+        }
+        while let Some(joined) = sender.tasks.join_next().await {
+            settle_joined(planner, settled, joined);
+        }
+        Ok(())
+    }
+
+    /// One step: settle it, or send it (a dry run only shows it).
+    async fn take(
+        &mut self,
+        step: Step,
+        planner: &mut dyn RowPlanner,
+        settled: &mut Settled<'_>,
+        sender: &mut Sender,
+    ) -> Result<()> {
+        let job = match step {
+            Step::Settle { row, key, outcome } => {
+                settled.settle(row, key, outcome);
+                return Ok(());
+            }
+            Step::Send(job) => job,
+        };
+        if self.dry_run {
+            for &row in &job.rows {
+                settled.payloads.insert(row, job.shown.clone());
+                settled.settle(row, job.key.clone(), dry_outcome(&job));
+            }
+            return Ok(());
+        }
+        if let Some(o) = self.reconcile(&job).await {
+            for &row in &job.rows {
+                settled.settle(row, job.key.clone(), o.clone());
+            }
+            return Ok(());
+        }
+        if let Action::Skip { id, reason } = &job.action {
+            let o = Outcome {
+                status: Some(Status::Skipped),
+                action: Some("skip".into()),
+                id: id.clone(),
+                error: [reason.as_str(), job.note.as_str()]
+                    .into_iter()
+                    .filter(|t| !t.is_empty())
+                    .collect::<Vec<_>>()
+                    .join("; "),
+                ..Outcome::default()
+            };
+            for &row in &job.rows {
+                settled.settle(row, job.key.clone(), o.clone());
+            }
+            return Ok(());
+        }
+        if self.stop.stopped() {
+            // The error limit was reached: the rest is validated, not sent.
+            return Ok(());
+        }
+        sender.send(job, &self.ctx, &self.stop, settled).await?;
+        while let Some(joined) = sender.tasks.try_join_next() {
+            settle_joined(planner, settled, joined);
+        }
+        Ok(())
+    }
+
+    /// A job whose rows were in flight when an earlier attempt of this run stopped may
+    /// have landed: a create is looked up by its key (without one it stays UNKNOWN
+    /// rather than risk a duplicate); a change is idempotent and simply sent again.
+    /// `None`: send it normally.
+    async fn reconcile(&mut self, job: &Job) -> Option<Outcome> {
+        let mut prior = None;
+        let mut was = false;
+        for row in &job.rows {
+            if let Some(k) = self.in_flight_before.remove(row) {
+                was = true;
+                prior = prior.or(k);
+            }
+        }
+        if !was {
+            return None;
+        }
+        let outcome = |status, id, error: String| Outcome {
+            status: Some(status),
+            action: Some("create".into()),
+            id,
+            error,
+            attempts: Some(1),
+            ..Outcome::default()
+        };
+        match (&job.action, &job.request) {
+            // Its create landed before the stop: the plan already found it.
+            (Action::Skip { id: Some(id), .. }, _) => Some(outcome(
+                Status::Ok,
+                Some(id.clone()),
+                "was being sent when the run stopped; found on the server, so it was created"
+                    .into(),
+            )),
+            (Action::Create, Some(request)) => {
+                let Some(k) = job.lookup.clone() else {
+                    return Some(outcome(
+                        Status::Unknown,
+                        None,
+                        "was being sent when the run stopped; without a natural key it cannot be looked up: check on the target before sending it again".into(),
+                    ));
+                };
+                match self.ctx.find_by_key(&request.path, &k).await {
+                    Ok(Some(rec)) => Some(outcome(
+                        Status::Ok,
+                        crate::connector::parse::record_id(&rec),
+                        format!(
+                            "was being sent when the run stopped; found {} {} on the server",
+                            k.field, k.value
+                        ),
+                    )),
+                    Ok(None) => None,
+                    Err(e) => Some(outcome(
+                        Status::Unknown,
+                        None,
+                        format!(
+                            "was being sent when the run stopped, and looking it up failed ({e})"
+                        ),
+                    )),
+                }
+            }
+            _ => None,
+        }
+    }
+}
+
+/// The tasks in flight and the windows that bound them.
+struct Sender {
+    /// Requests in flight.
+    permits: Arc<Semaphore>,
+    /// Jobs queued, one window ahead of the requests in flight.
+    queue: Arc<Semaphore>,
+    /// Jobs waiting for their turn in a sequence hold no slot of the window.
+    backlog: Arc<Semaphore>,
+    /// The last job of each sequence.
+    tails: HashMap<String, oneshot::Receiver<()>>,
+    tasks: JoinSet<(Job, Done)>,
+}
+
+impl Sender {
+    fn new(concurrency: usize) -> Self {
+        Sender {
+            permits: Arc::new(Semaphore::new(concurrency)),
+            queue: Arc::new(Semaphore::new(2 * concurrency)),
+            backlog: Arc::new(Semaphore::new(10_000)),
+            tails: HashMap::new(),
+            tasks: JoinSet::new(),
+        }
+    }
+
+    async fn send(
+        &mut self,
+        job: Job,
+        ctx: &Arc<Ctx>,
+        stop: &Stop,
+        settled: &mut Settled<'_>,
+    ) -> Result<()> {
+        let turn = job.sequence.clone().map(|seq| {
+            let (done, next) = oneshot::channel();
+            Turn {
+                after: self.tails.insert(seq, next),
+                done,
+            }
+        });
+        let waits = turn.as_ref().is_some_and(|t| t.after.is_some());
+        // Commit "sending" before the request goes out, so a crash leaves a trace. It is
+        // queued before waiting for a free slot, so that the commit overlaps the requests
+        // in flight; a job waiting for its turn is marked when its turn comes.
+        let ack = if waits {
+            None
+        } else {
+            mark_sending(&settled.ledger, &job)
+        };
+        let window = if waits { &self.backlog } else { &self.queue };
+        let queued = tokio::select! {
+            p = window.clone().acquire_owned() => p.map_err(|_| Error::output("dispatch stopped unexpectedly"))?,
+            _ = wait_for(&stop.sending) => {
+                if let (Some(tx), Some(_)) = (&settled.ledger, &ack) {
+                    for &row in &job.rows {
+                        let _ = tx.send(LedgerMsg::Unsent(row));
+                    }
+                }
+                return Ok(());
+            }
+        };
+        let ctx = ctx.clone();
+        let permits = self.permits.clone();
+        let stop = stop.clone();
+        let tx = settled.ledger.clone();
+        self.tasks.spawn(async move {
+            let _queued = queued;
+            let (after, _done) = match turn {
+                Some(t) => (t.after, Some(t.done)),
+                None => (None, None),
+            };
+            if let Some(after) = after {
+                let _ = after.await;
+                if stop.stopped() {
+                    return (job, Done::default());
+                }
+            }
+            let ack = match ack {
+                Some(a) => Some(a),
+                None => mark_sending(&tx, &job),
+            };
+            if let Some(ack) = ack
+                && !matches!(ack.await, Ok(Ok(())))
+            {
+                let done = Done {
+                    status: Some(Status::Failed),
+                    error: "not sent: the run ledger could not be written".into(),
+                    ..Done::default()
+                };
+                return (job, done);
+            }
+            let permit = permits.acquire_owned().await;
+            if permit.is_err() || stop.stopped() {
+                if let Some(tx) = tx {
+                    for &row in &job.rows {
+                        let _ = tx.send(LedgerMsg::Unsent(row));
+                    }
+                }
+                return (job, Done::default());
+            }
+            let done = execute(&ctx, &job).await;
+            stop.count(&done);
+            drop(permit);
+            (job, done)
+        });
+        Ok(())
+    }
+}
+
+/// Ask the ledger thread to commit "sending" for a job's rows; the receiver says when
+/// it has.
+fn mark_sending(
+    ledger: &Option<mpsc::Sender<LedgerMsg>>,
+    job: &Job,
+) -> Option<oneshot::Receiver<Result<()>>> {
+    let tx = ledger.as_ref()?;
+    let (ack_tx, ack_rx) = oneshot::channel();
+    let hash = ledger::payload_hash(
+        job.request
+            .as_ref()
+            .map(|r| r.body.hash_text())
+            .unwrap_or_default()
+            .as_bytes(),
+    );
+    let pending = job
+        .rows
+        .iter()
+        .map(|&row| PendingRow {
+            row,
+            key: job.key.clone(),
+            action: job.word.to_string(),
+            payload_hash: hash.clone(),
+        })
+        .collect();
+    let _ = tx.send(LedgerMsg::Sending(pending, ack_tx));
+    Some(ack_rx)
+}
+
+fn settle_joined(
+    planner: &dyn RowPlanner,
+    settled: &mut Settled<'_>,
+    joined: std::result::Result<(Job, Done), tokio::task::JoinError>,
+) {
+    // A task without a status never sent its rows (the run stopped first).
+    let Ok((job, mut done)) = joined else { return };
+    if done.status.is_none() {
+        return;
+    }
+    planner.explain(&job, &mut done);
+    let o = outcome_of(&job, done);
+    for &row in &job.rows {
+        settled.settle(row, job.key.clone(), o.clone());
+    }
+}
+
+/// A dry run's outcome: VALID for what would be sent, SKIPPED for what would not.
+fn dry_outcome(job: &Job) -> Outcome {
+    let (status, id, reason) = match &job.action {
+        Action::Skip { id, reason } => (Status::Skipped, id.clone(), reason.clone()),
+        Action::Update { id } | Action::Delete { id } => {
+            (Status::Valid, Some(id.clone()), String::new())
+        }
+        Action::Create => (Status::Valid, None, String::new()),
+    };
+    let error = [reason.as_str(), job.note.as_str()]
+        .into_iter()
+        .filter(|t| !t.is_empty())
+        .collect::<Vec<_>>()
+        .join("; ");
+    Outcome {
+        status: Some(status),
+        action: Some(job.word.into()),
+        id,
+        error,
+        changes: job.changes.clone(),
+        ..Outcome::default()
+    }
+}
+
+async fn wait_for(flag: &AtomicBool) {
+    while !flag.load(Ordering::SeqCst) {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn execute(ctx: &Ctx, job: &Job) -> Done {
+    let Some(request) = &job.request else {
+        return Done {
+            status: Some(Status::Skipped),
+            ..Done::default()
+        };
+    };
+    let row = job.rows.first().copied();
+    let mut done = match (&request.method, &request.body) {
+        (&Method::POST, super::job::RequestBody::Json(body)) => {
+            ctx.create(&request.path, body, job.lookup.as_ref(), row)
+                .await
+        }
+        (method, body) => {
+            ctx.change_body(method.clone(), &request.path, body.as_body(), row)
+                .await
+        }
+    };
+    if let Action::Update { id } | Action::Delete { id } = &job.action {
+        done.id = Some(id.clone());
+    }
+    done
+}
+
+fn outcome_of(job: &Job, done: Done) -> Outcome {
+    let error = match (done.error.is_empty(), job.note.is_empty()) {
+        (_, true) => done.error,
+        (true, false) => job.note.clone(),
+        (false, false) => format!("{}; {}", done.error, job.note),
+    };
+    Outcome {
+        status: done.status,
+        action: Some(job.word.into()),
+        id: done.id,
+        http: done.http,
+        error,
+        attempts: Some(done.attempts),
+        payload: None,
+        changes: job.changes.clone(),
+    }
+}

@@ -1,0 +1,108 @@
+//! Keyed rows (SalesMania customers, products, visits; Fatura customers): each row is
+//! one request, planned by [`Planner`] against the target's records.
+
+use reqwest::Method;
+use serde_json::Value;
+
+use super::job::{Job, Request, RequestBody, RowPlanner, Step};
+use crate::dispatch::Key;
+use crate::input::RawRow;
+use crate::payload::Action;
+use crate::payload::plan::{Planned, Planner, Send, display_body};
+use crate::spec::EntitySpec;
+use crate::validate::RowResult;
+
+/// [`Planner`]'s decisions as jobs for the dispatch loop.
+pub struct Keyed<'a> {
+    /// Decides each row.
+    pub plan: Planner<'a>,
+    /// The entity's collection on the target.
+    pub path: String,
+}
+
+impl RowPlanner for Keyed<'_> {
+    fn row(&mut self, _raw: &RawRow, res: RowResult, out: &mut Vec<Step>) {
+        match self.plan.plan(&res) {
+            Planned::Done(outcome) => out.push(Step::Settle {
+                row: res.number,
+                key: res.key.clone(),
+                outcome,
+            }),
+            Planned::Send(s) => out.push(Step::Send(self.job(s, &res))),
+        }
+    }
+}
+
+impl Keyed<'_> {
+    fn job(&self, s: Send, res: &RowResult) -> Job {
+        let path = &self.path;
+        let shown = display_body(s.body.as_ref(), &res.secrets);
+        let sequence = sequence_of(self.plan.spec, s.body.as_ref());
+        let json = |body: Option<Value>| body.map_or(RequestBody::None, RequestBody::Json);
+        let request = match &s.action {
+            Action::Create => Some(Request {
+                method: Method::POST,
+                path: path.clone(),
+                body: json(s.body),
+            }),
+            Action::Update { id } => Some(Request {
+                method: Method::PATCH,
+                path: format!("{path}/{id}"),
+                body: json(s.body),
+            }),
+            Action::Delete { id } => Some(Request {
+                method: Method::DELETE,
+                path: format!("{path}/{id}"),
+                body: RequestBody::None,
+            }),
+            Action::Skip { .. } => None,
+        };
+        Job {
+            rows: vec![res.number],
+            key: s.ledger_key,
+            lookup: self
+                .plan
+                .key_field
+                .map(str::to_string)
+                .zip(res.key.clone())
+                .map(|(field, value)| Key { field, value }),
+            word: s.action.word(),
+            action: s.action,
+            request,
+            note: join_notes(&s.note, &res.warnings),
+            changes: s.changes,
+            sequence,
+            shown,
+        }
+    }
+}
+
+/// `note; warning: …` — the notes a row carries into `_error` without failing.
+pub fn join_notes(note: &str, warnings: &[String]) -> String {
+    std::iter::once(note.to_string())
+        .filter(|n| !n.is_empty())
+        .chain(warnings.iter().map(|w| format!("warning: {w}")))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// The sequence a job belongs to (one team's visits of one day), if its entity has
+/// sequences: the values of the spec's `sequence_by` paths in its body.
+fn sequence_of(spec: &EntitySpec, body: Option<&Value>) -> Option<String> {
+    if spec.sequence_by.is_empty() {
+        return None;
+    }
+    let body = body?;
+    Some(
+        spec.sequence_by
+            .iter()
+            .map(|p| {
+                p.split('.')
+                    .try_fold(body, |v, k| v.get(k))
+                    .map(|v| v.to_string())
+                    .unwrap_or_default()
+            })
+            .collect::<Vec<_>>()
+            .join("\u{1f}"),
+    )
+}

@@ -1,0 +1,281 @@
+//! One import run from a prepared sheet to every row's outcome, whatever the target:
+//! connect, read what is there, choose the planner, confirm, open the run in the
+//! ledger, dispatch. Writing the result and printing are the caller's.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+use super::confirm::{confirm_plan, confirm_rows, row_total};
+use super::dispatch::{Loop, Settled, Stop};
+use super::events::{Event, Observer};
+use super::job::RowPlanner;
+use super::keyed::Keyed;
+use super::ledger_writer::spawn_ledger;
+use super::remote::{column_names, read_remote, remembered};
+use super::{Config, stored_options};
+use crate::commands::connection;
+use crate::commands::orders::Grouped;
+use crate::commands::trackfinity::FormPlanner;
+use crate::commands::validate::Prepared;
+use crate::connector::salesmania::Database;
+use crate::dispatch::{Ctx, Limiter};
+use crate::error::{Error, Result};
+use crate::ledger::{self, Ledger, NewRun, RunState};
+use crate::output::result::Outcome;
+use crate::payload::plan::Planner;
+use crate::payload::{Index, Resolver};
+use crate::ui::Printer;
+use crate::validate::Validator;
+
+/// What a run did, for the result workbook and the summary.
+pub struct Ran {
+    /// The ledger's run, unless a dry run.
+    pub run_id: Option<i64>,
+    /// Completed or interrupted.
+    pub state: RunState,
+    /// Seconds spent in the dispatch loop.
+    pub dispatch_seconds: f64,
+    /// Ctrl-C (or Stop) ended it.
+    pub interrupted: bool,
+    /// Why rows were left unsent, if they were.
+    pub stop_reason: Option<String>,
+    /// A problem after sending began (a ledger write that failed).
+    pub problem: Option<String>,
+    /// Row number → outcome (rows without one were not sent).
+    pub outcomes: HashMap<u32, Outcome>,
+    /// `_payload` per row, for a dry run.
+    pub payloads: HashMap<u32, String>,
+    /// The target's address.
+    pub base_url: String,
+    /// Where the run wrote.
+    pub database: Database,
+    /// How messages name where the run wrote (`"Demo" (db 1)`).
+    pub destination: String,
+}
+
+/// Run one import (or resume `resume_of`) until every row has its outcome or `stop`
+/// says so. Nothing is sent before every output path is known to be writable and, for
+/// a destructive mode or `--confirm`, the plan was confirmed.
+pub async fn run(
+    cfg: &Config,
+    prepared: &Prepared,
+    resume_of: Option<i64>,
+    stop: Stop,
+    observer: &mut dyn Observer,
+    ui: &Printer,
+) -> Result<Ran> {
+    crate::output::check_writable(&prepared.out)?;
+    if cfg.dry_run {
+        ui.note("dry run: read calls only; nothing is created, changed or deleted");
+    }
+    let spec = &prepared.spec;
+    let mode = cfg.base.mode;
+    let key_field = cfg.key.clone().or_else(|| spec.natural_key.clone());
+    if let Some(k) = &cfg.key
+        && spec.field(k).is_none()
+    {
+        return Err(Error::usage(format!(
+            "--key {k} is not a field of {}",
+            spec.entity
+        )));
+    }
+    let conn = connection::connect_target(
+        &cfg.conn,
+        &spec.target,
+        cfg.timeout,
+        cfg.policy.concurrency,
+        ui,
+    )
+    .await?;
+    let ctx = Arc::new(Ctx {
+        client: conn.transport.clone(),
+        limiter: Limiter::new(cfg.policy.rate),
+        policy: cfg.policy.clone(),
+        columns: column_names(spec, prepared),
+    });
+    let validator = Validator::new(
+        spec,
+        &prepared.mapping,
+        &prepared.table,
+        mode,
+        cfg.base.parse.clone(),
+        prepared.dups.as_ref(),
+    );
+    let path = conn
+        .collection(&spec.entity)
+        .map(str::to_string)
+        .unwrap_or_else(|| spec.endpoint.clone());
+
+    // The planner for this kind of target, and the plan confirmed where it must be.
+    let (index, resolver, known) = if spec.group_by.is_none() && spec.target != "trackfinity" {
+        let (index, resolver) =
+            read_remote(&ctx, &conn, prepared, mode, key_field.as_deref(), &path, ui).await?;
+        (index, resolver, remembered(spec, &conn)?)
+    } else {
+        (Index::default(), Resolver::default(), HashMap::new())
+    };
+    let keyed = || Planner::new(spec, mode, key_field.as_deref(), &index, &resolver, &known);
+    let mut planner: Box<dyn RowPlanner + '_> = if spec.group_by.is_some() {
+        Box::new(Grouped::new(prepared, mode, &ctx, &conn).await?)
+    } else if spec.target == "trackfinity" {
+        Box::new(FormPlanner::new(
+            mode,
+            cfg.keep.clone(),
+            cfg.yes,
+            cfg.dry_run,
+        )?)
+    } else {
+        Box::new(Keyed {
+            plan: keyed(),
+            path: path.clone(),
+        })
+    };
+    if resume_of.is_none() {
+        if spec.group_by.is_none() && spec.target != "trackfinity" {
+            confirm_plan(cfg, prepared, &validator, keyed(), &conn)?;
+        } else {
+            confirm_rows(cfg, prepared, &conn.destination())?;
+        }
+    }
+
+    let (ledger_tx, ledger_thread, run_id, before, in_flight_before) = if cfg.dry_run {
+        (None, None, None, HashMap::new(), HashMap::new())
+    } else {
+        let (ledger, run, before, in_flight) = open_run(cfg, prepared, &conn, resume_of)?;
+        let (tx, h) = spawn_ledger(ledger, run);
+        (Some(tx), Some(h), Some(run), before, in_flight)
+    };
+    observer.event(Event::Started {
+        total: row_total(prepared),
+        dry_run: cfg.dry_run,
+    });
+    let dispatch_started = Instant::now();
+    let mut settled = Settled {
+        outcomes: before,
+        payloads: HashMap::new(),
+        ledger: ledger_tx,
+        observer,
+    };
+    let mut dispatch = Loop {
+        table: &prepared.table,
+        validator: &validator,
+        ctx: ctx.clone(),
+        concurrency: cfg.policy.concurrency,
+        dry_run: cfg.dry_run,
+        skip_unknown: cfg.skip_unknown,
+        stop: stop.clone(),
+        in_flight_before,
+        problem: None,
+    };
+    dispatch.run(planner.as_mut(), &mut settled).await?;
+    settled.observer.event(Event::Finished);
+    let dispatch_seconds = dispatch_started.elapsed().as_secs_f64();
+    let interrupted = stop.is_interrupted();
+    let mut problem = dispatch.problem.take();
+    let state = if interrupted || stop.stopped() || problem.is_some() {
+        RunState::Interrupted
+    } else {
+        RunState::Completed
+    };
+    let Settled {
+        outcomes,
+        payloads,
+        ledger,
+        ..
+    } = settled;
+    drop(ledger);
+    if let (Some(handle), Some(run)) = (ledger_thread, run_id) {
+        match handle.join() {
+            Ok((mut ledger, error)) => {
+                if let Some(e) = error {
+                    problem
+                        .get_or_insert(format!("{e} (run {run} may be incomplete in the ledger)"));
+                }
+                if let Err(e) = ledger.finish_run(run, state) {
+                    problem.get_or_insert(e.to_string());
+                }
+            }
+            Err(_) => {
+                problem.get_or_insert("the run ledger stopped unexpectedly".into());
+            }
+        }
+    }
+    Ok(Ran {
+        run_id,
+        state,
+        dispatch_seconds,
+        interrupted,
+        stop_reason: stop.reason(),
+        problem,
+        outcomes,
+        payloads,
+        destination: conn.destination(),
+        base_url: conn.base_url.clone(),
+        database: conn.database.clone(),
+    })
+}
+
+/// A run opened in the ledger: the ledger, the run, the outcomes it already has, and the
+/// rows (with their key) that were being sent when it stopped.
+type Opened = (
+    Ledger,
+    i64,
+    HashMap<u32, Outcome>,
+    HashMap<u32, Option<String>>,
+);
+
+/// The run in the ledger: a new one, or the one being resumed with the outcomes it has
+/// and the rows that were in flight when it stopped.
+fn open_run(
+    cfg: &Config,
+    prepared: &Prepared,
+    conn: &connection::Connected,
+    resume_of: Option<i64>,
+) -> Result<Opened> {
+    let spec = &prepared.spec;
+    let mut ledger = Ledger::open(&ledger::default_home())?;
+    let mut outcomes = HashMap::new();
+    let mut in_flight = HashMap::new();
+    let run = match resume_of {
+        Some(id) => {
+            for r in ledger.rows(id)? {
+                if r.sending {
+                    in_flight.insert(r.row, r.key.clone());
+                } else if let Some(status) = r.status {
+                    outcomes.insert(
+                        r.row,
+                        Outcome {
+                            status: Some(status),
+                            action: Some(r.action.clone()),
+                            id: r.remote_id.clone(),
+                            http: r.http,
+                            error: r.error.clone(),
+                            attempts: Some(r.attempts),
+                            ..Outcome::default()
+                        },
+                    );
+                }
+            }
+            ledger.reopen_run(id)?;
+            id
+        }
+        None => ledger.begin_run(&NewRun {
+            target: spec.target.clone(),
+            base_url: conn.base_url.clone(),
+            database_id: Some(conn.database.id.clone()),
+            database_name: Some(conn.database.name.clone()),
+            entity: spec.entity.clone(),
+            mode: cfg.base.mode.to_string(),
+            input_path: std::fs::canonicalize(&cfg.base.input)
+                .unwrap_or_else(|_| cfg.base.input.clone())
+                .display()
+                .to_string(),
+            input_fingerprint: ledger::file_fingerprint(&cfg.base.input)?,
+            sheet: (!prepared.table.sheets.is_empty()).then(|| prepared.table.sheet.clone()),
+            config_json: stored_options(cfg),
+            total_rows: 0,
+        })?,
+    };
+    Ok((ledger, run, outcomes, in_flight))
+}
