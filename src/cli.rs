@@ -97,6 +97,10 @@ pub struct SandboxArgs {
     /// Share of data calls answered 500/502/503 without being applied (0..1).
     #[arg(long, default_value_t = 0.0, value_name = "F")]
     pub fail_rate: f64,
+    /// Share of writes (POST/PATCH/DELETE) answered 503 without being applied, reads
+    /// untouched (0..1).
+    #[arg(long, default_value_t = 0.0, value_name = "F")]
+    pub write_fail_rate: f64,
     /// Requests per second accepted; the excess gets 429 with Retry-After.
     #[arg(long, value_name = "N")]
     pub rate_limit: Option<u32>,
@@ -143,6 +147,7 @@ impl SandboxArgs {
             password: std::env::var("SHEETLOAD_SANDBOX_PASSWORD").unwrap_or_else(|_| "demo".into()),
             latency_ms: self.latency_ms,
             fail_rate: self.fail_rate,
+            write_fail_rate: self.write_fail_rate,
             rate_limit: self.rate_limit,
             token_ttl: Some(self.token_ttl),
             drop_after_commit: self.drop_after_commit,

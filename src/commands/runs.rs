@@ -179,6 +179,15 @@ pub fn undo(id: i64, yes: bool, conn: &ConnectionArgs, ui: &Printer) -> Result<u
     let mut ledger = open()?;
     let r = find(&ledger, id)?;
     let created = ledger.created(id)?;
+    if !crate::spec::builtin(&r.target, &r.entity)?
+        .modes
+        .contains(&Mode::Delete)
+    {
+        return Err(Error::usage(format!(
+            "{} {} cannot be deleted through the API, so run {id} cannot be undone: remove them in the app",
+            r.target, r.entity
+        )));
+    }
     if created.is_empty() {
         ledger.finish_undo(id)?;
         ui.summary(&[format!(
@@ -189,20 +198,6 @@ pub fn undo(id: i64, yes: bool, conn: &ConnectionArgs, ui: &Printer) -> Result<u
     if r.config_json.contains("\"sandbox\":true") && !conn.sandbox && conn.base_url.is_none() {
         return Err(Error::usage(format!(
             "run {id} went to an in-process sandbox that no longer exists; nothing to undo"
-        )));
-    }
-    if r.entity == "visits" {
-        return Err(Error::usage(
-            "visits cannot be deleted through the SalesMania API; remove them in the app",
-        ));
-    }
-    if !crate::spec::builtin(&r.target, &r.entity)?
-        .modes
-        .contains(&Mode::Delete)
-    {
-        return Err(Error::usage(format!(
-            "{} {} cannot be deleted through the API, so run {id} cannot be undone",
-            r.target, r.entity
         )));
     }
     let what = records(created.len() as u64, &r.entity);

@@ -373,13 +373,21 @@ impl Sender {
             }
         });
         let waits = turn.as_ref().is_some_and(|t| t.after.is_some());
-        // Commit "sending" before the request goes out, so a crash leaves a trace. It is
-        // queued before waiting for a free slot, so that the commit overlaps the requests
-        // in flight; a job waiting for its turn is marked when its turn comes.
-        let ack = if waits {
-            None
-        } else {
+        // Commit "sending" before the request goes out, so a crash leaves a trace. A job
+        // that can be reconciled after a crash (a change, or a create with a key to look
+        // up) is marked as it is queued, so the commit overlaps the requests in flight.
+        // One that cannot (a create without a key) is marked only once it holds a slot:
+        // after a kill, at most `concurrency` rows are then of unknown fate.
+        let early = !waits
+            && (job.lookup.is_some()
+                || job
+                    .request
+                    .as_ref()
+                    .is_some_and(|r| r.method != Method::POST));
+        let ack = if early {
             mark_sending(&settled.ledger, &job)
+        } else {
+            None
         };
         let window = if waits { &self.backlog } else { &self.queue };
         let queued = tokio::select! {
@@ -405,9 +413,15 @@ impl Sender {
             };
             if let Some(after) = after {
                 let _ = after.await;
-                if stop.stopped() {
-                    return (job, Done::default());
+            }
+            let permit = permits.acquire_owned().await;
+            if permit.is_err() || stop.stopped() {
+                if let (Some(tx), Some(_)) = (&tx, &ack) {
+                    for &row in &job.rows {
+                        let _ = tx.send(LedgerMsg::Unsent(row));
+                    }
                 }
+                return (job, Done::default());
             }
             let ack = match ack {
                 Some(a) => Some(a),
@@ -423,17 +437,11 @@ impl Sender {
                 };
                 return (job, done);
             }
-            let permit = permits.acquire_owned().await;
-            if permit.is_err() || stop.stopped() {
-                if let Some(tx) = tx {
-                    for &row in &job.rows {
-                        let _ = tx.send(LedgerMsg::Unsent(row));
-                    }
-                }
-                return (job, Done::default());
-            }
             let done = execute(&ctx, &job).await;
             stop.count(&done);
+            if !early && let (Some(tx), Some(_)) = (&tx, done.status) {
+                commit_now(tx, &job, &done).await;
+            }
             drop(permit);
             (job, done)
         });
@@ -468,6 +476,30 @@ fn mark_sending(
         .collect();
     let _ = tx.send(LedgerMsg::Sending(pending, ack_tx));
     Some(ack_rx)
+}
+
+/// Commit a job's outcome and wait for it, before its slot is freed.
+async fn commit_now(tx: &mpsc::Sender<LedgerMsg>, job: &Job, done: &Done) {
+    let o = outcome_of(job, done.clone());
+    let Some(status) = o.status else { return };
+    let outcomes = job
+        .rows
+        .iter()
+        .map(|&row| RowOutcome {
+            row,
+            key: job.key.clone(),
+            action: o.action.clone().unwrap_or_default(),
+            status,
+            remote_id: o.id.clone(),
+            http: o.http,
+            error: o.error.clone(),
+            attempts: o.attempts.unwrap_or(0),
+        })
+        .collect();
+    let (ack, done_rx) = oneshot::channel();
+    if tx.send(LedgerMsg::Settled(outcomes, ack)).is_ok() {
+        let _ = done_rx.await;
+    }
 }
 
 fn settle_joined(

@@ -16,6 +16,9 @@ pub enum LedgerMsg {
     Done(RowOutcome),
     /// Marked as sending, but the run stopped before it went out.
     Unsent(u32),
+    /// Outcomes to commit before the sender goes on (a create that could not be looked
+    /// up after a crash frees its slot only once its outcome is safe).
+    Settled(Vec<RowOutcome>, oneshot::Sender<()>),
 }
 
 /// The ledger on its own thread: rows about to be sent are committed (and acknowledged)
@@ -33,6 +36,7 @@ pub fn spawn_ledger(mut ledger: Ledger, run: i64) -> (mpsc::Sender<LedgerMsg>, L
             let mut acks = Vec::new();
             let mut done = Vec::new();
             let mut unsent = Vec::new();
+            let mut settled_acks = Vec::new();
             for msg in std::iter::once(first).chain(rx.try_iter()) {
                 match msg {
                     LedgerMsg::Sending(rows, ack) => {
@@ -41,6 +45,10 @@ pub fn spawn_ledger(mut ledger: Ledger, run: i64) -> (mpsc::Sender<LedgerMsg>, L
                     }
                     LedgerMsg::Done(o) => done.push(o),
                     LedgerMsg::Unsent(row) => unsent.push(row),
+                    LedgerMsg::Settled(outcomes, ack) => {
+                        done.extend(outcomes);
+                        settled_acks.push(ack);
+                    }
                 }
             }
             // Rows waiting to be sent go first, in their own small transaction, so that
@@ -63,6 +71,9 @@ pub fn spawn_ledger(mut ledger: Ledger, run: i64) -> (mpsc::Sender<LedgerMsg>, L
                 && let Err(e) = ledger.record(run, &done)
             {
                 first_error.get_or_insert_with(|| e.to_string());
+            }
+            for ack in settled_acks {
+                let _ = ack.send(());
             }
             if !unsent.is_empty()
                 && let Err(e) = ledger.clear_sending(run, &unsent)

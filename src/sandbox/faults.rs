@@ -150,7 +150,11 @@ async fn run(ctx: &RouteCtx, request: Request, next: Next) -> (Response, Outcome
 
     let data = ctx.class == RouteClass::Data;
     let is_post = request.method() == Method::POST;
-    let draws = draw(ctx, data, is_post);
+    let is_write = matches!(
+        *request.method(),
+        Method::POST | Method::PATCH | Method::PUT | Method::DELETE
+    );
+    let draws = draw(ctx, data, is_post, is_write);
 
     if !draws.latency.is_zero() {
         tokio::select! {
@@ -188,7 +192,7 @@ async fn run(ctx: &RouteCtx, request: Request, next: Next) -> (Response, Outcome
     (response, Outcome::Status(status))
 }
 
-fn draw(ctx: &RouteCtx, data: bool, is_post: bool) -> Draws {
+fn draw(ctx: &RouteCtx, data: bool, is_post: bool, is_write: bool) -> Draws {
     let opts = &ctx.shared.opts;
     let mut draws = Draws {
         latency: Duration::ZERO,
@@ -198,6 +202,7 @@ fn draw(ctx: &RouteCtx, data: bool, is_post: bool) -> Draws {
     };
     let wants_random = opts.latency_ms > 0
         || (data && (opts.fail_rate > 0.0 || opts.stall_rate > 0.0))
+        || (data && is_write && opts.write_fail_rate > 0.0)
         || (data && is_post && opts.drop_after_commit > 0.0);
     if !wants_random {
         return draws;
@@ -215,6 +220,14 @@ fn draw(ctx: &RouteCtx, data: bool, is_post: bool) -> Draws {
             StatusCode::SERVICE_UNAVAILABLE,
         ];
         draws.fail = Some(STATUSES[rng.usize(..STATUSES.len())]);
+    }
+    if draws.fail.is_none()
+        && data
+        && is_write
+        && opts.write_fail_rate > 0.0
+        && rng.f64() < opts.write_fail_rate
+    {
+        draws.fail = Some(StatusCode::SERVICE_UNAVAILABLE);
     }
     if data && is_post && opts.drop_after_commit > 0.0 {
         draws.drop = rng.f64() < opts.drop_after_commit;

@@ -43,6 +43,10 @@ pub struct SandboxOptions {
     /// Probability (0..=1) that a data call is answered 500, 502 or 503 without
     /// being applied; exercises the client's retry policy (default 0).
     pub fail_rate: f64,
+    /// Probability (0..=1) that a write (POST, PATCH, DELETE on data) is answered 500,
+    /// 502 or 503 without being applied while reads keep working: a run can plan, and
+    /// then its sends fail (`--max-errors`, retry of the Failed sheet) (default 0).
+    pub write_fail_rate: f64,
     /// Requests per second accepted across the whole server; the excess is
     /// answered 429 with `Retry-After: 1` so the client's limiter and backoff are
     /// exercised (default `None`: unlimited).
@@ -79,6 +83,7 @@ impl Default for SandboxOptions {
             password: "demo".to_owned(),
             latency_ms: 0,
             fail_rate: 0.0,
+            write_fail_rate: 0.0,
             rate_limit: None,
             token_ttl: Some(3600),
             drop_after_commit: 0.0,
@@ -173,6 +178,7 @@ impl SandboxOptions {
     pub(crate) fn validate(&self) -> Result<(), SandboxError> {
         for (option, rate) in [
             ("fail_rate", self.fail_rate),
+            ("write_fail_rate", self.write_fail_rate),
             ("drop_after_commit", self.drop_after_commit),
             ("stall_rate", self.stall_rate),
         ] {
