@@ -16,6 +16,7 @@ pub mod output;
 pub mod payload;
 pub mod sandbox;
 pub mod spec;
+pub mod targets;
 pub mod ui;
 pub mod validate;
 

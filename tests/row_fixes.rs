@@ -422,7 +422,12 @@ fn destructive_and_confirmed_modes_need_a_yes() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("create 1 row of orders"));
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        text.contains("--confirm") || text.contains("--yes"),
+        "{text}"
+    );
+    assert!(text.contains("order"), "{text}");
     assert_eq!(count(&sb.stats(), "POST /extapi/v1.0/orders"), 0);
     // A profile can ask for the confirmation on every import.
     std::fs::write(

@@ -134,14 +134,11 @@ pub fn profile_confirms(profile: Option<&str>) -> Result<bool> {
 }
 
 /// How messages name where a run writes: `"Demo" (db 1)` for a SalesMania database;
-/// `Fatura Entegratör at app.faturaentegrator.com` for a target without databases,
-/// whose [`Connected::database`] carries the target's name and the host as its id
-/// (the id scopes the ledger's key → id memory, so it stays the host).
-pub fn destination(target: &str, database: &crate::connector::salesmania::Database) -> String {
-    if target == "salesmania" {
-        format!("\"{}\" (db {})", database.name, database.id)
-    } else {
-        format!("{} at {}", database.name, database.id)
+/// `Fatura Entegratör at app.faturaentegrator.com` for a target without databases.
+pub fn destination(target: &str, database: &crate::connector::Database) -> String {
+    match crate::targets::get(target) {
+        Ok(t) => t.destination(database),
+        Err(_) => format!("{} at {}", database.name, database.id),
     }
 }
 
@@ -258,6 +255,8 @@ pub async fn connect(
 
 /// A signed-in target, whichever kind: what import, export and runs need to know.
 pub struct Connected {
+    /// Which target.
+    pub target: &'static dyn crate::targets::Target,
     /// Authenticated requests.
     pub transport: Arc<dyn crate::connector::Transport>,
     /// The SalesMania client, for SalesMania-only features (references, teams).
@@ -265,7 +264,7 @@ pub struct Connected {
     /// The base URL (no credentials).
     pub base_url: String,
     /// Where a run writes (SalesMania: the database; keyed targets: the account).
-    pub database: crate::connector::salesmania::Database,
+    pub database: crate::connector::Database,
     /// Collection paths by entity.
     pub collections: std::collections::HashMap<String, String>,
     /// An in-process sandbox, kept alive for the run.
@@ -275,12 +274,7 @@ pub struct Connected {
 impl Connected {
     /// Where the run writes, for summaries: see [`destination`].
     pub fn destination(&self) -> String {
-        let target = if self.salesmania.is_some() {
-            "salesmania"
-        } else {
-            "keyed"
-        };
-        destination(target, &self.database)
+        self.target.destination(&self.database)
     }
 
     /// The collection path of an entity.
@@ -289,12 +283,7 @@ impl Connected {
     }
 }
 
-/// Default credentials of the in-process sandbox's keyed targets.
-const SANDBOX_FATURA_KEY: &str = "fe-demo-key";
-const SANDBOX_TRACKFINITY_USER: &str = "admin";
-const SANDBOX_TRACKFINITY_KEY: &str = "tf-demo-key";
-
-/// Connect to `target` (salesmania, fatura or trackfinity).
+/// Connect to the target named `target` (see [`crate::targets`]).
 pub async fn connect_target(
     args: &ConnectionArgs,
     target: &str,
@@ -302,30 +291,19 @@ pub async fn connect_target(
     pool: usize,
     ui: &Printer,
 ) -> Result<Connected> {
-    use crate::connector::keyed::{KeyAuth, KeyedClient};
-    use std::collections::HashMap;
-    if target == "salesmania" {
-        let (client, sandbox) = connect(args, timeout, pool, ui).await?;
-        let p = client.paths().clone();
-        let collections: HashMap<String, String> = [
-            ("customers", p.customers),
-            ("products", p.products),
-            ("visits", p.visits),
-            ("orders", p.orders),
-            ("teams", p.teams),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v))
-        .collect();
-        return Ok(Connected {
-            transport: client.clone(),
-            base_url: client.base_url().to_string(),
-            database: client.database().clone(),
-            salesmania: Some(client),
-            collections,
-            sandbox,
-        });
-    }
+    crate::targets::get(target)?
+        .connect(args, timeout, pool, ui)
+        .await
+}
+
+/// The address of a target signed in by key (`--sandbox`: an in-process sandbox serving
+/// every target); `hint` is an example address for the message when none is given.
+pub async fn key_target_address(
+    args: &ConnectionArgs,
+    label: &str,
+    hint: &str,
+    ui: &Printer,
+) -> Result<(reqwest::Url, Option<SandboxHandle>)> {
     let (base, sandbox) = if args.sandbox {
         let handle = Sandbox::start(SandboxOptions::default())
             .await
@@ -345,84 +323,74 @@ pub async fn connect_target(
             .or(profile.base_url)
             .ok_or_else(|| {
                 Error::usage(format!(
-                    "no {target} address given: set --base-url or SHEETLOAD_BASE_URL{}, or try --sandbox",
-                    if target == "fatura" {
-                        " (e.g. https://app.faturaentegrator.com)"
-                    } else {
-                        " (your install, e.g. https://track.example.com)"
-                    }
+                    "no {label} address given: set --base-url or SHEETLOAD_BASE_URL ({hint}), or try --sandbox"
                 ))
             })?;
         (base, None)
     };
-    let base_url = crate::connector::check_base_url(&base, args.allow_http)?;
-    let key = |default: &str| -> Result<Secret> {
-        if args.sandbox {
-            return Ok(Secret::new(default));
+    Ok((
+        crate::connector::check_base_url(&base, args.allow_http)?,
+        sandbox,
+    ))
+}
+
+/// The API key: `SHEETLOAD_API_KEY`, or asked for on a terminal; never argv. With
+/// `--sandbox`, the sandbox's demo key.
+pub fn api_key(
+    args: &ConnectionArgs,
+    sandbox_key: &str,
+    base_url: &reqwest::Url,
+) -> Result<Secret> {
+    if args.sandbox {
+        return Ok(Secret::new(sandbox_key));
+    }
+    match env("SHEETLOAD_API_KEY") {
+        Some(k) => Ok(Secret::new(k)),
+        None if std::io::stdin().is_terminal() && std::io::stderr().is_terminal() => {
+            rpassword::prompt_password(format!(
+                "API key for {}: ",
+                base_url.host_str().unwrap_or("the API")
+            ))
+            .map(Secret::new)
+            .map_err(|e| Error::usage(format!("cannot read the API key from the terminal: {e}")))
         }
-        match env("SHEETLOAD_API_KEY") {
-            Some(k) => Ok(Secret::new(k)),
-            None if std::io::stdin().is_terminal() && std::io::stderr().is_terminal() => {
-                rpassword::prompt_password(format!(
-                    "API key for {}: ",
-                    base_url.host_str().unwrap_or(target)
-                ))
-                .map(Secret::new)
-                .map_err(|e| {
-                    Error::usage(format!("cannot read the API key from the terminal: {e}"))
-                })
-            }
-            None => Err(Error::usage(
-                "no API key: set SHEETLOAD_API_KEY (a key is never taken from the command line)",
-            )),
-        }
-    };
-    let (auth, collections, name) = match target {
-        "fatura" => (
-            KeyAuth::Bearer(key(SANDBOX_FATURA_KEY)?),
-            [("customers".to_string(), "/api/customers".to_string())].into(),
-            "Fatura Entegratör",
-        ),
-        "trackfinity" => {
-            let username = if args.sandbox {
-                SANDBOX_TRACKFINITY_USER.to_string()
-            } else {
-                env("SHEETLOAD_API_USERNAME")
-                    .ok_or_else(|| Error::usage("no admin user name: set SHEETLOAD_API_USERNAME"))?
-            };
-            (
-                KeyAuth::Headers {
-                    username,
-                    key: key(SANDBOX_TRACKFINITY_KEY)?,
-                },
-                [(
-                    "customers".to_string(),
-                    "/api/customer/set_customer_details".to_string(),
-                )]
-                .into(),
-                "Trackfinity",
-            )
-        }
-        other => {
-            return Err(Error::usage(format!(
-                "unknown target '{other}': use salesmania, trackfinity or fatura"
-            )));
-        }
-    };
+        None => Err(Error::usage(
+            "no API key: set SHEETLOAD_API_KEY (a key is never taken from the command line)",
+        )),
+    }
+}
+
+/// A variable of the environment, when set and not blank.
+pub fn env_var(name: &str) -> Option<String> {
+    env(name)
+}
+
+/// A target signed in by key: its client and where it writes (the target's name, the
+/// host as id).
+pub fn key_target(
+    target: &'static dyn crate::targets::Target,
+    base_url: reqwest::Url,
+    auth: crate::connector::keyed::KeyAuth,
+    collections: std::collections::HashMap<String, String>,
+    sandbox: Option<SandboxHandle>,
+    timeout: Duration,
+    pool: usize,
+) -> Result<Connected> {
     let http = crate::connector::http_client(timeout, pool)?;
-    let client = Arc::new(KeyedClient::new(
+    let client = Arc::new(crate::connector::keyed::KeyedClient::new(
         http,
         base_url.clone(),
         auth,
         Fields::default(),
     ));
     Ok(Connected {
+        target,
         transport: client,
         salesmania: None,
         base_url: base_url.to_string(),
-        database: crate::connector::salesmania::Database {
+        database: crate::connector::Database {
             id: base_url.host_str().unwrap_or_default().to_string(),
-            name: name.to_string(),
+            name: target.label().to_string(),
         },
         collections,
         sandbox,

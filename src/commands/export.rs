@@ -386,22 +386,24 @@ async fn export(cfg: &Config, ui: &Printer) -> Result<u8> {
         policy: Policy::default(),
         columns: Default::default(),
     });
-    if cfg.target == "trackfinity" {
-        return Err(Error::usage(
-            "Trackfinity has no way to list customers, so they cannot be exported",
-        ));
+    let exports = conn.target.exports();
+    if exports.is_empty() {
+        return Err(Error::usage(format!(
+            "{} has no way to list its records, so nothing can be exported from it",
+            conn.target.label()
+        )));
     }
-    let path = conn.collection(what).map(str::to_string).ok_or_else(|| {
-        Error::usage(format!(
-            "cannot export '{what}' from {}: choose {}",
-            cfg.target,
-            if cfg.target == "salesmania" {
-                "teams, products, customers, visits, orders or databases"
-            } else {
-                "customers"
-            }
-        ))
-    })?;
+    let path = conn
+        .collection(what)
+        .filter(|_| exports.contains(&what))
+        .map(str::to_string)
+        .ok_or_else(|| {
+            Error::usage(format!(
+                "cannot export '{what}' from {}: choose {}",
+                conn.target.label(),
+                exports.join(", ")
+            ))
+        })?;
     let spec = match what {
         "teams" => None,
         other => Some(spec::builtin(&cfg.target, other)?),

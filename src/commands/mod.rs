@@ -4,10 +4,8 @@
 pub mod connection;
 pub mod export;
 pub mod import;
-pub mod orders;
 pub mod report;
 pub mod runs;
 pub mod sandbox;
 pub mod template;
-pub mod trackfinity;
 pub mod validate;

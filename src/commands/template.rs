@@ -21,7 +21,7 @@ pub struct Config {
 pub fn run(cfg: &Config, ui: &Printer) -> Result<u8> {
     let spec = spec::builtin(&cfg.target, &cfg.entity)?;
     crate::output::template::write(&spec, &cfg.out)?;
-    let target = if spec.target == "salesmania" {
+    let target = if spec.target == crate::targets::DEFAULT {
         String::new()
     } else {
         format!(" --target {}", spec.target)

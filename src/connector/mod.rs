@@ -38,6 +38,16 @@ use std::time::Duration;
 
 use crate::error::{Error, Result};
 
+/// Where a run writes, for the result workbook and the ledger: a SalesMania database, or
+/// for a target without databases its account (the target's name, the host as id).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Database {
+    /// Its id (as the API gives it; the host for a target without databases).
+    pub id: String,
+    /// Its name.
+    pub name: String,
+}
+
 /// A credential that must never reach logs, outputs or messages: `Debug` and `Display`
 /// print `***`, and the value is only reachable through [`Secret::expose`].
 #[derive(Clone, Default, PartialEq, Eq)]

@@ -124,14 +124,7 @@ pub struct Settings {
     pub fields: Fields,
 }
 
-/// The database a run writes to, for the result workbook and the ledger.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Database {
-    /// Its id (as the API gives it).
-    pub id: String,
-    /// Its name.
-    pub name: String,
-}
+pub use super::Database;
 
 struct Session {
     bearer: Secret,

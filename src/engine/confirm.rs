@@ -1,58 +1,80 @@
 //! The plan shown and confirmed before anything is sent: always for a destructive mode
-//! (delete), for every import with `--confirm` or a profile's `confirm = true`.
+//! (delete, forget), for every import with `--confirm` or a profile's `confirm = true`.
+//! The plan is counted by the run's own planner, so what is asked is what is sent.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
 use super::Config;
-use crate::commands::connection;
+use super::job::{RowPlanner, Step};
 use crate::commands::validate::Prepared;
 use crate::error::{Error, Result};
-use crate::payload::plan::{Planned, Planner};
 use crate::spec::Mode;
-use crate::ui::thousands;
+use crate::ui::{count, records};
 use crate::validate::Validator;
 
-/// The plan of every row, counted, before anything is sent — for a destructive mode
-/// (delete) or `--confirm` — and the question to the user; without a terminal, `--yes`
-/// is needed. Nothing is sent when the answer is no.
+/// Count the plan with `planner` (which is then reset) and ask; without a terminal,
+/// `--yes` is needed. Nothing is sent when the answer is no.
 pub(crate) fn confirm_plan(
     cfg: &Config,
     prepared: &Prepared,
     validator: &Validator<'_>,
-    mut planner: Planner<'_>,
-    conn: &connection::Connected,
+    planner: &mut dyn RowPlanner,
+    place: &str,
 ) -> Result<()> {
     let mode = cfg.base.mode;
     let destructive = matches!(mode, Mode::Delete | Mode::Forget);
     if cfg.dry_run || cfg.yes || !(destructive || cfg.confirm) {
         return Ok(());
     }
-    let mut counts: HashMap<&'static str, u64> = HashMap::new();
+    let mut jobs: BTreeMap<&'static str, u64> = BTreeMap::new();
     let mut invalid = 0u64;
-    for raw in prepared.table.rows()? {
-        let res = validator.validate(&raw?);
-        match planner.plan(&res) {
-            Planned::Send(s) => *counts.entry(s.action.word()).or_default() += 1,
-            Planned::Done(_) => invalid += 1,
+    let mut steps = Vec::new();
+    let mut tally = |steps: &mut Vec<Step>| {
+        for step in steps.drain(..) {
+            match step {
+                Step::Send(job) => *jobs.entry(job.word).or_default() += 1,
+                Step::Settle { .. } => invalid += 1,
+            }
         }
+    };
+    for raw in prepared.table.rows()? {
+        let raw = raw?;
+        let res = validator.validate(&raw);
+        planner.row(&raw, res, &mut steps);
+        tally(&mut steps);
     }
+    planner.finish(&mut steps);
+    tally(&mut steps);
+    planner.reset();
     let entity = &prepared.spec.entity;
-    let c = |w: &str| counts.get(w).copied().unwrap_or(0);
-    let place = conn.destination();
+    let n = |w: &str| jobs.get(w).copied().unwrap_or(0);
     let plan = if destructive {
-        let n = c("delete").max(c("create") + c("update"));
-        format!("{mode} {} from {place}", crate::ui::records(n, entity))
+        format!("{mode} {} from {place}", records(n(mode.as_str()), entity))
     } else {
-        format!(
-            "create {}, update {}, delete {} {entity} in {place} ({} unchanged)",
-            thousands(c("create")),
-            thousands(c("update")),
-            thousands(c("delete")),
-            thousands(c("skip"))
-        )
+        let doing: Vec<String> = jobs
+            .iter()
+            .filter(|(w, _)| **w != "skip")
+            .map(|(w, c)| format!("{w} {c}"))
+            .collect();
+        let doing = if doing.is_empty() {
+            "send nothing".to_string()
+        } else {
+            doing.join(", ")
+        };
+        let sent: u64 = jobs
+            .iter()
+            .filter(|(w, _)| **w != "skip")
+            .map(|(_, c)| c)
+            .sum();
+        let noun = if sent == 1 {
+            entity.trim_end_matches('s')
+        } else {
+            entity.as_str()
+        };
+        format!("{doing} {noun} in {place} ({} unchanged)", n("skip"))
     };
     let plan = if invalid > 0 {
-        format!("{plan}; {} not sendable", crate::ui::count(invalid, "row"))
+        format!("{plan}; {} not sendable", count(invalid, "row"))
     } else {
         plan
     };
@@ -63,28 +85,6 @@ pub(crate) fn confirm_plan(
         ))),
         None => Err(Error::usage(format!(
             "--mode {mode} would {plan}: confirm on a terminal, or pass --yes; nothing was sent"
-        ))),
-    }
-}
-
-/// `--confirm` for the targets whose plan is made while sending (orders, Trackfinity):
-/// the rows and where they go, asked before anything is sent.
-pub(crate) fn confirm_rows(cfg: &Config, prepared: &Prepared, place: &str) -> Result<()> {
-    if cfg.dry_run || cfg.yes || !cfg.confirm {
-        return Ok(());
-    }
-    let rows = crate::ui::count(row_total(prepared).unwrap_or(0), "row");
-    let plan = format!(
-        "{} {rows} of {} to {place}",
-        cfg.base.mode, prepared.spec.entity
-    );
-    match crate::ui::ask(&format!("{plan}?")) {
-        Some(true) => Ok(()),
-        Some(false) => Err(Error::usage(format!(
-            "not confirmed: nothing was sent ({plan})"
-        ))),
-        None => Err(Error::usage(format!(
-            "--confirm: {plan}: confirm on a terminal, or pass --yes; nothing was sent"
         ))),
     }
 }

@@ -112,4 +112,7 @@ pub trait RowPlanner {
     fn finish(&mut self, _out: &mut Vec<Step>) {}
     /// Add what the target knows to a finished request's outcome (a hint for a 404).
     fn explain(&self, _job: &Job, _done: &mut Done) {}
+    /// Forget the rows given so far: the confirmation's dry pass is over, the real one
+    /// starts from the first row again.
+    fn reset(&mut self) {}
 }

@@ -5,11 +5,14 @@ use reqwest::Method;
 use serde_json::Value;
 
 use super::job::{Job, Request, RequestBody, RowPlanner, Step};
+use super::remote::{read_remote, remembered};
 use crate::dispatch::Key;
+use crate::error::Result;
 use crate::input::RawRow;
 use crate::payload::Action;
 use crate::payload::plan::{Planned, Planner, Send, display_body};
 use crate::spec::EntitySpec;
+use crate::targets::PlanInputs;
 use crate::validate::RowResult;
 
 /// [`Planner`]'s decisions as jobs for the dispatch loop.
@@ -20,7 +23,36 @@ pub struct Keyed<'a> {
     pub path: String,
 }
 
+/// The keyed planner of a run: the target's records of the entity, the referenced
+/// entities and what earlier runs created, read once.
+pub async fn planner<'a>(inputs: PlanInputs<'a>) -> Result<Box<dyn RowPlanner + 'a>> {
+    let PlanInputs {
+        cfg,
+        prepared,
+        ctx,
+        conn,
+        key_field,
+        ui,
+    } = inputs;
+    let spec = &prepared.spec;
+    let path = conn
+        .collection(&spec.entity)
+        .map(str::to_string)
+        .unwrap_or_else(|| spec.endpoint.clone());
+    let (index, resolver) =
+        read_remote(ctx, conn, prepared, cfg.base.mode, key_field, &path, ui).await?;
+    let known = remembered(spec, conn)?;
+    Ok(Box::new(Keyed {
+        plan: Planner::new(spec, cfg.base.mode, key_field, index, resolver, known),
+        path,
+    }))
+}
+
 impl RowPlanner for Keyed<'_> {
+    fn reset(&mut self) {
+        self.plan.restart();
+    }
+
     fn row(&mut self, _raw: &RawRow, res: RowResult, out: &mut Vec<Step>) {
         match self.plan.plan(&res) {
             Planned::Done(outcome) => out.push(Step::Settle {

@@ -6,25 +6,20 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
 
-use super::confirm::{confirm_plan, confirm_rows, row_total};
+use super::confirm::{confirm_plan, row_total};
 use super::dispatch::{Loop, Settled, Stop};
 use super::events::{Event, Observer};
-use super::job::RowPlanner;
-use super::keyed::Keyed;
 use super::ledger_writer::spawn_ledger;
-use super::remote::{column_names, read_remote, remembered};
+use super::remote::column_names;
 use super::{Config, stored_options};
 use crate::commands::connection;
-use crate::commands::orders::Grouped;
-use crate::commands::trackfinity::FormPlanner;
 use crate::commands::validate::Prepared;
-use crate::connector::salesmania::Database;
+use crate::connector::Database;
 use crate::dispatch::{Ctx, Limiter};
 use crate::error::{Error, Result};
 use crate::ledger::{self, Ledger, NewRun, RunState};
 use crate::output::result::Outcome;
-use crate::payload::plan::Planner;
-use crate::payload::{Index, Resolver};
+use crate::targets::PlanInputs;
 use crate::ui::Printer;
 use crate::validate::Validator;
 
@@ -102,41 +97,26 @@ pub async fn run(
         cfg.base.parse.clone(),
         prepared.dups.as_ref(),
     );
-    let path = conn
-        .collection(&spec.entity)
-        .map(str::to_string)
-        .unwrap_or_else(|| spec.endpoint.clone());
-
     // The planner for this kind of target, and the plan confirmed where it must be.
-    let (index, resolver, known) = if spec.group_by.is_none() && spec.target != "trackfinity" {
-        let (index, resolver) =
-            read_remote(&ctx, &conn, prepared, mode, key_field.as_deref(), &path, ui).await?;
-        (index, resolver, remembered(spec, &conn)?)
-    } else {
-        (Index::default(), Resolver::default(), HashMap::new())
-    };
-    let keyed = || Planner::new(spec, mode, key_field.as_deref(), &index, &resolver, &known);
-    let mut planner: Box<dyn RowPlanner + '_> = if spec.group_by.is_some() {
-        Box::new(Grouped::new(prepared, mode, &ctx, &conn).await?)
-    } else if spec.target == "trackfinity" {
-        Box::new(FormPlanner::new(
-            mode,
-            cfg.keep.clone(),
-            cfg.yes,
-            cfg.dry_run,
-        )?)
-    } else {
-        Box::new(Keyed {
-            plan: keyed(),
-            path: path.clone(),
+    let mut planner = conn
+        .target
+        .planner(PlanInputs {
+            cfg,
+            prepared,
+            ctx: &ctx,
+            conn: &conn,
+            key_field: key_field.as_deref(),
+            ui,
         })
-    };
+        .await?;
     if resume_of.is_none() {
-        if spec.group_by.is_none() && spec.target != "trackfinity" {
-            confirm_plan(cfg, prepared, &validator, keyed(), &conn)?;
-        } else {
-            confirm_rows(cfg, prepared, &conn.destination())?;
-        }
+        confirm_plan(
+            cfg,
+            prepared,
+            &validator,
+            planner.as_mut(),
+            &conn.destination(),
+        )?;
     }
 
     let (ledger_tx, ledger_thread, run_id, before, in_flight_before) = if cfg.dry_run {

@@ -668,7 +668,7 @@ fn write_guide(
 
 /// ` --target X` for targets other than the default.
 fn target_flag(spec: &EntitySpec) -> String {
-    if spec.target == "salesmania" {
+    if spec.target == crate::targets::DEFAULT {
         String::new()
     } else {
         format!(" --target {}", spec.target)

@@ -49,11 +49,11 @@ pub struct Planner<'a> {
     /// The natural-key field (`ext_cust_no`, or `--key`).
     pub key_field: Option<&'a str>,
     /// The target's records, by id and key (empty in create mode without a key column).
-    pub index: &'a Index,
+    pub index: Index,
     /// Referenced entities' records, by the fields references use and by id.
-    pub resolver: &'a Resolver,
+    pub resolver: Resolver,
     /// Content identity → remote id, for the records earlier runs created.
-    pub remembered: &'a HashMap<String, String>,
+    pub remembered: HashMap<String, String>,
     /// How many rows with each content identity this run has planned so far.
     seen: HashMap<String, u32>,
 }
@@ -83,9 +83,9 @@ impl<'a> Planner<'a> {
         spec: &'a EntitySpec,
         mode: Mode,
         key_field: Option<&'a str>,
-        index: &'a Index,
-        resolver: &'a Resolver,
-        remembered: &'a HashMap<String, String>,
+        index: Index,
+        resolver: Resolver,
+        remembered: HashMap<String, String>,
     ) -> Self {
         Planner {
             spec,
@@ -96,6 +96,11 @@ impl<'a> Planner<'a> {
             remembered,
             seen: HashMap::new(),
         }
+    }
+
+    /// Forget what planning counted so far (after the confirmation's dry pass).
+    pub fn restart(&mut self) {
+        self.seen.clear();
     }
 
     fn entity_one(&self) -> &str {
@@ -454,17 +459,24 @@ mod tests {
     #[test]
     fn identical_rows_get_distinct_identities_in_order() {
         let spec = crate::spec::builtin("salesmania", "visits").unwrap();
-        let index = Index::default();
-        let resolver = Resolver::default();
-        let remembered = HashMap::new();
-        let mut p = Planner::new(&spec, Mode::Create, None, &index, &resolver, &remembered);
+        let new = || {
+            Planner::new(
+                &spec,
+                Mode::Create,
+                None,
+                Index::default(),
+                Resolver::default(),
+                HashMap::new(),
+            )
+        };
+        let mut p = new();
         let a = json!({"date": "2026-12-01", "customer_id": 5});
         let b = json!({"customer_id": 5, "date": "2026-12-01"});
         let first = p.identity(a.as_object().unwrap());
         let second = p.identity(b.as_object().unwrap());
         assert_ne!(first, second, "the second identical row is another visit");
         assert_eq!(first.split('#').next(), second.split('#').next());
-        let mut again = Planner::new(&spec, Mode::Create, None, &index, &resolver, &remembered);
+        let mut again = new();
         assert_eq!(again.identity(b.as_object().unwrap()), first);
     }
 }

@@ -534,25 +534,52 @@ pub async fn serve_forever_with(
     ready: impl FnOnce(&SandboxHandle),
 ) -> Result<(), SandboxError> {
     let handle = Sandbox::start_with(opts, targets).await?;
+    // Listen before saying "ready": a Ctrl-C right after the line must stop the
+    // sandbox cleanly, not kill it with the default signal action.
+    let signals = Signals::listen()?;
     ready(&handle);
-    let signal = wait_for_signal().await;
+    let signal = signals.wait().await;
     let saved = handle.shutdown_checked().await;
     signal.and(saved)
 }
 
-async fn wait_for_signal() -> Result<(), SandboxError> {
+/// Ctrl-C and SIGTERM, registered as soon as this is built.
+struct Signals {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        let mut term = signal(SignalKind::terminate()).map_err(SandboxError::Signal)?;
-        tokio::select! {
-            r = tokio::signal::ctrl_c() => r.map_err(SandboxError::Signal),
-            _ = term.recv() => Ok(()),
+    interrupt: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn listen() -> Result<Self, SandboxError> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Ok(Signals {
+                interrupt: signal(SignalKind::interrupt()).map_err(SandboxError::Signal)?,
+                terminate: signal(SignalKind::terminate()).map_err(SandboxError::Signal)?,
+            })
+        }
+        #[cfg(not(unix))]
+        {
+            Ok(Signals {})
         }
     }
-    #[cfg(not(unix))]
-    {
-        tokio::signal::ctrl_c().await.map_err(SandboxError::Signal)
+
+    async fn wait(mut self) -> Result<(), SandboxError> {
+        #[cfg(unix)]
+        {
+            tokio::select! {
+                _ = self.interrupt.recv() => Ok(()),
+                _ = self.terminate.recv() => Ok(()),
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = &mut self;
+            tokio::signal::ctrl_c().await.map_err(SandboxError::Signal)
+        }
     }
 }
 

@@ -8,8 +8,8 @@ use std::collections::HashMap;
 use reqwest::Method;
 use serde_json::{Map, Value};
 
-use super::connection::Connected;
-use super::validate::Prepared;
+use crate::commands::connection::Connected;
+use crate::commands::validate::Prepared;
 use crate::connector::parse::{record_id, scalar_text};
 use crate::dispatch::Ctx;
 use crate::engine::job::{Job, Request, RequestBody, RowPlanner, Step};
@@ -479,6 +479,10 @@ impl<'a> Grouped<'a> {
 }
 
 impl RowPlanner for Grouped<'_> {
+    fn reset(&mut self) {
+        self.held.clear();
+    }
+
     fn row(&mut self, raw: &RawRow, res: RowResult, out: &mut Vec<Step>) {
         if self.mode == Mode::Update {
             out.push(self.update(&res));

@@ -1,0 +1,95 @@
+//! SalesMania (Indonesian sales-force automation): customers, products, visits, orders
+//! and teams in company databases, behind a three-step sign-in (see
+//! `connector::salesmania`). Orders are grouped rows ([`orders::Grouped`]); the rest are
+//! keyed rows.
+
+pub mod orders;
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use super::{BoxFuture, PlanInputs, Target};
+use crate::commands::connection::{self, Connected, ConnectionArgs};
+use crate::connector::Database;
+use crate::engine::job::RowPlanner;
+use crate::error::Result;
+use crate::ui::Printer;
+
+/// The SalesMania target.
+pub struct SalesMania;
+
+impl Target for SalesMania {
+    fn name(&self) -> &'static str {
+        "salesmania"
+    }
+
+    fn label(&self) -> &'static str {
+        "SalesMania"
+    }
+
+    fn connect<'a>(
+        &'a self,
+        args: &'a ConnectionArgs,
+        timeout: Duration,
+        pool: usize,
+        ui: &'a Printer,
+    ) -> BoxFuture<'a, Result<Connected>> {
+        Box::pin(async move {
+            let (client, sandbox) = connection::connect(args, timeout, pool, ui).await?;
+            let p = client.paths().clone();
+            let collections: HashMap<String, String> = [
+                ("customers", p.customers),
+                ("products", p.products),
+                ("visits", p.visits),
+                ("orders", p.orders),
+                ("teams", p.teams),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect();
+            Ok(Connected {
+                target: &SalesMania,
+                transport: client.clone(),
+                base_url: client.base_url().to_string(),
+                database: client.database().clone(),
+                salesmania: Some(client),
+                collections,
+                sandbox,
+            })
+        })
+    }
+
+    fn destination(&self, database: &Database) -> String {
+        format!("\"{}\" (db {})", database.name, database.id)
+    }
+
+    fn planner<'a>(
+        &'a self,
+        inputs: PlanInputs<'a>,
+    ) -> BoxFuture<'a, Result<Box<dyn RowPlanner + 'a>>> {
+        Box::pin(async move {
+            if inputs.prepared.spec.group_by.is_some() {
+                let g = orders::Grouped::new(
+                    inputs.prepared,
+                    inputs.cfg.base.mode,
+                    inputs.ctx,
+                    inputs.conn,
+                )
+                .await?;
+                return Ok(Box::new(g) as Box<dyn RowPlanner + 'a>);
+            }
+            crate::engine::keyed::planner(inputs).await
+        })
+    }
+
+    fn exports(&self) -> &'static [&'static str] {
+        &[
+            "teams",
+            "products",
+            "customers",
+            "visits",
+            "orders",
+            "databases",
+        ]
+    }
+}

@@ -1,0 +1,88 @@
+//! Trackfinity (subscription customers): form-encoded PATCHes of existing customers,
+//! signed in by an `api-key` / `api-username` header pair. The API cannot create, list
+//! or delete customers, so there is no export and no undo.
+
+pub mod form;
+
+use std::time::Duration;
+
+use super::{BoxFuture, PlanInputs, Target};
+use crate::commands::connection::{self, Connected, ConnectionArgs};
+use crate::connector::keyed::KeyAuth;
+use crate::engine::job::RowPlanner;
+use crate::error::{Error, Result};
+use crate::ui::Printer;
+
+/// The in-process sandbox's demo credentials.
+const SANDBOX_USER: &str = "admin";
+const SANDBOX_KEY: &str = "tf-demo-key";
+
+/// The Trackfinity target.
+pub struct Trackfinity;
+
+impl Target for Trackfinity {
+    fn name(&self) -> &'static str {
+        "trackfinity"
+    }
+
+    fn label(&self) -> &'static str {
+        "Trackfinity"
+    }
+
+    fn connect<'a>(
+        &'a self,
+        args: &'a ConnectionArgs,
+        timeout: Duration,
+        pool: usize,
+        ui: &'a Printer,
+    ) -> BoxFuture<'a, Result<Connected>> {
+        Box::pin(async move {
+            let (base_url, sandbox) = connection::key_target_address(
+                args,
+                self.label(),
+                "your install, e.g. https://track.example.com",
+                ui,
+            )
+            .await?;
+            let username = if args.sandbox {
+                SANDBOX_USER.to_string()
+            } else {
+                connection::env_var("SHEETLOAD_API_USERNAME")
+                    .ok_or_else(|| Error::usage("no admin user name: set SHEETLOAD_API_USERNAME"))?
+            };
+            let auth = KeyAuth::Headers {
+                username,
+                key: connection::api_key(args, SANDBOX_KEY, &base_url)?,
+            };
+            let collections = [(
+                "customers".to_string(),
+                "/api/customer/set_customer_details".to_string(),
+            )]
+            .into();
+            connection::key_target(
+                &Trackfinity,
+                base_url,
+                auth,
+                collections,
+                sandbox,
+                timeout,
+                pool,
+            )
+        })
+    }
+
+    fn planner<'a>(
+        &'a self,
+        inputs: PlanInputs<'a>,
+    ) -> BoxFuture<'a, Result<Box<dyn RowPlanner + 'a>>> {
+        Box::pin(async move {
+            let cfg = inputs.cfg;
+            let p = form::FormPlanner::new(cfg.base.mode, cfg.keep.clone(), cfg.yes, cfg.dry_run)?;
+            Ok(Box::new(p) as Box<dyn RowPlanner + 'a>)
+        })
+    }
+
+    fn exports(&self) -> &'static [&'static str] {
+        &[]
+    }
+}
