@@ -177,11 +177,16 @@ fn a_formula_never_calculated_is_named_not_reported_as_empty() {
     done.code(1);
     let rows = results(&done, "c.xlsx");
     assert_eq!(rows.len(), 4, "no row disappears: {rows:?}");
-    for (row, place) in rows.iter().zip(["Nama (Customers!A2)", "No HP (Customers!B3)"]) {
+    for (row, place) in rows
+        .iter()
+        .zip(["Nama (Customers!A2)", "No HP (Customers!B3)"])
+    {
         assert_eq!(row["_status"], "INVALID");
         let err = &row["_error"];
         assert!(
-            err.starts_with(&format!("{place}: holds a formula that was never calculated")),
+            err.starts_with(&format!(
+                "{place}: holds a formula that was never calculated"
+            )),
             "{err}"
         );
         assert!(err.contains("open the file in Excel and save it"), "{err}");
@@ -189,7 +194,8 @@ fn a_formula_never_calculated_is_named_not_reported_as_empty() {
     }
     assert_eq!(rows[2]["_row"], "4");
     assert!(
-        rows[2]["_error"].contains("No HP (Customers!B4): holds a formula that was never calculated"),
+        rows[2]["_error"]
+            .contains("No HP (Customers!B4): holds a formula that was never calculated"),
         "{}",
         rows[2]["_error"]
     );
@@ -234,7 +240,9 @@ fn newer_excel_error_values_are_row_errors_naming_the_cell() {
         let err = &row["_error"];
         let place = format!("No HP (Customers!B{})", i + 2);
         assert!(
-            err.starts_with(&format!("{place}: holds a formula error: the cell shows {code}")),
+            err.starts_with(&format!(
+                "{place}: holds a formula error: the cell shows {code}"
+            )),
             "{err}"
         );
     }
@@ -303,7 +311,10 @@ fn a_date_column_mixing_day_first_and_month_first_is_refused() {
         ),
         "{err}"
     );
-    assert!(err.contains("--date-format") && err.contains("YYYY-MM-DD"), "{err}");
+    assert!(
+        err.contains("--date-format") && err.contains("YYYY-MM-DD"),
+        "{err}"
+    );
 
     // As many of each: neither order can be trusted, and both sides say so.
     let even = "Tanggal,Kode Pelanggan\n13/04/2026,C1\n04/13/2026,C2\n";
@@ -324,7 +335,14 @@ fn a_date_column_mixing_day_first_and_month_first_is_refused() {
     // A declared format settles the order: the month-first date is then simply not real.
     let (done, _d) = Run::new()
         .file("v.csv", visits)
-        .args(["validate", "v.csv", "-e", "visits", "--date-format", "%d/%m/%Y"])
+        .args([
+            "validate",
+            "v.csv",
+            "-e",
+            "visits",
+            "--date-format",
+            "%d/%m/%Y",
+        ])
         .run();
     done.code(1);
     let rows = results(&done, "v.csv");

@@ -411,7 +411,7 @@ impl EntitySpec {
             .chars()
             .filter(|c| !c.is_whitespace() && !matches!(c, '.' | '-' | '/'))
             .collect();
-        !bare.is_empty() && self.shared_keys.iter().any(|k| *k == bare)
+        !bare.is_empty() && self.shared_keys.contains(&bare)
     }
 
     /// The id field, if the entity has one.

@@ -3,6 +3,8 @@
 //! An invalid row is data, not an abort: it comes back with every reason, each naming
 //! the user's column and its cell (`No HP (Customers!D14)`), and the run goes on.
 
+mod cells;
+mod date_order;
 pub mod duplicates;
 mod groups;
 mod kind;
@@ -10,6 +12,8 @@ mod numeric;
 mod rules;
 pub mod turkish;
 pub mod values;
+
+use std::sync::OnceLock;
 
 use serde_json::{Map, Value as Json};
 
@@ -142,6 +146,8 @@ pub struct Validator<'a> {
     opts: ParseOptions,
     key_field: Option<usize>,
     duplicates: Option<&'a duplicates::DuplicateIndex>,
+    /// Day/month orders of the date columns, counted on first need (see [`date_order`]).
+    date_orders: OnceLock<date_order::DateOrders>,
 }
 
 /// A value's text with where it came from.
@@ -187,6 +193,7 @@ impl<'a> Validator<'a> {
             opts,
             key_field,
             duplicates,
+            date_orders: OnceLock::new(),
         }
     }
 
@@ -341,23 +348,6 @@ impl<'a> Validator<'a> {
         warnings: &mut Vec<String>,
     ) -> Result<Typed, Problem> {
         use values::*;
-        if src.kind == CellKind::Error {
-            return Err(Problem {
-                field: src.field.to_string(),
-                column: self.column_name(src),
-                place: self.place_of(src),
-                summary: "holds a formula error".into(),
-                detail: format!(
-                    "holds a formula error: the cell shows {} (a broken formula); fix the formula or type the value",
-                    src.text
-                ),
-            });
-        }
-        let numeric = src.kind == CellKind::Number;
-        let word = src.text.trim();
-        if word == crate::spec::CLEAR_MARKER || self.spec.clear_words.iter().any(|w| w == word) {
-            return self.clear(f, src, word);
-        }
         // A secret's value is never quoted back in a message.
         let err = |e: ValueError| {
             let mut p = self.problem(src, e);
@@ -366,6 +356,14 @@ impl<'a> Validator<'a> {
             }
             p
         };
+        if let Some(e) = cells::refusal(src.kind, src.text) {
+            return Err(err(e));
+        }
+        let numeric = src.kind == CellKind::Number;
+        let word = src.text.trim();
+        if word == crate::spec::CLEAR_MARKER || self.spec.clear_words.iter().any(|w| w == word) {
+            return self.clear(f, src, word);
+        }
         // A number cell in a text field: what the sheet shows, or why it cannot be right.
         let shown = if numeric && f.kind.is_text() {
             let n = numeric::number_as_text(src.text, src.zero_pad, f).map_err(err)?;
@@ -407,10 +405,7 @@ impl<'a> Validator<'a> {
                 Typed::Json(json_number(n))
             }
             FieldType::Boolean => Typed::Json(Json::Bool(parse_bool(text).map_err(err)?)),
-            FieldType::Date => {
-                let d = parse_date(text, &self.opts).map_err(err)?;
-                Typed::Json(Json::String(d.format("%Y-%m-%d").to_string()))
-            }
+            FieldType::Date => Typed::Json(Json::String(self.date(src, text).map_err(err)?)),
             FieldType::Latitude => Typed::Json(json_number(parse_latitude(text).map_err(err)?)),
             FieldType::Longitude => Typed::Json(json_number(parse_longitude(text).map_err(err)?)),
             FieldType::Location => {
@@ -445,6 +440,40 @@ impl<'a> Validator<'a> {
             }
         };
         Ok(v)
+    }
+
+    /// A date as sent (`2024-04-03`). A date cell holding a time or a serial below 1 is
+    /// refused, and so is a day/month order that other rows of its column contradict.
+    fn date(&self, src: &Sourced<'_>, text: &str) -> Result<String, ValueError> {
+        if src.kind == CellKind::Date
+            && let Some(e) = cells::date_cell_serial(text)
+        {
+            return Err(e);
+        }
+        let d = values::parse_date(text, &self.opts)?;
+        if self.opts.date_format.is_none()
+            && let Origin::Cell { col, .. } = src.origin
+            && let Some(order) = values::day_month_order(text)
+            && let Some(e) = self.date_orders().conflict(col, order, text)
+        {
+            return Err(e);
+        }
+        Ok(d.format("%Y-%m-%d").to_string())
+    }
+
+    /// The day/month orders of the file's date columns, counted once, when first needed.
+    fn date_orders(&self) -> &date_order::DateOrders {
+        self.date_orders.get_or_init(|| {
+            let columns: Vec<usize> = self
+                .spec
+                .fields
+                .iter()
+                .zip(&self.mapping.fields)
+                .filter(|(f, b)| f.kind == FieldType::Date && b.constant.is_none())
+                .filter_map(|(_, b)| b.column)
+                .collect();
+            date_order::DateOrders::scan(self.table, &columns)
+        })
     }
 
     /// The clear marker (`#CLEAR`, or a target's word such as `REMOVE`) in a cell: send

@@ -157,6 +157,35 @@ fn split_time(t: &str) -> (&str, Option<&str>) {
     }
 }
 
+/// Which comes first in a numeric date whose numbers allow only one reading.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DayMonthOrder {
+    /// `13/04/2026`: the day first (its first number is above 12).
+    DayFirst,
+    /// `04/13/2026`: the month first (its second number is above 12).
+    MonthFirst,
+}
+
+/// The order of day and month that a real numeric date such as `13/04/2026` forces, so
+/// that a column mixing both orders can be caught: each of its dates is unambiguous
+/// alone, yet one of the two kinds is wrong. `None` for year-first dates, serials,
+/// named months, ambiguous dates (`03/04/2026`), a day equal to its month, and non-dates.
+pub fn day_month_order(text: &str) -> Option<DayMonthOrder> {
+    let t = clean(text);
+    if read_unambiguous_date(t).is_some() || !matches!(read_numeric_date(t), Some(Ok(_))) {
+        return None;
+    }
+    let (date, _) = split_time(t);
+    let mut parts = date.split(['-', '/', '.']).map(small_number);
+    match (parts.next().flatten(), parts.next().flatten()) {
+        (Some(first), Some(second)) if first > 12 && second <= 12 => Some(DayMonthOrder::DayFirst),
+        (Some(first), Some(second)) if second > 12 && first <= 12 => {
+            Some(DayMonthOrder::MonthFirst)
+        }
+        _ => None,
+    }
+}
+
 /// Numeric dates: `2024-03-04`, `2024/3/4`, `04.03.2024`, `3/4/2024 10:30`.
 /// `None` means the text does not have that shape at all.
 fn read_numeric_date(t: &str) -> Option<DateResult> {
@@ -538,6 +567,30 @@ mod tests {
         assert_eq!(pd("5/5/2024"), Ok(date(2024, 5, 5)));
         assert_eq!(pd("05/05/2024"), Ok(date(2024, 5, 5)));
         assert_eq!(pd("25/12/2024 08:00"), Ok(date(2024, 12, 25)));
+    }
+
+    #[test]
+    fn forced_day_month_orders() {
+        use DayMonthOrder::*;
+        assert_eq!(day_month_order("13/04/2026"), Some(DayFirst));
+        assert_eq!(day_month_order(" 25.12.2026 08:00"), Some(DayFirst));
+        assert_eq!(day_month_order("04/13/2026"), Some(MonthFirst));
+        assert_eq!(day_month_order("4-13-2026"), Some(MonthFirst));
+        for none in [
+            "03/04/2026",
+            "05/05/2026",
+            "2026-04-13",
+            "2026/13/04",
+            "45352",
+            "13 Apr 2026",
+            "13/13/2026",
+            "31/02/2026",
+            "13/04/26",
+            "abc",
+            "",
+        ] {
+            assert_eq!(day_month_order(none), None, "{none}");
+        }
     }
 
     #[test]

@@ -17,7 +17,7 @@ mod phone;
 mod tags;
 
 pub use boolean::parse_bool;
-pub use dates::{excel_serial_to_date, parse_date};
+pub use dates::{DayMonthOrder, day_month_order, excel_serial_to_date, parse_date};
 pub use discount::parse_discount;
 pub use email::parse_email;
 pub use geo::{parse_latitude, parse_location, parse_longitude};
@@ -96,7 +96,13 @@ pub(crate) fn clean(text: &str) -> &str {
 /// Quotes a value for a detail message, truncated and with control
 /// characters escaped so one bad cell cannot break a report line.
 pub(crate) fn quote(value: &str) -> String {
-    let mut out = String::from("'");
+    format!("'{}'", printable(value))
+}
+
+/// A value as a message may show it unquoted: truncated, and with control characters
+/// escaped (`\u{1b}`) so that none can reach a terminal or break a report line.
+pub(crate) fn printable(value: &str) -> String {
+    let mut out = String::new();
     for (i, c) in value.chars().enumerate() {
         if i == MAX_QUOTED_CHARS {
             out.push('…');
@@ -108,7 +114,6 @@ pub(crate) fn quote(value: &str) -> String {
             out.push(c);
         }
     }
-    out.push('\'');
     out
 }
 
