@@ -149,6 +149,22 @@ fn control_characters_make_the_row_invalid_and_never_reach_the_terminal() {
     }
     // Line breaks and tabs inside a cell are text, not control characters to refuse.
     assert_eq!(rows[4]["_status"], "VALID", "{}", rows[4]["_error"]);
+
+    // A header holding one is still matched, and shown escaped wherever it is named.
+    let csv = format!("Nama\x07,No HP\n{},081234567890\n", "x".repeat(300));
+    let (done, _d) = validate(Run::new().file("h.csv", csv), "h.csv", "customers");
+    done.code(1);
+    assert!(
+        !done.stdout.contains('\x07') && !done.stderr.contains('\x07'),
+        "{:?}",
+        done.stderr
+    );
+    let rows = results(&done, "h.csv");
+    assert!(
+        rows[0]["_error"].starts_with("Nama\\u{7} (A2): is longer than the 255 characters"),
+        "{}",
+        rows[0]["_error"]
+    );
 }
 
 // ---------------------------------------------------------------------------------------

@@ -237,8 +237,13 @@ impl<'a> Validator<'a> {
         match src.origin {
             Origin::Constant => format!("{} (constant)", src.field),
             Origin::Default => format!("{} (default)", src.field),
-            Origin::Cell { col, .. } => self.table.column_name(col),
+            Origin::Cell { col, .. } => self.header(col),
         }
+    }
+
+    /// A column's header as messages show it: control characters escaped.
+    fn header(&self, col: usize) -> String {
+        values::escape_controls(&self.table.column_name(col)).into_owned()
     }
 
     /// Where a value came from, as messages name it: `No HP (Customers!D14)`.
@@ -253,15 +258,15 @@ impl<'a> Validator<'a> {
     fn cell_label(&self, row: u32, col: usize) -> String {
         format!(
             "{} ({})",
-            self.table.column_name(col),
-            self.table.cell_name(row, col)
+            self.header(col),
+            values::escape_controls(&self.table.cell_name(row, col))
         )
     }
 
     /// The column name to blame for a field with no value.
     fn column_of(&self, b: &Binding, name: &str) -> String {
         b.column
-            .map(|c| self.table.column_name(c))
+            .map(|c| self.header(c))
             .unwrap_or_else(|| name.to_string())
     }
 

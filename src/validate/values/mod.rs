@@ -99,6 +99,23 @@ pub(crate) fn quote(value: &str) -> String {
     format!("'{}'", printable(value))
 }
 
+/// `text` with its control characters escaped (`\u{1b}`), whole: for names taken from
+/// the file, such as headers, that messages repeat and a terminal must not interpret.
+pub(crate) fn escape_controls(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return text.into();
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out.into()
+}
+
 /// A value as a message may show it unquoted: truncated, and with control characters
 /// escaped (`\u{1b}`) so that none can reach a terminal or break a report line.
 pub(crate) fn printable(value: &str) -> String {
@@ -195,6 +212,16 @@ mod tests {
         assert_eq!(q.chars().count(), 60 + 3);
         assert_eq!(quote(&"y".repeat(60)).chars().count(), 62);
         assert_eq!(quote("a\nb"), "'a\\nb'");
+    }
+
+    #[test]
+    fn control_characters_in_names_are_escaped() {
+        assert_eq!(escape_controls("Nama"), "Nama");
+        assert_eq!(
+            escape_controls("No\u{7} HP\u{1b}[0m"),
+            "No\\u{7} HP\\u{1b}[0m"
+        );
+        assert_eq!(escape_controls("İ\tx"), "İ\\tx");
     }
 
     #[test]
