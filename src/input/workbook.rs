@@ -129,16 +129,8 @@ pub(super) fn open(
     }
     let mut marks = HashMap::new();
     let mut load = |book: &mut Sheets<_>, name: &str| -> Result<Range<Data>> {
-        guarded(|| match book {
-            Sheets::Xlsx(xlsx) => xlsx_cells::read(xlsx, name)
-                .map(|read| {
-                    marks = read.marks;
-                    read.range
-                })
-                .map_err(|e| e.to_string()),
-            _ => book.worksheet_range(name).map_err(|e| e.to_string()),
-        })
-        .and_then(|r| r)
+        guarded(|| xlsx_cells::range(book, name, &mut marks))
+            .and_then(|r| r)
             .map_err(|e| {
                 Error::input(format!(
                     "sheet \"{name}\" of {display} cannot be read ({}): open the file in Excel and save it again",

@@ -7,26 +7,44 @@
 use std::collections::HashMap;
 use std::io::{Read, Seek};
 
-use calamine::{Data, DataRef, Range, Xlsx, XlsxError, XlsxFormulaMetadata};
+use calamine::{Data, DataRef, Range, Reader, Sheets, Xlsx, XlsxError, XlsxFormulaMetadata};
 
 use super::{Cell, CellKind};
 
 /// A sheet's values, and the cells whose value the range cannot express, by absolute
 /// zero-based (row, column).
-pub(super) struct SheetCells {
+struct SheetCells {
     /// The values, as calamine's `worksheet_range` gives them.
-    pub range: Range<Data>,
+    range: Range<Data>,
     /// Formulas never calculated and error values calamine does not know; the range
     /// holds an empty cell at each of them.
-    pub marks: HashMap<Pos, Cell>,
+    marks: HashMap<Pos, Cell>,
 }
 
 /// A cell's absolute zero-based (row, column).
 type Pos = (u32, u32);
 
+/// Sheet `name`'s values, as `worksheet_range` gives them; for an XLSX, the cells the
+/// range cannot express go to `marks` (replacing what it held).
+pub(super) fn range<R: Read + Seek>(
+    book: &mut Sheets<R>,
+    name: &str,
+    marks: &mut HashMap<Pos, Cell>,
+) -> Result<Range<Data>, String> {
+    match book {
+        Sheets::Xlsx(xlsx) => read(xlsx, name)
+            .map(|read| {
+                *marks = read.marks;
+                read.range
+            })
+            .map_err(|e| e.to_string()),
+        _ => book.worksheet_range(name).map_err(|e| e.to_string()),
+    }
+}
+
 /// Read sheet `name` of an XLSX like `worksheet_range` does, but lenient about the two
 /// kinds of cell above.
-pub(super) fn read<R: Read + Seek>(
+fn read<R: Read + Seek>(
     book: &mut Xlsx<R>,
     name: &str,
 ) -> Result<SheetCells, XlsxError> {
