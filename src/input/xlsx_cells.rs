@@ -44,10 +44,7 @@ pub(super) fn range<R: Read + Seek>(
 
 /// Read sheet `name` of an XLSX like `worksheet_range` does, but lenient about the two
 /// kinds of cell above.
-fn read<R: Read + Seek>(
-    book: &mut Xlsx<R>,
-    name: &str,
-) -> Result<SheetCells, XlsxError> {
+fn read<R: Read + Seek>(book: &mut Xlsx<R>, name: &str) -> Result<SheetCells, XlsxError> {
     let mut cells = Vec::new();
     let mut marks = HashMap::new();
     // Stream positions (counting every `<c>`) of the error values calamine refused.
