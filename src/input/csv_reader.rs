@@ -9,7 +9,7 @@ use encoding_rs_io::{DecodeReaderBytes, DecodeReaderBytesBuilder};
 
 use super::{
     Cell, Format, HEADER_SEARCH_ROWS, HeaderScorer, RawRow, ReadOptions, RowIter, Source, Table,
-    check_cell_size, detect_header, header_texts,
+    cap_cell_size, detect_header, header_texts,
 };
 use crate::error::{Error, Result};
 
@@ -390,7 +390,7 @@ impl CsvSource {
         }
     }
 
-    pub(super) fn rows<'a>(&'a self, table: &'a Table) -> Result<RowIter<'a>> {
+    pub(super) fn rows<'a>(&'a self, _table: &'a Table) -> Result<RowIter<'a>> {
         let mut rdr = reader(&self.path, self.encoding, self.delimiter, self.terminator)?;
         let mut rec = csv::ByteRecord::new();
         let mut index = 0usize;
@@ -414,15 +414,12 @@ impl CsvSource {
                     continue;
                 }
                 let mut cells: Vec<Cell> = Vec::with_capacity(self.width);
-                for (col, t) in texts.into_iter().take(self.width).enumerate() {
+                for t in texts.into_iter().take(self.width) {
                     let cell = match crate::output::csv_unguard(&t) {
                         u if u.len() != t.len() => Cell::text(u.to_string()),
                         _ => Cell::text(t),
                     };
-                    if let Err(e) = check_cell_size(&cell, || table.cell_ref(number, col)) {
-                        return Some(Err(e));
-                    }
-                    cells.push(cell);
+                    cells.push(cap_cell_size(cell));
                 }
                 cells.resize_with(self.width, Cell::empty);
                 return Some(Ok(RawRow { number, cells }));

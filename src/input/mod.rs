@@ -6,6 +6,7 @@
 mod csv_reader;
 mod sniff;
 mod workbook;
+mod xlsx_cells;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -37,6 +38,15 @@ pub enum CellKind {
     Bool,
     /// An error cell such as `#N/A`; the text is the error code.
     Error,
+    /// A formula whose value was never calculated (the file was written by a program
+    /// that does not calculate); the text is the formula, `=…`, when known.
+    Uncalculated,
+    /// A cell longer than a spreadsheet cell can hold ([`MAX_CELL_CHARS`]); the text
+    /// is only its beginning, so that one such cell costs neither memory nor the run.
+    TooLong {
+        /// How many characters the cell really holds.
+        chars: usize,
+    },
 }
 
 /// One cell's text and kind.
@@ -331,16 +341,26 @@ fn detect_header(candidates: &[Vec<String>], score: HeaderScorer<'_>) -> Option<
         })
 }
 
-/// Reject a cell that a spreadsheet could not hold.
-fn check_cell_size(cell: &Cell, where_: impl FnOnce() -> String) -> Result<()> {
-    if cell.text.len() > MAX_CELL_CHARS && cell.text.chars().count() > MAX_CELL_CHARS {
-        return Err(Error::input(format!(
-            "{} holds {} characters; a spreadsheet cell holds at most {MAX_CELL_CHARS}: shorten it or split it into several columns",
-            where_(),
-            cell.text.chars().count()
-        )));
+/// How much of an over-long cell is kept, in characters, to show what it was.
+const TOO_LONG_KEPT_CHARS: usize = 100;
+
+/// A cell that a spreadsheet could not hold becomes a [`CellKind::TooLong`] cell: its row
+/// is then refused with the cell named, and the rest of the file is still read.
+fn cap_cell_size(cell: Cell) -> Cell {
+    if cell.text.len() <= MAX_CELL_CHARS {
+        return cell;
     }
-    Ok(())
+    let chars = cell.text.chars().count();
+    if chars <= MAX_CELL_CHARS {
+        return cell;
+    }
+    let mut text: String = cell.text.chars().take(TOO_LONG_KEPT_CHARS).collect();
+    text.push('…');
+    Cell {
+        kind: CellKind::TooLong { chars },
+        text,
+        zero_pad: 0,
+    }
 }
 
 /// Trim header texts (keeping them otherwise verbatim) and pad/truncate to `width`.

@@ -10,7 +10,7 @@ use calamine::{Data, Ods, Range, Reader, Sheets, Xls, Xlsb, Xlsx, open_workbook}
 
 use super::{
     Cell, CellKind, Format, HEADER_SEARCH_ROWS, HeaderScorer, RawRow, ReadOptions, Source, Table,
-    check_cell_size, detect_header, header_texts,
+    cap_cell_size, detect_header, header_texts, xlsx_cells,
 };
 use crate::error::{Error, Result};
 
@@ -27,6 +27,9 @@ pub(super) struct SheetData {
     /// Zero-padding widths of the number cells formatted `00000`…, by absolute
     /// (row, column); empty for most workbooks.
     zero_pad: HashMap<(u32, u32), u8>,
+    /// Cells the range cannot express (formulas never calculated, newer error values),
+    /// by absolute (row, column); see [`xlsx_cells`].
+    marks: HashMap<(u32, u32), Cell>,
 }
 
 /// Run a calamine call, turning a panic inside it (seen on damaged XLS files) into the
@@ -124,8 +127,9 @@ pub(super) fn open(
     if sheets.is_empty() {
         return Err(Error::input(format!("{display} has no sheets")));
     }
-    let load = |book: &mut Sheets<_>, name: &str| -> Result<Range<Data>> {
-        guarded(|| book.worksheet_range(name).map_err(|e| e.to_string()))
+    let mut marks = HashMap::new();
+    let mut load = |book: &mut Sheets<_>, name: &str| -> Result<Range<Data>> {
+        guarded(|| xlsx_cells::range(book, name, &mut marks))
             .and_then(|r| r)
             .map_err(|e| {
                 Error::input(format!(
@@ -223,6 +227,7 @@ pub(super) fn open(
         header_index,
         width,
         zero_pad,
+        marks,
     };
     Ok(Table {
         path: path.to_path_buf(),
@@ -245,7 +250,7 @@ impl SheetData {
 
 pub(super) fn rows<'a>(
     data: Arc<SheetData>,
-    table: &'a Table,
+    _table: &'a Table,
 ) -> impl Iterator<Item = Result<RawRow>> + Send + 'a {
     let start = data.header_index + 1;
     let height = data.range.height();
@@ -258,14 +263,14 @@ pub(super) fn rows<'a>(
                 .get((i, col))
                 .map(to_cell)
                 .unwrap_or_else(Cell::empty);
+            let at = (number - 1, data.first_col + col as u32);
             if cell.kind == CellKind::Number && !data.zero_pad.is_empty() {
-                let at = (number - 1, data.first_col + col as u32);
                 cell.zero_pad = data.zero_pad.get(&at).copied().unwrap_or(0);
             }
-            if let Err(e) = check_cell_size(&cell, || table.cell_ref(number, col)) {
-                return Some(Err(e));
+            if let Some(marked) = data.marks.get(&at) {
+                cell = marked.clone();
             }
-            cells.push(cell);
+            cells.push(cap_cell_size(cell));
         }
         if cells.iter().all(Cell::is_empty) {
             return None;

@@ -358,7 +358,10 @@ impl XlsxSink {
             CellKind::Bool => {
                 ws.write_boolean(r, c, cell.text == "true")?;
             }
-            CellKind::Text | CellKind::Error => {
+            CellKind::Text
+            | CellKind::Error
+            | CellKind::Uncalculated
+            | CellKind::TooLong { .. } => {
                 ws.write_string(r, c, clip(&cell.text))?;
             }
         }

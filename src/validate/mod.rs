@@ -3,6 +3,8 @@
 //! An invalid row is data, not an abort: it comes back with every reason, each naming
 //! the user's column and its cell (`No HP (Customers!D14)`), and the run goes on.
 
+mod cells;
+mod date_order;
 pub mod duplicates;
 mod groups;
 mod kind;
@@ -10,6 +12,8 @@ mod numeric;
 mod rules;
 pub mod turkish;
 pub mod values;
+
+use std::sync::OnceLock;
 
 use serde_json::{Map, Value as Json};
 
@@ -142,6 +146,8 @@ pub struct Validator<'a> {
     opts: ParseOptions,
     key_field: Option<usize>,
     duplicates: Option<&'a duplicates::DuplicateIndex>,
+    /// Day/month orders of the date columns, counted on first need (see [`date_order`]).
+    date_orders: OnceLock<date_order::DateOrders>,
 }
 
 /// A value's text with where it came from.
@@ -187,6 +193,7 @@ impl<'a> Validator<'a> {
             opts,
             key_field,
             duplicates,
+            date_orders: OnceLock::new(),
         }
     }
 
@@ -230,8 +237,13 @@ impl<'a> Validator<'a> {
         match src.origin {
             Origin::Constant => format!("{} (constant)", src.field),
             Origin::Default => format!("{} (default)", src.field),
-            Origin::Cell { col, .. } => self.table.column_name(col),
+            Origin::Cell { col, .. } => self.header(col),
         }
+    }
+
+    /// A column's header as messages show it: control characters escaped.
+    fn header(&self, col: usize) -> String {
+        values::escape_controls(&self.table.column_name(col)).into_owned()
     }
 
     /// Where a value came from, as messages name it: `No HP (Customers!D14)`.
@@ -246,15 +258,15 @@ impl<'a> Validator<'a> {
     fn cell_label(&self, row: u32, col: usize) -> String {
         format!(
             "{} ({})",
-            self.table.column_name(col),
-            self.table.cell_name(row, col)
+            self.header(col),
+            values::escape_controls(&self.table.cell_name(row, col))
         )
     }
 
     /// The column name to blame for a field with no value.
     fn column_of(&self, b: &Binding, name: &str) -> String {
         b.column
-            .map(|c| self.table.column_name(c))
+            .map(|c| self.header(c))
             .unwrap_or_else(|| name.to_string())
     }
 
@@ -341,23 +353,6 @@ impl<'a> Validator<'a> {
         warnings: &mut Vec<String>,
     ) -> Result<Typed, Problem> {
         use values::*;
-        if src.kind == CellKind::Error {
-            return Err(Problem {
-                field: src.field.to_string(),
-                column: self.column_name(src),
-                place: self.place_of(src),
-                summary: "holds a formula error".into(),
-                detail: format!(
-                    "holds a formula error: the cell shows {} (a broken formula); fix the formula or type the value",
-                    src.text
-                ),
-            });
-        }
-        let numeric = src.kind == CellKind::Number;
-        let word = src.text.trim();
-        if word == crate::spec::CLEAR_MARKER || self.spec.clear_words.iter().any(|w| w == word) {
-            return self.clear(f, src, word);
-        }
         // A secret's value is never quoted back in a message.
         let err = |e: ValueError| {
             let mut p = self.problem(src, e);
@@ -366,6 +361,14 @@ impl<'a> Validator<'a> {
             }
             p
         };
+        if let Some(e) = cells::refusal(src.kind, src.text) {
+            return Err(err(e));
+        }
+        let numeric = src.kind == CellKind::Number;
+        let word = src.text.trim();
+        if word == crate::spec::CLEAR_MARKER || self.spec.clear_words.iter().any(|w| w == word) {
+            return self.clear(f, src, word);
+        }
         // A number cell in a text field: what the sheet shows, or why it cannot be right.
         let shown = if numeric && f.kind.is_text() {
             let n = numeric::number_as_text(src.text, src.zero_pad, f).map_err(err)?;
@@ -407,10 +410,7 @@ impl<'a> Validator<'a> {
                 Typed::Json(json_number(n))
             }
             FieldType::Boolean => Typed::Json(Json::Bool(parse_bool(text).map_err(err)?)),
-            FieldType::Date => {
-                let d = parse_date(text, &self.opts).map_err(err)?;
-                Typed::Json(Json::String(d.format("%Y-%m-%d").to_string()))
-            }
+            FieldType::Date => Typed::Json(Json::String(self.date(src, text).map_err(err)?)),
             FieldType::Latitude => Typed::Json(json_number(parse_latitude(text).map_err(err)?)),
             FieldType::Longitude => Typed::Json(json_number(parse_longitude(text).map_err(err)?)),
             FieldType::Location => {
@@ -445,6 +445,40 @@ impl<'a> Validator<'a> {
             }
         };
         Ok(v)
+    }
+
+    /// A date as sent (`2024-04-03`). A date cell holding a time or a serial below 1 is
+    /// refused, and so is a day/month order that other rows of its column contradict.
+    fn date(&self, src: &Sourced<'_>, text: &str) -> Result<String, ValueError> {
+        if src.kind == CellKind::Date
+            && let Some(e) = cells::date_cell_serial(text)
+        {
+            return Err(e);
+        }
+        let d = values::parse_date(text, &self.opts)?;
+        if self.opts.date_format.is_none()
+            && let Origin::Cell { col, .. } = src.origin
+            && let Some(order) = values::day_month_order(text)
+            && let Some(e) = self.date_orders().conflict(col, order, text)
+        {
+            return Err(e);
+        }
+        Ok(d.format("%Y-%m-%d").to_string())
+    }
+
+    /// The day/month orders of the file's date columns, counted once, when first needed.
+    fn date_orders(&self) -> &date_order::DateOrders {
+        self.date_orders.get_or_init(|| {
+            let columns: Vec<usize> = self
+                .spec
+                .fields
+                .iter()
+                .zip(&self.mapping.fields)
+                .filter(|(f, b)| f.kind == FieldType::Date && b.constant.is_none())
+                .filter_map(|(_, b)| b.column)
+                .collect();
+            date_order::DateOrders::scan(self.table, &columns)
+        })
     }
 
     /// The clear marker (`#CLEAR`, or a target's word such as `REMOVE`) in a cell: send
