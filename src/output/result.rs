@@ -194,10 +194,7 @@ impl ResultSink for Projected {
             .map(|&i| row.cells.get(i).cloned().unwrap_or_else(Cell::empty))
             .collect();
         self.inner.row(
-            &RawRow {
-                number: row.number,
-                cells,
-            },
+            &RawRow::new(row.number, cells),
             outcome,
         )
     }
