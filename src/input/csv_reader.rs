@@ -299,7 +299,9 @@ pub(super) fn open(path: &Path, opts: &ReadOptions, score: HeaderScorer<'_>) -> 
             }
             n - 1
         }
-        None => detect_header(&records[..records.len().min(HEADER_SEARCH_ROWS)], score).unwrap_or(0),
+        None => {
+            detect_header(&records[..records.len().min(HEADER_SEARCH_ROWS)], score).unwrap_or(0)
+        }
     };
     let headers = header_texts(&records[header_index]);
     let data_fields: Vec<usize> = records[header_index + 1..]
@@ -399,7 +401,9 @@ pub(super) fn refuse_utf32(path: &Path) -> Result<()> {
     let head = &head[..n];
     let units: Vec<&[u8]> = head.chunks_exact(4).collect();
     let all = |f: fn(&[u8]) -> bool| units.len() >= 2 && units.iter().all(|u| f(u));
-    let order = if head.starts_with(&[0xFF, 0xFE, 0, 0]) || all(|u| u[0] != 0 && u[1..] == [0, 0, 0]) {
+    let order = if head.starts_with(&[0xFF, 0xFE, 0, 0])
+        || all(|u| u[0] != 0 && u[1..] == [0, 0, 0])
+    {
         "little-endian"
     } else if head.starts_with(&[0, 0, 0xFE, 0xFF]) || all(|u| u[..3] == [0, 0, 0] && u[3] != 0) {
         "big-endian"

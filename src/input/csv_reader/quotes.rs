@@ -60,9 +60,8 @@ pub(super) fn find_unclosed(
             let at = i + k;
             if open.is_none() {
                 let before = if at == 0 { prev } else { chunk[at - 1] };
-                let starts_field = before == delimiter
-                    || before == b'\n'
-                    || (cr_ends_records && before == b'\r');
+                let starts_field =
+                    before == delimiter || before == b'\n' || (cr_ends_records && before == b'\r');
                 if starts_field {
                     open = Some(base + at as u64);
                 }
@@ -90,7 +89,8 @@ pub(super) fn locate(mut r: impl Read, offset: u64, delimiter: u8) -> io::Result
     let mut base = 0u64;
     let mut line = 1u64;
     let mut line_bytes: Vec<u8> = Vec::new();
-    let mut lines_after = 0u64;
+    let mut breaks_after = 0u64;
+    let mut last = b'\n';
     let mut preview: Vec<u8> = Vec::new();
     loop {
         let n = match r.read(&mut buf) {
@@ -113,22 +113,27 @@ pub(super) fn locate(mut r: impl Read, offset: u64, delimiter: u8) -> io::Result
             let take = after.len().min(48 - preview.len());
             preview.extend_from_slice(&after[..take]);
         }
-        lines_after += memchr_iter(b'\n', after).count() as u64;
+        breaks_after += memchr_iter(b'\n', after).count() as u64;
+        last = chunk[n - 1];
         base += n as u64;
     }
     let field = super::split_quoted(&String::from_utf8_lossy(&line_bytes), delimiter).len() - 1;
+    // The opening line's own break is not a line after it; a last line without one is.
+    let lines_after = breaks_after.saturating_sub(u64::from(last == b'\n'));
     let preview = String::from_utf8_lossy(&preview);
-    let preview: String = preview
-        .split(['\n', '\r'])
-        .next()
-        .unwrap_or_default()
+    let first = preview.split(['\n', '\r']).next().unwrap_or_default();
+    let mut shown: String = first
         .chars()
         .take(30)
+        .map(|c| if c.is_control() { '?' } else { c })
         .collect();
+    if first.chars().count() > 30 {
+        shown.push('…');
+    }
     Ok(Unclosed {
         line,
         field,
-        preview,
+        preview: shown,
         lines_after,
     })
 }
@@ -159,7 +164,7 @@ mod tests {
         assert_eq!(at.line, 3);
         assert_eq!(at.field, 0);
         assert_eq!(at.preview, "\"Toko B,Solo");
-        assert_eq!(at.lines_after, 2);
+        assert_eq!(at.lines_after, 1);
         let text = "a,b\nx,\"y\n";
         let at = locate(text.as_bytes(), unclosed(text).unwrap(), b',').unwrap();
         assert_eq!((at.line, at.field), (2, 1));
