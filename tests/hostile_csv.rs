@@ -331,7 +331,10 @@ fn sheet_on_a_csv_is_refused() {
 
 #[test]
 fn utf32_is_recognised_and_refused_not_read_as_utf16() {
-    let text = csv(HEAD, &lines(3));
+    let text = csv(
+        "Nama,Alamat,Kota,Kode Pelanggan",
+        &["Toko İstanbul,Jl,Kota,C1".into()],
+    );
     let le: Vec<u8> = text
         .chars()
         .flat_map(|c| (c as u32).to_le_bytes())
@@ -358,7 +361,9 @@ fn utf32_is_recognised_and_refused_not_read_as_utf16() {
         .chain(text.encode_utf16().flat_map(u16::to_le_bytes))
         .collect();
     let run = Run::new().file("u16.csv", utf16);
-    measure(run.dir.path(), &["validate", "u16.csv", "-e", "customers"]).counted("3");
+    measure(run.dir.path(), &["validate", "u16.csv", "-e", "customers"])
+        .counted("1")
+        .has("1 valid");
 }
 
 #[cfg(unix)]

@@ -401,11 +401,14 @@ pub(super) fn refuse_utf32(path: &Path) -> Result<()> {
     let head = &head[..n];
     let units: Vec<&[u8]> = head.chunks_exact(4).collect();
     let all = |f: fn(&[u8]) -> bool| units.len() >= 2 && units.iter().all(|u| f(u));
+    // Without a BOM: every 4-byte unit a character of the Basic Multilingual Plane,
+    // its two high bytes zero (UTF-16 text has no such runs of zeros).
     let order = if head.starts_with(&[0xFF, 0xFE, 0, 0])
-        || all(|u| u[0] != 0 && u[1..] == [0, 0, 0])
+        || all(|u| u[2..] == [0, 0] && u[..2] != [0, 0])
     {
         "little-endian"
-    } else if head.starts_with(&[0, 0, 0xFE, 0xFF]) || all(|u| u[..3] == [0, 0, 0] && u[3] != 0) {
+    } else if head.starts_with(&[0, 0, 0xFE, 0xFF]) || all(|u| u[..2] == [0, 0] && u[2..] != [0, 0])
+    {
         "big-endian"
     } else {
         return Ok(());

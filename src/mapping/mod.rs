@@ -691,8 +691,8 @@ mod tests {
             "maps/outlets.toml",
         )
         .unwrap();
-        let m = Mapping::resolve(&spec, &h(&["Nama Toko", "Kota"]), Some(&map), Mode::Create)
-            .unwrap();
+        let m =
+            Mapping::resolve(&spec, &h(&["Nama Toko", "Kota"]), Some(&map), Mode::Create).unwrap();
         assert_eq!(m.warnings.len(), 2, "{:?}", m.warnings);
         assert!(
             m.warnings[0].starts_with("mapping file maps/outlets.toml: [columns] \"Kota Tujuan\""),
@@ -704,7 +704,11 @@ mod tests {
             "{:?}",
             m.warnings
         );
-        assert!(m.warnings[1].contains("city = \"Semarang\""), "{:?}", m.warnings);
+        assert!(
+            m.warnings[1].contains("city = \"Semarang\""),
+            "{:?}",
+            m.warnings
+        );
         let plain = Mapping::resolve(&spec, &h(&["Nama", "Kota"]), None, Mode::Create).unwrap();
         assert!(plain.warnings.is_empty());
     }
@@ -716,11 +720,17 @@ mod tests {
         let err = Mapping::resolve(&spec, &h(&["Nama"]), Some(&bad), Mode::Create)
             .unwrap_err()
             .to_string();
-        assert!(err.starts_with("mapping file maps/x.toml: [constants]"), "{err}");
+        assert!(
+            err.starts_with("mapping file maps/x.toml: [constants]"),
+            "{err}"
+        );
         let err = MapFile::parse("[columns]\n\"Nama\" = name\n", "maps/x.toml")
             .unwrap_err()
             .to_string();
-        assert!(err.starts_with("mapping file maps/x.toml, line 2, column 10: "), "{err}");
+        assert!(
+            err.starts_with("mapping file maps/x.toml, line 2, column 10: "),
+            "{err}"
+        );
         assert_eq!(err.lines().count(), 1, "{err}");
     }
 

@@ -11,7 +11,13 @@ pub fn describe(origin: &str, text: &str, e: &toml::de::Error) -> String {
     };
     let before = text.get(..span.start.min(text.len())).unwrap_or(text);
     let line = before.matches('\n').count() + 1;
-    let column = before.rsplit('\n').next().unwrap_or_default().chars().count() + 1;
+    let column = before
+        .rsplit('\n')
+        .next()
+        .unwrap_or_default()
+        .chars()
+        .count()
+        + 1;
     format!("{origin}, line {line}, column {column}: {reason}")
 }
 
