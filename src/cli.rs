@@ -623,10 +623,10 @@ impl ValidateArgs {
     /// [`config`](Self::config) with the mapping file of `profile` (`--profile`) when
     /// `--map` is not given: a profile may name the map its sheets need.
     pub fn config_for_profile(&self, profile: Option<&str>) -> Result<commands::validate::Config> {
-        let map = match &self.read.map {
-            Some(m) => Some(m.clone()),
-            None => commands::connection::profile_map(profile)?,
-        };
+        // The profile is read even when --map wins, so that a broken sheetload.toml is
+        // reported by every command alike, not only by those that connect.
+        let profile_map = commands::connection::profile_map(profile)?;
+        let map = self.read.map.clone().or(profile_map);
         Ok(commands::validate::Config {
             input: self.file.clone(),
             target: self.target.to_lowercase(),

@@ -129,10 +129,7 @@ fn results_continue_on_further_sheets() {
     let mut sink =
         result::create_with_sheet_limit(&path, &headers, Columns::default(), 10).unwrap();
     for n in 0..25u32 {
-        let row = RawRow {
-            number: n + 2,
-            cells: vec![Cell::text(format!("Toko {n}"))],
-        };
+        let row = RawRow::new(n + 2, vec![Cell::text(format!("Toko {n}"))]);
         let status = if n % 2 == 0 {
             Status::Valid
         } else {

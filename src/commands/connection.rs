@@ -49,6 +49,10 @@ struct Profile {
     paths: Option<Paths>,
     #[serde(default)]
     fields: Option<Fields>,
+    /// Where it was read from, for messages about its values:
+    /// `[profile.default] of sheetload.toml` (empty for no profile).
+    #[serde(skip)]
+    origin: String,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -93,9 +97,8 @@ fn load_profile(name: Option<&str>) -> Result<Profile> {
     }
     let mut file: ProfileFile = toml::from_str(&text).map_err(|e| {
         Error::usage(format!(
-            "{} is not valid: {}",
-            path.display(),
-            e.to_string().trim()
+            "{}; fix it, or move it away to run without profiles",
+            crate::mapping::describe_toml_error(&path.display().to_string(), &text, &e)
         ))
     })?;
     let wanted = name.unwrap_or("default");
@@ -103,6 +106,7 @@ fn load_profile(name: Option<&str>) -> Result<Profile> {
         Some(mut p) => {
             let folder = path.parent().unwrap_or(std::path::Path::new(""));
             p.map = p.map.map(|m| folder.join(m));
+            p.origin = format!("[profile.{wanted}] of {}", path.display());
             Ok(p)
         }
         None if name.is_none() => Ok(Profile::default()),
@@ -152,6 +156,26 @@ pub fn has_target(args: &ConnectionArgs) -> bool {
     name.is_some() || load_profile(None).is_ok_and(|p| p.base_url.is_some())
 }
 
+/// The base URL to use (flag, then variable, then the profile) checked, with a failed
+/// check saying where the URL came from: a wrong URL in a profile is fixed there.
+fn base_url_from(
+    args: &ConnectionArgs,
+    profile: &Profile,
+    missing: impl FnOnce() -> Error,
+) -> Result<reqwest::Url> {
+    let (url, origin) = if let Some(u) = &args.base_url {
+        (u.clone(), "--base-url".to_string())
+    } else if let Some(u) = env("SHEETLOAD_BASE_URL") {
+        (u, "SHEETLOAD_BASE_URL".to_string())
+    } else if let Some(u) = &profile.base_url {
+        (u.clone(), format!("base_url in {}", profile.origin))
+    } else {
+        return Err(missing());
+    };
+    crate::connector::check_base_url(&url, args.allow_http)
+        .map_err(|e| Error::usage(format!("{origin}: {e}")))
+}
+
 fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
@@ -187,17 +211,11 @@ pub async fn settings(
     }
     let profile_name = args.profile.clone().or_else(|| env("SHEETLOAD_PROFILE"));
     let profile = load_profile(profile_name.as_deref())?;
-    let base = args
-        .base_url
-        .clone()
-        .or_else(|| env("SHEETLOAD_BASE_URL"))
-        .or(profile.base_url)
-        .ok_or_else(|| {
-            Error::usage(
-                "no target given: set --base-url or SHEETLOAD_BASE_URL (e.g. https://api.salesmania.id), use a profile in sheetload.toml, or try --sandbox",
-            )
-        })?;
-    let base_url = crate::connector::check_base_url(&base, args.allow_http)?;
+    let base_url = base_url_from(args, &profile, || {
+        Error::usage(
+            "no target given: set --base-url or SHEETLOAD_BASE_URL (e.g. https://api.salesmania.id), use a profile in sheetload.toml, or try --sandbox",
+        )
+    })?;
     let user = env("SHEETLOAD_USER").or(profile.user).ok_or_else(|| {
         Error::usage("no user given: set SHEETLOAD_USER (or `user` in the profile)")
     })?;
@@ -316,17 +334,12 @@ pub async fn key_target_address(
     } else {
         let profile_name = args.profile.clone().or_else(|| env("SHEETLOAD_PROFILE"));
         let profile = load_profile(profile_name.as_deref())?;
-        let base = args
-            .base_url
-            .clone()
-            .or_else(|| env("SHEETLOAD_BASE_URL"))
-            .or(profile.base_url)
-            .ok_or_else(|| {
-                Error::usage(format!(
-                    "no {label} address given: set --base-url or SHEETLOAD_BASE_URL ({hint}), or try --sandbox"
-                ))
-            })?;
-        (base, None)
+        let base = base_url_from(args, &profile, || {
+            Error::usage(format!(
+                "no {label} address given: set --base-url or SHEETLOAD_BASE_URL ({hint}), or try --sandbox"
+            ))
+        })?;
+        (base.to_string(), None)
     };
     Ok((
         crate::connector::check_base_url(&base, args.allow_http)?,

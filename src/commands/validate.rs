@@ -160,6 +160,9 @@ pub fn prepare(cfg: &Config, ui: &Printer) -> Result<Prepared> {
         ui.note(n);
     }
     let mapping = Mapping::resolve(&spec, &table.headers, map.as_ref(), cfg.mode)?;
+    for w in &mapping.warnings {
+        ui.warn(w);
+    }
     let unmapped = mapping.unmapped_headers(&table.headers);
     if !unmapped.is_empty() {
         let shown: Vec<String> = unmapped

@@ -1,5 +1,8 @@
 //! Delimited text: delimiter sniffing, BOM and legacy encodings, streaming rows.
 
+mod quotes;
+mod shape;
+
 use std::fs::File;
 use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -25,6 +28,8 @@ pub(super) struct CsvSource {
     /// Zero-based record index of the header (blank lines are not records).
     header_index: usize,
     width: usize,
+    /// How many fields a record may have.
+    shape: shape::Shape,
 }
 
 type Decoded = DecodeReaderBytes<BufReader<File>, Vec<u8>>;
@@ -146,34 +151,40 @@ fn csv_error(path: &Path, e: csv::Error) -> Error {
     }
 }
 
-/// Read the first records with `delimiter`, as text.
+/// Read the first records with `delimiter`, as text, with the line each starts on.
 fn first_records(
     path: &Path,
     encoding: Option<&'static Encoding>,
     delimiter: u8,
     terminator: csv::Terminator,
     limit: usize,
-) -> Result<Vec<Vec<String>>> {
+) -> Result<(Vec<Vec<String>>, Vec<u64>)> {
     let mut rdr = reader(path, encoding, delimiter, terminator)?;
     let mut out = Vec::new();
+    let mut lines = Vec::new();
     let mut rec = csv::ByteRecord::new();
     while out.len() < limit {
         match rdr.read_byte_record(&mut rec) {
-            Ok(true) => out.push(record_texts(path, &rec, encoding.is_some())?),
+            Ok(true) => {
+                out.push(record_texts(path, &rec, encoding.is_some())?);
+                lines.push(u64::from(line_of(&rec, out.len())));
+            }
             Ok(false) => break,
             Err(e) => return Err(csv_error(path, e)),
         }
     }
-    Ok(out)
+    Ok((out, lines))
 }
 
 /// Choose the delimiter: the one whose rows name the most known headers, then the one
-/// that splits the first lines most consistently into the most columns.
-fn sniff_delimiter(sample: &[u8], score: HeaderScorer<'_>) -> u8 {
+/// that splits the first lines most consistently into the most columns. `skip` lines
+/// (above a header row given with `--header-row`) are not looked at.
+fn sniff_delimiter(sample: &[u8], skip: usize, score: HeaderScorer<'_>) -> u8 {
     let text = String::from_utf8_lossy(sample);
     let lines: Vec<&str> = text
         .lines()
         .filter(|l| !l.trim().is_empty())
+        .skip(skip)
         .take(HEADER_SEARCH_ROWS)
         .collect();
     let mut best = (b',', (0usize, 0usize, 0usize));
@@ -242,18 +253,32 @@ fn delimiter_arg(d: u8) -> &'static str {
 
 pub(super) fn open(path: &Path, opts: &ReadOptions, score: HeaderScorer<'_>) -> Result<Table> {
     let display = path.display();
+    if let Some(sheet) = &opts.sheet {
+        return Err(Error::usage(format!(
+            "--sheet {sheet}: {display} is a CSV (text) file, which has no sheets; drop --sheet, or give the workbook that has that sheet"
+        )));
+    }
     let sample = sample(path, opts.encoding)?;
     let terminator = terminator(&sample);
+    let given_row = match opts.header_row {
+        Some(0) => return Err(Error::usage("--header-row counts from 1")),
+        Some(n) => Some(n as usize),
+        None => None,
+    };
     let delimiter = match opts.delimiter {
         Some(d) => d,
-        None => sniff_delimiter(&sample, score),
+        None => sniff_delimiter(&sample, given_row.map_or(0, |n| n - 1), score),
     };
-    let records = first_records(
+    check_quotes(path, opts.encoding, delimiter, terminator)?;
+    // An explicit header row is honoured however far down it is; the records below it
+    // are read too, to learn how many fields a data row has.
+    let limit = given_row.map_or(0, |n| n + HEADER_SEARCH_ROWS);
+    let (records, lines) = first_records(
         path,
         opts.encoding,
         delimiter,
         terminator,
-        HEADER_SEARCH_ROWS,
+        limit.max(2 * HEADER_SEARCH_ROWS),
     )?;
     if records
         .iter()
@@ -263,21 +288,33 @@ pub(super) fn open(path: &Path, opts: &ReadOptions, score: HeaderScorer<'_>) -> 
             "{display} has no rows (only blank lines): export the sheet again or choose another file"
         )));
     }
-    let header_index = match opts.header_row {
-        Some(0) => return Err(Error::usage("--header-row counts from 1")),
+    let header_index = match given_row {
         Some(n) => {
-            let i = n as usize - 1;
-            if i >= records.len() {
+            if n > records.len() {
                 return Err(Error::usage(format!(
-                    "--header-row {n} is beyond the first {} rows of {display}",
-                    records.len()
+                    "--header-row {n} is beyond the end of {display}, which has {} row{}: give the number of the header row",
+                    records.len(),
+                    if records.len() == 1 { "" } else { "s" }
                 )));
             }
-            i
+            n - 1
         }
-        None => detect_header(&records, score).unwrap_or(0),
+        None => {
+            detect_header(&records[..records.len().min(HEADER_SEARCH_ROWS)], score).unwrap_or(0)
+        }
     };
     let headers = header_texts(&records[header_index]);
+    let data_fields: Vec<usize> = records[header_index + 1..]
+        .iter()
+        .filter(|r| r.iter().any(|c| !c.trim().is_empty()))
+        .map(Vec::len)
+        .collect();
+    let shape = shape::Shape::new(
+        records[header_index].len(),
+        lines[header_index],
+        &data_fields,
+        delimiter,
+    );
     if records.iter().all(|r| r.len() <= 1) {
         check_single_column(path, &records, delimiter, opts.delimiter.is_some(), score)?;
     }
@@ -307,8 +344,79 @@ pub(super) fn open(path: &Path, opts: &ReadOptions, score: HeaderScorer<'_>) -> 
             terminator,
             header_index,
             width,
+            shape,
         }),
     })
+}
+
+/// Refuse a file in which a quote opens a value and is never closed: the csv reader
+/// would read everything after it as that one value, and those rows would vanish.
+fn check_quotes(
+    path: &Path,
+    encoding: Option<&'static Encoding>,
+    delimiter: u8,
+    terminator: csv::Terminator,
+) -> Result<()> {
+    let cannot = |e: std::io::Error| {
+        Error::input(format!(
+            "cannot read {}: {}",
+            path.display(),
+            super::io_reason(&e)
+        ))
+    };
+    let cr_ends = matches!(terminator, csv::Terminator::CRLF);
+    let Some(offset) =
+        quotes::find_unclosed(decoder(path, encoding)?, delimiter, cr_ends).map_err(cannot)?
+    else {
+        return Ok(());
+    };
+    let at = quotes::locate(decoder(path, encoding)?, offset, delimiter).map_err(cannot)?;
+    Err(Error::input(format!(
+        "{}: the quote that opens the value in column {} of line {} ({}) is never closed, so the {} line{} after it would be read as one cell: close the quote, or double it (\"\") if it is part of the value",
+        path.display(),
+        super::column_letter(at.field),
+        at.line,
+        at.preview,
+        at.lines_after,
+        if at.lines_after == 1 { "" } else { "s" }
+    )))
+}
+
+/// Refuse UTF-32 text, which the decoder would take for UTF-16 (its little-endian BOM
+/// starts with UTF-16's) and turn into garbage. With or without a BOM.
+pub(super) fn refuse_utf32(path: &Path) -> Result<()> {
+    let mut head = [0u8; 64];
+    let n = File::open(path)
+        .and_then(|f| {
+            let mut n = 0;
+            let mut f = f.take(64);
+            loop {
+                match f.read(&mut head[n..])? {
+                    0 => return Ok(n),
+                    k => n += k,
+                }
+            }
+        })
+        .unwrap_or(0);
+    let head = &head[..n];
+    let units: Vec<&[u8]> = head.chunks_exact(4).collect();
+    let all = |f: fn(&[u8]) -> bool| units.len() >= 2 && units.iter().all(|u| f(u));
+    // Without a BOM: every 4-byte unit a character of the Basic Multilingual Plane,
+    // its two high bytes zero (UTF-16 text has no such runs of zeros).
+    let order = if head.starts_with(&[0xFF, 0xFE, 0, 0])
+        || all(|u| u[2..] == [0, 0] && u[..2] != [0, 0])
+    {
+        "little-endian"
+    } else if head.starts_with(&[0, 0, 0xFE, 0xFF]) || all(|u| u[..2] == [0, 0] && u[2..] != [0, 0])
+    {
+        "big-endian"
+    } else {
+        return Ok(());
+    };
+    Err(Error::input(format!(
+        "{} is UTF-32 text ({order}), which sheetload does not read: save it again as UTF-8 (in Excel: CSV UTF-8) or UTF-16",
+        path.display()
+    )))
 }
 
 /// Everything landed in one column: if another delimiter splits the rows into known
@@ -390,7 +498,7 @@ impl CsvSource {
         }
     }
 
-    pub(super) fn rows<'a>(&'a self, _table: &'a Table) -> Result<RowIter<'a>> {
+    pub(super) fn rows<'a>(&'a self, table: &'a Table) -> Result<RowIter<'a>> {
         let mut rdr = reader(&self.path, self.encoding, self.delimiter, self.terminator)?;
         let mut rec = csv::ByteRecord::new();
         let mut index = 0usize;
@@ -413,6 +521,7 @@ impl CsvSource {
                 if texts.iter().all(|t| t.trim().is_empty()) {
                     continue;
                 }
+                let defects = self.shape.defects(table, number, &texts);
                 let mut cells: Vec<Cell> = Vec::with_capacity(self.width);
                 for t in texts.into_iter().take(self.width) {
                     let cell = match crate::output::csv_unguard(&t) {
@@ -422,7 +531,9 @@ impl CsvSource {
                     cells.push(cap_cell_size(cell));
                 }
                 cells.resize_with(self.width, Cell::empty);
-                return Some(Ok(RawRow { number, cells }));
+                let mut row = RawRow::new(number, cells);
+                row.defects = defects;
+                return Some(Ok(row));
             }
         });
         Ok(Box::new(iter))

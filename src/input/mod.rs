@@ -125,6 +125,37 @@ pub struct RawRow {
     pub number: u32,
     /// Cells in header order; missing trailing cells are empty.
     pub cells: Vec<Cell>,
+    /// What the reader found wrong with the row as a whole (see [`RowDefect`]).
+    pub defects: Vec<RowDefect>,
+}
+
+impl RawRow {
+    /// A row as read, with nothing wrong found yet.
+    pub fn new(number: u32, cells: Vec<Cell>) -> Self {
+        RawRow {
+            number,
+            cells,
+            defects: Vec::new(),
+        }
+    }
+}
+
+/// Something wrong with a row that only the reader can see (its fields do not line up
+/// with the header, a stray carriage return joined two lines, data stands under no
+/// header). The validator reports it like any other problem or warning, so a damaged row
+/// is shown and counted, never silently repaired or dropped.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RowDefect {
+    /// Whether it makes the row INVALID (otherwise it is a warning).
+    pub invalid: bool,
+    /// The column(s) to blame, as summaries name them (`column D`).
+    pub column: String,
+    /// Where, as the message names it: `line 9`, `column D (D7)`.
+    pub place: String,
+    /// Value-free text for grouping: "has more fields than the header".
+    pub summary: String,
+    /// The full reason, after the place: what, and how to fix it.
+    pub detail: String,
 }
 
 /// How to read the input; all optional.
@@ -174,9 +205,39 @@ pub type RowIter<'a> = Box<dyn Iterator<Item = Result<RawRow>> + Send + 'a>;
 impl Table {
     /// Iterate the data rows below the header, from the start.
     pub fn rows(&self) -> Result<RowIter<'_>> {
-        match &self.source {
-            Source::Csv(src) => src.rows(self),
-            Source::Sheet(data) => Ok(Box::new(workbook::rows(data.clone(), self))),
+        let rows: RowIter<'_> = match &self.source {
+            Source::Csv(src) => src.rows(self)?,
+            Source::Sheet(data) => Box::new(workbook::rows(data.clone(), self)),
+        };
+        let headerless: Vec<usize> = (0..self.headers.len())
+            .filter(|&c| self.headers[c].is_empty())
+            .collect();
+        if headerless.is_empty() {
+            return Ok(rows);
+        }
+        Ok(Box::new(rows.map(move |row| {
+            let mut row = row?;
+            for &col in &headerless {
+                if row.cells.get(col).is_some_and(|c| !c.is_empty()) {
+                    row.defects.push(self.headerless_data(row.number, col));
+                }
+            }
+            Ok(row)
+        })))
+    }
+
+    /// The warning for a value in a column without a header: nothing maps it, so it
+    /// would be dropped without a word.
+    fn headerless_data(&self, row: u32, col: usize) -> RowDefect {
+        let letter = column_letter(col + self.first_col());
+        RowDefect {
+            invalid: false,
+            column: format!("column {letter}"),
+            place: format!("column {letter} ({})", self.cell_name(row, col)),
+            summary: "holds data under an empty header".into(),
+            detail: format!(
+                "holds data under an empty header cell, so it is not imported: give column {letter} a header (or clear the cell)"
+            ),
         }
     }
 
@@ -283,11 +344,18 @@ pub fn open(path: &Path, opts: &ReadOptions, score: HeaderScorer<'_>) -> Result<
             "{display} is a folder, not a spreadsheet; name a .xlsx, .xls, .ods or .csv file"
         )));
     }
+    if !meta.is_file() {
+        return Err(Error::input(format!(
+            "{display} is {}, not a regular file: save the data to a file and give that file",
+            special_kind(&meta)
+        )));
+    }
     if meta.len() == 0 {
         return Err(Error::input(format!(
             "{display} is empty (0 bytes); export the sheet again or choose another file"
         )));
     }
+    csv_reader::refuse_utf32(path)?;
     let (format, note) = sniff::detect(path)?;
     let mut table = match format {
         Format::Csv => csv_reader::open(path, opts, score)?,
@@ -301,6 +369,27 @@ pub fn open(path: &Path, opts: &ReadOptions, score: HeaderScorer<'_>) -> Result<
         )));
     }
     Ok(table)
+}
+
+/// What a path that is not a regular file is: a pipe or a device never holds a sheet,
+/// and reading one would block or never end.
+fn special_kind(meta: &std::fs::Metadata) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        let t = meta.file_type();
+        if t.is_fifo() {
+            return "a named pipe (FIFO)";
+        }
+        if t.is_char_device() || t.is_block_device() {
+            return "a device";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+    }
+    let _ = meta;
+    "a special file"
 }
 
 /// A short reason for an I/O error, without Rust's `(os error 2)` noise.

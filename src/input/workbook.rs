@@ -276,7 +276,7 @@ pub(super) fn rows<'a>(
             return None;
         }
         cells.resize_with(data.width, Cell::empty);
-        Some(Ok(RawRow { number, cells }))
+        Some(Ok(RawRow::new(number, cells)))
     })
 }
 

@@ -5,8 +5,10 @@
 //! stops the run at once instead of failing every row.
 
 mod save;
+mod toml_error;
 
 pub use save::{render as render_saved, save};
+pub use toml_error::describe as describe_toml_error;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
@@ -82,6 +84,9 @@ pub struct MapFile {
     /// Headers that are deliberately not imported (no warning).
     #[serde(default)]
     pub ignore: Vec<String>,
+    /// The file it was read from, for messages (empty when none).
+    #[serde(skip)]
+    pub origin: String,
 }
 
 impl MapFile {
@@ -113,8 +118,8 @@ impl MapFile {
         }
         let raw: Raw = toml::from_str(text).map_err(|e| {
             Error::usage(format!(
-                "mapping file {origin} is not valid: {}",
-                e.to_string().trim()
+                "mapping file {}; fix the mapping file",
+                describe_toml_error(origin, text, &e)
             ))
         })?;
         let plain = |section: &str,
@@ -143,7 +148,17 @@ impl MapFile {
             constants: plain("constants", raw.constants)?,
             defaults: plain("defaults", raw.defaults)?,
             ignore: raw.ignore,
+            origin: origin.to_string(),
         })
+    }
+
+    /// How messages name the file: `mapping file maps/outlets.toml`.
+    fn label(&self) -> String {
+        if self.origin.is_empty() {
+            "mapping file".to_string()
+        } else {
+            format!("mapping file {}", self.origin)
+        }
     }
 }
 
@@ -158,6 +173,10 @@ pub struct Mapping {
     pub unmapped: Vec<usize>,
     /// For each column, the field header it feeds (for summaries and `_error` texts).
     pub column_targets: Vec<Option<String>>,
+    /// What the mapping file asks for that this file cannot give, or overrides without
+    /// a word (a renamed header the file lacks, a column a constant replaces): told
+    /// before any row is read.
+    pub warnings: Vec<String>,
 }
 
 /// Matching index: normalized name → target.
@@ -292,7 +311,8 @@ impl Mapping {
             .collect();
         let unknown = |what: &str, name: &str| {
             Error::usage(format!(
-                "mapping file: {what} names unknown field `{name}`; fields of {}: {}",
+                "{}: {what} names unknown field `{name}`; fields of {}: {}",
+                map.label(),
                 spec.entity,
                 field_list(spec)
             ))
@@ -373,11 +393,13 @@ impl Mapping {
                 g.pop();
             }
         }
+        let warnings = map_warnings(spec, headers, map, &fields, &groups);
         let mapping = Mapping {
             fields,
             groups,
             unmapped,
             column_targets,
+            warnings,
         };
         mapping.check_required(spec, headers, mode)?;
         Ok(mapping)
@@ -461,6 +483,73 @@ impl Mapping {
     /// Headers of the columns that feed nothing.
     pub fn unmapped_headers(&self, headers: &[String]) -> Vec<String> {
         self.unmapped.iter().map(|&c| headers[c].clone()).collect()
+    }
+}
+
+/// What a mapping file says that the file makes void: a `[columns]` header that no
+/// column has (a renamed or misspelt header: its field then gets nothing), and a column
+/// whose field a `[constants]` value fills instead (the column is then ignored).
+fn map_warnings(
+    spec: &EntitySpec,
+    headers: &[String],
+    map: &MapFile,
+    fields: &[Binding],
+    groups: &[Vec<Vec<Binding>>],
+) -> Vec<String> {
+    let present: Vec<String> = headers.iter().map(|h| normalize(h)).collect();
+    let mut out: Vec<String> = map
+        .columns
+        .iter()
+        .filter(|(header, _)| !present.contains(&normalize(header)))
+        .map(|(header, field)| {
+            let header = short(header);
+            format!(
+                "{}: [columns] \"{header}\" (for `{field}`) matches no column of the file, so `{field}` gets nothing from it: check the spelling against the file's headers",
+                map.label()
+            )
+        })
+        .collect();
+    let bound = fields
+        .iter()
+        .enumerate()
+        .map(|(i, b)| (b, spec.fields[i].name.clone(), spec.fields[i].secret))
+        .chain(groups.iter().enumerate().flat_map(|(g, instances)| {
+            instances.iter().enumerate().flat_map(move |(k, inst)| {
+                inst.iter().enumerate().map(move |(m, b)| {
+                    let t = Target::Group {
+                        group: g,
+                        instance: k,
+                        member: m,
+                    };
+                    (b, target_name(spec, t), false)
+                })
+            })
+        }));
+    for (b, name, secret) in bound {
+        let (Some(col), Some(value)) = (b.column, &b.constant) else {
+            continue;
+        };
+        let value = if secret {
+            String::new()
+        } else {
+            format!(" = \"{value}\"")
+        };
+        out.push(format!(
+            "column {} (\"{}\") is not imported: the {}'s [constants] {name}{value} fills `{name}` in every row instead; remove the constant to use the column, or the column to silence this",
+            column_letter(col),
+            short(&headers[col]),
+            map.label()
+        ));
+    }
+    out
+}
+
+/// A header as a message quotes it: at most 40 characters.
+fn short(header: &str) -> String {
+    if header.chars().count() <= 40 {
+        header.to_string()
+    } else {
+        header.chars().take(40).collect::<String>() + "…"
     }
 }
 
@@ -592,6 +681,57 @@ mod tests {
         let bad = MapFile::parse("[constants]\nstatuz = 1\n", "map.toml").unwrap();
         let err = Mapping::resolve(&spec, &h(&["Nama"]), Some(&bad), Mode::Create).unwrap_err();
         assert!(err.to_string().contains("statuz"));
+    }
+
+    #[test]
+    fn map_file_names_missing_headers_and_columns_a_constant_replaces() {
+        let spec = spec::builtin("salesmania", "customers").unwrap();
+        let map = MapFile::parse(
+            "[columns]\n\"Nama Toko\" = \"name\"\n\"Kota Tujuan\" = \"city\"\n[constants]\ncity = \"Semarang\"\n",
+            "maps/outlets.toml",
+        )
+        .unwrap();
+        let m =
+            Mapping::resolve(&spec, &h(&["Nama Toko", "Kota"]), Some(&map), Mode::Create).unwrap();
+        assert_eq!(m.warnings.len(), 2, "{:?}", m.warnings);
+        assert!(
+            m.warnings[0].starts_with("mapping file maps/outlets.toml: [columns] \"Kota Tujuan\""),
+            "{:?}",
+            m.warnings
+        );
+        assert!(
+            m.warnings[1].starts_with("column B (\"Kota\") is not imported"),
+            "{:?}",
+            m.warnings
+        );
+        assert!(
+            m.warnings[1].contains("city = \"Semarang\""),
+            "{:?}",
+            m.warnings
+        );
+        let plain = Mapping::resolve(&spec, &h(&["Nama", "Kota"]), None, Mode::Create).unwrap();
+        assert!(plain.warnings.is_empty());
+    }
+
+    #[test]
+    fn mapping_file_errors_name_the_file() {
+        let spec = spec::builtin("salesmania", "customers").unwrap();
+        let bad = MapFile::parse("[constants]\nstatuz = 1\n", "maps/x.toml").unwrap();
+        let err = Mapping::resolve(&spec, &h(&["Nama"]), Some(&bad), Mode::Create)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("mapping file maps/x.toml: [constants]"),
+            "{err}"
+        );
+        let err = MapFile::parse("[columns]\n\"Nama\" = name\n", "maps/x.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("mapping file maps/x.toml, line 2, column 10: "),
+            "{err}"
+        );
+        assert_eq!(err.lines().count(), 1, "{err}");
     }
 
     #[test]

@@ -193,13 +193,7 @@ impl ResultSink for Projected {
             .iter()
             .map(|&i| row.cells.get(i).cloned().unwrap_or_else(Cell::empty))
             .collect();
-        self.inner.row(
-            &RawRow {
-                number: row.number,
-                cells,
-            },
-            outcome,
-        )
+        self.inner.row(&RawRow::new(row.number, cells), outcome)
     }
 
     fn finish(self: Box<Self>, summary: &SummaryData) -> Result<PathBuf> {

@@ -4,6 +4,37 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasher, Hasher};
 
+/// How many other rows a duplicate message names; the rest are counted ("and 59,990
+/// more"), so that 60,000 rows sharing one key cost 60,000 short messages, not 60,000²
+/// row numbers.
+pub const LISTED: usize = 10;
+
+/// The other rows of one duplicate group, as seen from one of its rows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OtherRows {
+    /// The first [`LISTED`] other rows, in file order.
+    listed: Vec<u32>,
+    /// How many other rows hold the key, listed or not.
+    total: usize,
+}
+
+impl OtherRows {
+    /// The listed rows (at most [`LISTED`]), in file order.
+    pub fn iter(&self) -> std::slice::Iter<'_, u32> {
+        self.listed.iter()
+    }
+
+    /// How many other rows hold the key in all, including those not listed.
+    pub fn len(&self) -> usize {
+        self.total
+    }
+
+    /// Whether no other row holds the key (never, for a key found duplicated).
+    pub fn is_empty(&self) -> bool {
+        self.total == 0
+    }
+}
+
 /// Rows per key hash, kept only for keys seen more than once.
 ///
 /// Keys are stored as 64-bit hashes so that a million-row file costs a few megabytes,
@@ -50,10 +81,22 @@ impl DuplicateIndex {
         self.first = HashMap::new();
     }
 
-    /// The other rows holding `key`, if it is duplicated.
-    pub fn others(&self, key: &str, row: u32) -> Option<Vec<u32>> {
+    /// The other rows holding `key`, if it is duplicated: the first [`LISTED`] of them
+    /// and how many in all, in constant time per row (rows of a group are in file order,
+    /// so finding `row` among them is a binary search, not a scan of the group).
+    pub fn others(&self, key: &str, row: u32) -> Option<OtherRows> {
         let rows = self.groups.get(&self.hash(key))?;
-        Some(rows.iter().copied().filter(|&r| r != row).collect())
+        let own = usize::from(rows.binary_search(&row).is_ok());
+        let listed = rows
+            .iter()
+            .copied()
+            .filter(|&r| r != row)
+            .take(LISTED)
+            .collect();
+        Some(OtherRows {
+            listed,
+            total: rows.len() - own,
+        })
     }
 
     /// How many keys occur more than once.
@@ -75,9 +118,26 @@ mod tests {
         d.add("C1", 12);
         d.add("", 13);
         d.finish();
-        assert_eq!(d.others("C1", 2), Some(vec![9, 12]));
-        assert_eq!(d.others("C1", 12), Some(vec![2, 9]));
+        let listed = |o: Option<OtherRows>| o.map(|o| o.iter().copied().collect::<Vec<_>>());
+        assert_eq!(listed(d.others("C1", 2)), Some(vec![9, 12]));
+        assert_eq!(listed(d.others("C1", 12)), Some(vec![2, 9]));
+        assert_eq!(d.others("C1", 12).map(|o| o.len()), Some(2));
         assert_eq!(d.others("C2", 3), None);
         assert_eq!(d.duplicated_keys(), 1);
+    }
+
+    #[test]
+    fn a_huge_group_lists_a_few_rows_and_counts_the_rest() {
+        let mut d = DuplicateIndex::new();
+        for row in 2..100_002 {
+            d.add("C1", row);
+        }
+        d.finish();
+        let o = d.others("C1", 50_000).unwrap();
+        assert_eq!(o.len(), 99_999);
+        assert_eq!(o.iter().count(), LISTED);
+        assert_eq!(o.iter().next(), Some(&2));
+        // A row that holds another spelling of the key is not one of the group.
+        assert_eq!(d.others("C1", 1).unwrap().len(), 100_000);
     }
 }

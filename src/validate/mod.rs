@@ -150,6 +150,24 @@ pub struct Validator<'a> {
     date_orders: OnceLock<date_order::DateOrders>,
 }
 
+/// What the reader found wrong with the row as a whole (fields that do not line up with
+/// the header, data under no header): a problem or a warning like any other.
+fn reader_defects(row: &RawRow, res: &mut RowResult) {
+    for d in &row.defects {
+        if d.invalid {
+            res.problems.push(Problem {
+                field: "row".into(),
+                column: d.column.clone(),
+                place: d.place.clone(),
+                summary: d.summary.clone(),
+                detail: d.detail.clone(),
+            });
+        } else {
+            res.warnings.push(format!("{}: {}", d.place, d.detail));
+        }
+    }
+}
+
 /// A value's text with where it came from.
 ///
 /// Cell references and column names are only rendered when a problem needs them: most
@@ -291,6 +309,7 @@ impl<'a> Validator<'a> {
             warnings: Vec::new(),
             secrets: Vec::new(),
         };
+        reader_defects(row, &mut res);
         let mut present = vec![false; self.spec.fields.len()];
         let mut cleared = vec![false; self.spec.fields.len()];
         for (i, f) in self.spec.fields.iter().enumerate() {
