@@ -4,14 +4,17 @@
 //! (sheet, row, column) for a message to name it as `Customers!D14`.
 
 mod csv_reader;
+mod limits;
 mod sniff;
 mod workbook;
+mod xlsx_stream;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::error::{Error, Result};
 
+pub use limits::DEFAULT_MAX_ROWS;
 pub use sniff::Format;
 pub use workbook::number_text;
 
@@ -128,6 +131,9 @@ pub struct ReadOptions {
     pub encoding: Option<&'static encoding_rs::Encoding>,
     /// CSV delimiter (default: sniffed among `, ; TAB |`).
     pub delimiter: Option<u8>,
+    /// Most data rows read (default [`DEFAULT_MAX_ROWS`]): a bound on what a hostile
+    /// file can make a run cost.
+    pub max_rows: Option<u64>,
 }
 
 /// Scores a candidate header row: how many of its cells name a known field.
@@ -166,7 +172,7 @@ impl Table {
     pub fn rows(&self) -> Result<RowIter<'_>> {
         match &self.source {
             Source::Csv(src) => src.rows(self),
-            Source::Sheet(data) => Ok(Box::new(workbook::rows(data.clone(), self))),
+            Source::Sheet(data) => Ok(workbook::rows(data.clone(), self)),
         }
     }
 
@@ -175,7 +181,7 @@ impl Table {
     pub fn row_count_hint(&self) -> Option<u64> {
         match &self.source {
             Source::Csv(_) => None,
-            Source::Sheet(d) => Some(d.data_rows() as u64),
+            Source::Sheet(d) => Some(d.data_rows()),
         }
     }
 
@@ -224,7 +230,7 @@ impl Table {
     pub fn first_col(&self) -> usize {
         match &self.source {
             Source::Csv(_) => 0,
-            Source::Sheet(d) => d.first_col as usize,
+            Source::Sheet(d) => d.first_col() as usize,
         }
     }
 }

@@ -1,0 +1,355 @@
+//! XLSX and XLSB sheets read as a stream of cells (calamine's cell readers), never as a
+//! whole range: memory stays flat however many rows a sheet has, and a sheet whose two
+//! cells sit at A1 and XFD1048576 costs nothing.
+//!
+//! A sheet is surveyed once when it is opened (where its cells start, its top rows for
+//! header detection, how many rows hold data, which is checked against `--max-rows`),
+//! then every pass over its rows streams it again on a reader thread.
+
+use std::collections::BTreeMap;
+use std::io::BufReader;
+use std::ops::ControlFlow;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+
+use calamine::{Data, DataRef, Reader, Xlsb, XlsbError, Xlsx, XlsxError, open_workbook};
+
+use super::workbook::{guarded, short, to_cell, zero_pad_width};
+use super::{Cell, CellKind, Format, HEADER_SEARCH_ROWS, RawRow, cell_ref, check_cell_size};
+use crate::error::{Error, Result};
+
+/// An opened workbook whose sheets can be streamed.
+pub(super) enum Book {
+    /// XLSX or XLSM.
+    Xlsx(Xlsx<BufReader<std::fs::File>>),
+    /// XLSB.
+    Xlsb(Xlsb<BufReader<std::fs::File>>),
+}
+
+impl Book {
+    /// Open the workbook at `path` for streaming.
+    pub(super) fn open(path: &Path, format: Format) -> std::result::Result<Book, String> {
+        Ok(match format {
+            Format::Xlsb => Book::Xlsb(open_workbook(path).map_err(|e: XlsbError| e.to_string())?),
+            _ => Book::Xlsx(open_workbook(path).map_err(|e: XlsxError| e.to_string())?),
+        })
+    }
+
+    /// The workbook's sheets with their visibility, in workbook order.
+    pub(super) fn sheets_metadata(&self) -> Vec<calamine::Sheet> {
+        match self {
+            Book::Xlsx(b) => b.sheets_metadata().to_vec(),
+            Book::Xlsb(b) => b.sheets_metadata().to_vec(),
+        }
+    }
+
+    /// Visit the cells of `sheet` in file order with their zero-padding width (see
+    /// [`Cell::zero_pad`]), until `f` breaks. A chart sheet has no cells.
+    fn for_each_cell(
+        &mut self,
+        sheet: &str,
+        f: &mut dyn FnMut(u32, u32, DataRef<'_>, u8) -> ControlFlow<()>,
+    ) -> std::result::Result<(), String> {
+        match self {
+            Book::Xlsx(book) => {
+                let mut cells = match book.worksheet_cells_reader(sheet) {
+                    Ok(c) => c,
+                    Err(XlsxError::NotAWorksheet(_)) => return Ok(()),
+                    Err(e) => return Err(e.to_string()),
+                };
+                let widths: Vec<u8> = cells
+                    .styles()
+                    .iter()
+                    .map(|s| {
+                        s.number_format
+                            .as_ref()
+                            .map_or(0, |f| zero_pad_width(&f.format_code))
+                    })
+                    .collect();
+                while let Some((cell, style)) =
+                    cells.next_cell_with_style_id().map_err(|e| e.to_string())?
+                {
+                    let (row, col) = cell.get_position();
+                    let pad = widths.get(style).copied().unwrap_or(0);
+                    if f(row, col, cell.get_value().clone(), pad).is_break() {
+                        break;
+                    }
+                }
+            }
+            Book::Xlsb(book) => {
+                let mut cells = book
+                    .worksheet_cells_reader(sheet)
+                    .map_err(|e| e.to_string())?;
+                while let Some(cell) = cells.next_cell().map_err(|e| e.to_string())? {
+                    let (row, col) = cell.get_position();
+                    if f(row, col, cell.get_value().clone(), 0).is_break() {
+                        break;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// What one pass over a sheet found.
+#[derive(Debug, Default)]
+pub(super) struct Survey {
+    /// Zero-based row and column of the first non-empty cell (top-left of the data).
+    pub first_row: u32,
+    /// See `first_row`.
+    pub first_col: u32,
+    /// Zero-based last row holding a non-empty cell.
+    pub last_row: u32,
+    /// Whether any cell holds more than white space.
+    pub has_data: bool,
+    /// The first [`HEADER_SEARCH_ROWS`] rows from `first_row` (and an explicit header
+    /// row), as (column, text) pairs by zero-based row.
+    pub head: BTreeMap<u32, Vec<(u32, String)>>,
+    /// Rows holding more than white space, each with its zero-based row.
+    nonblank: u64,
+    /// Non-blank rows among those kept in `head`.
+    nonblank_head: Vec<u32>,
+    /// Whether the cells came in row order (else the sheet is read as a whole range).
+    pub ordered: bool,
+}
+
+impl Survey {
+    /// Non-blank rows below the zero-based `header` row.
+    pub(super) fn data_rows(&self, header: u32) -> u64 {
+        let above = self.nonblank_head.iter().filter(|&&r| r <= header).count() as u64;
+        self.nonblank.saturating_sub(above)
+    }
+
+    /// The texts of the zero-based `row`, from `first_col`, as a range row would give them.
+    pub(super) fn row_texts(&self, row: u32) -> Vec<String> {
+        let Some(cells) = self.head.get(&row) else {
+            return Vec::new();
+        };
+        let width = cells
+            .iter()
+            .map(|(c, _)| (c - self.first_col) as usize + 1)
+            .max()
+            .unwrap_or(0);
+        let mut texts = vec![String::new(); width];
+        for (c, t) in cells {
+            texts[(c - self.first_col) as usize] = t.clone();
+        }
+        texts
+    }
+}
+
+/// Survey `sheet`: one streaming pass that keeps only its top rows. `header` is an
+/// explicit zero-based header row, kept even below the search window. Refuses a sheet
+/// with more than `max_rows` non-blank rows besides those that may sit above the header.
+pub(super) fn survey(
+    book: &mut Book,
+    path: &Path,
+    sheet: &str,
+    header: Option<u32>,
+    max_rows: u64,
+) -> Result<Survey> {
+    let mut s = Survey {
+        ordered: true,
+        ..Survey::default()
+    };
+    let mut started = false;
+    let allowance = header.map_or(HEADER_SEARCH_ROWS as u64, |h| u64::from(h) + 1);
+    let mut row_cur: Option<u32> = None;
+    let mut row_blank = true;
+    let mut over = false;
+    let mut visit = |row: u32, col: u32, value: DataRef<'_>, _pad: u8| {
+        if matches!(value, DataRef::Empty) {
+            return ControlFlow::Continue(());
+        }
+        let cell = to_cell(&Data::from(value));
+        if row_cur != Some(row) {
+            if row_cur.is_some_and(|r| row < r) {
+                s.ordered = false;
+                return ControlFlow::Break(());
+            }
+            if !row_blank {
+                s.nonblank += 1;
+            }
+            row_cur = Some(row);
+            row_blank = true;
+        }
+        if !started {
+            started = true;
+            s.first_row = row;
+            s.first_col = col;
+        }
+        s.first_col = s.first_col.min(col);
+        s.last_row = row;
+        let in_head = row - s.first_row < HEADER_SEARCH_ROWS as u32 || Some(row) == header;
+        if !cell.is_empty() {
+            s.has_data = true;
+            if row_blank && (in_head || header.is_some_and(|h| row <= h)) {
+                s.nonblank_head.push(row);
+            }
+            row_blank = false;
+        }
+        if in_head {
+            s.head.entry(row).or_default().push((col, cell.text));
+        }
+        if s.nonblank > max_rows.saturating_add(allowance) {
+            over = true;
+            return ControlFlow::Break(());
+        }
+        ControlFlow::Continue(())
+    };
+    let display = path.display();
+    guarded(|| book.for_each_cell(sheet, &mut visit))
+        .and_then(|r| r)
+        .map_err(|e| {
+            Error::input(format!(
+                "sheet \"{sheet}\" of {display} cannot be read ({}): open the file in Excel and save it again",
+                short(&e)
+            ))
+        })?;
+    if !row_blank {
+        s.nonblank += 1;
+    }
+    if over {
+        return Err(too_many_rows(path, sheet, max_rows));
+    }
+    Ok(s)
+}
+
+/// The refusal of a sheet past `--max-rows`.
+pub(super) fn too_many_rows(path: &Path, sheet: &str, max_rows: u64) -> Error {
+    Error::input(format!(
+        "sheet \"{sheet}\" of {} has more than {max_rows} data rows, the --max-rows limit: split it into several files, or raise the limit with --max-rows N",
+        path.display()
+    ))
+}
+
+/// A streamed sheet: where its table sits, enough to stream its rows again.
+#[derive(Debug, Clone)]
+pub(super) struct StreamedSheet {
+    /// The workbook file.
+    pub path: PathBuf,
+    /// XLSX, XLSM or XLSB.
+    pub format: Format,
+    /// The sheet's name.
+    pub sheet: String,
+    /// Zero-based row of the header.
+    pub header_row: u32,
+    /// Zero-based column of the table's first column.
+    pub first_col: u32,
+    /// Header columns.
+    pub width: usize,
+    /// Non-blank rows below the header, as the survey counted them.
+    pub data_rows: u64,
+    /// The `--max-rows` limit.
+    pub max_rows: u64,
+}
+
+/// Rows sent from the reader thread at a time.
+const CHUNK: usize = 256;
+
+/// Stream the data rows below the header on a reader thread; blank rows are skipped.
+/// Dropping the iterator stops the thread.
+pub(super) fn rows(sheet: StreamedSheet) -> impl Iterator<Item = Result<RawRow>> + Send {
+    let (tx, rx) = mpsc::sync_channel::<Vec<Result<RawRow>>>(2);
+    let spawned = std::thread::Builder::new()
+        .name("sheet-reader".into())
+        .spawn(move || {
+            let failed = tx.clone();
+            let outcome = crate::quiet_panics(|| {
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| stream(&sheet, &tx)))
+            });
+            let error = match outcome {
+                Ok(Ok(())) => return,
+                Ok(Err(e)) => e,
+                Err(_) => "its contents are damaged or cut short".to_string(),
+            };
+            let _ = failed.send(vec![Err(Error::input(format!(
+                "sheet \"{}\" of {} cannot be read ({}): open the file in Excel and save it again",
+                sheet.sheet,
+                sheet.path.display(),
+                short(&error)
+            )))]);
+        });
+    let first: Option<Result<RawRow>> = spawned.err().map(|e| {
+        Err(Error::input(format!(
+            "cannot start reading the sheet: {e}"
+        )))
+    });
+    first.into_iter().chain(rx.into_iter().flatten())
+}
+
+/// The reader thread's work: assemble rows from cells and send them in chunks.
+/// Returns a library error's text; a closed channel just ends it.
+fn stream(
+    sheet: &StreamedSheet,
+    tx: &mpsc::SyncSender<Vec<Result<RawRow>>>,
+) -> std::result::Result<(), String> {
+    let mut book = Book::open(&sheet.path, sheet.format)?;
+    let mut chunk: Vec<Result<RawRow>> = Vec::with_capacity(CHUNK);
+    let mut current: Option<RawRow> = None;
+    let mut sent: u64 = 0;
+    let mut closed = false;
+    let width = sheet.width;
+    // Finish a row: keep it unless blank; send a full chunk. Break when the reader is gone
+    // or the row limit is passed.
+    let mut flush = |row: Option<RawRow>, chunk: &mut Vec<Result<RawRow>>, last: bool| {
+        if let Some(row) = row.filter(|r| !r.cells.iter().all(Cell::is_empty)) {
+            sent += 1;
+            if sent > sheet.max_rows {
+                chunk.push(Err(too_many_rows(&sheet.path, &sheet.sheet, sheet.max_rows)));
+                let _ = tx.send(std::mem::take(chunk));
+                return ControlFlow::Break(());
+            }
+            chunk.push(Ok(row));
+        }
+        if (chunk.len() >= CHUNK || last) && !chunk.is_empty() {
+            let full = std::mem::replace(chunk, Vec::with_capacity(CHUNK));
+            if tx.send(full).is_err() {
+                return ControlFlow::Break(());
+            }
+        }
+        ControlFlow::Continue(())
+    };
+    let mut visit = |row: u32, col: u32, value: DataRef<'_>, pad: u8| {
+        if row <= sheet.header_row || col < sheet.first_col {
+            return ControlFlow::Continue(());
+        }
+        let c = (col - sheet.first_col) as usize;
+        if c >= width || matches!(value, DataRef::Empty) {
+            return ControlFlow::Continue(());
+        }
+        let number = row + 1;
+        if current.as_ref().is_none_or(|r| r.number != number) {
+            let done = current.replace(RawRow {
+                number,
+                cells: vec![Cell::empty(); width],
+            });
+            if flush(done, &mut chunk, false).is_break() {
+                closed = true;
+                return ControlFlow::Break(());
+            }
+        }
+        let mut cell = to_cell(&Data::from(value));
+        if cell.kind == CellKind::Number {
+            cell.zero_pad = pad;
+        }
+        if let Err(e) = check_cell_size(&cell, || {
+            cell_ref(&sheet.sheet, number, c + sheet.first_col as usize)
+        }) {
+            chunk.push(Err(e));
+            let _ = tx.send(std::mem::take(&mut chunk));
+            closed = true;
+            return ControlFlow::Break(());
+        }
+        if let Some(r) = current.as_mut() {
+            r.cells[c] = cell;
+        }
+        ControlFlow::Continue(())
+    };
+    book.for_each_cell(&sheet.sheet, &mut visit)?;
+    if !closed {
+        let _ = flush(current.take(), &mut chunk, true);
+    }
+    Ok(())
+}
