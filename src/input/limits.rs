@@ -382,11 +382,19 @@ mod tests {
     fn rows_with_values_are_counted_and_capped() {
         let mut xml = b"<worksheet><sheetData>".to_vec();
         for i in 1..=5 {
-            xml.extend(format!("<row r=\"{i}\"><c r=\"A{i}\"><v>1</v></c><c r=\"B{i}\"><v>2</v></c></row>").bytes());
+            xml.extend(
+                format!(
+                    "<row r=\"{i}\"><c r=\"A{i}\"><v>1</v></c><c r=\"B{i}\"><v>2</v></c></row>"
+                )
+                .bytes(),
+            );
         }
         xml.extend(b"<row r=\"9\" s=\"1\"/><x:row><x:c><x:is><x:t>a</x:t></x:is></x:c></x:row>");
         xml.extend(b"</sheetData></worksheet>");
-        assert_eq!(scan(PartKind::Sheet, &xml, 100).map(|s| s.value_rows), Ok(6));
+        assert_eq!(
+            scan(PartKind::Sheet, &xml, 100).map(|s| s.value_rows),
+            Ok(6)
+        );
         assert_eq!(scan(PartKind::Sheet, &xml, 5), Err("rows"));
     }
 
@@ -395,7 +403,10 @@ mod tests {
         let xml = b"<worksheet><dimension ref=\"A1:C3000001\"/><sheetData><row r=\"1\"><c><v>1</v></c></row></sheetData></worksheet>";
         assert_eq!(scan(PartKind::Sheet, xml, 1_048_605), Err("rows"));
         let ok = b"<worksheet><dimension ref=\"A1:C1048576\"/><sheetData></sheetData></worksheet>";
-        assert_eq!(scan(PartKind::Sheet, ok, 1_048_605).map(|s| s.value_rows), Ok(0));
+        assert_eq!(
+            scan(PartKind::Sheet, ok, 1_048_605).map(|s| s.value_rows),
+            Ok(0)
+        );
         assert_eq!(last_dimension_row(b"<dimension ref=\"B2\"/>"), 2);
         assert_eq!(local_name(b"x:row r=\"1\">"), b"row");
         assert!(local_name(b"/row>").is_empty());

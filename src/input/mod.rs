@@ -290,13 +290,39 @@ pub fn open(path: &Path, opts: &ReadOptions, score: HeaderScorer<'_>) -> Result<
         _ => workbook::open(path, format, opts, score)?,
     };
     table.notes.extend(note);
+    check_headers(&table)?;
     if table.headers.len() > MAX_COLUMNS {
-        return Err(Error::input(format!(
-            "{display} has {} columns; a result workbook holds at most {MAX_COLUMNS}: remove the unused columns",
+        table.notes.push(format!(
+            "{display} is {} columns wide and a result workbook sheet holds 16384 with its own columns: the result leaves out the columns it cannot hold, those with an empty header first, and lists them on its Summary sheet",
             table.headers.len()
-        )));
+        ));
     }
     Ok(table)
+}
+
+/// Most characters a header may have: Excel's limit for a table column name. A longer
+/// one is a paragraph or a pasted blob in the header row, never a column name.
+pub const MAX_HEADER_CHARS: usize = 255;
+
+/// Refuse a header row holding a text too long to be a column name, before it is echoed
+/// in warnings or written to a result workbook; the message shows only its start.
+fn check_headers(table: &Table) -> Result<()> {
+    let long = table
+        .headers
+        .iter()
+        .enumerate()
+        .find(|(_, h)| h.len() > MAX_HEADER_CHARS && h.chars().count() > MAX_HEADER_CHARS);
+    let Some((col, h)) = long else {
+        return Ok(());
+    };
+    let start: String = h.chars().take(40).collect();
+    Err(Error::input(format!(
+        "header cell {} of {} holds {} characters, more than the {MAX_HEADER_CHARS} a column name may have (it starts \"{}…\"): shorten it, or give the real header row with --header-row N",
+        table.cell_name(table.header_row, col),
+        table.path.display(),
+        h.chars().count(),
+        start.escape_debug()
+    )))
 }
 
 /// A short reason for an I/O error, without Rust's `(os error 2)` noise.

@@ -129,7 +129,9 @@ fn is_encrypted_package(path: &Path) -> bool {
         return false;
     };
     let Ok(cfb) = crate::quiet_panics(|| {
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| cfb::CompoundFile::open(file)))
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            cfb::CompoundFile::open(file)
+        }))
     }) else {
         return false;
     };
@@ -146,13 +148,19 @@ fn markup_kind(path: &Path) -> Option<&'static str> {
         .ok()?;
     let buf = &buf[..n];
     let text: String = if let Some(rest) = buf.strip_prefix(&[0xFF, 0xFE]) {
-        char::decode_utf16(rest.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]])))
-            .map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER))
-            .collect()
+        char::decode_utf16(
+            rest.chunks_exact(2)
+                .map(|c| u16::from_le_bytes([c[0], c[1]])),
+        )
+        .map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER))
+        .collect()
     } else if let Some(rest) = buf.strip_prefix(&[0xFE, 0xFF]) {
-        char::decode_utf16(rest.chunks_exact(2).map(|c| u16::from_be_bytes([c[0], c[1]])))
-            .map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER))
-            .collect()
+        char::decode_utf16(
+            rest.chunks_exact(2)
+                .map(|c| u16::from_be_bytes([c[0], c[1]])),
+        )
+        .map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER))
+        .collect()
     } else {
         String::from_utf8_lossy(buf.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(buf)).into_owned()
     };

@@ -14,8 +14,8 @@ use calamine::{Data, Ods, Range, Reader, Sheet, SheetVisible, Sheets, Xls, Xlsx,
 use super::limits::{self, DEFAULT_MAX_ROWS};
 use super::xlsx_stream::{self, Book, StreamedSheet, Survey};
 use super::{
-    Cell, CellKind, Format, HEADER_SEARCH_ROWS, HeaderScorer, RawRow, ReadOptions, RowIter,
-    Source, Table, check_cell_size, detect_header, header_texts,
+    Cell, CellKind, Format, HEADER_SEARCH_ROWS, HeaderScorer, RawRow, ReadOptions, RowIter, Source,
+    Table, check_cell_size, detect_header, header_texts,
 };
 use crate::error::{Error, Result};
 
@@ -257,7 +257,10 @@ pub(super) fn open(
     opts: &ReadOptions,
     score: HeaderScorer<'_>,
 ) -> Result<Table> {
-    if matches!(format, Format::Xlsx | Format::Xlsm | Format::Xlsb | Format::Ods) {
+    if matches!(
+        format,
+        Format::Xlsx | Format::Xlsm | Format::Xlsb | Format::Ods
+    ) {
         prescan(path, opts)?;
     }
     if matches!(format, Format::Xlsx | Format::Xlsm | Format::Xlsb) {
@@ -313,10 +316,16 @@ fn open_streamed(
         // Out-of-order cells cannot be streamed into rows: read the sheet whole.
         drop(book);
         let book = open_sheets(path, format)?;
-        let mut table = open_loaded(path, format, book, &ReadOptions {
-            sheet: Some(sheet),
-            ..opts.clone()
-        }, score)?;
+        let mut table = open_loaded(
+            path,
+            format,
+            book,
+            &ReadOptions {
+                sheet: Some(sheet),
+                ..opts.clone()
+            },
+            score,
+        )?;
         table.notes.splice(0..0, notes);
         return Ok(table);
     }

@@ -245,8 +245,9 @@ pub(super) struct StreamedSheet {
     pub max_rows: u64,
 }
 
-/// Rows sent from the reader thread at a time.
-const CHUNK: usize = 256;
+/// Cells sent from the reader thread at a time (in whole rows, at least one): a few
+/// MB, however wide the sheet.
+const CHUNK_CELLS: usize = 1 << 16;
 
 /// Stream the data rows below the header on a reader thread; blank rows are skipped.
 /// Dropping the iterator stops the thread.
@@ -271,11 +272,9 @@ pub(super) fn rows(sheet: StreamedSheet) -> impl Iterator<Item = Result<RawRow>>
                 short(&error)
             )))]);
         });
-    let first: Option<Result<RawRow>> = spawned.err().map(|e| {
-        Err(Error::input(format!(
-            "cannot start reading the sheet: {e}"
-        )))
-    });
+    let first: Option<Result<RawRow>> = spawned
+        .err()
+        .map(|e| Err(Error::input(format!("cannot start reading the sheet: {e}"))));
     first.into_iter().chain(rx.into_iter().flatten())
 }
 
@@ -286,7 +285,8 @@ fn stream(
     tx: &mpsc::SyncSender<Vec<Result<RawRow>>>,
 ) -> std::result::Result<(), String> {
     let mut book = Book::open(&sheet.path, sheet.format)?;
-    let mut chunk: Vec<Result<RawRow>> = Vec::with_capacity(CHUNK);
+    let chunk_rows = (CHUNK_CELLS / sheet.width.max(1)).max(1);
+    let mut chunk: Vec<Result<RawRow>> = Vec::with_capacity(chunk_rows);
     let mut current: Option<RawRow> = None;
     let mut sent: u64 = 0;
     let mut closed = false;
@@ -297,14 +297,18 @@ fn stream(
         if let Some(row) = row.filter(|r| !r.cells.iter().all(Cell::is_empty)) {
             sent += 1;
             if sent > sheet.max_rows {
-                chunk.push(Err(too_many_rows(&sheet.path, &sheet.sheet, sheet.max_rows)));
+                chunk.push(Err(too_many_rows(
+                    &sheet.path,
+                    &sheet.sheet,
+                    sheet.max_rows,
+                )));
                 let _ = tx.send(std::mem::take(chunk));
                 return ControlFlow::Break(());
             }
             chunk.push(Ok(row));
         }
-        if (chunk.len() >= CHUNK || last) && !chunk.is_empty() {
-            let full = std::mem::replace(chunk, Vec::with_capacity(CHUNK));
+        if (chunk.len() >= chunk_rows || last) && !chunk.is_empty() {
+            let full = std::mem::replace(chunk, Vec::with_capacity(chunk_rows));
             if tx.send(full).is_err() {
                 return ControlFlow::Break(());
             }
