@@ -200,8 +200,8 @@ pub struct ReadArgs {
     /// CSV delimiter: ',', ';', 'tab' or '|' (default: detected).
     #[arg(long, value_name = "CHAR")]
     pub delimiter: Option<String>,
-    /// Refuse a sheet with more data rows than this, before reading any (default
-    /// 1048575, what one Excel sheet holds below its header).
+    /// Refuse a workbook sheet with more data rows than this, before validating any
+    /// (default 1048575, what one Excel sheet holds below its header).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub max_rows: Option<u64>,
     /// Numbers written as text use ',' as the decimal separator (1.234,56).

@@ -618,3 +618,22 @@ fn a_sheet_of_16384_columns_still_gets_a_result() {
         .expect("a Columns left out line");
     assert!(left_out[1].contains("with an empty header"), "{left_out:?}");
 }
+
+/// Rows written out of order (row 3 before row 2) cannot be streamed into rows: the
+/// sheet is read whole instead, and no row is lost or split.
+#[test]
+fn rows_out_of_order_are_all_read() {
+    let sheet = format!(
+        r#"{SHEET_HEAD}<sheetData>{HEADER_ROW}<row r="3"><c r="A3"><v>2</v></c><c r="B3" t="s"><v>2</v></c></row><row r="2"><c r="A2"><v>1</v></c><c r="B2" t="s"><v>2</v></c></row></sheetData></worksheet>"#
+    );
+    let (m, dir) = validate(
+        "shuffled.xlsx",
+        |p| write_xlsx(p, sheet.as_bytes(), STRINGS),
+        &[],
+    );
+    m.bounded().code(0).stderr_has("2 rows: 2 valid");
+    let rows = records(&dir.path().join("shuffled.result.xlsx"), "Results");
+    let numbers: Vec<&str> = rows.iter().map(|r| r["_row"].as_str()).collect();
+    assert_eq!(numbers, ["2", "3"]);
+    assert_eq!(rows[0]["ext_cust_no"], "1");
+}
