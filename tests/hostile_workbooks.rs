@@ -287,7 +287,23 @@ fn a_lying_shared_string_count_is_refused() {
     m.bounded()
         .code(2)
         .one_clear_error()
-        .stderr_has("declares or holds 4000000000 shared strings");
+        .stderr_has("count.xlsx declares 4000000000 shared strings, more than the 2000000");
+}
+
+/// More shared strings than are held in memory, each tiny: counted while streaming.
+#[test]
+fn too_many_shared_strings_are_refused_while_streaming() {
+    let mut strings = br#"<?xml version="1.0"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><si><t>ext_cust_no</t></si><si><t>name</t></si>"#.to_vec();
+    for _ in 0..2_000_000 {
+        strings.extend_from_slice(b"<si><t>a</t></si>");
+    }
+    strings.extend_from_slice(b"</sst>");
+    let sheet = small_sheet("");
+    let (m, _dir) = validate("many.xlsx", |p| write_xlsx(p, &sheet, &strings), &[]);
+    m.bounded()
+        .code(2)
+        .one_clear_error()
+        .stderr_has("many.xlsx holds more than 2000000 shared strings");
 }
 
 /// Two data rows, then one stray value at row 200,000, column 600: a range would be

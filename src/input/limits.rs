@@ -20,8 +20,9 @@ const MAX_SHEET_PART_BYTES: u64 = 512 << 20;
 const MAX_STRINGS_PART_BYTES: u64 = 96 << 20;
 /// Any other part calamine reads (workbook, styles, relationships): small in real files.
 const MAX_OTHER_PART_BYTES: u64 = 32 << 20;
-/// Shared strings kept in memory: each costs calamine about 56 bytes besides its text.
-const MAX_SHARED_STRINGS: u64 = 3_000_000;
+/// Shared strings kept in memory: each costs calamine about 40 bytes besides its text,
+/// and a debug build a couple of seconds per million to read.
+const MAX_SHARED_STRINGS: u64 = 2_000_000;
 /// The longest stretch of a part without a `<`: one text or one tag. Far past Excel's
 /// 32,767 characters a cell, so that a long cell is a row error, not a refusal.
 pub(super) const MAX_MARKUP_RUN: u64 = 16 << 20;
@@ -161,8 +162,13 @@ pub(super) fn scan_part(path: &Path, name: &str, row_cap: u64) -> Result<PartSca
         Stop::Rows => Error::input(format!(
             "{display} has more than {row_cap} rows in its part {name}, past the --max-rows limit: split the sheet, or raise the limit with --max-rows N"
         )),
-        Stop::Strings(n) => Error::input(format!(
-            "{display} declares or holds {n} shared strings, more than the {MAX_SHARED_STRINGS} sheetload keeps in memory (a zip bomb?): split the workbook or save the sheet as CSV"
+        Stop::Strings(n, declared) => Error::input(format!(
+            "{display} {} shared strings, more than the {MAX_SHARED_STRINGS} sheetload keeps in memory (a zip bomb?): split the workbook or save the sheet as CSV",
+            if declared {
+                format!("declares {n}")
+            } else {
+                format!("holds more than {MAX_SHARED_STRINGS}")
+            }
         )),
     })?;
     Ok(scanner.scan)
@@ -174,7 +180,8 @@ enum Stop {
     Size(u64),
     Run(u64),
     Rows,
-    Strings(u64),
+    /// How many strings, and whether that is the declared count (else a count so far).
+    Strings(u64, bool),
 }
 
 /// The counting state of [`scan_part`].
@@ -266,9 +273,8 @@ impl Scanner {
         }
         if self.kind == PartKind::Strings {
             self.scan.declared_strings = declared_count(&self.head);
-            let most = self.scan.declared_strings.max(self.scan.strings);
-            if most > MAX_SHARED_STRINGS {
-                return Err(Stop::Strings(most));
+            if self.scan.declared_strings > MAX_SHARED_STRINGS {
+                return Err(Stop::Strings(self.scan.declared_strings, true));
             }
         }
         Ok(())
@@ -292,7 +298,7 @@ impl Scanner {
             PartKind::Strings if local_name(tag) == b"si" => {
                 self.scan.strings += 1;
                 if self.scan.strings > MAX_SHARED_STRINGS {
-                    return Err(Stop::Strings(self.scan.strings));
+                    return Err(Stop::Strings(self.scan.strings, false));
                 }
             }
             _ => {}
@@ -314,14 +320,9 @@ impl Scanner {
 /// The element name of a tag's opening bytes, without a namespace prefix: `row` from
 /// `x:row r="1">`; empty for an end tag.
 fn local_name(tag: &[u8]) -> &[u8] {
-    let is_end = |b: u8| matches!(b, b' ' | b'>' | b'/' | b'\t' | b'\r' | b'\n');
-    // The common short names first, without a search.
-    for name in [&b"c"[..], b"v", b"row", b"is", b"si"] {
-        if tag.len() > name.len() && tag.starts_with(name) && is_end(tag[name.len()]) {
-            return &tag[..name.len()];
-        }
-    }
-    let end = tag.iter().position(|&b| is_end(b)).unwrap_or(tag.len());
+    // A name ends at a space, `>` or `/` (a tab or line break there is rare in real
+    // files and only makes a tag go uncounted).
+    let end = memchr::memchr3(b' ', b'>', b'/', tag).unwrap_or(tag.len());
     let name = &tag[..end];
     match memchr::memrchr(b':', name) {
         Some(colon) => &name[colon + 1..],
@@ -373,7 +374,7 @@ mod tests {
             Ok(()) => Ok(s.scan),
             Err(Stop::Rows) => Err("rows"),
             Err(Stop::Run(_)) => Err("run"),
-            Err(Stop::Strings(_)) => Err("strings"),
+            Err(Stop::Strings(..)) => Err("strings"),
             Err(_) => Err("other"),
         }
     }

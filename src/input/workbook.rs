@@ -363,6 +363,7 @@ fn open_streamed(
         width: headers.len(),
         data_rows,
         max_rows,
+        book: Arc::new(std::sync::Mutex::new(Some(book))),
     };
     Ok(Table {
         path: path.to_path_buf(),

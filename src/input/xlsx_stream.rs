@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::io::BufReader;
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
-use std::sync::mpsc;
+use std::sync::{Arc, Mutex, mpsc};
 
 use calamine::{Data, DataRef, Reader, Xlsb, XlsbError, Xlsx, XlsxError, open_workbook};
 
@@ -225,7 +225,7 @@ pub(super) fn too_many_rows(path: &Path, sheet: &str, max_rows: u64) -> Error {
 }
 
 /// A streamed sheet: where its table sits, enough to stream its rows again.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub(super) struct StreamedSheet {
     /// The workbook file.
     pub path: PathBuf,
@@ -243,6 +243,9 @@ pub(super) struct StreamedSheet {
     pub data_rows: u64,
     /// The `--max-rows` limit.
     pub max_rows: u64,
+    /// The opened workbook, lent to one pass at a time: its shared strings are read
+    /// once, not once per pass (a pass that finds it lent opens its own).
+    pub book: Arc<Mutex<Option<Book>>>,
 }
 
 /// Cells sent from the reader thread at a time (in whole rows, at least one): a few
@@ -284,7 +287,24 @@ fn stream(
     sheet: &StreamedSheet,
     tx: &mpsc::SyncSender<Vec<Result<RawRow>>>,
 ) -> std::result::Result<(), String> {
-    let mut book = Book::open(&sheet.path, sheet.format)?;
+    let lent = sheet.book.lock().ok().and_then(|mut b| b.take());
+    let mut book = match lent {
+        Some(b) => b,
+        None => Book::open(&sheet.path, sheet.format)?,
+    };
+    let streamed = stream_book(sheet, &mut book, tx);
+    if let Ok(mut shelf) = sheet.book.lock() {
+        shelf.get_or_insert(book);
+    }
+    streamed
+}
+
+/// [`stream`] with the workbook in hand.
+fn stream_book(
+    sheet: &StreamedSheet,
+    book: &mut Book,
+    tx: &mpsc::SyncSender<Vec<Result<RawRow>>>,
+) -> std::result::Result<(), String> {
     let chunk_rows = (CHUNK_CELLS / sheet.width.max(1)).max(1);
     let mut chunk: Vec<Result<RawRow>> = Vec::with_capacity(chunk_rows);
     let mut current: Option<RawRow> = None;
