@@ -334,9 +334,9 @@ fn open_streamed(
             if h < survey.first_row || h > survey.last_row {
                 return Err(Error::usage(format!(
                     "--header-row {} is outside the data of sheet \"{sheet}\" (rows {}..{})",
-                    h + 1,
-                    survey.first_row + 1,
-                    survey.last_row + 1
+                    u64::from(h) + 1,
+                    u64::from(survey.first_row) + 1,
+                    u64::from(survey.last_row) + 1
                 )));
             }
             h
@@ -371,7 +371,7 @@ fn open_streamed(
         sheet,
         sheets: meta.iter().map(|s| s.name.clone()).collect(),
         headers,
-        header_row: header_row + 1,
+        header_row: header_row.saturating_add(1),
         notes,
         source: Source::Sheet(Arc::new(SheetData::Streamed(data))),
     })

@@ -343,7 +343,7 @@ fn stream_book(
         if c >= width || matches!(value, DataRef::Empty) {
             return ControlFlow::Continue(());
         }
-        let number = row + 1;
+        let number = row.saturating_add(1);
         if current.as_ref().is_none_or(|r| r.number != number) {
             let done = current.replace(RawRow {
                 number,
