@@ -291,13 +291,36 @@ pub fn open(path: &Path, opts: &ReadOptions, score: HeaderScorer<'_>) -> Result<
     };
     table.notes.extend(note);
     check_headers(&table)?;
-    if table.headers.len() > MAX_COLUMNS {
+    let width = table.headers.len();
+    if width > SHEET_COLUMNS {
+        let first = table.first_col() + SHEET_COLUMNS;
+        let last = table.first_col() + width - 1;
+        return Err(Error::input(format!(
+            "{display} has {width} columns, more than the {SHEET_COLUMNS} of a spreadsheet: delete the columns from {} (\"{}\") to {} (\"{}\") and try again",
+            column_letter(first),
+            short_text(&table.headers[SHEET_COLUMNS]),
+            column_letter(last),
+            short_text(&table.headers[width - 1]),
+        )));
+    }
+    if width > MAX_COLUMNS {
         table.notes.push(format!(
-            "{display} is {} columns wide and a result workbook sheet holds 16384 with its own columns: the result leaves out the columns it cannot hold, those with an empty header first, and lists them on its Summary sheet",
-            table.headers.len()
+            "{display} is {width} columns wide and a result workbook sheet holds {SHEET_COLUMNS} with its own columns: the result leaves out the columns it cannot hold, those with an empty header first, and lists them on its Summary sheet"
         ));
     }
     Ok(table)
+}
+
+/// Columns one sheet holds.
+const SHEET_COLUMNS: usize = 16_384;
+
+/// At most 40 characters of a text, for a message.
+fn short_text(s: &str) -> String {
+    let mut t: String = s.chars().take(40).collect();
+    if t.len() < s.len() {
+        t.push('…');
+    }
+    t.escape_debug().to_string()
 }
 
 /// Most characters a header may have: Excel's limit for a table column name. A longer
@@ -315,13 +338,12 @@ fn check_headers(table: &Table) -> Result<()> {
     let Some((col, h)) = long else {
         return Ok(());
     };
-    let start: String = h.chars().take(40).collect();
     Err(Error::input(format!(
-        "header cell {} of {} holds {} characters, more than the {MAX_HEADER_CHARS} a column name may have (it starts \"{}…\"): shorten it, or give the real header row with --header-row N",
+        "header cell {} of {} holds {} characters, more than the {MAX_HEADER_CHARS} a column name may have (it starts \"{}\"): shorten it, or give the real header row with --header-row N",
         table.cell_name(table.header_row, col),
         table.path.display(),
         h.chars().count(),
-        start.escape_debug()
+        short_text(h)
     )))
 }
 
