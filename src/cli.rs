@@ -205,6 +205,10 @@ pub struct ReadArgs {
     /// CSV delimiter: ',', ';', 'tab' or '|' (default: detected).
     #[arg(long, value_name = "CHAR")]
     pub delimiter: Option<String>,
+    /// Refuse a workbook sheet with more data rows than this, before validating any
+    /// (default 1048575, what one Excel sheet holds below its header).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_rows: Option<u64>,
     /// Numbers written as text use ',' as the decimal separator (1.234,56).
     #[arg(long, conflicts_with = "decimal_point")]
     pub decimal_comma: bool,
@@ -596,6 +600,7 @@ impl ReadArgs {
             header_row: self.header_row,
             encoding: self.encoding.as_deref().map(encoding).transpose()?,
             delimiter: self.delimiter.as_deref().map(delimiter).transpose()?,
+            max_rows: self.max_rows,
         })
     }
 

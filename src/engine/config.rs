@@ -145,6 +145,7 @@ impl Stored {
                         .as_deref()
                         .and_then(|e| encoding_rs::Encoding::for_label(e.as_bytes())),
                     delimiter: self.delimiter,
+                    ..ReadOptions::default()
                 },
                 map: self.map.clone(),
                 save_map: None,

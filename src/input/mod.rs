@@ -4,15 +4,18 @@
 //! (sheet, row, column) for a message to name it as `Customers!D14`.
 
 mod csv_reader;
+mod limits;
 mod sniff;
 mod workbook;
 mod xlsx_cells;
+mod xlsx_stream;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::error::{Error, Result};
 
+pub use limits::DEFAULT_MAX_ROWS;
 pub use sniff::Format;
 pub use workbook::number_text;
 
@@ -169,6 +172,9 @@ pub struct ReadOptions {
     pub encoding: Option<&'static encoding_rs::Encoding>,
     /// CSV delimiter (default: sniffed among `, ; TAB |`).
     pub delimiter: Option<u8>,
+    /// Most data rows read (default [`DEFAULT_MAX_ROWS`]): a bound on what a hostile
+    /// file can make a run cost.
+    pub max_rows: Option<u64>,
 }
 
 /// Scores a candidate header row: how many of its cells name a known field.
@@ -207,7 +213,7 @@ impl Table {
     pub fn rows(&self) -> Result<RowIter<'_>> {
         let rows: RowIter<'_> = match &self.source {
             Source::Csv(src) => src.rows(self)?,
-            Source::Sheet(data) => Box::new(workbook::rows(data.clone(), self)),
+            Source::Sheet(data) => workbook::rows(data.clone(), self),
         };
         let headerless: Vec<usize> = (0..self.headers.len())
             .filter(|&c| self.headers[c].is_empty())
@@ -246,7 +252,7 @@ impl Table {
     pub fn row_count_hint(&self) -> Option<u64> {
         match &self.source {
             Source::Csv(_) => None,
-            Source::Sheet(d) => Some(d.data_rows() as u64),
+            Source::Sheet(d) => Some(d.data_rows()),
         }
     }
 
@@ -295,7 +301,7 @@ impl Table {
     pub fn first_col(&self) -> usize {
         match &self.source {
             Source::Csv(_) => 0,
-            Source::Sheet(d) => d.first_col as usize,
+            Source::Sheet(d) => d.first_col() as usize,
         }
     }
 }
@@ -362,11 +368,23 @@ pub fn open(path: &Path, opts: &ReadOptions, score: HeaderScorer<'_>) -> Result<
         _ => workbook::open(path, format, opts, score)?,
     };
     table.notes.extend(note);
-    if table.headers.len() > MAX_COLUMNS {
+    check_headers(&table)?;
+    let width = table.headers.len();
+    if width > SHEET_COLUMNS {
+        let first = table.first_col() + SHEET_COLUMNS;
+        let last = table.first_col() + width - 1;
         return Err(Error::input(format!(
-            "{display} has {} columns; a result workbook holds at most {MAX_COLUMNS}: remove the unused columns",
-            table.headers.len()
+            "{display} has {width} columns, more than the {SHEET_COLUMNS} of a spreadsheet: delete the columns from {} (\"{}\") to {} (\"{}\") and try again",
+            column_letter(first),
+            short_text(&table.headers[SHEET_COLUMNS]),
+            column_letter(last),
+            short_text(&table.headers[width - 1]),
         )));
+    }
+    if width > MAX_COLUMNS {
+        table.notes.push(format!(
+            "{display} is {width} columns wide and a result workbook sheet holds {SHEET_COLUMNS} with its own columns: the result leaves out the columns it cannot hold, those with an empty header first, and lists them on its Summary sheet"
+        ));
     }
     Ok(table)
 }
@@ -390,6 +408,42 @@ fn special_kind(meta: &std::fs::Metadata) -> &'static str {
     }
     let _ = meta;
     "a special file"
+}
+
+/// Columns one sheet holds.
+const SHEET_COLUMNS: usize = 16_384;
+
+/// At most 40 characters of a text, for a message.
+fn short_text(s: &str) -> String {
+    let mut t: String = s.chars().take(40).collect();
+    if t.len() < s.len() {
+        t.push('…');
+    }
+    t.escape_debug().to_string()
+}
+
+/// Most characters a header may have: Excel's limit for a table column name. A longer
+/// one is a paragraph or a pasted blob in the header row, never a column name.
+pub const MAX_HEADER_CHARS: usize = 255;
+
+/// Refuse a header row holding a text too long to be a column name, before it is echoed
+/// in warnings or written to a result workbook; the message shows only its start.
+fn check_headers(table: &Table) -> Result<()> {
+    let long = table
+        .headers
+        .iter()
+        .enumerate()
+        .find(|(_, h)| h.len() > MAX_HEADER_CHARS && h.chars().count() > MAX_HEADER_CHARS);
+    let Some((col, h)) = long else {
+        return Ok(());
+    };
+    Err(Error::input(format!(
+        "header cell {} of {} holds {} characters, more than the {MAX_HEADER_CHARS} a column name may have (it starts \"{}\"): shorten it, or give the real header row with --header-row N",
+        table.cell_name(table.header_row, col),
+        table.path.display(),
+        h.chars().count(),
+        short_text(h)
+    )))
 }
 
 /// A short reason for an I/O error, without Rust's `(os error 2)` noise.
@@ -435,7 +489,7 @@ const TOO_LONG_KEPT_CHARS: usize = 100;
 
 /// A cell that a spreadsheet could not hold becomes a [`CellKind::TooLong`] cell: its row
 /// is then refused with the cell named, and the rest of the file is still read.
-fn cap_cell_size(cell: Cell) -> Cell {
+pub(super) fn cap_cell_size(cell: Cell) -> Cell {
     if cell.text.len() <= MAX_CELL_CHARS {
         return cell;
     }

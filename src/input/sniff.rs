@@ -75,7 +75,22 @@ fn detect_format(path: &Path) -> Result<Format> {
         return zip_format(path, &ext);
     }
     if head.starts_with(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]) {
+        if is_encrypted_package(path) {
+            return Err(Error::input(format!(
+                "{display} is encrypted (a password-protected workbook): open it in Excel, remove the password (File › Info › Protect Workbook › Encrypt with Password, empty the box), save it and try again"
+            )));
+        }
         return Ok(Format::Xls);
+    }
+    if let Some(kind) = markup_kind(path) {
+        let named = if ext.is_empty() {
+            String::new()
+        } else {
+            format!(" saved with a .{ext} name")
+        };
+        return Err(Error::input(format!(
+            "{display} is {kind}{named}, not a workbook sheetload reads: open it in Excel and save it as .xlsx (File › Save As › Excel Workbook)"
+        )));
     }
     if matches!(ext.as_str(), "xlsx" | "xlsm" | "xlsb" | "ods" | "xls") {
         if looks_like_renamed_text(path) {
@@ -104,6 +119,67 @@ fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
         }
     }
     Ok(n)
+}
+
+/// Whether a compound (OLE) file is an encrypted Office Open XML package: Excel stores a
+/// password-protected XLSX as an OLE file holding `EncryptionInfo` and `EncryptedPackage`
+/// streams instead of the zip.
+fn is_encrypted_package(path: &Path) -> bool {
+    let Ok(file) = std::fs::File::open(path) else {
+        return false;
+    };
+    let Ok(cfb) = crate::quiet_panics(|| {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            cfb::CompoundFile::open(file)
+        }))
+    }) else {
+        return false;
+    };
+    cfb.is_ok_and(|c| c.exists("/EncryptedPackage") || c.exists("/EncryptionInfo"))
+}
+
+/// What markup a file named like a spreadsheet really holds, when it is not a table:
+/// Excel's "Save as Web Page" (HTML) and "XML Spreadsheet 2003" files are often named
+/// `.xls`, and read as CSV they would dump their markup as headers.
+fn markup_kind(path: &Path) -> Option<&'static str> {
+    let mut buf = vec![0u8; 4096];
+    let n = std::fs::File::open(path)
+        .and_then(|mut f| read_up_to(&mut f, &mut buf))
+        .ok()?;
+    let buf = &buf[..n];
+    let text: String = if let Some(rest) = buf.strip_prefix(&[0xFF, 0xFE]) {
+        char::decode_utf16(
+            rest.chunks_exact(2)
+                .map(|c| u16::from_le_bytes([c[0], c[1]])),
+        )
+        .map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER))
+        .collect()
+    } else if let Some(rest) = buf.strip_prefix(&[0xFE, 0xFF]) {
+        char::decode_utf16(
+            rest.chunks_exact(2)
+                .map(|c| u16::from_be_bytes([c[0], c[1]])),
+        )
+        .map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER))
+        .collect()
+    } else {
+        String::from_utf8_lossy(buf.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(buf)).into_owned()
+    };
+    let text = text.trim_start().to_ascii_lowercase();
+    if !text.starts_with('<') {
+        return None;
+    }
+    if text.contains("urn:schemas-microsoft-com:office:spreadsheet")
+        || text.contains("progid=\"excel.sheet\"")
+        || (text.starts_with("<?xml") && text.contains("<workbook"))
+    {
+        Some("an XML Spreadsheet 2003 file")
+    } else if text.contains("<html") || text.contains("<!doctype html") || text.contains("<table") {
+        Some("a web page (HTML)")
+    } else if text.starts_with("<?xml") {
+        Some("an XML file")
+    } else {
+        None
+    }
 }
 
 /// Text files have no NUL bytes in their first kilobytes, unless they are UTF-16 with a BOM.
@@ -163,6 +239,11 @@ fn zip_format(path: &Path, ext: &str) -> Result<Format> {
             "{display} is damaged or incomplete (its zip structure cannot be read; perhaps the download or copy was cut short): get the file again or save it again from Excel"
         ))
     })?;
+    if zip.has_duplicate_names() {
+        return Err(Error::input(format!(
+            "{display} holds two zip entries with the same name, which no spreadsheet program writes (it was damaged or tampered with, and programs would disagree on which one is the sheet): open it in Excel and save it again"
+        )));
+    }
     let mut total: u64 = 0;
     let mut names = Vec::with_capacity(zip.len());
     for i in 0..zip.len() {
@@ -172,7 +253,9 @@ fn zip_format(path: &Path, ext: &str) -> Result<Format> {
             )));
         };
         total = total.saturating_add(entry.size());
-        names.push(entry.name().map(|n| n.to_string()).unwrap_or_default());
+        let name = entry.name().map(|n| n.to_string()).unwrap_or_default();
+        super::limits::check_declared_size(path, &name, entry.size())?;
+        names.push(name);
     }
     if total > MAX_UNZIPPED_BYTES {
         return Err(Error::input(format!(

@@ -1,29 +1,44 @@
 //! Workbooks through calamine: sheet choice, header row, and cell semantics (text stays
 //! text, whole-number floats become integer text, date cells become ISO dates, formula
 //! cells give their cached value, error cells are kept as errors).
+//!
+//! XLSX, XLSM and XLSB sheets are streamed ([`super::xlsx_stream`]); XLS and ODS, which
+//! calamine only reads whole, are held as a range.
 
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
-use calamine::{Data, Ods, Range, Reader, Sheets, Xls, Xlsb, Xlsx, open_workbook};
+use calamine::{Data, Ods, Range, Reader, Sheet, SheetVisible, Sheets, Xls, Xlsx, open_workbook};
 
+use super::limits::{self, DEFAULT_MAX_ROWS};
+use super::xlsx_stream::{self, Book, StreamedSheet, Survey};
 use super::{
-    Cell, CellKind, Format, HEADER_SEARCH_ROWS, HeaderScorer, RawRow, ReadOptions, Source, Table,
-    cap_cell_size, detect_header, header_texts, xlsx_cells,
+    Cell, CellKind, Format, HEADER_SEARCH_ROWS, HeaderScorer, RawRow, ReadOptions, RowIter, Source,
+    Table, cap_cell_size, detect_header, header_texts, xlsx_cells,
 };
 use crate::error::{Error, Result};
 
 /// One sheet's cells and where the table sits in it.
-pub(super) struct SheetData {
+pub(super) enum SheetData {
+    /// Held whole (XLS, ODS, and an XLSX whose cells are out of order).
+    Loaded(LoadedSheet),
+    /// Streamed again for every pass over its rows.
+    Streamed(StreamedSheet),
+}
+
+/// A sheet held as a calamine range.
+pub(super) struct LoadedSheet {
     range: Range<Data>,
     /// Zero-based absolute row of the range's first row.
     first_row: u32,
     /// Zero-based absolute column of the range's first column.
-    pub(super) first_col: u32,
+    first_col: u32,
     /// Zero-based index, inside the range, of the header row.
     header_index: usize,
     width: usize,
+    /// Non-blank rows below the header.
+    data_rows: u64,
     /// Zero-padding widths of the number cells formatted `00000`…, by absolute
     /// (row, column); empty for most workbooks.
     zero_pad: HashMap<(u32, u32), u8>,
@@ -32,9 +47,27 @@ pub(super) struct SheetData {
     marks: HashMap<(u32, u32), Cell>,
 }
 
+impl SheetData {
+    /// Non-blank rows below the header.
+    pub(super) fn data_rows(&self) -> u64 {
+        match self {
+            SheetData::Loaded(l) => l.data_rows,
+            SheetData::Streamed(s) => s.data_rows,
+        }
+    }
+
+    /// Zero-based absolute column of the table's first column.
+    pub(super) fn first_col(&self) -> u32 {
+        match self {
+            SheetData::Loaded(l) => l.first_col,
+            SheetData::Streamed(s) => s.first_col,
+        }
+    }
+}
+
 /// Run a calamine call, turning a panic inside it (seen on damaged XLS files) into the
 /// same "damaged file" error as any other reading failure.
-fn guarded<T>(what: impl FnOnce() -> T) -> std::result::Result<T, String> {
+pub(super) fn guarded<T>(what: impl FnOnce() -> T) -> std::result::Result<T, String> {
     crate::quiet_panics(|| std::panic::catch_unwind(std::panic::AssertUnwindSafe(what)))
         .map_err(|_| "its contents are damaged or cut short".to_string())
 }
@@ -69,20 +102,10 @@ fn check_ods(path: &Path) -> std::result::Result<(), String> {
 }
 
 fn open_sheets(path: &Path, format: Format) -> Result<Sheets<std::io::BufReader<std::fs::File>>> {
-    let display = path.display();
-    let damaged = |e: String| {
-        Error::input(format!(
-            "{display} cannot be read as {format} ({}): open it in Excel and save it again",
-            short(&e)
-        ))
-    };
     let open = || -> std::result::Result<Sheets<_>, String> {
         Ok(match format {
             Format::Xlsx | Format::Xlsm => {
                 Sheets::Xlsx(open_workbook::<Xlsx<_>, _>(path).map_err(|e| e.to_string())?)
-            }
-            Format::Xlsb => {
-                Sheets::Xlsb(open_workbook::<Xlsb<_>, _>(path).map_err(|e| e.to_string())?)
             }
             Format::Xls => {
                 Sheets::Xls(open_workbook::<Xls<_>, _>(path).map_err(|e| e.to_string())?)
@@ -91,14 +114,30 @@ fn open_sheets(path: &Path, format: Format) -> Result<Sheets<std::io::BufReader<
                 check_ods(path)?;
                 Sheets::Ods(open_workbook::<Ods<_>, _>(path).map_err(|e| e.to_string())?)
             }
-            Format::Csv => return Err("not a workbook".into()),
+            Format::Xlsb | Format::Csv => return Err("not read as a range".into()),
         })
     };
-    guarded(open).and_then(|r| r).map_err(damaged)
+    guarded(open)
+        .and_then(|r| r)
+        .map_err(|e| unreadable(path, format, &e))
+}
+
+/// The refusal of a workbook calamine cannot open, in the words that fit the cause.
+fn unreadable(path: &Path, format: Format, e: &str) -> Error {
+    let display = path.display();
+    if e.to_ascii_lowercase().contains("password") {
+        return Error::input(format!(
+            "{display} is encrypted (a password-protected workbook): open it in Excel, remove the password, save it and try again"
+        ));
+    }
+    Error::input(format!(
+        "{display} cannot be read as {format} ({}): open it in Excel and save it again",
+        short(e)
+    ))
 }
 
 /// Keep library error text to one short clause.
-fn short(e: &str) -> String {
+pub(super) fn short(e: &str) -> String {
     let first = e.lines().next().unwrap_or(e);
     if first.chars().count() > 120 {
         first.chars().take(120).collect::<String>() + "…"
@@ -115,16 +154,245 @@ fn has_data(range: &Range<Data>) -> bool {
     })
 }
 
+/// Stream every part calamine will read through [`limits::scan_part`] before calamine
+/// reads any: sizes, giant texts and, for worksheets, rows past any limit.
+fn prescan(path: &Path, opts: &ReadOptions) -> Result<()> {
+    let allowance = opts
+        .header_row
+        .map_or(HEADER_SEARCH_ROWS as u64, |h| u64::from(h) + 1);
+    // Every sheet is scanned, the chosen one is counted exactly by its survey: so the
+    // scan only stops what no --max-rows could make readable.
+    let row_cap = opts
+        .max_rows
+        .unwrap_or(DEFAULT_MAX_ROWS)
+        .max(DEFAULT_MAX_ROWS)
+        .saturating_add(allowance);
+    let names = limits::read_parts(path)?;
+    for name in names {
+        limits::scan_part(path, &name, row_cap)?;
+    }
+    Ok(())
+}
+
+/// The sheets to try, in order, and notes on the hidden ones: hidden and very hidden
+/// sheets hold old or helper data nobody sees, so they are read only when `--sheet`
+/// names them.
+fn sheet_order(
+    path: &Path,
+    meta: &[Sheet],
+    wanted: Option<&str>,
+) -> Result<(Vec<String>, Vec<String>)> {
+    let display = path.display();
+    let names: Vec<&str> = meta.iter().map(|s| s.name.as_str()).collect();
+    let hidden = |s: &Sheet| s.visible != SheetVisible::Visible;
+    if let Some(wanted) = wanted {
+        let found = meta
+            .iter()
+            .find(|s| s.name == wanted)
+            .or_else(|| meta.iter().find(|s| s.name.eq_ignore_ascii_case(wanted)))
+            .ok_or_else(|| {
+                Error::usage(format!(
+                    "{display} has no sheet \"{wanted}\"; its sheets are: {}",
+                    names
+                        .iter()
+                        .map(|s| format!("\"{s}\""))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
+            })?;
+        let mut notes = Vec::new();
+        if hidden(found) {
+            notes.push(format!(
+                "sheet \"{}\" is hidden in the workbook; reading it because --sheet names it",
+                found.name
+            ));
+        }
+        return Ok((vec![found.name.clone()], notes));
+    }
+    let skipped: Vec<String> = meta
+        .iter()
+        .filter(|s| hidden(s))
+        .map(|s| format!("\"{}\"", s.name))
+        .collect();
+    let mut notes = Vec::new();
+    if !skipped.is_empty() {
+        notes.push(format!(
+            "skipped {} hidden sheet{} ({}): hidden sheets are not read; name one with --sheet to read it",
+            skipped.len(),
+            if skipped.len() == 1 { "" } else { "s" },
+            skipped.join(", ")
+        ));
+    }
+    let visible = meta
+        .iter()
+        .filter(|s| !hidden(s))
+        .map(|s| s.name.clone())
+        .collect();
+    Ok((visible, notes))
+}
+
+/// The refusal of a workbook none of whose `tried` sheets holds data.
+fn no_data(path: &Path, tried: &[String], meta: &[Sheet]) -> Error {
+    let hidden: Vec<String> = meta
+        .iter()
+        .filter(|s| s.visible != SheetVisible::Visible)
+        .map(|s| format!("\"{}\"", s.name))
+        .collect();
+    if hidden.is_empty() {
+        Error::input(format!(
+            "{} has no data in any sheet ({}): fill a sheet or choose another file",
+            path.display(),
+            tried.join(", ")
+        ))
+    } else {
+        Error::input(format!(
+            "{} has no data in its visible sheets ({}); its hidden sheets ({}) are not read: name one with --sheet to read it",
+            path.display(),
+            tried.join(", "),
+            hidden.join(", ")
+        ))
+    }
+}
+
 pub(super) fn open(
     path: &Path,
     format: Format,
     opts: &ReadOptions,
     score: HeaderScorer<'_>,
 ) -> Result<Table> {
+    if matches!(
+        format,
+        Format::Xlsx | Format::Xlsm | Format::Xlsb | Format::Ods
+    ) {
+        prescan(path, opts)?;
+    }
+    if matches!(format, Format::Xlsx | Format::Xlsm | Format::Xlsb) {
+        let book = guarded(|| Book::open(path, format))
+            .and_then(|r| r)
+            .map_err(|e| unreadable(path, format, &e))?;
+        return open_streamed(path, format, book, opts, score);
+    }
+    let book = open_sheets(path, format)?;
+    open_loaded(path, format, book, opts, score)
+}
+
+/// Open a sheet of an XLSX, XLSM or XLSB by streaming it.
+fn open_streamed(
+    path: &Path,
+    format: Format,
+    mut book: Book,
+    opts: &ReadOptions,
+    score: HeaderScorer<'_>,
+) -> Result<Table> {
     let display = path.display();
-    let mut book = open_sheets(path, format)?;
-    let sheets: Vec<String> = book.sheet_names().to_vec();
-    if sheets.is_empty() {
+    let max_rows = opts.max_rows.unwrap_or(DEFAULT_MAX_ROWS);
+    let meta = book.sheets_metadata();
+    if meta.is_empty() {
+        return Err(Error::input(format!("{display} has no sheets")));
+    }
+    let (order, mut notes) = sheet_order(path, &meta, opts.sheet.as_deref())?;
+    let header = match opts.header_row {
+        Some(0) => return Err(Error::usage("--header-row counts from 1")),
+        h => h.map(|n| n - 1),
+    };
+    let mut found: Option<(String, Survey)> = None;
+    for name in &order {
+        let s = xlsx_stream::survey(&mut book, path, name, header, max_rows)?;
+        if s.has_data {
+            found = Some((name.clone(), s));
+            break;
+        }
+        if opts.sheet.is_some() {
+            return Err(Error::input(format!(
+                "sheet \"{name}\" of {display} is empty: choose another with --sheet"
+            )));
+        }
+    }
+    let (sheet, survey) = found.ok_or_else(|| no_data(path, &order, &meta))?;
+    if opts.sheet.is_none() && meta.len() > 1 {
+        notes.push(format!(
+            "reading sheet \"{sheet}\" (of {}); choose another with --sheet",
+            meta.len()
+        ));
+    }
+    if !survey.ordered || survey.special {
+        // Out-of-order cells cannot be streamed into rows, and cells the stream cannot
+        // express need the whole-range reader: read the sheet whole.
+        drop(book);
+        let book = open_sheets(path, format)?;
+        let mut table = open_loaded(
+            path,
+            format,
+            book,
+            &ReadOptions {
+                sheet: Some(sheet),
+                ..opts.clone()
+            },
+            score,
+        )?;
+        table.notes.splice(0..0, notes);
+        return Ok(table);
+    }
+    let header_row = match header {
+        Some(h) => {
+            if h < survey.first_row || h > survey.last_row {
+                return Err(Error::usage(format!(
+                    "--header-row {} is outside the data of sheet \"{sheet}\" (rows {}..{})",
+                    u64::from(h) + 1,
+                    u64::from(survey.first_row) + 1,
+                    u64::from(survey.last_row) + 1
+                )));
+            }
+            h
+        }
+        None => {
+            let candidates: Vec<Vec<String>> = (survey.first_row..=survey.last_row)
+                .take(HEADER_SEARCH_ROWS)
+                .map(|r| survey.row_texts(r))
+                .collect();
+            survey.first_row + detect_header(&candidates, score).unwrap_or(0) as u32
+        }
+    };
+    let headers = header_texts(&survey.row_texts(header_row));
+    let data_rows = survey.data_rows(header_row);
+    if data_rows > max_rows {
+        return Err(xlsx_stream::too_many_rows(path, &sheet, max_rows));
+    }
+    let data = StreamedSheet {
+        path: path.to_path_buf(),
+        format,
+        sheet: sheet.clone(),
+        header_row,
+        first_col: survey.first_col,
+        width: headers.len(),
+        data_rows,
+        max_rows,
+        book: Arc::new(std::sync::Mutex::new(Some(book))),
+    };
+    Ok(Table {
+        path: path.to_path_buf(),
+        format,
+        sheet,
+        sheets: meta.iter().map(|s| s.name.clone()).collect(),
+        headers,
+        header_row: header_row.saturating_add(1),
+        notes,
+        source: Source::Sheet(Arc::new(SheetData::Streamed(data))),
+    })
+}
+
+/// Open a sheet of an XLS or ODS (or an XLSX out of order) by loading it whole.
+fn open_loaded(
+    path: &Path,
+    format: Format,
+    mut book: Sheets<std::io::BufReader<std::fs::File>>,
+    opts: &ReadOptions,
+    score: HeaderScorer<'_>,
+) -> Result<Table> {
+    let display = path.display();
+    let max_rows = opts.max_rows.unwrap_or(DEFAULT_MAX_ROWS);
+    let meta: Vec<Sheet> = book.sheets_metadata().to_vec();
+    if meta.is_empty() {
         return Err(Error::input(format!("{display} has no sheets")));
     }
     let mut marks = HashMap::new();
@@ -138,56 +406,27 @@ pub(super) fn open(
                 ))
             })
     };
-    let mut notes = Vec::new();
-    let (sheet, range) = match &opts.sheet {
-        Some(wanted) => {
-            let name = sheets
-                .iter()
-                .find(|s| *s == wanted)
-                .or_else(|| sheets.iter().find(|s| s.eq_ignore_ascii_case(wanted)))
-                .cloned()
-                .ok_or_else(|| {
-                    Error::usage(format!(
-                        "{display} has no sheet \"{wanted}\"; its sheets are: {}",
-                        sheets
-                            .iter()
-                            .map(|s| format!("\"{s}\""))
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ))
-                })?;
-            let range = load(&mut book, &name)?;
-            if !has_data(&range) {
-                return Err(Error::input(format!(
-                    "sheet \"{name}\" of {display} is empty: choose another with --sheet"
-                )));
-            }
-            (name, range)
+    let (order, mut notes) = sheet_order(path, &meta, opts.sheet.as_deref())?;
+    let mut found = None;
+    for name in &order {
+        let range = load(&mut book, name)?;
+        if has_data(&range) {
+            found = Some((name.clone(), range));
+            break;
         }
-        None => {
-            let mut found = None;
-            for name in &sheets {
-                let range = load(&mut book, name)?;
-                if has_data(&range) {
-                    found = Some((name.clone(), range));
-                    break;
-                }
-            }
-            let (name, range) = found.ok_or_else(|| {
-                Error::input(format!(
-                    "{display} has no data in any sheet ({}): fill a sheet or choose another file",
-                    sheets.join(", ")
-                ))
-            })?;
-            if sheets.len() > 1 {
-                notes.push(format!(
-                    "reading sheet \"{name}\" (of {}); choose another with --sheet",
-                    sheets.len()
-                ));
-            }
-            (name, range)
+        if opts.sheet.is_some() {
+            return Err(Error::input(format!(
+                "sheet \"{name}\" of {display} is empty: choose another with --sheet"
+            )));
         }
-    };
+    }
+    let (sheet, range) = found.ok_or_else(|| no_data(path, &order, &meta))?;
+    if opts.sheet.is_none() && meta.len() > 1 {
+        notes.push(format!(
+            "reading sheet \"{sheet}\" (of {}); choose another with --sheet",
+            meta.len()
+        ));
+    }
     let (first_row, first_col) = range.start().unwrap_or((0, 0));
     let candidates: Vec<Vec<String>> = range
         .rows()
@@ -216,16 +455,25 @@ pub(super) fn open(
         .unwrap_or_default();
     let headers = header_texts(&header_cells);
     let width = headers.len();
+    let data_rows = range
+        .rows()
+        .skip(header_index + 1)
+        .filter(|r| r.iter().take(width).any(|d| !to_cell(d).is_empty()))
+        .count() as u64;
+    if data_rows > max_rows {
+        return Err(xlsx_stream::too_many_rows(path, &sheet, max_rows));
+    }
     let zero_pad = match &mut book {
         Sheets::Xlsx(xlsx) => zero_pad_cells(xlsx, &sheet),
         _ => HashMap::new(),
     };
-    let data = SheetData {
+    let data = LoadedSheet {
         range,
         first_row,
         first_col,
         header_index,
         width,
+        data_rows,
         zero_pad,
         marks,
     };
@@ -233,28 +481,34 @@ pub(super) fn open(
         path: path.to_path_buf(),
         format,
         sheet,
-        sheets,
+        sheets: meta.iter().map(|s| s.name.clone()).collect(),
         headers,
         header_row: first_row + header_index as u32 + 1,
         notes,
-        source: Source::Sheet(Arc::new(data)),
+        source: Source::Sheet(Arc::new(SheetData::Loaded(data))),
     })
 }
 
-impl SheetData {
-    /// Rows below the header, blank ones included.
-    pub(super) fn data_rows(&self) -> usize {
-        self.range.height().saturating_sub(self.header_index + 1)
+/// Iterate the data rows below the header; blank rows are skipped.
+pub(super) fn rows<'a>(data: Arc<SheetData>, table: &'a Table) -> RowIter<'a> {
+    match &*data {
+        SheetData::Streamed(s) => Box::new(xlsx_stream::rows(s.clone())),
+        SheetData::Loaded(_) => Box::new(loaded_rows(data, table)),
     }
 }
 
-pub(super) fn rows<'a>(
+fn loaded_rows<'a>(
     data: Arc<SheetData>,
     _table: &'a Table,
 ) -> impl Iterator<Item = Result<RawRow>> + Send + 'a {
-    let start = data.header_index + 1;
-    let height = data.range.height();
+    let (start, height) = match &*data {
+        SheetData::Loaded(l) => (l.header_index + 1, l.range.height()),
+        SheetData::Streamed(_) => (0, 0),
+    };
     (start..height).filter_map(move |i| {
+        let SheetData::Loaded(data) = &*data else {
+            return None;
+        };
         let number = data.first_row + i as u32 + 1;
         let mut cells: Vec<Cell> = Vec::with_capacity(data.width);
         for col in 0..data.width.min(data.range.width()) {
@@ -282,7 +536,7 @@ pub(super) fn rows<'a>(
 
 /// The width of a number format that only pads with zeros (`00000` → 5, also as the
 /// first section of `00000;-00000`); 0 for any other format, `0` included.
-fn zero_pad_width(format_code: &str) -> u8 {
+pub(super) fn zero_pad_width(format_code: &str) -> u8 {
     let first = format_code.split(';').next().unwrap_or_default();
     if first.len() >= 2 && first.bytes().all(|b| b == b'0') {
         u8::try_from(first.len()).unwrap_or(u8::MAX)
@@ -334,7 +588,8 @@ pub fn number_text(f: f64) -> String {
     }
 }
 
-fn to_cell(d: &Data) -> Cell {
+/// A calamine value as a [`Cell`] of text.
+pub(super) fn to_cell(d: &Data) -> Cell {
     match d {
         Data::Empty => Cell::empty(),
         Data::String(s) => Cell::text(s.clone()),

@@ -16,6 +16,8 @@ use crate::input::{Cell, CellKind, MAX_CELL_CHARS, RawRow};
 
 /// Rows one sheet holds, header excluded.
 const MAX_SHEET_ROWS: u32 = 1_048_575;
+/// Columns one sheet holds.
+const MAX_SHEET_COLUMNS: usize = 16_384;
 
 /// The result columns a run fills for one row.
 #[derive(Debug, Clone, Default)]
@@ -158,26 +160,83 @@ pub fn create_with_sheet_limit(
     let keep: Vec<usize> = (0..headers.len())
         .filter(|&i| !headers[i].starts_with('_'))
         .collect();
-    let kept: Vec<String> = keep.iter().map(|&i| headers[i].clone()).collect();
+    let mut keep = keep;
     let is_csv = path
         .extension()
         .and_then(|e| e.to_str())
         .is_some_and(|e| e.eq_ignore_ascii_case("csv") || e.eq_ignore_ascii_case("tsv"));
+    // `Results` adds its status columns, `Failed` three: an input as wide as a sheet
+    // cannot keep all of its columns in either.
+    let room = MAX_SHEET_COLUMNS
+        - (columns.front().len() + usize::from(columns.payload))
+            .max(["_row", "_status", "_error"].len());
+    let left_out = if is_csv {
+        Vec::new()
+    } else {
+        fit_columns(&mut keep, headers, room)
+    };
+    let kept: Vec<String> = keep.iter().map(|&i| headers[i].clone()).collect();
     let inner: Box<dyn ResultSink> = if is_csv {
         Box::new(CsvSink::new(path, &kept, columns)?)
     } else {
-        Box::new(XlsxSink::new(
-            path,
-            &kept,
-            columns,
-            sheet_rows.clamp(1, MAX_SHEET_ROWS),
-        )?)
+        let mut sink = XlsxSink::new(path, &kept, columns, sheet_rows.clamp(1, MAX_SHEET_ROWS))?;
+        sink.left_out = describe_left_out(headers, &left_out);
+        Box::new(sink)
     };
     if keep.len() == headers.len() {
         Ok(inner)
     } else {
         Ok(Box::new(Projected { inner, keep }))
     }
+}
+
+/// Drop input columns from `keep` until `room` are left: first those with an empty
+/// header (they carry nothing that can be imported), then the rightmost. Returns the
+/// dropped ones, in column order.
+fn fit_columns(keep: &mut Vec<usize>, headers: &[String], room: usize) -> Vec<usize> {
+    let mut dropped = Vec::new();
+    while keep.len() > room {
+        let at = keep
+            .iter()
+            .rposition(|&i| headers[i].trim().is_empty())
+            .unwrap_or(keep.len() - 1);
+        dropped.push(keep.remove(at));
+    }
+    dropped.sort_unstable();
+    dropped
+}
+
+/// The Summary line naming the columns a too-wide input lost in the result.
+fn describe_left_out(headers: &[String], dropped: &[usize]) -> Option<String> {
+    if dropped.is_empty() {
+        return None;
+    }
+    let empty = dropped
+        .iter()
+        .filter(|&&i| headers[i].trim().is_empty())
+        .count();
+    let named: Vec<String> = dropped
+        .iter()
+        .filter(|&&i| !headers[i].trim().is_empty())
+        .map(|&i| format!("\"{}\" (input column {})", headers[i], i + 1))
+        .collect();
+    let mut parts = Vec::new();
+    if empty > 0 {
+        parts.push(format!("{empty} with an empty header"));
+    }
+    if !named.is_empty() {
+        let more = named.len().saturating_sub(20);
+        let mut list = named.into_iter().take(20).collect::<Vec<_>>().join(", ");
+        if more > 0 {
+            list.push_str(&format!(" and {more} more"));
+        }
+        parts.push(list);
+    }
+    Some(format!(
+        "{} input columns are not copied here, as a sheet holds {MAX_SHEET_COLUMNS} columns with the result's own: {}",
+        dropped.len(),
+        parts.join("; ")
+    ))
 }
 
 /// A sink that drops some input columns before writing.
@@ -236,6 +295,8 @@ struct XlsxSink {
     failed: (usize, u32, u32),
     formats: Formats,
     sheet_rows: u32,
+    /// The Summary line naming input columns the sheets had no room for.
+    left_out: Option<String>,
 }
 
 struct Formats {
@@ -270,6 +331,7 @@ impl XlsxSink {
             failed: (0, 1, 1),
             formats,
             sheet_rows,
+            left_out: None,
         };
         sink.results.0 = sink
             .add_sheet("Results", true)
@@ -456,6 +518,11 @@ impl XlsxSink {
         ws.set_column_width(0, 28)?;
         ws.set_column_width(1, 90)?;
         let mut r = 0u32;
+        if let Some(left_out) = &self.left_out {
+            ws.write_string_with_format(r, 0, "Columns left out", &bold)?;
+            ws.write_string(r, 1, clip(left_out))?;
+            r += 1;
+        }
         for (k, v) in &s.lines {
             ws.write_string_with_format(r, 0, k, &bold)?;
             match v.parse::<f64>() {
@@ -622,6 +689,19 @@ impl ResultSink for CsvSink {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn too_wide_inputs_lose_empty_headers_first() {
+        let headers: Vec<String> = ["a", "", "b", "", "c"].map(String::from).to_vec();
+        let mut keep: Vec<usize> = (0..5).collect();
+        assert_eq!(fit_columns(&mut keep, &headers, 3), vec![1, 3]);
+        assert_eq!(keep, vec![0, 2, 4]);
+        assert_eq!(fit_columns(&mut keep, &headers, 2), vec![4]);
+        let line = describe_left_out(&headers, &[1, 3, 4]).unwrap();
+        assert!(line.contains("2 with an empty header"), "{line}");
+        assert!(line.contains("\"c\" (input column 5)"), "{line}");
+        assert_eq!(describe_left_out(&headers, &[]), None);
+    }
 
     #[test]
     fn digits_are_counted_for_precision() {

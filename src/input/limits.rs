@@ -1,0 +1,440 @@
+//! Bounds on what a workbook may make sheetload inflate and hold, checked before calamine
+//! reads a part: a zip bomb with honest sizes is refused from its central directory, one
+//! with a lying directory or a single giant string while its part is streamed through a
+//! counter that keeps nothing, so that no input can cost more than a few hundred MB.
+
+use std::io::Read;
+use std::path::Path;
+
+use crate::error::{Error, Result};
+
+/// Data rows read from one sheet unless `--max-rows` says otherwise: what one Excel sheet
+/// holds below its header row.
+pub const DEFAULT_MAX_ROWS: u64 = 1_048_575;
+
+/// A worksheet part is streamed, so it may be large; a sheet of a million rows and a
+/// dozen columns is about 400 MB of XML.
+const MAX_SHEET_PART_BYTES: u64 = 512 << 20;
+/// The shared strings are held in memory whole (by calamine), as are the styles and the
+/// workbook part: these bound what a workbook costs before its first row.
+const MAX_STRINGS_PART_BYTES: u64 = 96 << 20;
+/// Any other part calamine reads (workbook, styles, relationships): small in real files.
+const MAX_OTHER_PART_BYTES: u64 = 32 << 20;
+/// Shared strings kept in memory: each costs calamine about 40 bytes besides its text,
+/// and a debug build a couple of seconds per million to read.
+const MAX_SHARED_STRINGS: u64 = 2_000_000;
+/// The longest stretch of a part without a `<`: one text or one tag. Far past Excel's
+/// 32,767 characters a cell, so that a long cell is a row error, not a refusal.
+pub(super) const MAX_MARKUP_RUN: u64 = 16 << 20;
+
+/// How a part of a workbook is read, which decides its limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum PartKind {
+    /// A worksheet, streamed cell by cell.
+    Sheet,
+    /// The shared-string table, held whole.
+    Strings,
+    /// Another part calamine reads whole (workbook, styles, relationships, ODS content).
+    Other,
+    /// A part calamine never reads (pictures, printer settings …).
+    Unread,
+}
+
+impl PartKind {
+    /// The kind of the zip entry `name` of an XLSX, XLSM, XLSB or ODS file.
+    pub(super) fn of(name: &str) -> PartKind {
+        let lower = name.to_ascii_lowercase();
+        if lower.starts_with("xl/worksheets/") && !lower.contains("/_rels/") {
+            PartKind::Sheet
+        } else if lower.ends_with("sharedstrings.xml") || lower.ends_with("sharedstrings.bin") {
+            PartKind::Strings
+        } else if lower == "content.xml" {
+            // ODS: calamine reads the whole table into memory.
+            PartKind::Strings
+        } else if lower.ends_with(".xml") || lower.ends_with(".rels") || lower.ends_with(".bin") {
+            PartKind::Other
+        } else {
+            PartKind::Unread
+        }
+    }
+
+    /// Most bytes the part may inflate to.
+    fn max_bytes(self) -> u64 {
+        match self {
+            PartKind::Sheet => MAX_SHEET_PART_BYTES,
+            PartKind::Strings => MAX_STRINGS_PART_BYTES,
+            PartKind::Other => MAX_OTHER_PART_BYTES,
+            PartKind::Unread => u64::MAX,
+        }
+    }
+}
+
+fn mb(bytes: u64) -> u64 {
+    bytes.div_ceil(1 << 20)
+}
+
+/// Refuse an entry whose central-directory size is past its kind's limit: before a
+/// single byte of it is inflated.
+pub(super) fn check_declared_size(path: &Path, name: &str, size: u64) -> Result<()> {
+    let kind = PartKind::of(name);
+    if size > kind.max_bytes() {
+        return Err(too_big(path, name, kind, size));
+    }
+    Ok(())
+}
+
+fn too_big(path: &Path, name: &str, kind: PartKind, size: u64) -> Error {
+    let fix = match kind {
+        PartKind::Sheet => {
+            "split the sheet into several files, or save it as CSV, which is read as a stream"
+        }
+        _ => "open it in Excel and save it again, or save the sheet as CSV",
+    };
+    Error::input(format!(
+        "{} would unpack its part {name} to {} MB or more, past the {} MB sheetload reads from one part (a zip bomb?): {fix}",
+        path.display(),
+        mb(size),
+        mb(kind.max_bytes()),
+    ))
+}
+
+/// The names of the entries of the zip at `path` that calamine reads.
+pub(super) fn read_parts(path: &Path) -> Result<Vec<String>> {
+    let display = path.display();
+    let file = std::fs::File::open(path)
+        .map_err(|e| Error::input(format!("cannot read {display}: {}", super::io_reason(&e))))?;
+    let zip = zip::ZipArchive::new(std::io::BufReader::new(file)).map_err(|_| {
+        Error::input(format!(
+            "{display} is damaged (its zip structure cannot be read): open it in Excel and save it again"
+        ))
+    })?;
+    Ok(zip
+        .file_names()
+        .filter_map(|n| n.ok().map(|n| n.into_owned()))
+        .filter(|n| PartKind::of(n) != PartKind::Unread)
+        .collect())
+}
+
+/// What streaming a part showed.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(super) struct PartScan {
+    /// Bytes it inflated to.
+    pub bytes: u64,
+    /// Worksheets: rows holding at least one value (`<v>` or an inline string).
+    pub value_rows: u64,
+    /// Shared strings: `<si>` elements.
+    pub strings: u64,
+    /// Shared strings: the count the part declares (`uniqueCount`), which calamine
+    /// reserves room for up front.
+    pub declared_strings: u64,
+}
+
+/// Bytes kept from the end of a buffer so that a tag name cut by the buffer's end is
+/// looked at whole.
+const LOOKAHEAD: usize = 24;
+
+/// Stream the zip entry `name` of the file at `path` through a counter, refusing it as
+/// soon as it passes its limits: its size, one text or tag of more than
+/// [`MAX_MARKUP_RUN`] bytes, more than `row_cap` rows with values (worksheets), or
+/// more shared strings than memory allows.
+pub(super) fn scan_part(path: &Path, name: &str, row_cap: u64) -> Result<PartScan> {
+    let display = path.display();
+    let damaged = || {
+        Error::input(format!(
+            "{display} is damaged (its part {name} cannot be unpacked): open it in Excel and save it again"
+        ))
+    };
+    let file = std::fs::File::open(path)
+        .map_err(|e| Error::input(format!("cannot read {display}: {}", super::io_reason(&e))))?;
+    let mut zip = zip::ZipArchive::new(std::io::BufReader::new(file)).map_err(|_| damaged())?;
+    let entry = zip.by_name(name).map_err(|_| damaged())?;
+    let kind = PartKind::of(name);
+    let markup = name.ends_with(".xml") || name.ends_with(".rels");
+    let mut scanner = Scanner::new(kind, row_cap);
+    scanner.markup = markup;
+    scanner.run(entry).map_err(|stop| match stop {
+        Stop::Io => damaged(),
+        Stop::Size(n) => too_big(path, name, kind, n),
+        Stop::Run(at) => Error::input(format!(
+            "{display} holds, in its part {name} near byte {at}, one text or tag longer than {} MB, far past the 32,767 characters of a cell (a zip bomb?): open it in Excel and save it again",
+            mb(MAX_MARKUP_RUN)
+        )),
+        Stop::Rows => Error::input(format!(
+            "{display} has more than {row_cap} rows in its part {name}, past the --max-rows limit: split the sheet, or raise the limit with --max-rows N"
+        )),
+        Stop::Strings(n, declared) => Error::input(format!(
+            "{display} {} shared strings, more than the {MAX_SHARED_STRINGS} sheetload keeps in memory (a zip bomb?): split the workbook or save the sheet as CSV",
+            if declared {
+                format!("declares {n}")
+            } else {
+                format!("holds more than {MAX_SHARED_STRINGS}")
+            }
+        )),
+    })?;
+    Ok(scanner.scan)
+}
+
+/// Why a scan stopped early.
+enum Stop {
+    Io,
+    Size(u64),
+    Run(u64),
+    Rows,
+    /// How many strings, and whether that is the declared count (else a count so far).
+    Strings(u64, bool),
+}
+
+/// The counting state of [`scan_part`].
+struct Scanner {
+    kind: PartKind,
+    row_cap: u64,
+    scan: PartScan,
+    /// Absolute offset of the last `<` seen.
+    last_lt: u64,
+    /// Whether the current `<row>` has had a value yet.
+    row_has_value: bool,
+    /// The opening bytes of the part, where `uniqueCount` is declared.
+    head: Vec<u8>,
+    /// Whether the part is XML (binary parts of an XLSB are only measured).
+    markup: bool,
+}
+
+impl Scanner {
+    fn new(kind: PartKind, row_cap: u64) -> Self {
+        Scanner {
+            kind,
+            row_cap,
+            scan: PartScan::default(),
+            last_lt: 0,
+            row_has_value: false,
+            head: Vec::new(),
+            markup: true,
+        }
+    }
+
+    fn run(&mut self, mut reader: impl Read) -> std::result::Result<(), Stop> {
+        let mut buf = vec![0u8; 1 << 16];
+        let mut filled = 0usize;
+        // Absolute offset of buf[0].
+        let mut base: u64 = 0;
+        loop {
+            let n = loop {
+                match reader.read(&mut buf[filled..]) {
+                    Ok(n) => break n,
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(_) => return Err(Stop::Io),
+                }
+            };
+            filled += n;
+            self.scan.bytes += n as u64;
+            if self.scan.bytes > self.kind.max_bytes() {
+                return Err(Stop::Size(self.scan.bytes));
+            }
+            if self.head.len() < 4096 {
+                // buf holds [base, base + filled); the head [0, head.len()), base <= head.len().
+                let from = (self.head.len() as u64 - base) as usize;
+                let to = filled.min(from + 4096 - self.head.len());
+                self.head.extend_from_slice(&buf[from..to]);
+                if self.head.len() >= 4096 || n == 0 {
+                    self.check_dimension()?;
+                }
+            }
+            let eof = n == 0;
+            if !self.markup {
+                if eof {
+                    return Ok(());
+                }
+                filled = 0;
+                continue;
+            }
+            let end = if eof {
+                filled
+            } else {
+                filled.saturating_sub(LOOKAHEAD)
+            };
+            for i in memchr::memchr_iter(b'<', &buf[..end]) {
+                let at = base + i as u64;
+                if at - self.last_lt > MAX_MARKUP_RUN {
+                    return Err(Stop::Run(self.last_lt));
+                }
+                self.last_lt = at;
+                let tag = &buf[i + 1..filled.min(i + 1 + LOOKAHEAD)];
+                self.tag(tag)?;
+            }
+            if base + filled as u64 - self.last_lt > MAX_MARKUP_RUN {
+                return Err(Stop::Run(self.last_lt));
+            }
+            if eof {
+                break;
+            }
+            buf.copy_within(end..filled, 0);
+            base += end as u64;
+            filled -= end;
+        }
+        if self.kind == PartKind::Strings {
+            self.scan.declared_strings = declared_count(&self.head);
+            if self.scan.declared_strings > MAX_SHARED_STRINGS {
+                return Err(Stop::Strings(self.scan.declared_strings, true));
+            }
+        }
+        Ok(())
+    }
+
+    /// Count what the tag starting with `tag` (the bytes after its `<`) opens.
+    fn tag(&mut self, tag: &[u8]) -> std::result::Result<(), Stop> {
+        match self.kind {
+            PartKind::Sheet => {
+                let name = local_name(tag);
+                if name == b"row" {
+                    self.row_has_value = false;
+                } else if (name == b"v" || name == b"is") && !self.row_has_value {
+                    self.row_has_value = true;
+                    self.scan.value_rows += 1;
+                    if self.scan.value_rows > self.row_cap {
+                        return Err(Stop::Rows);
+                    }
+                }
+            }
+            PartKind::Strings if local_name(tag) == b"si" => {
+                self.scan.strings += 1;
+                if self.scan.strings > MAX_SHARED_STRINGS {
+                    return Err(Stop::Strings(self.scan.strings, false));
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Once the opening bytes of a worksheet are in: a `<dimension>` whose last row is
+    /// past the row limit (no Excel sheet has more than 1,048,576 rows) stops the scan
+    /// before the rows are inflated.
+    fn check_dimension(&self) -> std::result::Result<(), Stop> {
+        if self.kind == PartKind::Sheet && last_dimension_row(&self.head) > self.row_cap {
+            return Err(Stop::Rows);
+        }
+        Ok(())
+    }
+}
+
+/// The element name of a tag's opening bytes, without a namespace prefix: `row` from
+/// `x:row r="1">`; empty for an end tag.
+fn local_name(tag: &[u8]) -> &[u8] {
+    // A name ends at a space, `>` or `/` (a tab or line break there is rare in real
+    // files and only makes a tag go uncounted).
+    let end = memchr::memchr3(b' ', b'>', b'/', tag).unwrap_or(tag.len());
+    let name = &tag[..end];
+    match memchr::memrchr(b':', name) {
+        Some(colon) => &name[colon + 1..],
+        None => name,
+    }
+}
+
+/// The last row (1-based) of a worksheet's `<dimension ref="A1:C300">`; 0 when none.
+fn last_dimension_row(head: &[u8]) -> u64 {
+    let text = String::from_utf8_lossy(head);
+    let Some(at) = text.find("dimension ref=") else {
+        return 0;
+    };
+    let value = text[at + "dimension ref=".len()..].trim_start_matches(['"', '\'']);
+    let value = &value[..value.find(['"', '\'']).unwrap_or(value.len())];
+    let last = value.rsplit(':').next().unwrap_or_default();
+    last.trim_start_matches(|c: char| c.is_ascii_alphabetic() || c == '$')
+        .parse()
+        .unwrap_or(0)
+}
+
+/// The `uniqueCount` (or `count`) an `<sst>` element declares; 0 when it declares none.
+fn declared_count(head: &[u8]) -> u64 {
+    let text = String::from_utf8_lossy(head);
+    let Some(start) = text.find("<sst").or_else(|| text.find(":sst")) else {
+        return 0;
+    };
+    let tag = &text[start..];
+    let tag = &tag[..tag.find('>').unwrap_or(tag.len())];
+    let Some(at) = tag.find("uniqueCount=") else {
+        return 0;
+    };
+    tag[at + "uniqueCount=".len()..]
+        .trim_start_matches(['"', '\''])
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect::<String>()
+        .parse()
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scan(kind: PartKind, xml: &[u8], cap: u64) -> std::result::Result<PartScan, &'static str> {
+        let mut s = Scanner::new(kind, cap);
+        match s.run(xml) {
+            Ok(()) => Ok(s.scan),
+            Err(Stop::Rows) => Err("rows"),
+            Err(Stop::Run(_)) => Err("run"),
+            Err(Stop::Strings(..)) => Err("strings"),
+            Err(_) => Err("other"),
+        }
+    }
+
+    #[test]
+    fn rows_with_values_are_counted_and_capped() {
+        let mut xml = b"<worksheet><sheetData>".to_vec();
+        for i in 1..=5 {
+            xml.extend(
+                format!(
+                    "<row r=\"{i}\"><c r=\"A{i}\"><v>1</v></c><c r=\"B{i}\"><v>2</v></c></row>"
+                )
+                .bytes(),
+            );
+        }
+        xml.extend(b"<row r=\"9\" s=\"1\"/><x:row><x:c><x:is><x:t>a</x:t></x:is></x:c></x:row>");
+        xml.extend(b"</sheetData></worksheet>");
+        assert_eq!(
+            scan(PartKind::Sheet, &xml, 100).map(|s| s.value_rows),
+            Ok(6)
+        );
+        assert_eq!(scan(PartKind::Sheet, &xml, 5), Err("rows"));
+    }
+
+    #[test]
+    fn a_dimension_past_the_row_limit_stops_the_scan_at_once() {
+        let xml = b"<worksheet><dimension ref=\"A1:C3000001\"/><sheetData><row r=\"1\"><c><v>1</v></c></row></sheetData></worksheet>";
+        assert_eq!(scan(PartKind::Sheet, xml, 1_048_605), Err("rows"));
+        let ok = b"<worksheet><dimension ref=\"A1:C1048576\"/><sheetData></sheetData></worksheet>";
+        assert_eq!(
+            scan(PartKind::Sheet, ok, 1_048_605).map(|s| s.value_rows),
+            Ok(0)
+        );
+        assert_eq!(last_dimension_row(b"<dimension ref=\"B2\"/>"), 2);
+        assert_eq!(local_name(b"x:row r=\"1\">"), b"row");
+        assert!(local_name(b"/row>").is_empty());
+    }
+
+    #[test]
+    fn one_giant_text_is_refused_while_streaming() {
+        let mut xml = b"<sst><si><t>".to_vec();
+        xml.resize(xml.len() + MAX_MARKUP_RUN as usize + 10, b'a');
+        xml.extend(b"</t></si></sst>");
+        assert_eq!(scan(PartKind::Strings, &xml, 0), Err("run"));
+    }
+
+    #[test]
+    fn shared_strings_declared_past_memory_are_refused() {
+        let xml = b"<?xml version=\"1.0\"?><sst xmlns=\"x\" count=\"9\" uniqueCount=\"900000000\"><si><t>a</t></si></sst>";
+        assert_eq!(scan(PartKind::Strings, xml, 0), Err("strings"));
+        let ok = b"<sst uniqueCount=\"2\"><si><t>a</t></si><si><t>b</t></si></sst>";
+        let s = scan(PartKind::Strings, ok, 0).unwrap();
+        assert_eq!((s.strings, s.declared_strings), (2, 2));
+    }
+
+    #[test]
+    fn part_kinds() {
+        assert_eq!(PartKind::of("xl/worksheets/sheet1.xml"), PartKind::Sheet);
+        assert_eq!(PartKind::of("xl/sharedStrings.xml"), PartKind::Strings);
+        assert_eq!(PartKind::of("xl/styles.xml"), PartKind::Other);
+        assert_eq!(PartKind::of("xl/media/image1.png"), PartKind::Unread);
+    }
+}
