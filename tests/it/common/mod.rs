@@ -1,7 +1,6 @@
 //! Shared test helpers: [`TestEnv`], the fluent runner of the real binary (temp dir,
 //! sandbox, files, arguments), readers of a running sandbox's stats, and readers that
 //! turn a result workbook back into text cells with calamine.
-#![allow(dead_code)]
 
 mod env;
 mod sandbox;
