@@ -18,11 +18,14 @@
 //! is reported as skipped, never as a failure. `ALT_ONLY=sheetload,newman` runs a
 //! subset.
 
+mod common;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitStatus, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::{Measured as Run, watch};
 use serde_json::{Value, json};
 use sheetload::sandbox::{SandboxOptions, spawn_in_thread};
 
@@ -75,12 +78,6 @@ struct Outcome {
     correct: String,
 }
 
-struct Run {
-    secs: f64,
-    peak_mb: f64,
-    status: Option<ExitStatus>,
-}
-
 /// Runs `cmd` with stdout and stderr to files in `dir`, polling the child's VmHWM
 /// until it exits or `limit` passes (then it is killed and `status` is None).
 fn measure(mut cmd: Command, dir: &Path, tag: &str, limit: Duration) -> Run {
@@ -93,35 +90,7 @@ fn measure(mut cmd: Command, dir: &Path, tag: &str, limit: Duration) -> Run {
         .stderr(err)
         .spawn()
         .unwrap_or_else(|e| panic!("spawn {tag}: {e}"));
-    let status_path = format!("/proc/{}/status", child.id());
-    let mut peak_kb = 0u64;
-    loop {
-        if let Ok(s) = std::fs::read_to_string(&status_path) {
-            for l in s.lines() {
-                if let Some(v) = l.strip_prefix("VmHWM:") {
-                    let kb: u64 = v.trim().trim_end_matches("kB").trim().parse().unwrap_or(0);
-                    peak_kb = peak_kb.max(kb);
-                }
-            }
-        }
-        if let Ok(Some(status)) = child.try_wait() {
-            return Run {
-                secs: started.elapsed().as_secs_f64(),
-                peak_mb: peak_kb as f64 / 1024.0,
-                status: Some(status),
-            };
-        }
-        if started.elapsed() > limit {
-            let _ = child.kill();
-            let _ = child.wait();
-            return Run {
-                secs: started.elapsed().as_secs_f64(),
-                peak_mb: peak_kb as f64 / 1024.0,
-                status: None,
-            };
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    watch(&mut child, started, Some(limit))
 }
 
 /// Every customer of database 1, read through the list API (after the run, untimed).

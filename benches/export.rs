@@ -2,9 +2,12 @@
 //! in-process sandbox, exported by the release binary to XLSX and to CSV.
 //! Run with `cargo bench --bench export`.
 
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+mod common;
 
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+use common::watch;
 use sheetload::sandbox::{SandboxOptions, spawn_in_thread};
 
 fn main() {
@@ -31,28 +34,13 @@ fn main() {
             .stdout(Stdio::null())
             .spawn()
             .expect("spawn");
-        let status_path = format!("/proc/{}/status", child.id());
-        let mut peak_kb = 0u64;
-        let code = loop {
-            if let Ok(s) = std::fs::read_to_string(&status_path) {
-                for l in s.lines() {
-                    if let Some(v) = l.strip_prefix("VmHWM:") {
-                        let kb: u64 = v.trim().trim_end_matches("kB").trim().parse().unwrap_or(0);
-                        peak_kb = peak_kb.max(kb);
-                    }
-                }
-            }
-            if let Ok(Some(status)) = child.try_wait() {
-                break status.code();
-            }
-            std::thread::sleep(Duration::from_millis(5));
-        };
-        let secs = started.elapsed().as_secs_f64();
+        let run = watch(&mut child, started, None);
+        let (secs, code) = (run.secs, run.status.and_then(|s| s.code()));
         assert_eq!(code, Some(0), "export failed");
         println!(
             "| customers → {out} | {n} | {secs:.2} | {:.0} | {:.0} |",
             n as f64 / secs,
-            peak_kb as f64 / 1024.0
+            run.peak_mb
         );
     }
 }

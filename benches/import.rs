@@ -3,11 +3,14 @@
 //! latency; plus peak memory, to show it does not grow with the row count.
 //! Run with `cargo bench --bench import`.
 
+mod common;
+
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
+use common::watch;
 use sheetload::sandbox::{SandboxOptions, spawn_in_thread};
 
 fn csv(path: &Path, rows: usize) {
@@ -39,29 +42,14 @@ fn measure(dir: &Path, base_url: &str, args: &[&str]) -> (f64, f64, serde_json::
         .stdout(Stdio::piped())
         .spawn()
         .expect("spawn sheetload");
-    let status_path = format!("/proc/{}/status", child.id());
-    let mut peak_kb = 0u64;
-    loop {
-        if let Ok(s) = std::fs::read_to_string(&status_path) {
-            for l in s.lines() {
-                if let Some(v) = l.strip_prefix("VmHWM:") {
-                    let kb: u64 = v.trim().trim_end_matches("kB").trim().parse().unwrap_or(0);
-                    peak_kb = peak_kb.max(kb);
-                }
-            }
-        }
-        if let Ok(Some(_)) = child.try_wait() {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    let secs = started.elapsed().as_secs_f64();
+    let run = watch(&mut child, started, None);
+    let secs = run.secs;
     let mut out = String::new();
     if let Some(mut o) = child.stdout.take() {
         let _ = std::io::Read::read_to_string(&mut o, &mut out);
     }
     let json = serde_json::from_str(out.trim()).unwrap_or(serde_json::Value::Null);
-    (secs, peak_kb as f64 / 1024.0, json)
+    (secs, run.peak_mb, json)
 }
 
 /// The dispatch matrix: latencies 5/20/100 ms × concurrency 8/32/128, each as a share of

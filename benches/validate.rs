@@ -4,10 +4,14 @@
 //!
 //! Peak RSS is the child's `VmHWM` from /proc, polled until it exits (Linux only).
 
+mod common;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Instant;
+
+use common::watch;
 
 const HEAD: [&str; 9] = [
     "Nama",
@@ -95,26 +99,8 @@ fn measure(args: &[&str]) -> (f64, f64, i32) {
         .arg("--quiet")
         .spawn()
         .expect("spawn sheetload");
-    let status_path = format!("/proc/{}/status", child.id());
-    let mut peak_kb = 0u64;
-    loop {
-        if let Ok(s) = std::fs::read_to_string(&status_path) {
-            for l in s.lines() {
-                if let Some(v) = l.strip_prefix("VmHWM:") {
-                    let kb: u64 = v.trim().trim_end_matches("kB").trim().parse().unwrap_or(0);
-                    peak_kb = peak_kb.max(kb);
-                }
-            }
-        }
-        if let Ok(Some(status)) = child.try_wait() {
-            return (
-                started.elapsed().as_secs_f64(),
-                peak_kb as f64 / 1024.0,
-                status.code().unwrap_or(-1),
-            );
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    let run = watch(&mut child, started, None);
+    (run.secs, run.peak_mb, run.code())
 }
 
 /// The floor: only open the file and walk its rows (as the child process of `measure`).
@@ -136,22 +122,8 @@ fn measure_read(path: &Path) -> (f64, f64) {
         .env("SHEETLOAD_BENCH_READ_ONLY", path)
         .spawn()
         .expect("spawn reader");
-    let status_path = format!("/proc/{}/status", child.id());
-    let mut peak_kb = 0u64;
-    loop {
-        if let Ok(s) = std::fs::read_to_string(&status_path) {
-            for l in s.lines() {
-                if let Some(v) = l.strip_prefix("VmHWM:") {
-                    let kb: u64 = v.trim().trim_end_matches("kB").trim().parse().unwrap_or(0);
-                    peak_kb = peak_kb.max(kb);
-                }
-            }
-        }
-        if let Ok(Some(_)) = child.try_wait() {
-            return (started.elapsed().as_secs_f64(), peak_kb as f64 / 1024.0);
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    let run = watch(&mut child, started, None);
+    (run.secs, run.peak_mb)
 }
 
 fn main() {

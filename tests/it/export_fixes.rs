@@ -2,12 +2,10 @@
 //! visits exported with customer code and team name beside the ids, and `--save-map`
 //! on validate/import writing the mapping that was used.
 
-mod common;
-
 use std::collections::HashMap;
 use std::path::Path;
 
-use common::{Run, demo_command, records, sheet};
+use crate::common::{TestEnv, count, demo_command, records, sheet, sheetload_in};
 use serde_json::{Value, json};
 use sheetload::sandbox::{SandboxOptions, ThreadSandbox, spawn_in_thread};
 
@@ -78,13 +76,6 @@ fn csv_rows(path: &Path) -> (Vec<String>, Vec<Row>) {
         })
         .collect();
     (headers, rows)
-}
-
-fn requests(stats: &Value, route: &str) -> u64 {
-    stats["requests"][route]
-        .as_object()
-        .map(|m| m.values().filter_map(Value::as_u64).sum())
-        .unwrap_or(0)
 }
 
 /// Team names of a sandbox, in id order (the first is the API user's own).
@@ -197,9 +188,9 @@ fn orders_export_one_row_per_line_and_import_back_recreates_them_once() {
     assert!(x.iter().any(|r| r["date"] == "2026-12-01"));
 
     // Into the same database: the ledger knows these orders, nothing is sent.
-    let posts = requests(&a.stats(), "POST /extapi/v1.0/orders");
+    let posts = count(&a.stats(), "POST /extapi/v1.0/orders");
     ok(dir, &a, &["import", "exported.csv", "-e", "orders"]);
-    assert_eq!(requests(&a.stats(), "POST /extapi/v1.0/orders"), posts);
+    assert_eq!(count(&a.stats(), "POST /extapi/v1.0/orders"), posts);
     let back = records(&dir.join("exported.result.xlsx"), "Results");
     assert!(back.iter().all(|r| r["_status"] == "SKIPPED"), "{back:?}");
     a.shutdown();
@@ -213,7 +204,7 @@ fn orders_export_one_row_per_line_and_import_back_recreates_them_once() {
         &b,
         &["import", "exported.csv", "-e", "orders"],
     );
-    assert_eq!(requests(&b.stats(), "POST /extapi/v1.0/orders"), 3);
+    assert_eq!(count(&b.stats(), "POST /extapi/v1.0/orders"), 3);
     ok(
         other.path(),
         &b,
@@ -396,7 +387,7 @@ fn save_map_writes_the_map_that_was_used_and_it_maps_the_same_again() {
                Toko Maju,retail,007,,ring twice,red\n\
                Warung İbu,grosir,0815,Solo,,blue\n";
     let map = "ignore = [\"Catatan\"]\n[columns]\n\"Outlet Title\" = \"name\"\n\"Wilayah\" = \"tags\"\n[constants]\nstatus = false\n[defaults]\ncity = \"Semarang\"\n";
-    let (done, dir) = Run::new()
+    let done = TestEnv::new()
         .file("customers.csv", csv)
         .file("map.toml", map)
         .args([
@@ -412,8 +403,9 @@ fn save_map_writes_the_map_that_was_used_and_it_maps_the_same_again() {
             "first.xlsx",
         ])
         .run();
-    done.code(0);
-    let saved = std::fs::read_to_string(dir.path().join("saved.toml")).unwrap();
+    let dir = done.dir();
+    done.expect_code(0);
+    let saved = std::fs::read_to_string(dir.join("saved.toml")).unwrap();
     assert!(saved.contains("\"Outlet Title\" = \"name\""), "{saved}");
     assert!(
         saved.contains("\"Kode Pelanggan\" = \"ext_cust_no\""),
@@ -423,13 +415,11 @@ fn save_map_writes_the_map_that_was_used_and_it_maps_the_same_again() {
         saved.contains("Warna"),
         "unmapped columns are named: {saved}"
     );
-    let first = understood(&dir.path().join("first.xlsx"));
+    let first = understood(&dir.join("first.xlsx"));
     assert!(first.1[0].contains("\"007\"") && first.1[0].contains("\"Semarang\""));
 
     // The same file with the saved map alone: the same mapping, the same payloads.
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_sheetload"))
-        .current_dir(dir.path())
-        .env("SHEETLOAD_HOME", dir.path())
+    let out = sheetload_in(dir)
         .args([
             "validate",
             "customers.csv",
@@ -444,19 +434,20 @@ fn save_map_writes_the_map_that_was_used_and_it_maps_the_same_again() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     assert!(!stderr.contains("Catatan"), "the ignore was kept: {stderr}");
-    assert_eq!(understood(&dir.path().join("second.xlsx")), first);
+    assert_eq!(understood(&dir.join("second.xlsx")), first);
 }
 
 #[test]
 fn save_map_from_an_import_pins_auto_matched_headers_for_next_month() {
     let csv = "Nama,Kode Pelanggan,No HP,Kota,Lintang,Bujur\nToko A,C-01,081234567890,Solo,-7.56,110.82\n";
-    let (done, dir) = Run::new()
+    let done = TestEnv::new()
         .file("june.csv", csv)
         .args(["import", "june.csv", "-e", "customers", "--sandbox"])
         .args(["--save-map", "customers-map.toml", "--quiet"])
         .run();
-    done.code(0);
-    let saved = std::fs::read_to_string(dir.path().join("customers-map.toml")).unwrap();
+    let dir = done.dir();
+    done.expect_code(0);
+    let saved = std::fs::read_to_string(dir.join("customers-map.toml")).unwrap();
     for line in [
         "Nama = \"name\"",
         "\"Kode Pelanggan\" = \"ext_cust_no\"",
@@ -469,10 +460,8 @@ fn save_map_from_an_import_pins_auto_matched_headers_for_next_month() {
     // Next month's file: other spelling, other column order, a new column; the saved
     // map maps it the same way and validate says so column by column.
     let july = "no. hp,KODE PELANGGAN,Kota,nama,Bujur,Lintang,Sales\n0812 1111 2222,C-02,Solo,Toko B,110.8,-7.5,Budi\n";
-    std::fs::write(dir.path().join("july.csv"), july).unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_sheetload"))
-        .current_dir(dir.path())
-        .env("SHEETLOAD_HOME", dir.path())
+    std::fs::write(dir.join("july.csv"), july).unwrap();
+    let out = sheetload_in(dir)
         .args([
             "validate",
             "july.csv",
@@ -489,7 +478,7 @@ fn save_map_from_an_import_pins_auto_matched_headers_for_next_month() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let (columns, payloads) = understood(&dir.path().join("july.result.xlsx"));
+    let (columns, payloads) = understood(&dir.join("july.result.xlsx"));
     let mapped: Vec<(String, String)> = columns
         .into_iter()
         .map(|r| (r[0].clone(), r[1].clone()))
@@ -510,7 +499,7 @@ fn save_map_from_an_import_pins_auto_matched_headers_for_next_month() {
     assert!(payloads[0].contains("\"081211112222\""), "{}", payloads[0]);
 
     // The input itself is never overwritten.
-    let (done, _dir) = Run::new()
+    let done = TestEnv::new()
         .file("june.csv", csv)
         .args([
             "validate",
@@ -521,7 +510,7 @@ fn save_map_from_an_import_pins_auto_matched_headers_for_next_month() {
             "june.csv",
         ])
         .run();
-    done.code(2)
+    done.expect_code(2)
         .one_clear_error()
         .stderr_has("is the input file itself");
 }

@@ -9,12 +9,10 @@
 //! by default; run it with:
 //!
 //! ```sh
-//! cargo test --release --test soak -- --ignored --nocapture
+//! cargo test --release --test it soak:: -- --ignored --nocapture
 //! ```
 //!
 //! (`--nocapture` shows the progress and the summary either way.)
-
-mod common;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs::File;
@@ -23,7 +21,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::records;
+use crate::common::{Target, connected, records, records_in_db};
 use serde_json::Value;
 use sheetload::ledger::{Ledger, RunState};
 use sheetload::sandbox::{SandboxError, SandboxOptions, ThreadSandbox, spawn_in_thread};
@@ -36,7 +34,7 @@ fn soak_small() {
 
 /// The issue's soak: 20,000 rows, 4 kills, 2 sandbox restarts.
 #[test]
-#[ignore = "about 80 s in release; cargo test --release --test soak -- --ignored --nocapture"]
+#[ignore = "about 80 s in release; cargo test --release --test it soak:: -- --ignored --nocapture"]
 fn soak_full() {
     soak(20_000, 4, 20_260_801);
 }
@@ -492,9 +490,7 @@ fn customers_csv(n: usize) -> String {
 }
 
 fn customers_in_db1(stats: &Value) -> u64 {
-    stats["databases"]["1"]["records"]["customers"]
-        .as_u64()
-        .expect("customer count in the stats")
+    records_in_db(stats, "1", "customers")
 }
 
 /// `ext_cust_no` values stored more than once, with their counts.
@@ -534,16 +530,8 @@ fn start_sandbox(opts: &SandboxOptions) -> ThreadSandbox {
 /// The binary with the connection in its environment, in `home` (also its
 /// `SHEETLOAD_HOME`).
 fn client(home: &Path, base_url: &str, args: &[&str]) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_sheetload"));
-    cmd.args(args)
-        .current_dir(home)
-        .env("SHEETLOAD_HOME", home)
-        .env("SHEETLOAD_BASE_URL", base_url)
-        .env("SHEETLOAD_USER", "demo")
-        .env("SHEETLOAD_PASSWORD", "demo")
-        .env("SHEETLOAD_DATABASE", "1")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null());
+    let mut cmd = connected(home, base_url, Target::SalesMania);
+    cmd.args(args).stdin(Stdio::null()).stdout(Stdio::null());
     cmd
 }
 

@@ -1,7 +1,7 @@
 //! The files in `samples/` are generated here, deterministically, and checked against
 //! what `sheetload validate` makes of them.
 //!
-//! Regenerate them with `SHEETLOAD_WRITE_SAMPLES=1 cargo test --test samples`. Without the
+//! Regenerate them with `SHEETLOAD_WRITE_SAMPLES=1 cargo test --test it samples::`. Without the
 //! variable the test regenerates into a temp dir and fails when a committed sample differs
 //! (CSV byte for byte; XLSX cell by cell, because package bytes may change with the
 //! writer's version or a timestamp), then validates each committed sample and checks its
@@ -563,7 +563,7 @@ fn workbook_cells(
 }
 
 fn assert_same(fresh: &Path, committed: &Path) {
-    let hint = "run `SHEETLOAD_WRITE_SAMPLES=1 cargo test --test samples` and commit samples/";
+    let hint = "run `SHEETLOAD_WRITE_SAMPLES=1 cargo test --test it samples::` and commit samples/";
     assert!(
         committed.exists(),
         "{} is missing: {hint}",

@@ -1,10 +1,7 @@
 //! `sheetload export` against the sandbox, and the round trip: export → (edit) → import
 //! back with `--mode upsert`.
 
-mod common;
-
-use common::{Run, records, sheet};
-use serde_json::Value;
+use crate::common::{self, TestEnv, count, records, sheet, writes};
 use sheetload::sandbox::{SandboxOptions, ThreadSandbox, spawn_in_thread};
 
 fn seeded() -> ThreadSandbox {
@@ -17,48 +14,17 @@ fn seeded() -> ThreadSandbox {
     .expect("sandbox")
 }
 
-fn run_against(sb: &ThreadSandbox) -> Run {
-    Run::new()
-        .env("SHEETLOAD_BASE_URL", &sb.base_url())
-        .env("SHEETLOAD_USER", "demo")
-        .env("SHEETLOAD_PASSWORD", "demo")
-        .env("SHEETLOAD_DATABASE", "1")
-}
-
-fn writes(stats: &Value) -> u64 {
-    stats["requests"]
-        .as_object()
-        .unwrap()
-        .iter()
-        .filter(|(k, _)| {
-            k.starts_with("POST ") || k.starts_with("PATCH ") || k.starts_with("DELETE ")
-        })
-        .map(|(_, v)| {
-            v.as_object()
-                .unwrap()
-                .values()
-                .filter_map(Value::as_u64)
-                .sum::<u64>()
-        })
-        .sum()
-}
-
-fn count(stats: &Value, route: &str) -> u64 {
-    stats["requests"][route]
-        .as_object()
-        .map(|m| m.values().filter_map(Value::as_u64).sum())
-        .unwrap_or(0)
-}
-
 #[test]
 fn exported_customers_and_products_import_back_unchanged() {
     let sb = seeded();
     for (what, n) in [("customers", 60), ("products", 25)] {
         let file = format!("{what}.xlsx");
-        let (done, dir) = run_against(&sb)
+        let done = TestEnv::new()
+            .against(&sb)
             .args(["export", what, "--out", &file])
             .run();
-        done.code(0);
+        let dir = done.dir();
+        done.expect_code(0);
         let rows = records(&done.path(&file), &{
             let mut s = what.to_string();
             s[..1].make_ascii_uppercase();
@@ -74,13 +40,13 @@ fn exported_customers_and_products_import_back_unchanged() {
         );
 
         let before = writes(&sb.stats());
-        let out = common::demo_command(dir.path(), &sb.base_url())
+        let out = common::demo_command(dir, &sb.base_url())
             .args(["import", &file, "-e", what, "--mode", "upsert"])
             .output()
             .unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(0), "{what}: {stderr}");
-        let result = dir.path().join(format!("{what}.result.xlsx"));
+        let result = dir.join(format!("{what}.result.xlsx"));
         let back = records(&result, "Results");
         assert_eq!(back.len(), n);
         let not_skipped: Vec<_> = back.iter().filter(|r| r["_status"] != "SKIPPED").collect();
@@ -96,10 +62,12 @@ fn exported_customers_and_products_import_back_unchanged() {
 #[test]
 fn one_edited_price_is_one_patch_of_that_field() {
     let sb = seeded();
-    let (done, dir) = run_against(&sb)
+    let done = TestEnv::new()
+        .against(&sb)
         .args(["export", "products", "--out", "p.csv"])
         .run();
-    done.code(0);
+    let dir = done.dir();
+    done.expect_code(0);
     let text = std::fs::read_to_string(done.path("p.csv")).unwrap();
     let mut rdr = csv::Reader::from_reader(text.as_bytes());
     let headers = rdr.headers().unwrap().clone();
@@ -110,7 +78,7 @@ fn one_edited_price_is_one_patch_of_that_field() {
     let mut edited: Vec<String> = rows[3].iter().map(str::to_string).collect();
     edited[price] = "123456".into();
     rows[3] = csv::StringRecord::from(edited);
-    let mut w = csv::Writer::from_path(dir.path().join("p.csv")).unwrap();
+    let mut w = csv::Writer::from_path(dir.join("p.csv")).unwrap();
     w.write_record(&headers).unwrap();
     for r in &rows {
         w.write_record(r).unwrap();
@@ -119,7 +87,7 @@ fn one_edited_price_is_one_patch_of_that_field() {
     drop(w);
 
     let before = sb.stats();
-    let out = common::demo_command(dir.path(), &sb.base_url())
+    let out = common::demo_command(dir, &sb.base_url())
         .args(["import", "p.csv", "-e", "products", "--mode", "upsert"])
         .output()
         .unwrap();
@@ -136,16 +104,17 @@ fn one_edited_price_is_one_patch_of_that_field() {
             - count(&before, "PATCH /extapi/v1.0/products/{id}"),
         1
     );
-    let back = records(&dir.path().join("p.result.xlsx"), "Results");
+    let back = records(&dir.join("p.result.xlsx"), "Results");
     let updated: Vec<_> = back.iter().filter(|r| r["_action"] == "update").collect();
     assert_eq!(updated.len(), 1);
     assert_eq!(updated[0]["_id"], id);
 
     // The PATCH carried only the units: export again and compare every other column.
-    let (done, _d) = run_against(&sb)
+    let done = TestEnv::new()
+        .against(&sb)
         .args(["export", "products", "--out", "again.csv"])
         .run();
-    done.code(0);
+    done.expect_code(0);
     let again = std::fs::read_to_string(done.path("again.csv")).unwrap();
     let mut rdr = csv::Reader::from_reader(again.as_bytes());
     let now: Vec<csv::StringRecord> = rdr.records().map(|r| r.unwrap()).collect();
@@ -159,7 +128,8 @@ fn one_edited_price_is_one_patch_of_that_field() {
 #[test]
 fn filters_limits_csv_guard_and_other_entities() {
     let sb = seeded();
-    let (done, _d) = run_against(&sb)
+    let done = TestEnv::new()
+        .against(&sb)
         .args([
             "export",
             "customers",
@@ -172,7 +142,7 @@ fn filters_limits_csv_guard_and_other_entities() {
             "--bom",
         ])
         .run();
-    done.code(0);
+    done.expect_code(0);
     let bytes = std::fs::read(done.path("c.csv")).unwrap();
     assert!(bytes.starts_with(b"\xEF\xBB\xBF"));
     let text = String::from_utf8_lossy(&bytes[3..]).into_owned();
@@ -183,22 +153,25 @@ fn filters_limits_csv_guard_and_other_entities() {
     assert_eq!(rows.len(), 10);
     assert!(rows.iter().all(|r| &r[status] == "true"));
 
-    let (done, _d) = run_against(&sb)
+    let done = TestEnv::new()
+        .against(&sb)
         .args(["export", "teams", "--out", "t.xlsx"])
         .run();
-    done.code(0);
+    done.expect_code(0);
     let teams = records(&done.path("t.xlsx"), "Teams");
     assert_eq!(teams.len(), 3);
     assert!(teams.iter().all(|t| t["email"].contains('@')));
 
-    let (done, _d) = run_against(&sb)
+    let done = TestEnv::new()
+        .against(&sb)
         .args(["export", "databases", "--out", "d.csv"])
         .run();
-    done.code(0);
+    done.expect_code(0);
     let d = std::fs::read_to_string(done.path("d.csv")).unwrap();
     assert!(d.contains("1,Demo"), "{d}");
 
-    let (done, _d) = run_against(&sb)
+    let done = TestEnv::new()
+        .against(&sb)
         .args([
             "export",
             "customers",
@@ -208,7 +181,7 @@ fn filters_limits_csv_guard_and_other_entities() {
             "colour=red",
         ])
         .run();
-    done.code(2)
+    done.expect_code(2)
         .one_clear_error()
         .stderr_has("no column colour");
 }
@@ -217,17 +190,20 @@ fn filters_limits_csv_guard_and_other_entities() {
 fn visits_by_date_and_team() {
     let sb = seeded();
     // Create visits through an import, then export a date window for one team.
-    let (done, dir) = run_against(&sb)
+    let done = TestEnv::new()
+        .against(&sb)
         .args(["export", "customers", "--out", "c.csv", "--limit", "2"])
         .run();
-    done.code(0);
+    let dir = done.dir();
+    done.expect_code(0);
     let c = std::fs::read_to_string(done.path("c.csv")).unwrap();
     let mut rdr = csv::Reader::from_reader(c.as_bytes());
     let ids: Vec<String> = rdr.records().map(|r| r.unwrap()[0].to_string()).collect();
-    let (done, _d) = run_against(&sb)
+    let done = TestEnv::new()
+        .against(&sb)
         .args(["export", "teams", "--out", "t.csv"])
         .run();
-    done.code(0);
+    done.expect_code(0);
     let t = std::fs::read_to_string(done.path("t.csv")).unwrap();
     let mut rdr = csv::Reader::from_reader(t.as_bytes());
     let teams: Vec<csv::StringRecord> = rdr.records().map(|r| r.unwrap()).collect();
@@ -238,8 +214,8 @@ fn visits_by_date_and_team() {
         a = ids[0],
         b = ids[1]
     );
-    std::fs::write(dir.path().join("v.csv"), visits).unwrap();
-    let out = common::demo_command(dir.path(), &sb.base_url())
+    std::fs::write(dir.join("v.csv"), visits).unwrap();
+    let out = common::demo_command(dir, &sb.base_url())
         .args(["import", "v.csv", "-e", "visits"])
         .output()
         .unwrap();
@@ -249,7 +225,8 @@ fn visits_by_date_and_team() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let (done, _d) = run_against(&sb)
+    let done = TestEnv::new()
+        .against(&sb)
         .args([
             "export",
             "visits",
@@ -263,7 +240,7 @@ fn visits_by_date_and_team() {
             &team_name,
         ])
         .run();
-    done.code(0);
+    done.expect_code(0);
     let rows = records(&done.path("v.xlsx"), "Visits");
     assert_eq!(rows.len(), 2, "{rows:?}");
     assert!(rows.iter().all(|r| r["team_id"] == team_id));

@@ -3,30 +3,13 @@
 //! HTML page keeps its words (secrets redacted); and a server field error names the
 //! row's cell (`Customers!E7`) beside the user's column header.
 
-mod common;
-
-use std::collections::HashMap;
-
+use crate::common::{TestEnv, records, statuses, xlsx};
 use axum::Router;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
-use common::{Run, records, xlsx};
 use serde_json::{Value, json};
-use sheetload::sandbox::{SandboxOptions, ThreadSandbox, spawn_in_thread};
-
-fn sandbox(opts: SandboxOptions) -> ThreadSandbox {
-    spawn_in_thread(opts).expect("sandbox starts")
-}
-
-/// A run pointed at `base_url` with the demo credentials from the environment.
-fn run_against(base_url: &str) -> Run {
-    Run::new()
-        .env("SHEETLOAD_BASE_URL", base_url)
-        .env("SHEETLOAD_USER", "demo")
-        .env("SHEETLOAD_PASSWORD", "demo")
-        .env("SHEETLOAD_DATABASE", "1")
-}
+use sheetload::sandbox::SandboxOptions;
 
 fn customers_csv(n: usize) -> String {
     let mut s = String::from("Kode Pelanggan,Nama,Kota,No HP\n");
@@ -36,34 +19,26 @@ fn customers_csv(n: usize) -> String {
     s
 }
 
-fn statuses(rows: &[HashMap<String, String>]) -> HashMap<String, usize> {
-    let mut m = HashMap::new();
-    for r in rows {
-        *m.entry(r["_status"].clone()).or_default() += 1;
-    }
-    m
-}
-
 /// Issue 6: 300 rows at concurrency 16 against a server that takes 20 requests a
 /// second, with no `--rate`: every row ends OK, because the shared limiter slows
 /// down instead of counting 429s as failed tries, and it does so without hammering
 /// the server (fewer 429s than rows).
 #[test]
 fn sustained_rate_limit_slows_down_and_every_row_ends_ok() {
-    let sb = sandbox(SandboxOptions {
-        rate_limit: Some(20),
-        ..SandboxOptions::default()
-    });
-    let (done, _d) = run_against(&sb.base_url())
+    let done = TestEnv::new()
+        .sandbox(SandboxOptions {
+            rate_limit: Some(20),
+            ..SandboxOptions::default()
+        })
         .file("c.csv", customers_csv(300))
         .args(["import", "c.csv", "-e", "customers", "--concurrency", "16"])
         .run();
-    done.code(0);
+    done.expect_code(0);
     let rows = records(&done.path("c.result.xlsx"), "Results");
     assert_eq!(rows.len(), 300);
     let by_status = statuses(&rows);
     assert_eq!(by_status.get("OK"), Some(&300), "{by_status:?}");
-    let stats = sb.stats();
+    let stats = done.stats();
     assert_eq!(stats["databases"]["1"]["records"]["customers"], 300);
     let limited = stats["faults"]["rate_limited"].as_u64().unwrap_or(0);
     assert!(limited > 0, "the rate limit was never reached: {stats}");
@@ -147,7 +122,8 @@ async fn fake_server() -> (String, tokio::task::JoinHandle<()>) {
 fn plain_text_and_html_error_bodies_are_shown_redacted() {
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     let (base_url, server) = rt.block_on(fake_server());
-    let (done, _d) = run_against(&base_url)
+    let done = TestEnv::new()
+        .base_url(&base_url)
         .file(
             "c.csv",
             "Nama,Kota\nLocked,Semarang\nHtml,Solo\nLong,Kudus\n",
@@ -155,7 +131,7 @@ fn plain_text_and_html_error_bodies_are_shown_redacted() {
         .args(["import", "c.csv", "-e", "customers"])
         .run();
     server.abort();
-    done.code(1);
+    done.expect_code(1);
     let rows = records(&done.path("c.result.xlsx"), "Results");
     assert_eq!(rows.len(), 3);
     let error = |i: usize| rows[i]["_error"].clone();
@@ -207,7 +183,8 @@ fn server_field_errors_name_sheet_cell_and_column() {
             "{n},Jl. Pemuda 1,Semarang,081234567890,-7.1,110.4\n"
         ));
     }
-    let (xlsx_run, _a) = run_against(&base_url)
+    let xlsx_run = TestEnv::new()
+        .base_url(&base_url)
         .build("c.xlsx", |p| {
             xlsx(p, "Customers", |ws| {
                 for (c, h) in head.iter().enumerate() {
@@ -228,7 +205,8 @@ fn server_field_errors_name_sheet_cell_and_column() {
         })
         .args(["import", "c.xlsx", "-e", "customers"])
         .run();
-    let (csv_run, _b) = run_against(&base_url)
+    let csv_run = TestEnv::new()
+        .base_url(&base_url)
         .file("c.csv", csv)
         .args(["import", "c.csv", "-e", "customers"])
         .run();
@@ -237,7 +215,7 @@ fn server_field_errors_name_sheet_cell_and_column() {
         (&xlsx_run, "c.result.xlsx", "Customers!E7"),
         (&csv_run, "c.result.xlsx", "E7"),
     ] {
-        done.code(1);
+        done.expect_code(1);
         let rows = records(&done.path(result), "Results");
         let failed: Vec<_> = rows.iter().filter(|r| r["_status"] == "FAILED").collect();
         assert_eq!(failed.len(), 1, "{rows:?}");

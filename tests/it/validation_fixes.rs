@@ -3,11 +3,9 @@
 //! zeros, summaries that keep the kind of error, messages that name sheet and cell,
 //! numbers Excel has mangled, non-workbooks named `.xlsx`, and date separators.
 
-mod common;
-
 use std::collections::HashMap;
 
-use common::{Run, records, sheet};
+use crate::common::{self, TestEnv, records, sheet};
 use rust_xlsxwriter::Format;
 use serde_json::Value;
 
@@ -35,11 +33,11 @@ fn clear_in_both_coordinate_columns_clears_the_location() {
     let csv = "Kode Pelanggan,Nama,Lintang,Bujur\n\
                C1,Toko A,#CLEAR,#CLEAR\n\
                C2,Toko B,#CLEAR,110.47\n";
-    let (done, _d) = Run::new()
+    let done = TestEnv::new()
         .file("c.csv", csv)
         .args(["validate", "c.csv", "-e", "customers", "--mode", "update"])
         .run();
-    done.code(1);
+    done.expect_code(1);
     let rows = records(&done.path("c.result.xlsx"), "Results");
     assert_eq!(rows[0]["_status"], "VALID", "{}", rows[0]["_error"]);
     let p = payload(&rows[0]);
@@ -81,7 +79,7 @@ fn products_xlsx(path: &std::path::Path, rows: &[[&str; 8]]) {
 
 #[test]
 fn a_second_unit_without_ratio_is_invalid_and_names_its_cell() {
-    let (done, _d) = Run::new()
+    let done = TestEnv::new()
         .build("p.xlsx", |p| {
             products_xlsx(
                 p,
@@ -94,7 +92,7 @@ fn a_second_unit_without_ratio_is_invalid_and_names_its_cell() {
         })
         .args(["validate", "p.xlsx", "-e", "products"])
         .run();
-    done.code(1);
+    done.expect_code(1);
     let rows = records(&done.path("p.result.xlsx"), "Results");
     assert_eq!(rows[0]["_status"], "INVALID", "{}", rows[0]["_payload"]);
     let err = &rows[0]["_error"];
@@ -117,7 +115,7 @@ fn a_second_unit_without_ratio_is_invalid_and_names_its_cell() {
 
 #[test]
 fn zero_padding_number_formats_keep_their_leading_zeros() {
-    let (done, _d) = Run::new()
+    let done = TestEnv::new()
         .build("c.xlsx", |p| {
             common::xlsx(p, "Customers", |ws| {
                 for (c, h) in ["Nama", "Kode Pelanggan", "No HP"].iter().enumerate() {
@@ -135,7 +133,7 @@ fn zero_padding_number_formats_keep_their_leading_zeros() {
         })
         .args(["validate", "c.xlsx", "-e", "customers"])
         .run();
-    done.code(1);
+    done.expect_code(1);
     let rows = records(&done.path("c.result.xlsx"), "Results");
     let p = payload(&rows[0]);
     assert_eq!(p["ext_cust_no"], "00123", "{p}");
@@ -143,7 +141,7 @@ fn zero_padding_number_formats_keep_their_leading_zeros() {
     // What the sheet showed is exactly what is sent: nothing to warn about.
     assert_eq!(rows[0]["_error"], "", "{:?}", rows[0]);
     // The Failed sheet, validated again, still reads 00007.
-    let (again, _d2) = Run::new()
+    let again = TestEnv::new()
         .file(
             "failed.xlsx",
             std::fs::read(done.path("c.result.xlsx")).unwrap(),
@@ -157,7 +155,7 @@ fn zero_padding_number_formats_keep_their_leading_zeros() {
             "Failed",
         ])
         .run();
-    again.code(1);
+    again.expect_code(1);
     let rows = records(&again.path("failed.result.xlsx"), "Results");
     assert_eq!(payload(&rows[0])["ext_cust_no"], "00007", "{:?}", rows[0]);
 }
@@ -172,7 +170,7 @@ fn import_summary_groups_by_kind_of_error_and_duplicates_into_one_line() {
                C1,Toko A,0812-34AB-7890\n\
                C1,Toko B,0812-12XY-0000\n\
                C1,Toko C,081234567890\n";
-    let (done, _d) = Run::new()
+    let done = TestEnv::new()
         .file("c.csv", csv)
         .args([
             "import",
@@ -183,7 +181,7 @@ fn import_summary_groups_by_kind_of_error_and_duplicates_into_one_line() {
             "--sandbox",
         ])
         .run();
-    done.code(1);
+    done.expect_code(1);
     let kinds: Vec<&str> = done
         .stderr
         .lines()
@@ -232,7 +230,7 @@ fn error_kind_takes_out_cells_values_and_row_lists() {
 
 #[test]
 fn messages_name_the_sheet_the_cell_and_the_header() {
-    let (done, _d) = Run::new()
+    let done = TestEnv::new()
         .build("c.xlsx", |p| {
             common::xlsx(p, "Customers", |ws| {
                 let head = [
@@ -256,7 +254,7 @@ fn messages_name_the_sheet_the_cell_and_the_header() {
         })
         .args(["validate", "c.xlsx", "-e", "customers"])
         .run();
-    done.code(1);
+    done.expect_code(1);
     let rows = records(&done.path("c.result.xlsx"), "Results");
     let err = &rows[0]["_error"];
     assert!(err.contains("No HP (Customers!D2): '0812-ABC'"), "{err}");
@@ -269,11 +267,11 @@ fn messages_name_the_sheet_the_cell_and_the_header() {
         "{err}"
     );
     // A CSV has one unnamed sheet: the cell alone.
-    let (done, _d) = Run::new()
+    let done = TestEnv::new()
         .file("c.csv", "Nama,Lintang,Bujur\nToko A,-7.11,\n")
         .args(["validate", "c.csv", "-e", "customers"])
         .run();
-    done.code(1);
+    done.expect_code(1);
     let rows = records(&done.path("c.result.xlsx"), "Results");
     assert!(
         rows[0]["_error"].contains("Bujur (C2): is empty while Lintang (B2) is given"),
@@ -284,7 +282,7 @@ fn messages_name_the_sheet_the_cell_and_the_header() {
 
 #[test]
 fn unresolved_references_name_the_sheet_and_cell() {
-    let (done, _d) = Run::new()
+    let done = TestEnv::new()
         .build("v.xlsx", |p| {
             common::xlsx(p, "Visits", |ws| {
                 for (c, h) in ["Tanggal", "Kode Pelanggan"].iter().enumerate() {
@@ -296,7 +294,7 @@ fn unresolved_references_name_the_sheet_and_cell() {
         })
         .args(["import", "v.xlsx", "-e", "visits", "--dry-run", "--sandbox"])
         .run();
-    done.code(1);
+    done.expect_code(1);
     let rows = records(&done.path("v.result.xlsx"), "Results");
     assert_eq!(rows[0]["_status"], "INVALID");
     assert!(
@@ -312,7 +310,7 @@ fn unresolved_references_name_the_sheet_and_cell() {
 
 #[test]
 fn codes_and_phones_stored_as_numbers_are_warned_about() {
-    let (done, _d) = Run::new()
+    let done = TestEnv::new()
         .build("c.xlsx", |p| {
             common::xlsx(p, "Customers", |ws| {
                 for (c, h) in ["Nama", "Kode Pelanggan", "No HP"].iter().enumerate() {
@@ -328,7 +326,7 @@ fn codes_and_phones_stored_as_numbers_are_warned_about() {
         })
         .args(["validate", "c.xlsx", "-e", "customers"])
         .run();
-    done.code(0);
+    done.expect_code(0);
     let rows = records(&done.path("c.result.xlsx"), "Results");
     assert_eq!(rows[0]["_error"], "", "text cells are not warned about");
     assert_eq!(rows[1]["_status"], "VALID");
@@ -353,21 +351,21 @@ fn codes_and_phones_stored_as_numbers_are_warned_about() {
         "{sum:?}"
     );
     // A CSV holds text only: the same values are not warned about.
-    let (done, _d) = Run::new()
+    let done = TestEnv::new()
         .file(
             "c.csv",
             "Nama,Kode Pelanggan,No HP\nToko B,124,81234567890\n",
         )
         .args(["validate", "c.csv", "-e", "customers"])
         .run();
-    done.code(0);
+    done.expect_code(0);
     let rows = records(&done.path("c.result.xlsx"), "Results");
     assert_eq!(rows[0]["_error"], "");
 }
 
 #[test]
 fn barcodes_stored_as_numbers_are_warned_about() {
-    let (done, _d) = Run::new()
+    let done = TestEnv::new()
         .build("p.xlsx", |p| {
             common::xlsx(p, "Products", |ws| {
                 for (c, h) in ["Nama", "Qty", "Barcode", "Satuan"].iter().enumerate() {
@@ -381,7 +379,7 @@ fn barcodes_stored_as_numbers_are_warned_about() {
         })
         .args(["validate", "p.xlsx", "-e", "products"])
         .run();
-    done.code(0);
+    done.expect_code(0);
     let rows = records(&done.path("p.result.xlsx"), "Results");
     assert!(
         rows[0]["_error"]
@@ -393,7 +391,7 @@ fn barcodes_stored_as_numbers_are_warned_about() {
 
 #[test]
 fn phones_stored_as_fractions_or_negative_numbers_are_invalid() {
-    let (done, _d) = Run::new()
+    let done = TestEnv::new()
         .build("c.xlsx", |p| {
             common::xlsx(p, "Customers", |ws| {
                 for (c, h) in ["Nama", "No HP"].iter().enumerate() {
@@ -407,7 +405,7 @@ fn phones_stored_as_fractions_or_negative_numbers_are_invalid() {
         })
         .args(["validate", "c.xlsx", "-e", "customers"])
         .run();
-    done.code(1);
+    done.expect_code(1);
     let rows = records(&done.path("c.result.xlsx"), "Results");
     assert_eq!(rows[0]["_status"], "INVALID", "{}", rows[0]["_payload"]);
     assert!(
@@ -431,20 +429,20 @@ fn phones_stored_as_fractions_or_negative_numbers_are_invalid() {
 fn garbage_named_xlsx_is_not_a_workbook() {
     let garbage: &[u8] = b"\xde\xad\xbe\xef\xca\xfe\xba\xbe garbage \x93\x94\xfa\xfb\xfc";
     for name in ["x.xlsx", "x.xls", "x.ods"] {
-        let (done, _d) = Run::new()
+        let done = TestEnv::new()
             .file(name, garbage)
             .args(["validate", name, "-e", "customers"])
             .run();
-        done.code(2).one_clear_error().stderr_has(&format!(
+        done.expect_code(2).one_clear_error().stderr_has(&format!(
             "{name} is not a workbook (its bytes are neither XLSX/ZIP nor XLS nor ODS); save it from Excel again or give a CSV"
         ));
     }
     // A CSV saved with a workbook's name is still read for what it is.
-    let (done, _d) = Run::new()
+    let done = TestEnv::new()
         .file("y.xlsx", "Nama,Kota\nToko A,Semarang\n")
         .args(["validate", "y.xlsx", "-e", "customers"])
         .run();
-    done.code(0);
+    done.expect_code(0);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -455,27 +453,27 @@ fn garbage_named_xlsx_is_not_a_workbook() {
 fn a_declared_date_format_reads_dates_written_with_another_separator() {
     let visits = "Tanggal,Kode Pelanggan\n14-12-2026,C1\n03.04.2026,C2\n";
     // Without --date-format, 14-12-2026 can only be 14 December.
-    let (done, _d) = Run::new()
+    let done = TestEnv::new()
         .file("v.csv", visits)
         .args(["validate", "v.csv", "-e", "visits"])
         .run();
-    done.code(1);
+    done.expect_code(1);
     let rows = records(&done.path("v.result.xlsx"), "Results");
     assert_eq!(payload(&rows[0])["date"], "2026-12-14");
     assert_eq!(rows[1]["_status"], "INVALID", "03.04.2026 is ambiguous");
     // With it, the format decides, whichever separator the cell uses.
     for fmt in ["%d/%m/%Y", "%d-%m-%Y"] {
-        let (done, _d) = Run::new()
+        let done = TestEnv::new()
             .file("v.csv", visits)
             .args(["validate", "v.csv", "-e", "visits", "--date-format", fmt])
             .run();
-        done.code(0);
+        done.expect_code(0);
         let rows = records(&done.path("v.result.xlsx"), "Results");
         assert_eq!(payload(&rows[0])["date"], "2026-12-14", "{fmt}");
         assert_eq!(payload(&rows[1])["date"], "2026-04-03", "{fmt}");
     }
     // A value the format cannot read stays invalid: the format is not second-guessed.
-    let (done, _d) = Run::new()
+    let done = TestEnv::new()
         .file("v.csv", "Tanggal,Kode Pelanggan\n12-14-2026,C1\n")
         .args([
             "validate",
@@ -486,5 +484,5 @@ fn a_declared_date_format_reads_dates_written_with_another_separator() {
             "%d/%m/%Y",
         ])
         .run();
-    done.code(1);
+    done.expect_code(1);
 }

@@ -4,13 +4,11 @@
 //! ledger rows committed while the run is in flight}. A cell the API cannot do (undo
 //! without a delete endpoint) must be refused with one clear sentence.
 
-mod common;
-
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use common::records;
+use crate::common::{self, Target, connected, count, fix_failed, records};
 use serde_json::Value;
 use sheetload::sandbox::{SandboxOptions, ThreadSandbox, spawn_in_thread};
 
@@ -22,13 +20,6 @@ struct Seeds {
     customers: Vec<String>,
     products: Vec<String>,
     teams: Vec<String>,
-}
-
-#[derive(Clone, Copy, PartialEq)]
-enum Target {
-    SalesMania,
-    Trackfinity,
-    Fatura,
 }
 
 /// One row of the matrix: what is imported, and how to tell what landed.
@@ -233,34 +224,9 @@ fn sandbox(latency_ms: u64, write_fail_rate: f64) -> ThreadSandbox {
 }
 
 fn command(case: &Case, sb: &ThreadSandbox, dir: &Path) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_sheetload"));
-    c.current_dir(dir)
-        .env("SHEETLOAD_HOME", dir)
-        .env("SHEETLOAD_BASE_URL", sb.base_url())
-        .stdin(Stdio::null());
-    match case.target {
-        Target::SalesMania => {
-            c.env("SHEETLOAD_USER", "demo")
-                .env("SHEETLOAD_PASSWORD", "demo")
-                .env("SHEETLOAD_DATABASE", "1");
-        }
-        Target::Trackfinity => {
-            c.env("SHEETLOAD_API_KEY", "tf-demo-key")
-                .env("SHEETLOAD_API_USERNAME", "admin");
-        }
-        Target::Fatura => {
-            c.env("SHEETLOAD_API_KEY", "fe-demo-key");
-        }
-    }
+    let mut c = connected(dir, &sb.base_url(), case.target);
+    c.stdin(Stdio::null());
     c
-}
-
-fn target_name(t: Target) -> &'static str {
-    match t {
-        Target::SalesMania => "salesmania",
-        Target::Trackfinity => "trackfinity",
-        Target::Fatura => "fatura",
-    }
 }
 
 fn import_args<'a>(case: &'a Case, file: &'a str) -> Vec<&'a str> {
@@ -268,7 +234,7 @@ fn import_args<'a>(case: &'a Case, file: &'a str) -> Vec<&'a str> {
         "import",
         file,
         "--target",
-        target_name(case.target),
+        case.target.name(),
         "-e",
         case.entity,
         "--mode",
@@ -289,13 +255,6 @@ fn spawn(case: &Case, sb: &ThreadSandbox, dir: &Path, args: &[&str]) -> Child {
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn")
-}
-
-fn count(stats: &Value, route: &str) -> u64 {
-    stats["requests"][route]
-        .as_object()
-        .map(|m| m.values().filter_map(Value::as_u64).sum())
-        .unwrap_or(0)
 }
 
 fn ok_writes(stats: &Value, route: &str) -> u64 {
@@ -416,30 +375,6 @@ fn sigkill_then_resume_for_every_target() {
     for case in cases() {
         interrupt_then_resume(&case, "-KILL");
     }
-}
-
-/// Rewrite a result workbook as Excel would save it after fixing its Failed sheet.
-fn fix_failed(result: &Path, header: &str, value: &str) {
-    let failed = common::sheet(result, "Failed");
-    let summary = common::sheet(result, "Summary");
-    let col = failed[0].iter().position(|h| h == header).expect("column");
-    let mut book = rust_xlsxwriter::Workbook::new();
-    let ws = book.add_worksheet();
-    ws.set_name("Failed").unwrap();
-    for (i, r) in failed.iter().enumerate() {
-        for (c, v) in r.iter().enumerate() {
-            let v = if i > 0 && c == col { value } else { v.as_str() };
-            ws.write_string(i as u32, c as u16, v).unwrap();
-        }
-    }
-    let ws = book.add_worksheet();
-    ws.set_name("Summary").unwrap();
-    for (i, r) in summary.iter().enumerate() {
-        for (c, v) in r.iter().enumerate() {
-            ws.write_string(i as u32, c as u16, v).unwrap();
-        }
-    }
-    book.save(result).unwrap();
 }
 
 #[test]

@@ -1,10 +1,8 @@
 //! The other workbook formats (XLS 97-2003, ODS) and results too large for one sheet.
 
-mod common;
-
 use std::io::Write;
 
-use common::{Run, records, sheet, sheet_names};
+use crate::common::{TestEnv, records, sheet, sheet_names};
 use serde_json::Value;
 use sheetload::input::{Cell, RawRow};
 use sheetload::output::Status;
@@ -23,11 +21,11 @@ fn xls_97_2003() {
         "/tests/fixtures/customers.xls"
     ))
     .unwrap();
-    let (done, _d) = Run::new()
+    let done = TestEnv::new()
         .file("customers.xls", fixture)
         .args(["validate", "customers.xls", "-e", "customers"])
         .run();
-    done.code(1).stderr_has("\"Tanggal Daftar\"");
+    done.expect_code(1).stderr_has("\"Tanggal Daftar\"");
     let rows = records(&done.path("customers.result.xlsx"), "Results");
     assert_eq!(rows.len(), 3);
     assert_eq!(rows[0]["_row"], "4");
@@ -100,11 +98,11 @@ fn ods_spreadsheet() {
         row(vec![d("2026-12-02T00:00:00"), f("102.5"), s("Siti")]),
     ]
     .concat();
-    let (done, _d) = Run::new()
+    let done = TestEnv::new()
         .file("visits.ods", ods(&content))
         .args(["validate", "visits.ods", "-e", "visits"])
         .run();
-    done.code(1);
+    done.expect_code(1);
     let rows = records(&done.path("visits.result.xlsx"), "Results");
     let p = payload(&rows[0]);
     assert_eq!(p["date"], "2026-12-01");

@@ -2,38 +2,13 @@
 //! bad rows are INVALID and never sent, good rows land with exactly the fields given,
 //! REMOVE clears, and a password never appears in any output file.
 
-mod common;
-
-use common::{Run, records};
-use serde_json::Value;
-use sheetload::sandbox::{SandboxOptions, ThreadSandbox, spawn_in_thread};
-
-fn count(stats: &Value, route: &str) -> u64 {
-    stats["requests"][route]
-        .as_object()
-        .map(|m| m.values().filter_map(Value::as_u64).sum())
-        .unwrap_or(0)
-}
-
-fn get(sb: &ThreadSandbox, path: &str) -> Value {
-    use std::io::{Read, Write};
-    let addr = sb.base_url().trim_start_matches("http://").to_string();
-    let mut s = std::net::TcpStream::connect(&addr).unwrap();
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut out = String::new();
-    s.read_to_string(&mut out).unwrap();
-    let body = out.split("\r\n\r\n").nth(1).unwrap_or_default();
-    serde_json::from_str(body).unwrap_or(Value::Null)
-}
+use crate::common::{Target, TestEnv, count, records, sandbox_get, unzip_all};
+use sheetload::sandbox::{SandboxOptions, spawn_in_thread};
 
 #[test]
 fn trackfinity_updates_clear_and_keep_passwords_secret() {
     let sb = spawn_in_thread(SandboxOptions::default()).unwrap();
-    let before = get(&sb, "/_sandbox/trackfinity/customers/2");
+    let before = sandbox_get(&sb, "/_sandbox/trackfinity/customers/2");
     assert!(
         before.is_object(),
         "the sandbox seeds Trackfinity customers: {before}"
@@ -48,10 +23,9 @@ fn trackfinity_updates_clear_and_keep_passwords_secret() {
          5,,,,,\n\
          6,,,,REMOVE,\n"
     );
-    let (done, dir) = Run::new()
-        .env("SHEETLOAD_BASE_URL", &sb.base_url())
-        .env("SHEETLOAD_API_KEY", "tf-demo-key")
-        .env("SHEETLOAD_API_USERNAME", "admin")
+    let done = TestEnv::new()
+        .against(&sb)
+        .target(Target::Trackfinity)
         .file("tf.csv", &csv)
         .args([
             "import",
@@ -64,7 +38,8 @@ fn trackfinity_updates_clear_and_keep_passwords_secret() {
             "update",
         ])
         .run();
-    done.code(1);
+    let dir = done.dir();
+    done.expect_code(1);
     let rows = records(&done.path("tf.result.xlsx"), "Results");
     let st: Vec<&str> = rows.iter().map(|r| r["_status"].as_str()).collect();
     assert_eq!(
@@ -87,13 +62,13 @@ fn trackfinity_updates_clear_and_keep_passwords_secret() {
         3,
         "invalid rows never sent"
     );
-    let c1 = get(&sb, "/_sandbox/trackfinity/customers/1");
+    let c1 = sandbox_get(&sb, "/_sandbox/trackfinity/customers/1");
     assert_eq!(c1["city"], "Semarang");
     assert!(
         c1["address2"].is_null() || c1["address2"] == "",
         "REMOVE cleared it: {c1}"
     );
-    let c2 = get(&sb, "/_sandbox/trackfinity/customers/2");
+    let c2 = sandbox_get(&sb, "/_sandbox/trackfinity/customers/2");
     assert_eq!(c2["password_changes"], 1);
     assert_eq!(
         c2["city"], before["city"],
@@ -101,7 +76,7 @@ fn trackfinity_updates_clear_and_keep_passwords_secret() {
     );
     // The password is in no output: result workbook, ledger, terminal.
     assert!(!done.stderr.contains(secret) && !done.stdout.contains(secret));
-    for entry in std::fs::read_dir(dir.path()).unwrap() {
+    for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
         if path.file_name().unwrap() == "tf.csv" {
             continue;
@@ -120,10 +95,9 @@ fn trackfinity_updates_clear_and_keep_passwords_secret() {
     );
 
     // Lock by key, and forget only with --yes.
-    let (done, _d) = Run::new()
-        .env("SHEETLOAD_BASE_URL", &sb.base_url())
-        .env("SHEETLOAD_API_KEY", "tf-demo-key")
-        .env("SHEETLOAD_API_USERNAME", "admin")
+    let done = TestEnv::new()
+        .against(&sb)
+        .target(Target::Trackfinity)
         .file("lock.csv", "subscription_id\nSUB-000007\n")
         .args([
             "import",
@@ -136,15 +110,14 @@ fn trackfinity_updates_clear_and_keep_passwords_secret() {
             "lock",
         ])
         .run();
-    done.code(0);
+    done.expect_code(0);
     assert_eq!(
-        get(&sb, "/_sandbox/trackfinity/customers/7")["locked"],
+        sandbox_get(&sb, "/_sandbox/trackfinity/customers/7")["locked"],
         true
     );
-    let (done, _d) = Run::new()
-        .env("SHEETLOAD_BASE_URL", &sb.base_url())
-        .env("SHEETLOAD_API_KEY", "tf-demo-key")
-        .env("SHEETLOAD_API_USERNAME", "admin")
+    let done = TestEnv::new()
+        .against(&sb)
+        .target(Target::Trackfinity)
         .file("f.csv", "customer_id\n8\n")
         .args([
             "import",
@@ -157,22 +130,11 @@ fn trackfinity_updates_clear_and_keep_passwords_secret() {
             "forget",
         ])
         .run();
-    done.code(2).one_clear_error().stderr_has("--yes");
+    done.expect_code(2).one_clear_error().stderr_has("--yes");
     assert_eq!(count(&sb.stats(), "PATCH /api/customer/forget"), 0);
 }
 
 /// Every XML part of an XLSX, as text.
-fn unzip_all(path: &std::path::Path) -> String {
-    use std::io::Read;
-    let mut z = zip::ZipArchive::new(std::fs::File::open(path).unwrap()).unwrap();
-    let mut all = String::new();
-    for i in 0..z.len() {
-        let mut f = z.by_index(i).unwrap();
-        let _ = f.read_to_string(&mut all);
-    }
-    all
-}
-
 #[test]
 fn fatura_checks_tax_numbers_and_ibans_before_sending() {
     let sb = spawn_in_thread(SandboxOptions::default()).unwrap();
@@ -186,9 +148,9 @@ fn fatura_checks_tax_numbers_and_ibans_before_sending() {
                 şahıs;34567890171;;;Mehmet;Demir;TÜRKİYE;Bursa;Nilüfer;FSM Blv. 2;;\n\
                 şirket;4540536920;;;;;TÜRKİYE;Ankara;Çankaya;Kızılay 8;;\n";
     let (bytes, _, _) = encoding_rs::WINDOWS_1254.encode(text);
-    let (done, _dir) = Run::new()
-        .env("SHEETLOAD_BASE_URL", &sb.base_url())
-        .env("SHEETLOAD_API_KEY", "fe-demo-key")
+    let done = TestEnv::new()
+        .against(&sb)
+        .target(Target::Fatura)
         .file("fe.csv", bytes.as_ref())
         .args([
             "import",
@@ -201,7 +163,7 @@ fn fatura_checks_tax_numbers_and_ibans_before_sending() {
             "windows-1254",
         ])
         .run();
-    done.code(1);
+    done.expect_code(1);
     let rows = records(&done.path("fe.result.xlsx"), "Results");
     let st: Vec<&str> = rows.iter().map(|r| r["_status"].as_str()).collect();
     assert_eq!(
@@ -229,9 +191,9 @@ fn fatura_checks_tax_numbers_and_ibans_before_sending() {
         "invalid rows never sent"
     );
     // Turkish text is stored byte-exact, the phone as 10 digits, the IBAN compact.
-    let (done, _d) = Run::new()
-        .env("SHEETLOAD_BASE_URL", &sb.base_url())
-        .env("SHEETLOAD_API_KEY", "fe-demo-key")
+    let done = TestEnv::new()
+        .against(&sb)
+        .target(Target::Fatura)
         .args([
             "export",
             "customers",
@@ -241,7 +203,7 @@ fn fatura_checks_tax_numbers_and_ibans_before_sending() {
             "fe.xlsx",
         ])
         .run();
-    done.code(0);
+    done.expect_code(0);
     let exported = records(&done.path("fe.xlsx"), "Customers");
     assert_eq!(exported.len(), 3);
     let company = exported
@@ -257,9 +219,9 @@ fn fatura_checks_tax_numbers_and_ibans_before_sending() {
     // Upsert by tax number: the unchanged file sends nothing.
     let before =
         count(&sb.stats(), "POST /api/customers") + count(&sb.stats(), "PATCH /api/customers/{id}");
-    let (done, _d) = Run::new()
-        .env("SHEETLOAD_BASE_URL", &sb.base_url())
-        .env("SHEETLOAD_API_KEY", "fe-demo-key")
+    let done = TestEnv::new()
+        .against(&sb)
+        .target(Target::Fatura)
         .file("fe.xlsx", std::fs::read(done.path("fe.xlsx")).unwrap())
         .args([
             "import",
@@ -272,7 +234,7 @@ fn fatura_checks_tax_numbers_and_ibans_before_sending() {
             "upsert",
         ])
         .run();
-    done.code(0);
+    done.expect_code(0);
     let after =
         count(&sb.stats(), "POST /api/customers") + count(&sb.stats(), "PATCH /api/customers/{id}");
     assert_eq!(after, before, "round trip wrote nothing");

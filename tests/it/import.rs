@@ -1,26 +1,13 @@
 //! `sheetload import` end to end: the real binary over loopback HTTP to the sandbox
 //! (started in this test process), a real SQLite ledger, result workbooks read back.
 
-mod common;
-
 use std::collections::HashMap;
 
-use common::{Run, records};
+use crate::common::{
+    self, TestEnv, count, records, records_in_db, spawn_sandbox, statuses, writes,
+};
 use serde_json::Value;
-use sheetload::sandbox::{SandboxOptions, ThreadSandbox, spawn_in_thread};
-
-fn sandbox(opts: SandboxOptions) -> ThreadSandbox {
-    spawn_in_thread(opts).expect("sandbox starts")
-}
-
-/// A run pointed at `sb` with the demo credentials from the environment.
-fn run_against(sb: &ThreadSandbox) -> Run {
-    Run::new()
-        .env("SHEETLOAD_BASE_URL", &sb.base_url())
-        .env("SHEETLOAD_USER", "demo")
-        .env("SHEETLOAD_PASSWORD", "demo")
-        .env("SHEETLOAD_DATABASE", "1")
-}
+use sheetload::sandbox::{SandboxOptions, ThreadSandbox};
 
 fn customers_csv(n: usize, first: usize) -> String {
     let mut s = String::from("Kode Pelanggan,Nama,Kota,No HP,Lintang,Bujur,Tag\n");
@@ -34,37 +21,8 @@ fn customers_csv(n: usize, first: usize) -> String {
     s
 }
 
-/// Count of requests of `method` on `route` (any status), from the sandbox stats.
-fn count(stats: &Value, method_route: &str) -> u64 {
-    stats["requests"][method_route]
-        .as_object()
-        .map(|m| m.values().filter_map(Value::as_u64).sum())
-        .unwrap_or(0)
-}
-
-fn writes(stats: &Value) -> u64 {
-    stats["requests"]
-        .as_object()
-        .unwrap()
-        .iter()
-        .filter(|(k, _)| {
-            (k.starts_with("POST ") || k.starts_with("PATCH ") || k.starts_with("DELETE "))
-                && !k.contains("_sandbox")
-        })
-        .map(|(_, v)| {
-            v.as_object()
-                .unwrap()
-                .values()
-                .filter_map(Value::as_u64)
-                .sum::<u64>()
-        })
-        .sum()
-}
-
 fn customers_in_db1(stats: &Value) -> u64 {
-    stats["databases"]["1"]["records"]["customers"]
-        .as_u64()
-        .unwrap()
+    records_in_db(stats, "1", "customers")
 }
 
 fn no_duplicates(stats: &Value) {
@@ -75,18 +33,11 @@ fn no_duplicates(stats: &Value) {
     );
 }
 
-fn statuses(rows: &[HashMap<String, String>]) -> HashMap<String, usize> {
-    let mut m = HashMap::new();
-    for r in rows {
-        *m.entry(r["_status"].clone()).or_default() += 1;
-    }
-    m
-}
-
 #[test]
 fn create_then_rerun_creates_nothing_twice() {
-    let sb = sandbox(SandboxOptions::default());
-    let (done, _dir) = run_against(&sb)
+    let sb = spawn_sandbox(SandboxOptions::default());
+    let done = TestEnv::new()
+        .against(&sb)
         .file("c.csv", customers_csv(30, 1))
         .args([
             "import",
@@ -97,7 +48,7 @@ fn create_then_rerun_creates_nothing_twice() {
             "4",
         ])
         .run();
-    done.code(0).stderr_has("30 OK");
+    done.expect_code(0).stderr_has("30 OK");
     let rows = records(&done.path("c.result.xlsx"), "Results");
     assert_eq!(rows.len(), 30);
     assert!(
@@ -113,11 +64,12 @@ fn create_then_rerun_creates_nothing_twice() {
     assert_eq!(count(&stats, "POST /extapi/v1.0/customers"), 30);
 
     // The same file again: every row already exists, nothing is created.
-    let (done, _d) = run_against(&sb)
+    let done = TestEnv::new()
+        .against(&sb)
         .file("c.csv", customers_csv(30, 1))
         .args(["import", "c.csv", "-e", "customers"])
         .run();
-    done.code(0).stderr_has("30 skipped");
+    done.expect_code(0).stderr_has("30 skipped");
     let rows = records(&done.path("c.result.xlsx"), "Results");
     assert!(
         rows[0]["_error"].contains("already exists"),
@@ -131,21 +83,23 @@ fn create_then_rerun_creates_nothing_twice() {
 
 #[test]
 fn upsert_sends_only_new_and_changed_rows() {
-    let sb = sandbox(SandboxOptions::default());
-    let (done, _d) = run_against(&sb)
+    let sb = spawn_sandbox(SandboxOptions::default());
+    let done = TestEnv::new()
+        .against(&sb)
         .file("c.csv", customers_csv(20, 1))
         .args(["import", "c.csv", "-e", "customers", "--mode", "upsert"])
         .run();
-    done.code(0);
+    done.expect_code(0);
     let before = writes(&sb.stats());
     assert_eq!(before, 20);
 
     // Unchanged: no write at all.
-    let (done, _d) = run_against(&sb)
+    let done = TestEnv::new()
+        .against(&sb)
         .file("c.csv", customers_csv(20, 1))
         .args(["import", "c.csv", "-e", "customers", "--mode", "upsert"])
         .run();
-    done.code(0).stderr_has("20 skipped");
+    done.expect_code(0).stderr_has("20 skipped");
     assert_eq!(
         writes(&sb.stats()),
         before,
@@ -155,11 +109,12 @@ fn upsert_sends_only_new_and_changed_rows() {
     // Next month: one changed phone, two new customers.
     let mut next = customers_csv(22, 1);
     next = next.replace("08120000005,", "08999999999,");
-    let (done, _d) = run_against(&sb)
+    let done = TestEnv::new()
+        .against(&sb)
         .file("c.csv", next)
         .args(["import", "c.csv", "-e", "customers", "--mode", "upsert"])
         .run();
-    done.code(0);
+    done.expect_code(0);
     let rows = records(&done.path("c.result.xlsx"), "Results");
     let actions: Vec<&str> = rows.iter().map(|r| r["_action"].as_str()).collect();
     assert_eq!(actions.iter().filter(|a| **a == "update").count(), 1);
@@ -173,20 +128,22 @@ fn upsert_sends_only_new_and_changed_rows() {
 
 #[test]
 fn update_and_delete_by_natural_key() {
-    let sb = sandbox(SandboxOptions::default());
-    let (done, _d) = run_against(&sb)
+    let sb = spawn_sandbox(SandboxOptions::default());
+    let done = TestEnv::new()
+        .against(&sb)
         .file("c.csv", customers_csv(5, 1))
         .args(["import", "c.csv", "-e", "customers"])
         .run();
-    done.code(0);
-    let (done, _d) = run_against(&sb)
+    done.expect_code(0);
+    let done = TestEnv::new()
+        .against(&sb)
         .file(
             "u.csv",
             "Kode Pelanggan,Kota\nC00001,Kudus\nC00002,Semarang\nC09999,Solo\n",
         )
         .args(["import", "u.csv", "-e", "customers", "--mode", "update"])
         .run();
-    done.code(1);
+    done.expect_code(1);
     let rows = records(&done.path("u.result.xlsx"), "Results");
     assert_eq!(rows[0]["_status"], "OK");
     assert_eq!(rows[0]["_action"], "update");
@@ -199,7 +156,8 @@ fn update_and_delete_by_natural_key() {
     );
     assert_eq!(count(&sb.stats(), "PATCH /extapi/v1.0/customers/{id}"), 1);
 
-    let (done, _d) = run_against(&sb)
+    let done = TestEnv::new()
+        .against(&sb)
         .file("d.csv", "ext_cust_no\nC00003\nC00004\n")
         .args([
             "import",
@@ -211,7 +169,7 @@ fn update_and_delete_by_natural_key() {
             "--yes",
         ])
         .run();
-    done.code(0);
+    done.expect_code(0);
     let stats = sb.stats();
     assert_eq!(count(&stats, "DELETE /extapi/v1.0/customers/{id}"), 2);
     assert_eq!(customers_in_db1(&stats), 3);
@@ -219,31 +177,34 @@ fn update_and_delete_by_natural_key() {
 
 #[test]
 fn products_and_visits_with_references() {
-    let sb = sandbox(SandboxOptions::default());
+    let sb = spawn_sandbox(SandboxOptions::default());
     let products = "ext_product_code,name,qty_on_hand,unit_name,unit_price,unit_ratio,unit2_name,unit2_price,unit2_ratio\n\
                     P1,Teh Botol,10,PCS,5000,1,BOX,57000,12\nP2,Kopi,5,PCS,3000,,,,\n";
-    let (done, _d) = run_against(&sb)
+    let done = TestEnv::new()
+        .against(&sb)
         .file("p.csv", products)
         .args(["import", "p.csv", "-e", "products"])
         .run();
-    done.code(0);
+    done.expect_code(0);
     assert_eq!(sb.stats()["databases"]["1"]["records"]["products"], 2);
 
-    let (done, _d) = run_against(&sb)
+    let done = TestEnv::new()
+        .against(&sb)
         .file("c.csv", customers_csv(3, 1))
         .args(["import", "c.csv", "-e", "customers"])
         .run();
-    done.code(0);
+    done.expect_code(0);
     // Teams are seeded by the sandbox; read one name to refer to it.
     let teams = sb.stats();
     assert!(teams["records"]["teams"].as_u64().unwrap() > 0);
     let visits =
         "date,customer_code,team_id\n2026-12-01,C00001,\n2026-12-02,C00002,\n2026-12-03,C09999,\n";
-    let (done, _d) = run_against(&sb)
+    let done = TestEnv::new()
+        .against(&sb)
         .file("v.csv", visits)
         .args(["import", "v.csv", "-e", "visits"])
         .run();
-    done.code(1);
+    done.expect_code(1);
     let rows = records(&done.path("v.result.xlsx"), "Results");
     assert_eq!(rows[0]["_status"], "OK", "{}", rows[0]["_error"]);
     assert_eq!(rows[1]["_status"], "OK");
@@ -263,16 +224,18 @@ fn products_and_visits_with_references() {
 
 #[test]
 fn dry_run_makes_only_read_calls() {
-    let sb = sandbox(SandboxOptions::default());
-    let (done, _d) = run_against(&sb)
+    let sb = spawn_sandbox(SandboxOptions::default());
+    let done = TestEnv::new()
+        .against(&sb)
         .file("c.csv", customers_csv(3, 1))
         .args(["import", "c.csv", "-e", "customers"])
         .run();
-    done.code(0);
+    done.expect_code(0);
     let before = writes(&sb.stats());
     let mut next = customers_csv(5, 1);
     next = next.replace("Toko 2,", "Toko Dua,");
-    let (done, _d) = run_against(&sb)
+    let done = TestEnv::new()
+        .against(&sb)
         .file("c.csv", next)
         .args([
             "import",
@@ -284,7 +247,7 @@ fn dry_run_makes_only_read_calls() {
             "--dry-run",
         ])
         .run();
-    done.code(0);
+    done.expect_code(0);
     assert_eq!(writes(&sb.stats()), before);
     let rows = records(&done.path("c.result.xlsx"), "Results");
     let actions: Vec<&str> = rows.iter().map(|r| r["_action"].as_str()).collect();
@@ -294,14 +257,15 @@ fn dry_run_makes_only_read_calls() {
 
 #[test]
 fn invalid_rows_are_never_sent() {
-    let sb = sandbox(SandboxOptions::default());
+    let sb = spawn_sandbox(SandboxOptions::default());
     let csv =
         "Nama,No HP,Lintang,Bujur\nToko A,0812345678,-7.1,110.4\n,abc,-97,110\nToko C,0812,,\n";
-    let (done, _d) = run_against(&sb)
+    let done = TestEnv::new()
+        .against(&sb)
         .file("c.csv", csv)
         .args(["import", "c.csv", "-e", "customers"])
         .run();
-    done.code(1);
+    done.expect_code(1);
     let rows = records(&done.path("c.result.xlsx"), "Results");
     assert_eq!(statuses(&rows)["INVALID"], 2);
     assert_eq!(count(&sb.stats(), "POST /extapi/v1.0/customers"), 1);
@@ -312,12 +276,13 @@ fn invalid_rows_are_never_sent() {
 
 #[test]
 fn unknown_referenced_ids_are_invalid_before_sending_in_real_and_dry_runs() {
-    let sb = sandbox(SandboxOptions::default());
-    let (done, _d) = run_against(&sb)
+    let sb = spawn_sandbox(SandboxOptions::default());
+    let done = TestEnv::new()
+        .against(&sb)
         .file("c.csv", customers_csv(1, 1))
         .args(["import", "c.csv", "-e", "customers"])
         .run();
-    done.code(0);
+    done.expect_code(0);
     let id = records(&done.path("c.result.xlsx"), "Results")[0]["_id"].clone();
     // A visit for a team id and a customer id the database does not have: the server
     // would answer 422; the plan (dry run and real run alike) refuses it first.
@@ -329,8 +294,12 @@ fn unknown_referenced_ids_are_invalid_before_sending_in_real_and_dry_runs() {
         if dry {
             args.push("--dry-run");
         }
-        let (done, _d) = run_against(&sb).file("v.csv", &csv).args(&args).run();
-        done.code(1);
+        let done = TestEnv::new()
+            .against(&sb)
+            .file("v.csv", &csv)
+            .args(&args)
+            .run();
+        done.expect_code(1);
         let rows = records(&done.path("v.result.xlsx"), "Results");
         let ctx = if dry { "dry run" } else { "real run" };
         assert_eq!(rows[0]["_status"], "INVALID", "{ctx}");
@@ -357,25 +326,29 @@ fn unknown_referenced_ids_are_invalid_before_sending_in_real_and_dry_runs() {
 
 #[test]
 fn authentication_and_connection_errors() {
-    let sb = sandbox(SandboxOptions::default());
-    let (done, _d) = run_against(&sb)
+    let sb = spawn_sandbox(SandboxOptions::default());
+    let done = TestEnv::new()
+        .against(&sb)
         .env("SHEETLOAD_PASSWORD", "wrong-secret-9")
         .file("c.csv", customers_csv(1, 1))
         .args(["import", "c.csv", "-e", "customers"])
         .run();
-    done.code(3)
+    done.expect_code(3)
         .one_clear_error()
         .stderr_has("SHEETLOAD_PASSWORD");
     assert!(!done.stderr.contains("wrong-secret-9"));
 
-    let (done, _d) = run_against(&sb)
+    let done = TestEnv::new()
+        .against(&sb)
         .env("SHEETLOAD_DATABASE", "Nope")
         .file("c.csv", customers_csv(1, 1))
         .args(["import", "c.csv", "-e", "customers"])
         .run();
-    done.code(2).one_clear_error().stderr_has("1 \"Demo\"");
+    done.expect_code(2)
+        .one_clear_error()
+        .stderr_has("1 \"Demo\"");
 
-    let (done, _d) = Run::new()
+    let done = TestEnv::new()
         .env("SHEETLOAD_USER", "demo")
         .env("SHEETLOAD_PASSWORD", "demo")
         .file("c.csv", customers_csv(1, 1))
@@ -388,9 +361,11 @@ fn authentication_and_connection_errors() {
             "http://example.com",
         ])
         .run();
-    done.code(2).one_clear_error().stderr_has("--allow-http");
+    done.expect_code(2)
+        .one_clear_error()
+        .stderr_has("--allow-http");
 
-    let (done, _d) = Run::new()
+    let done = TestEnv::new()
         .env("SHEETLOAD_USER", "demo")
         .file("c.csv", customers_csv(1, 1))
         .args([
@@ -402,7 +377,7 @@ fn authentication_and_connection_errors() {
             &sb.base_url(),
         ])
         .run();
-    done.code(2)
+    done.expect_code(2)
         .one_clear_error()
         .stderr_has("SHEETLOAD_PASSWORD");
 }
@@ -410,11 +385,11 @@ fn authentication_and_connection_errors() {
 #[test]
 fn sandbox_flag_runs_the_whole_pipeline_in_process() {
     let samples = concat!(env!("CARGO_MANIFEST_DIR"), "/samples/customers.xlsx");
-    let (done, _d) = Run::new()
+    let done = TestEnv::new()
         .file("customers.xlsx", std::fs::read(samples).unwrap())
         .args(["import", "customers.xlsx", "-e", "customers", "--sandbox"])
         .run();
-    done.code(0).stderr_has("40 OK");
+    done.expect_code(0).stderr_has("40 OK");
     let rows = records(&done.path("customers.result.xlsx"), "Results");
     assert!(rows.iter().all(|r| r["_status"] == "OK"));
     let summary = common::sheet(&done.path("customers.result.xlsx"), "Summary");
@@ -428,7 +403,7 @@ fn sandbox_flag_runs_the_whole_pipeline_in_process() {
 /// no key is stored twice, exactly 2,000 customers exist.
 #[test]
 fn fault_run_loses_and_duplicates_nothing() {
-    let sb = sandbox(SandboxOptions {
+    let sb = spawn_sandbox(SandboxOptions {
         seed: 7,
         fail_rate: 0.1,
         rate_limit: Some(600),
@@ -436,7 +411,8 @@ fn fault_run_loses_and_duplicates_nothing() {
         drop_after_commit: 0.05,
         ..SandboxOptions::default()
     });
-    let (done, _d) = run_against(&sb)
+    let done = TestEnv::new()
+        .against(&sb)
         .file("c.csv", customers_csv(2000, 1))
         .args([
             "import",
@@ -449,7 +425,7 @@ fn fault_run_loses_and_duplicates_nothing() {
             "10",
         ])
         .run();
-    done.code(0);
+    done.expect_code(0);
     let rows = records(&done.path("c.result.xlsx"), "Results");
     assert_eq!(rows.len(), 2000);
     let by_status = statuses(&rows);
@@ -498,7 +474,7 @@ fn wait_for_creates(sb: &ThreadSandbox, n: u64) {
 
 #[test]
 fn killed_run_resumes_without_duplicates() {
-    let sb = sandbox(SandboxOptions {
+    let sb = spawn_sandbox(SandboxOptions {
         latency_ms: 20,
         ..SandboxOptions::default()
     });
@@ -535,7 +511,7 @@ fn killed_run_resumes_without_duplicates() {
 
 #[test]
 fn ctrl_c_writes_the_result_and_resume_finishes() {
-    let sb = sandbox(SandboxOptions {
+    let sb = spawn_sandbox(SandboxOptions {
         latency_ms: 20,
         ..SandboxOptions::default()
     });
@@ -596,13 +572,15 @@ fn ctrl_c_writes_the_result_and_resume_finishes() {
 
 #[test]
 fn retry_runs_the_fixed_failed_rows_and_runs_history_undoes() {
-    let sb = sandbox(SandboxOptions::default());
+    let sb = spawn_sandbox(SandboxOptions::default());
     let csv = "Kode Pelanggan,Nama,No HP\nC1,Toko A,0812345678\nC2,,0812345679\nC3,Toko C,08x\n";
-    let (done, dir) = run_against(&sb)
+    let done = TestEnv::new()
+        .against(&sb)
         .file("c.csv", csv)
         .args(["import", "c.csv", "-e", "customers"])
         .run();
-    done.code(1);
+    let dir = done.dir();
+    done.expect_code(1);
     let result = done.path("c.result.xlsx");
     let failed = common::sheet(&result, "Failed");
     assert_eq!(failed.len(), 3, "two invalid rows: {failed:?}");
@@ -610,7 +588,7 @@ fn retry_runs_the_fixed_failed_rows_and_runs_history_undoes() {
     let run_id = summary.iter().find(|r| r[0] == "Run").unwrap()[1].clone();
 
     // The user fixes both rows on the Failed sheet, as they would in Excel.
-    let fixed = dir.path().join("c.result.xlsx");
+    let fixed = dir.join("c.result.xlsx");
     let head = failed[0].clone();
     let mut body = failed[1..].to_vec();
     let name_col = head.iter().position(|h| h == "Nama").unwrap();
@@ -640,7 +618,7 @@ fn retry_runs_the_fixed_failed_rows_and_runs_history_undoes() {
         ws.write_string(0, 1, &run_id).unwrap();
         book.save(&fixed).unwrap();
     }
-    let out = common::demo_command(dir.path(), &sb.base_url())
+    let out = common::demo_command(dir, &sb.base_url())
         .args(["retry", "c.result.xlsx"])
         .output()
         .unwrap();
@@ -650,14 +628,14 @@ fn retry_runs_the_fixed_failed_rows_and_runs_history_undoes() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let rows = records(&dir.path().join("c.result.retry.xlsx"), "Results");
+    let rows = records(&dir.join("c.result.retry.xlsx"), "Results");
     assert_eq!(rows.len(), 2);
     assert!(rows.iter().all(|r| r["_status"] == "OK"), "{rows:?}");
     assert_eq!(customers_in_db1(&sb.stats()), 3);
 
     // History: list and show, then undo the first run (it created one customer).
     let sheetload = |args: &[&str]| {
-        common::demo_command(dir.path(), &sb.base_url())
+        common::demo_command(dir, &sb.base_url())
             .args(args)
             .stdin(std::process::Stdio::null())
             .output()
@@ -694,18 +672,20 @@ fn retry_runs_the_fixed_failed_rows_and_runs_history_undoes() {
 #[test]
 fn secrets_never_reach_outputs() {
     let secret = "Pa55-w0rd-Sekret";
-    let sb = sandbox(SandboxOptions {
+    let sb = spawn_sandbox(SandboxOptions {
         password: secret.into(),
         ..SandboxOptions::default()
     });
-    let (done, dir) = run_against(&sb)
+    let done = TestEnv::new()
+        .against(&sb)
         .env("SHEETLOAD_PASSWORD", secret)
         .file("c.csv", customers_csv(5, 1))
         .args(["import", "c.csv", "-e", "customers", "--json"])
         .run();
-    done.code(0);
+    let dir = done.dir();
+    done.expect_code(0);
     assert!(!done.stderr.contains(secret) && !done.stdout.contains(secret));
-    for entry in std::fs::read_dir(dir.path()).unwrap() {
+    for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
         let bytes = std::fs::read(&path).unwrap();
         let text = String::from_utf8_lossy(&bytes);
@@ -728,7 +708,7 @@ fn secrets_never_reach_outputs() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(dir.path().join("ledger.sqlite3"))
+        let mode = std::fs::metadata(dir.join("ledger.sqlite3"))
             .unwrap()
             .permissions()
             .mode();
@@ -738,19 +718,21 @@ fn secrets_never_reach_outputs() {
 
 #[test]
 fn products_update_and_delete_and_max_errors() {
-    let sb = sandbox(SandboxOptions::default());
+    let sb = spawn_sandbox(SandboxOptions::default());
     let products = "ext_product_code,name,qty_on_hand,unit_name,unit_price\nP1,Teh,10,PCS,5000\nP2,Kopi,5,PCS,3000\nP3,Gula,7,PCS,14000\n";
-    let (done, dir) = run_against(&sb)
+    let done = TestEnv::new()
+        .against(&sb)
         .file("p.csv", products)
         .args(["import", "p.csv", "-e", "products"])
         .run();
-    done.code(0);
+    let dir = done.dir();
+    done.expect_code(0);
     std::fs::write(
-        dir.path().join("u.csv"),
+        dir.join("u.csv"),
         "ext_product_code,qty_on_hand\nP1,11\nP2,5\n",
     )
     .unwrap();
-    let out = common::demo_command(dir.path(), &sb.base_url())
+    let out = common::demo_command(dir, &sb.base_url())
         .args(["import", "u.csv", "-e", "products", "--mode", "update"])
         .output()
         .unwrap();
@@ -760,12 +742,12 @@ fn products_update_and_delete_and_max_errors() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let rows = records(&dir.path().join("u.result.xlsx"), "Results");
+    let rows = records(&dir.join("u.result.xlsx"), "Results");
     assert_eq!(rows[0]["_action"], "update");
     assert_eq!(rows[1]["_status"], "SKIPPED", "qty unchanged");
     assert_eq!(count(&sb.stats(), "PATCH /extapi/v1.0/products/{id}"), 1);
-    std::fs::write(dir.path().join("d.csv"), "ext_product_code\nP3\n").unwrap();
-    let out = common::demo_command(dir.path(), &sb.base_url())
+    std::fs::write(dir.join("d.csv"), "ext_product_code\nP3\n").unwrap();
+    let out = common::demo_command(dir, &sb.base_url())
         .args([
             "import", "d.csv", "-e", "products", "--mode", "delete", "--yes",
         ])
@@ -786,11 +768,12 @@ fn products_update_and_delete_and_max_errors() {
         bad.push_str(&format!("Toko {i},bukan-nomor\n"));
     }
     bad.push_str("Toko Baik,0812345678\n");
-    let (done, _d) = run_against(&sb)
+    let done = TestEnv::new()
+        .against(&sb)
         .file("bad.csv", bad)
         .args(["import", "bad.csv", "-e", "customers", "--max-errors", "3"])
         .run();
-    done.code(1);
+    done.expect_code(1);
     let rows = records(&done.path("bad.result.xlsx"), "Results");
     assert_eq!(
         rows.iter().filter(|r| r["_status"] == "INVALID").count(),

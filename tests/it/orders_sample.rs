@@ -1,14 +1,12 @@
 //! `samples/orders.xlsx`: several multi-line orders for the customers and products of the
-//! other samples. Regenerate with `SHEETLOAD_WRITE_SAMPLES=1 cargo test --test orders_sample`;
+//! other samples. Regenerate with `SHEETLOAD_WRITE_SAMPLES=1 cargo test --test it orders_sample::`;
 //! otherwise the committed file is validated and, end to end, imported into a sandbox
 //! (the default seed of `sheetload sandbox`) that first received the customer, product
 //! and visit samples: every shipped sample imports as shipped.
 
-mod common;
-
 use std::path::PathBuf;
 
-use common::{Run, records};
+use crate::common::{Target, TestEnv, connected, records};
 
 fn sample() -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/samples/orders.xlsx"))
@@ -123,25 +121,19 @@ fn orders_sample_validates_and_imports() {
         write(&sample());
     }
     let bytes = std::fs::read(sample()).expect("samples/orders.xlsx exists");
-    let (done, _d) = Run::new()
+    let done = TestEnv::new()
         .file("orders.xlsx", &bytes)
         .args(["validate", "orders.xlsx", "-e", "orders"])
         .run();
-    done.code(0);
+    done.expect_code(0);
     let rows = records(&done.path("orders.result.xlsx"), "Results");
     assert_eq!(rows.len(), 12);
 
     // End to end: customers and products first, then the orders.
     let sb = sheetload::sandbox::spawn_in_thread(Default::default()).unwrap();
     let run = |args: &[&str], dir: &std::path::Path| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_sheetload"))
+        connected(dir, &sb.base_url(), Target::SalesMania)
             .args(args)
-            .current_dir(dir)
-            .env("SHEETLOAD_HOME", dir)
-            .env("SHEETLOAD_BASE_URL", sb.base_url())
-            .env("SHEETLOAD_USER", "demo")
-            .env("SHEETLOAD_PASSWORD", "demo")
-            .env("SHEETLOAD_DATABASE", "1")
             .output()
             .unwrap()
     };
@@ -252,12 +244,8 @@ fn fatura_and_trackfinity_samples_import_twice_without_creating_twice() {
         std::fs::copy(samples.join(f), dir.path().join(f)).unwrap();
     }
     let run = |args: &[&str]| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_sheetload"))
+        connected(dir.path(), &sb.base_url(), Target::Fatura)
             .args(args)
-            .current_dir(dir.path())
-            .env("SHEETLOAD_HOME", dir.path())
-            .env("SHEETLOAD_BASE_URL", sb.base_url())
-            .env("SHEETLOAD_API_KEY", "fe-demo-key")
             .output()
             .unwrap()
     };
@@ -291,7 +279,7 @@ fn fatura_and_trackfinity_samples_import_twice_without_creating_twice() {
     assert!(rows.iter().all(|r| r["_status"] == "SKIPPED"), "{rows:?}");
     // Trackfinity can only update: a second run sends the same PATCHes and creates nothing.
     for pass in [1, 2] {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_sheetload"))
+        let out = connected(dir.path(), &sb.base_url(), Target::Trackfinity)
             .args([
                 "import",
                 "trackfinity-customers.csv",
@@ -299,11 +287,6 @@ fn fatura_and_trackfinity_samples_import_twice_without_creating_twice() {
                 "trackfinity",
             ])
             .args(["-e", "customers"])
-            .current_dir(dir.path())
-            .env("SHEETLOAD_HOME", dir.path())
-            .env("SHEETLOAD_BASE_URL", sb.base_url())
-            .env("SHEETLOAD_API_KEY", "tf-demo-key")
-            .env("SHEETLOAD_API_USERNAME", "admin")
             .output()
             .unwrap();
         assert_eq!(

@@ -1,25 +1,22 @@
 //! No input makes sheetload panic: each bad file ends with one clear sentence and exit 2.
 
-mod common;
-
 use std::io::Write;
 
-use common::Run;
+use crate::common::{self, TestEnv};
 
-fn validate(run: Run, file: &str) -> common::Done {
-    let (done, _dir) = run.args(["validate", file, "--entity", "customers"]).run();
-    done
+fn validate(run: TestEnv, file: &str) -> common::Ran {
+    run.args(["validate", file, "--entity", "customers"]).run()
 }
 
 #[test]
 fn renamed_binary_file() {
     let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89";
-    let done = validate(Run::new().file("customers.xlsx", png), "customers.xlsx");
-    done.code(2)
+    let done = validate(TestEnv::new().file("customers.xlsx", png), "customers.xlsx");
+    done.expect_code(2)
         .one_clear_error()
         .stderr_has("customers.xlsx is not a workbook");
-    let done = validate(Run::new().file("customers.csv", png), "customers.csv");
-    done.code(2)
+    let done = validate(TestEnv::new().file("customers.csv", png), "customers.csv");
+    done.expect_code(2)
         .one_clear_error()
         .stderr_has("does not look like");
 }
@@ -40,8 +37,8 @@ fn real_xlsx() -> Vec<u8> {
 fn truncated_xlsx() {
     let bytes = real_xlsx();
     let cut = &bytes[..bytes.len() / 2];
-    let done = validate(Run::new().file("customers.xlsx", cut), "customers.xlsx");
-    done.code(2)
+    let done = validate(TestEnv::new().file("customers.xlsx", cut), "customers.xlsx");
+    done.expect_code(2)
         .one_clear_error()
         .stderr_has("damaged or incomplete");
 }
@@ -71,8 +68,11 @@ fn zip_bomb_xlsx() {
             i += 1;
         }
     }
-    let done = validate(Run::new().file("customers.xlsx", bytes), "customers.xlsx");
-    done.code(2).one_clear_error().stderr_has("zip bomb");
+    let done = validate(
+        TestEnv::new().file("customers.xlsx", bytes),
+        "customers.xlsx",
+    );
+    done.expect_code(2).one_clear_error().stderr_has("zip bomb");
 }
 
 #[test]
@@ -84,20 +84,22 @@ fn twenty_thousand_columns() {
     csv.push_str("\nToko A");
     csv.push_str(&",x".repeat(19_999));
     csv.push('\n');
-    let done = validate(Run::new().file("wide.csv", csv), "wide.csv");
-    done.code(2).one_clear_error().stderr_has("20000 columns");
+    let done = validate(TestEnv::new().file("wide.csv", csv), "wide.csv");
+    done.expect_code(2)
+        .one_clear_error()
+        .stderr_has("20000 columns");
 }
 
 #[test]
 fn one_megabyte_cell() {
     // Its row is refused with the cell named; the file is still read (issue 18, point 13).
     let csv = format!("Nama,Alamat\nToko A,{}\n", "x".repeat(1 << 20));
-    let (done, _dir) = Run::new()
+    let done = TestEnv::new()
         .file("big.csv", csv)
         .args(["validate", "big.csv", "--entity", "customers"])
         .run();
-    done.code(1);
-    let rows = common::records(&done.path("big.result.xlsx"), "Results");
+    done.expect_code(1);
+    let rows = done.records("big.result.xlsx", "Results");
     assert!(
         rows[0]["_error"].starts_with("Alamat (B2): holds 1048576 characters"),
         "{}",
@@ -107,25 +109,29 @@ fn one_megabyte_cell() {
 
 #[test]
 fn empty_file() {
-    let done = validate(Run::new().file("empty.csv", ""), "empty.csv");
-    done.code(2).one_clear_error().stderr_has("is empty");
-    let done = validate(Run::new().file("blank.csv", "\n\n  \n"), "blank.csv");
-    done.code(2).one_clear_error();
+    let done = validate(TestEnv::new().file("empty.csv", ""), "empty.csv");
+    done.expect_code(2).one_clear_error().stderr_has("is empty");
+    let done = validate(TestEnv::new().file("blank.csv", "\n\n  \n"), "blank.csv");
+    done.expect_code(2).one_clear_error();
 }
 
 #[test]
 fn header_only() {
-    let done = validate(Run::new().file("h.csv", "Nama,Alamat\n"), "h.csv");
-    done.code(2).one_clear_error().stderr_has("no data rows");
+    let done = validate(TestEnv::new().file("h.csv", "Nama,Alamat\n"), "h.csv");
+    done.expect_code(2)
+        .one_clear_error()
+        .stderr_has("no data rows");
     let done = validate(
-        Run::new().build("h.xlsx", |p| {
+        TestEnv::new().build("h.xlsx", |p| {
             common::xlsx(p, "Customers", |ws| {
                 ws.write_string(0, 0, "Nama").unwrap();
             })
         }),
         "h.xlsx",
     );
-    done.code(2).one_clear_error().stderr_has("no data rows");
+    done.expect_code(2)
+        .one_clear_error()
+        .stderr_has("no data rows");
     assert!(
         !done.path("h.result.xlsx").exists(),
         "no result for a failed run"
@@ -134,12 +140,14 @@ fn header_only() {
 
 #[test]
 fn missing_file_and_folder() {
-    let done = validate(Run::new(), "nope.xlsx");
-    done.code(2).one_clear_error().stderr_has("no such file");
-    let run = Run::new();
+    let done = validate(TestEnv::new(), "nope.xlsx");
+    done.expect_code(2)
+        .one_clear_error()
+        .stderr_has("no such file");
+    let run = TestEnv::new();
     std::fs::create_dir(run.path("dir.csv")).unwrap();
     validate(run, "dir.csv")
-        .code(2)
+        .expect_code(2)
         .one_clear_error()
         .stderr_has("is a folder");
 }
@@ -155,10 +163,10 @@ fn zip_that_is_not_a_workbook() {
         z.finish().unwrap();
     }
     let done = validate(
-        Run::new().file("customers.xlsx", buf.into_inner()),
+        TestEnv::new().file("customers.xlsx", buf.into_inner()),
         "customers.xlsx",
     );
-    done.code(2)
+    done.expect_code(2)
         .one_clear_error()
         .stderr_has("not a spreadsheet");
 }
@@ -178,7 +186,7 @@ fn garbage_bytes_never_panic() {
     for (i, bytes) in inputs.into_iter().enumerate() {
         for ext in ["csv", "xlsx", "xls", "ods", "xlsb"] {
             let name = format!("f{i}.{ext}");
-            let done = validate(Run::new().file(&name, &bytes), &name);
+            let done = validate(TestEnv::new().file(&name, &bytes), &name);
             assert!(
                 done.code == 1 || done.code == 2,
                 "{name}: exit {} {}",

@@ -2,17 +2,15 @@
 //! meets them: `--help` of every command, `runs list` after real imports and an undo,
 //! `template --json`, `sandbox --json`, and a mapping file named in a profile.
 
-mod common;
-
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
-use common::{Run, demo_command, sheet};
+use crate::common::{self, TestEnv, demo_command, sheet};
 
 /// The output of `sheetload ARGS` (help goes to stdout), asserting exit 0.
 fn help(args: &[&str]) -> String {
-    let (done, _d) = Run::new().args(args).run();
-    done.code(0);
+    let done = TestEnv::new().args(args).run();
+    done.expect_code(0);
     done.stdout
 }
 
@@ -100,10 +98,10 @@ fn every_command_help_ends_with_examples() {
 
 #[test]
 fn template_json_says_what_was_written() {
-    let (done, _d) = Run::new()
+    let done = TestEnv::new()
         .args(["--json", "template", "orders", "--out", "o.xlsx"])
         .run();
-    done.code(0);
+    done.expect_code(0);
     let line = done.stdout.trim();
     let v: serde_json::Value =
         serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {:?}", done.stdout));
@@ -199,14 +197,15 @@ fn list_line(stdout: &str, id: &str) -> (Vec<String>, Vec<String>) {
 
 #[test]
 fn runs_list_shows_the_target_and_keeps_invalid_apart_from_failed() {
-    let (done, dir) = Run::new()
+    let done = TestEnv::new()
         .file("c.csv", TWO_GOOD_ONE_BAD)
         .args(["import", "c.csv", "-e", "customers", "--sandbox"])
         .run();
-    done.code(1).stderr_has("1 invalid");
+    let dir = done.dir();
+    done.expect_code(1).stderr_has("1 invalid");
     let out = Command::new(env!("CARGO_BIN_EXE_sheetload"))
         .args(["runs", "list"])
-        .env("SHEETLOAD_HOME", dir.path())
+        .env("SHEETLOAD_HOME", dir)
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -329,12 +328,12 @@ fn a_profile_names_a_mapping_file_relative_to_its_folder_and_map_wins() {
         vec!["validate", "in.csv", "-e", "customers"],
         vec!["import", "in.csv", "-e", "customers", "--dry-run"],
     ] {
-        let (done, _d) = Run::new()
+        let done = TestEnv::new()
             .file("in.csv", MAPPED)
             .env("SHEETLOAD_HOME", &home_str)
             .args(&cmd)
             .run();
-        done.code(0);
+        done.expect_code(0);
         let results = common::records(&done.path("in.result.xlsx"), "Results");
         assert_eq!(results.len(), 2, "{cmd:?}");
         assert!(
@@ -344,7 +343,7 @@ fn a_profile_names_a_mapping_file_relative_to_its_folder_and_map_wins() {
     }
 
     // --map on the command line wins over the profile's.
-    let (done, _d) = Run::new()
+    let done = TestEnv::new()
         .file("in.csv", MAPPED)
         .file("other.toml", "[columns]\n\"Nomor\" = \"ext_cust_no\"\n")
         .env("SHEETLOAD_HOME", &home_str)
@@ -357,16 +356,18 @@ fn a_profile_names_a_mapping_file_relative_to_its_folder_and_map_wins() {
             "other.toml",
         ])
         .run();
-    done.code(2).one_clear_error().stderr_has("name");
+    done.expect_code(2).one_clear_error().stderr_has("name");
 
     // A map the profile names but that is missing: a clear error naming the file.
     std::fs::remove_file(home.path().join("maps/outlets.toml")).unwrap();
-    let (done, _d) = Run::new()
+    let done = TestEnv::new()
         .file("in.csv", MAPPED)
         .env("SHEETLOAD_HOME", &home_str)
         .args(["validate", "in.csv", "-e", "customers"])
         .run();
-    done.code(2).one_clear_error().stderr_has("outlets.toml");
+    done.expect_code(2)
+        .one_clear_error()
+        .stderr_has("outlets.toml");
 }
 
 #[test]

@@ -2,38 +2,14 @@
 //! default"): each test here failed before its fix. The real binary over loopback HTTP
 //! to the in-process sandbox, a real ledger, result workbooks read back.
 
-mod common;
-
 use std::collections::HashMap;
 
-use common::{Run, records};
+use crate::common::{self, Target, TestEnv, count, records, records_in_db, spawn_sandbox};
 use serde_json::Value;
-use sheetload::sandbox::{SandboxOptions, ThreadSandbox, spawn_in_thread};
-
-fn sandbox(opts: SandboxOptions) -> ThreadSandbox {
-    spawn_in_thread(opts).expect("sandbox starts")
-}
-
-fn run_against(sb: &ThreadSandbox) -> Run {
-    Run::new()
-        .env("SHEETLOAD_BASE_URL", &sb.base_url())
-        .env("SHEETLOAD_USER", "demo")
-        .env("SHEETLOAD_PASSWORD", "demo")
-        .env("SHEETLOAD_DATABASE", "1")
-}
-
-/// Requests of `method_route` with any status.
-fn count(stats: &Value, method_route: &str) -> u64 {
-    stats["requests"][method_route]
-        .as_object()
-        .map(|m| m.values().filter_map(Value::as_u64).sum())
-        .unwrap_or(0)
-}
+use sheetload::sandbox::{SandboxOptions, ThreadSandbox};
 
 fn records_in_db1(sb: &ThreadSandbox, collection: &str) -> u64 {
-    sb.stats()["databases"]["1"]["records"][collection]
-        .as_u64()
-        .unwrap_or(0)
+    records_in_db(&sb.stats(), "1", collection)
 }
 
 fn column(rows: &[HashMap<String, String>], name: &str) -> Vec<String> {
@@ -46,18 +22,20 @@ fn column(rows: &[HashMap<String, String>], name: &str) -> Vec<String> {
 type Labelled = Vec<(i64, String)>;
 
 fn seeded(sb: &ThreadSandbox) -> (Labelled, Labelled) {
-    let (done, _d) = run_against(sb)
+    let done = TestEnv::new()
+        .against(sb)
         .args(["export", "customers", "--out", "c.xlsx"])
         .run();
-    done.code(0);
+    done.expect_code(0);
     let customers = records(&done.path("c.xlsx"), "Customers")
         .iter()
         .map(|r| (r["id"].parse().unwrap(), r["ext_cust_no"].clone()))
         .collect();
-    let (done, _d) = run_against(sb)
+    let done = TestEnv::new()
+        .against(sb)
         .args(["export", "teams", "--out", "t.xlsx"])
         .run();
-    done.code(0);
+    done.expect_code(0);
     let teams = records(&done.path("t.xlsx"), "Teams")
         .iter()
         .map(|r| (r["id"].parse().unwrap(), r["name"].clone()))
@@ -67,7 +45,7 @@ fn seeded(sb: &ThreadSandbox) -> (Labelled, Labelled) {
 
 #[test]
 fn visits_rerun_creates_nothing_and_each_team_day_keeps_sheet_order() {
-    let sb = sandbox(SandboxOptions {
+    let sb = spawn_sandbox(SandboxOptions {
         customers: 20,
         teams: 3,
         latency_ms: 15,
@@ -87,16 +65,19 @@ fn visits_rerun_creates_nothing_and_each_team_day_keeps_sheet_order() {
     }
     csv.push_str(&format!("2026-12-07,{},{}\n", customers[0].0, teams[0].0));
     planned.entry(teams[0].0).or_default().push(customers[0].0);
-    let (done, dir) = run_against(&sb)
+    let done = TestEnv::new()
+        .against(&sb)
         .file("v.csv", &csv)
         .args(["import", "v.csv", "-e", "visits", "--concurrency", "16"])
         .run();
-    done.code(0);
+    let dir = done.dir();
+    done.expect_code(0);
     assert_eq!(records_in_db1(&sb, "visits"), 13);
 
     // The route of each team-day comes back in sheet order.
     for (team, route) in &planned {
-        let (done, _d) = run_against(&sb)
+        let done = TestEnv::new()
+            .against(&sb)
             .args([
                 "export",
                 "visits",
@@ -110,7 +91,7 @@ fn visits_rerun_creates_nothing_and_each_team_day_keeps_sheet_order() {
                 "e.xlsx",
             ])
             .run();
-        done.code(0);
+        done.expect_code(0);
         let got: Vec<i64> = records(&done.path("e.xlsx"), "Visits")
             .iter()
             .map(|r| r["customer_id"].parse().unwrap())
@@ -119,7 +100,7 @@ fn visits_rerun_creates_nothing_and_each_team_day_keeps_sheet_order() {
     }
 
     // The same sheet again: nothing is created twice; every row says why.
-    let again = common::demo_command(dir.path(), &sb.base_url())
+    let again = common::demo_command(dir, &sb.base_url())
         .args(["import", "v.csv", "-e", "visits", "--out", "again.xlsx"])
         .output()
         .unwrap();
@@ -130,7 +111,7 @@ fn visits_rerun_creates_nothing_and_each_team_day_keeps_sheet_order() {
         String::from_utf8_lossy(&again.stderr)
     );
     assert_eq!(records_in_db1(&sb, "visits"), 13, "nothing created twice");
-    let rows = records(&dir.path().join("again.xlsx"), "Results");
+    let rows = records(&dir.join("again.xlsx"), "Results");
     assert!(column(&rows, "_status").iter().all(|s| s == "SKIPPED"));
     assert!(
         rows[0]["_error"].contains("already created by an earlier sheetload run"),
@@ -139,8 +120,8 @@ fn visits_rerun_creates_nothing_and_each_team_day_keeps_sheet_order() {
     );
     // One row more than before: only that one is new.
     csv.push_str(&format!("2026-12-08,{},{}\n", customers[1].0, teams[1].0));
-    std::fs::write(dir.path().join("v.csv"), &csv).unwrap();
-    let third = common::demo_command(dir.path(), &sb.base_url())
+    std::fs::write(dir.join("v.csv"), &csv).unwrap();
+    let third = common::demo_command(dir, &sb.base_url())
         .args(["import", "v.csv", "-e", "visits", "--out", "third.xlsx"])
         .output()
         .unwrap();
@@ -151,7 +132,7 @@ fn visits_rerun_creates_nothing_and_each_team_day_keeps_sheet_order() {
 #[test]
 fn max_errors_counts_failed_sends_only_and_stops_at_the_limit() {
     // Every create answers 500; without a key a row then ends UNKNOWN (a failed send).
-    let sb = sandbox(SandboxOptions {
+    let sb = spawn_sandbox(SandboxOptions {
         fail_rate: 1.0,
         ..SandboxOptions::default()
     });
@@ -160,7 +141,8 @@ fn max_errors_counts_failed_sends_only_and_stops_at_the_limit() {
         csv.push_str(&format!("Toko {i},0812345{i:04}\n"));
         csv.push_str(&format!("Rusak {i},bukan-nomor\n"));
     }
-    let (done, _d) = run_against(&sb)
+    let done = TestEnv::new()
+        .against(&sb)
         .file("c.csv", csv)
         .args([
             "import",
@@ -175,7 +157,7 @@ fn max_errors_counts_failed_sends_only_and_stops_at_the_limit() {
             "5",
         ])
         .run();
-    done.code(1).stderr_has("--max-errors 5 reached");
+    done.expect_code(1).stderr_has("--max-errors 5 reached");
     assert_eq!(
         count(&sb.stats(), "POST /extapi/v1.0/customers"),
         5,
@@ -202,26 +184,22 @@ fn max_errors_counts_failed_sends_only_and_stops_at_the_limit() {
 
 #[test]
 fn fatura_placeholder_tax_number_never_merges_buyers() {
-    let sb = sandbox(SandboxOptions::default());
-    let fe = |sb: &ThreadSandbox| {
-        Run::new()
-            .env("SHEETLOAD_BASE_URL", &sb.base_url())
-            .env("SHEETLOAD_API_KEY", "fe-demo-key")
-    };
+    let sb = spawn_sandbox(SandboxOptions::default());
+    let fe = |sb: &ThreadSandbox| TestEnv::new().against(sb).target(Target::Fatura);
     let head = "type,tax_number,name,surname,country,city,district,address\n";
     let first =
         format!("{head}person,11111111111,Nihai,Tüketici,TÜRKİYE,Ankara,Çankaya,Atatürk Blv. 9\n");
-    let (done, _d) = fe(&sb)
+    let done = fe(&sb)
         .file("a.csv", first)
         .args(["import", "a.csv", "--target", "fatura", "-e", "customers"])
         .run();
-    done.code(0);
+    done.expect_code(0);
     assert_eq!(count(&sb.stats(), "POST /api/customers"), 1);
     // Another anonymous buyer, upserted: created, never a PATCH of the first one.
     let second = format!(
         "{head}person,11111111111,Zeynep,Kaya,TÜRKİYE,İzmir,Konak,Kordon 1\nperson,111.111.111.11,Ali,Veli,TÜRKİYE,Bursa,Nilüfer,FSM 2\n"
     );
-    let (done, _d) = fe(&sb)
+    let done = fe(&sb)
         .file("b.csv", &second)
         .args([
             "import",
@@ -234,13 +212,13 @@ fn fatura_placeholder_tax_number_never_merges_buyers() {
             "upsert",
         ])
         .run();
-    done.code(0);
+    done.expect_code(0);
     let rows = records(&done.path("b.result.xlsx"), "Results");
     assert_eq!(column(&rows, "_action"), ["create", "create"], "{rows:?}");
     assert_eq!(count(&sb.stats(), "PATCH /api/customers/{id}"), 0);
     assert_eq!(count(&sb.stats(), "POST /api/customers"), 3);
     // In update mode such a row names nobody: INVALID, nothing sent.
-    let (done, _d) = fe(&sb)
+    let done = fe(&sb)
         .file("c.csv", &second)
         .args([
             "import",
@@ -253,7 +231,7 @@ fn fatura_placeholder_tax_number_never_merges_buyers() {
             "update",
         ])
         .run();
-    done.code(1);
+    done.expect_code(1);
     let rows = records(&done.path("c.result.xlsx"), "Results");
     assert_eq!(column(&rows, "_status"), ["INVALID", "INVALID"]);
     assert!(
@@ -266,15 +244,17 @@ fn fatura_placeholder_tax_number_never_merges_buyers() {
 
 #[test]
 fn upsert_with_stale_ids_falls_back_to_the_key() {
-    let sb = sandbox(SandboxOptions::default());
+    let sb = spawn_sandbox(SandboxOptions::default());
     let csv = "Kode Pelanggan,Nama,No HP\nK1,Toko Satu,0812000001\nK2,Toko Dua,0812000002\n";
-    let (done, dir) = run_against(&sb)
+    let done = TestEnv::new()
+        .against(&sb)
         .file("c.csv", csv)
         .args(["import", "c.csv", "-e", "customers"])
         .run();
-    done.code(0);
+    let dir = done.dir();
+    done.expect_code(0);
     let ids = column(&records(&done.path("c.result.xlsx"), "Results"), "_id");
-    let del = common::demo_command(dir.path(), &sb.base_url())
+    let del = common::demo_command(dir, &sb.base_url())
         .args([
             "import",
             "c.csv",
@@ -292,13 +272,13 @@ fn upsert_with_stale_ids_falls_back_to_the_key() {
         "id,ext_cust_no,name,phone\n{},K1,Toko Satu,0812000001\n{},K2,Toko Dua,0812000002\n{},,Tanpa Kode,0812000003\n",
         ids[0], ids[1], ids[1]
     );
-    std::fs::write(dir.path().join("s.csv"), stale).unwrap();
-    let up = common::demo_command(dir.path(), &sb.base_url())
+    std::fs::write(dir.join("s.csv"), stale).unwrap();
+    let up = common::demo_command(dir, &sb.base_url())
         .args(["import", "s.csv", "-e", "customers", "--mode", "upsert"])
         .output()
         .unwrap();
     assert_eq!(up.status.code(), Some(1));
-    let rows = records(&dir.path().join("s.result.xlsx"), "Results");
+    let rows = records(&dir.join("s.result.xlsx"), "Results");
     assert_eq!(
         column(&rows, "_status"),
         ["OK", "OK", "INVALID"],
@@ -320,20 +300,22 @@ fn upsert_with_stale_ids_falls_back_to_the_key() {
 
 #[test]
 fn an_unwritable_result_path_stops_the_run_before_anything_is_sent() {
-    let sb = sandbox(SandboxOptions::default());
-    let (done, _d) = run_against(&sb)
+    let sb = spawn_sandbox(SandboxOptions::default());
+    let done = TestEnv::new()
+        .against(&sb)
         .file("c.csv", "Nama,No HP\nToko,0812345678\n")
         .build("busy.xlsx", |p| std::fs::create_dir(p).unwrap())
         .args(["import", "c.csv", "-e", "customers", "--out", "busy.xlsx"])
         .run();
-    done.code(2).stderr_has("cannot write the result file");
+    done.expect_code(2)
+        .stderr_has("cannot write the result file");
     assert!(done.stderr.contains("nothing was sent"), "{}", done.stderr);
     assert_eq!(count(&sb.stats(), "POST /extapi/v1.0/customers"), 0);
 }
 
 #[test]
 fn a_result_path_lost_during_the_run_goes_to_a_fallback_with_the_real_exit_code() {
-    let sb = sandbox(SandboxOptions {
+    let sb = spawn_sandbox(SandboxOptions {
         latency_ms: 40,
         ..SandboxOptions::default()
     });
@@ -341,8 +323,8 @@ fn a_result_path_lost_during_the_run_goes_to_a_fallback_with_the_real_exit_code(
     for i in 0..60 {
         csv.push_str(&format!("Toko {i},0812345{i:04}\n"));
     }
-    let run = run_against(&sb).file("c.csv", csv);
-    let dir = run.dir.path().to_path_buf();
+    let run = TestEnv::new().against(&sb).file("c.csv", csv);
+    let dir = run.dir().to_path_buf();
     let out = dir.join("r.xlsx");
     let child = common::demo_command(&dir, &sb.base_url())
         .args(["import", "c.csv", "-e", "customers", "--concurrency", "1"])
@@ -378,15 +360,17 @@ fn a_result_path_lost_during_the_run_goes_to_a_fallback_with_the_real_exit_code(
 
 #[test]
 fn destructive_and_confirmed_modes_need_a_yes() {
-    let sb = sandbox(SandboxOptions::default());
-    let (done, dir) = run_against(&sb)
+    let sb = spawn_sandbox(SandboxOptions::default());
+    let done = TestEnv::new()
+        .against(&sb)
         .file("c.csv", "Kode Pelanggan,Nama\nD1,Satu\nD2,Dua\nD3,Tiga\n")
         .args(["import", "c.csv", "-e", "customers"])
         .run();
-    done.code(0);
+    let dir = done.dir();
+    done.expect_code(0);
     let before = records_in_db1(&sb, "customers");
     // No terminal, no --yes: the plan is shown, nothing is deleted, exit 2.
-    let out = common::demo_command(dir.path(), &sb.base_url())
+    let out = common::demo_command(dir, &sb.base_url())
         .args(["import", "c.csv", "-e", "customers", "--mode", "delete"])
         .stdin(std::process::Stdio::null())
         .output()
@@ -401,8 +385,8 @@ fn destructive_and_confirmed_modes_need_a_yes() {
     assert_eq!(count(&sb.stats(), "DELETE /extapi/v1.0/customers/{id}"), 0);
     assert_eq!(records_in_db1(&sb, "customers"), before);
     // --confirm asks for any mode.
-    std::fs::write(dir.path().join("n.csv"), "Nama\nBaru\n").unwrap();
-    let out = common::demo_command(dir.path(), &sb.base_url())
+    std::fs::write(dir.join("n.csv"), "Nama\nBaru\n").unwrap();
+    let out = common::demo_command(dir, &sb.base_url())
         .args(["import", "n.csv", "-e", "customers", "--confirm"])
         .stdin(std::process::Stdio::null())
         .output()
@@ -412,11 +396,11 @@ fn destructive_and_confirmed_modes_need_a_yes() {
     assert_eq!(records_in_db1(&sb, "customers"), before);
     // Orders too.
     std::fs::write(
-        dir.path().join("o.csv"),
+        dir.join("o.csv"),
         "No Pesanan,Tanggal,customer_id,product_id,Qty,Satuan\nSO-1,2026-12-01,1,1,1,PCS\n",
     )
     .unwrap();
-    let out = common::demo_command(dir.path(), &sb.base_url())
+    let out = common::demo_command(dir, &sb.base_url())
         .args(["import", "o.csv", "-e", "orders", "--confirm"])
         .stdin(std::process::Stdio::null())
         .output()
@@ -431,11 +415,11 @@ fn destructive_and_confirmed_modes_need_a_yes() {
     assert_eq!(count(&sb.stats(), "POST /extapi/v1.0/orders"), 0);
     // A profile can ask for the confirmation on every import.
     std::fs::write(
-        dir.path().join("sheetload.toml"),
+        dir.join("sheetload.toml"),
         "[profile.default]\nconfirm = true\n",
     )
     .unwrap();
-    let out = common::demo_command(dir.path(), &sb.base_url())
+    let out = common::demo_command(dir, &sb.base_url())
         .args(["import", "n.csv", "-e", "customers"])
         .stdin(std::process::Stdio::null())
         .output()
@@ -443,9 +427,9 @@ fn destructive_and_confirmed_modes_need_a_yes() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--yes"));
     assert_eq!(records_in_db1(&sb, "customers"), before);
-    std::fs::remove_file(dir.path().join("sheetload.toml")).unwrap();
+    std::fs::remove_file(dir.join("sheetload.toml")).unwrap();
     // With --yes it happens.
-    let out = common::demo_command(dir.path(), &sb.base_url())
+    let out = common::demo_command(dir, &sb.base_url())
         .args([
             "import",
             "c.csv",
@@ -463,21 +447,23 @@ fn destructive_and_confirmed_modes_need_a_yes() {
 
 #[test]
 fn a_dry_run_says_so_and_counts_what_it_would_do() {
-    let sb = sandbox(SandboxOptions::default());
-    let (done, dir) = run_against(&sb)
+    let sb = spawn_sandbox(SandboxOptions::default());
+    let done = TestEnv::new()
+        .against(&sb)
         .file(
             "c.csv",
             "Kode Pelanggan,Nama,Kota\nR1,Satu,Semarang\nR2,Dua,Solo\n",
         )
         .args(["import", "c.csv", "-e", "customers"])
         .run();
-    done.code(0);
+    let dir = done.dir();
+    done.expect_code(0);
     std::fs::write(
-        dir.path().join("u.csv"),
+        dir.join("u.csv"),
         "Kode Pelanggan,Nama,Kota\nR1,Satu,Semarang\nR2,Dua,Yogyakarta\nR3,Tiga,Kudus\nR4,,Kudus\n",
     )
     .unwrap();
-    let out = common::demo_command(dir.path(), &sb.base_url())
+    let out = common::demo_command(dir, &sb.base_url())
         .args([
             "import",
             "u.csv",
@@ -502,12 +488,12 @@ fn a_dry_run_says_so_and_counts_what_it_would_do() {
         "{stderr}"
     );
     assert!(!stderr.contains(" OK"), "{stderr}");
-    let rows = records(&dir.path().join("u.result.xlsx"), "Results");
+    let rows = records(&dir.join("u.result.xlsx"), "Results");
     // The update shows what it would send, not the whole record, and the change.
     assert_eq!(rows[1]["_payload"], r#"{"city":"Yogyakarta"}"#);
     assert_eq!(rows[1]["_changes"], "city: Solo → Yogyakarta");
     // JSON says the same.
-    let out = common::demo_command(dir.path(), &sb.base_url())
+    let out = common::demo_command(dir, &sb.base_url())
         .args([
             "--json",
             "import",
@@ -527,35 +513,28 @@ fn a_dry_run_says_so_and_counts_what_it_would_do() {
     assert_eq!(v["would"]["skip"], 1);
     assert_eq!(count(&sb.stats(), "PATCH /extapi/v1.0/customers/{id}"), 0);
     // The real run records the same change.
-    let out = common::demo_command(dir.path(), &sb.base_url())
+    let out = common::demo_command(dir, &sb.base_url())
         .args(["import", "u.csv", "-e", "customers", "--mode", "upsert"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
-    let rows = records(&dir.path().join("u.result.xlsx"), "Results");
+    let rows = records(&dir.join("u.result.xlsx"), "Results");
     assert_eq!(rows[1]["_status"], "OK");
     assert_eq!(rows[1]["_changes"], "city: Solo → Yogyakarta");
 }
 
 #[test]
 fn fatura_delete_dry_run_says_would_delete() {
-    let sb = sandbox(SandboxOptions::default());
-    let fe = |sb: &ThreadSandbox| {
-        Run::new()
-            .env("SHEETLOAD_BASE_URL", &sb.base_url())
-            .env("SHEETLOAD_API_KEY", "fe-demo-key")
-    };
+    let sb = spawn_sandbox(SandboxOptions::default());
+    let fe = |sb: &ThreadSandbox| TestEnv::new().against(sb).target(Target::Fatura);
     let csv = "type,tax_number,title,tax_office,country,city,district,address\ncompany,9876543217,ÖRNEK A.Ş.,Kadıköy,TÜRKİYE,İstanbul,Şişli,Cad. 1\n";
-    let (done, dir) = fe(&sb)
+    let done = fe(&sb)
         .file("a.csv", csv)
         .args(["import", "a.csv", "--target", "fatura", "-e", "customers"])
         .run();
-    done.code(0);
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_sheetload"))
-        .current_dir(dir.path())
-        .env("SHEETLOAD_HOME", dir.path())
-        .env("SHEETLOAD_BASE_URL", sb.base_url())
-        .env("SHEETLOAD_API_KEY", "fe-demo-key")
+    let dir = done.dir();
+    done.expect_code(0);
+    let out = common::connected(dir, &sb.base_url(), Target::Fatura)
         .args(["import", "a.csv", "--target", "fatura", "-e", "customers"])
         .args(["--mode", "delete", "--dry-run"])
         .output()
@@ -569,7 +548,7 @@ fn fatura_delete_dry_run_says_would_delete() {
 
 #[test]
 fn the_progress_bar_shows_total_percentage_rate_and_eta_on_a_terminal() {
-    let sb = sandbox(SandboxOptions {
+    let sb = spawn_sandbox(SandboxOptions {
         latency_ms: 40,
         ..SandboxOptions::default()
     });
@@ -577,8 +556,8 @@ fn the_progress_bar_shows_total_percentage_rate_and_eta_on_a_terminal() {
     for i in 0..30 {
         csv.push_str(&format!("Toko {i},0812345{i:04}\n"));
     }
-    let (done, dir) = run_against(&sb).file("c.csv", csv).run();
-    drop(done);
+    let done = TestEnv::new().against(&sb).file("c.csv", csv).run();
+    let dir = done.dir();
     // `script` gives the import a terminal, as a user's shell would.
     let command = format!(
         "{} import c.csv -e customers --concurrency 1",
@@ -586,8 +565,8 @@ fn the_progress_bar_shows_total_percentage_rate_and_eta_on_a_terminal() {
     );
     let out = std::process::Command::new("script")
         .args(["-qec", &command, "/dev/null"])
-        .current_dir(dir.path())
-        .env("SHEETLOAD_HOME", dir.path())
+        .current_dir(dir)
+        .env("SHEETLOAD_HOME", dir)
         .env("SHEETLOAD_BASE_URL", sb.base_url())
         .env("SHEETLOAD_USER", "demo")
         .env("SHEETLOAD_PASSWORD", "demo")

@@ -1,26 +1,13 @@
 //! Security checks as tests: TLS certificates verified, keys never printed or stored,
 //! formula-like cells never turned into formulas in any output.
 
-mod common;
-
-use std::io::Read;
 use std::net::TcpListener;
 use std::process::{Command, Stdio};
 
-use common::Run;
+use crate::common::{self, Target, TestEnv, connected, unzip_all};
 use sheetload::sandbox::{SandboxOptions, spawn_in_thread};
 
 /// Every part of an XLSX (zip) as text.
-fn unzip_all(path: &std::path::Path) -> String {
-    let mut z = zip::ZipArchive::new(std::fs::File::open(path).unwrap()).unwrap();
-    let mut all = String::new();
-    for i in 0..z.len() {
-        let mut f = z.by_index(i).unwrap();
-        let _ = f.read_to_string(&mut all);
-    }
-    all
-}
-
 #[test]
 fn tls_certificates_are_verified() {
     let dir = tempfile::tempdir().unwrap();
@@ -73,7 +60,7 @@ fn tls_certificates_are_verified() {
         }
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
-    let (done, _d) = Run::new()
+    let done = TestEnv::new()
         .env("SHEETLOAD_USER", "demo")
         .env("SHEETLOAD_PASSWORD", "demo")
         .file("c.csv", "Nama\nToko A\n")
@@ -88,7 +75,9 @@ fn tls_certificates_are_verified() {
         .run();
     let _ = server.kill();
     let _ = server.wait();
-    done.code(2).one_clear_error().stderr_has("certificate");
+    done.expect_code(2)
+        .one_clear_error()
+        .stderr_has("certificate");
 }
 
 #[test]
@@ -96,7 +85,7 @@ fn api_keys_never_reach_messages_or_files() {
     let sb = spawn_in_thread(SandboxOptions::default()).unwrap();
     let csv = "Tür;Vergi No;Ünvan;Vergi Dairesi;Ülke;İl;İlçe;Adres\nşirket;9876543217;A A.Ş.;Kadıköy;TÜRKİYE;İstanbul;Şişli;Adres 1\n";
     // A wrong key: refused, and the message does not echo it.
-    let (done, _d) = Run::new()
+    let done = TestEnv::new()
         .env("SHEETLOAD_BASE_URL", &sb.base_url())
         .env("SHEETLOAD_API_KEY", "wrong-key-Zq81")
         .file("f.csv", csv)
@@ -105,9 +94,9 @@ fn api_keys_never_reach_messages_or_files() {
     assert_ne!(done.code, 0);
     assert!(!done.stderr.contains("wrong-key-Zq81"), "{}", done.stderr);
     // The right key: nothing it writes holds the key.
-    let (done, dir) = Run::new()
-        .env("SHEETLOAD_BASE_URL", &sb.base_url())
-        .env("SHEETLOAD_API_KEY", "fe-demo-key")
+    let done = TestEnv::new()
+        .against(&sb)
+        .target(Target::Fatura)
         .file("f.csv", csv)
         .args([
             "import",
@@ -119,9 +108,10 @@ fn api_keys_never_reach_messages_or_files() {
             "--json",
         ])
         .run();
-    done.code(0);
+    let dir = done.dir();
+    done.expect_code(0);
     assert!(!done.stderr.contains("fe-demo-key") && !done.stdout.contains("fe-demo-key"));
-    for entry in std::fs::read_dir(dir.path()).unwrap() {
+    for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
         let text = if path.extension().is_some_and(|e| e == "xlsx") {
             unzip_all(&path)
@@ -140,15 +130,13 @@ fn api_keys_never_reach_messages_or_files() {
 fn formula_like_cells_never_become_formulas() {
     let sb = spawn_in_thread(SandboxOptions::default()).unwrap();
     let csv = "Kode Pelanggan,Nama,Alamat\nC1,=HYPERLINK(\"http://x\"),@SUM(A1)\nC2,+cmd|' /C calc'!A0,-2+3\n";
-    let (done, dir) = Run::new()
-        .env("SHEETLOAD_BASE_URL", &sb.base_url())
-        .env("SHEETLOAD_USER", "demo")
-        .env("SHEETLOAD_PASSWORD", "demo")
-        .env("SHEETLOAD_DATABASE", "1")
+    let done = TestEnv::new()
+        .against(&sb)
         .file("c.csv", csv)
         .args(["import", "c.csv", "-e", "customers"])
         .run();
-    done.code(0);
+    let dir = done.dir();
+    done.expect_code(0);
     let result = unzip_all(&done.path("c.result.xlsx"));
     assert!(
         !result.contains("<f>"),
@@ -156,14 +144,8 @@ fn formula_like_cells_never_become_formulas() {
     );
     // Exports: XLSX with no formula, CSV with the guard.
     let run = |args: &[&str]| {
-        let out = Command::new(env!("CARGO_BIN_EXE_sheetload"))
+        let out = connected(dir, &sb.base_url(), Target::SalesMania)
             .args(args)
-            .current_dir(dir.path())
-            .env("SHEETLOAD_HOME", dir.path())
-            .env("SHEETLOAD_BASE_URL", sb.base_url())
-            .env("SHEETLOAD_USER", "demo")
-            .env("SHEETLOAD_PASSWORD", "demo")
-            .env("SHEETLOAD_DATABASE", "1")
             .output()
             .unwrap();
         assert_eq!(
@@ -175,8 +157,8 @@ fn formula_like_cells_never_become_formulas() {
     };
     run(&["export", "customers", "--out", "e.xlsx"]);
     run(&["export", "customers", "--out", "e.csv"]);
-    assert!(!unzip_all(&dir.path().join("e.xlsx")).contains("<f>"));
-    let text = std::fs::read_to_string(dir.path().join("e.csv")).unwrap();
+    assert!(!unzip_all(&dir.join("e.xlsx")).contains("<f>"));
+    let text = std::fs::read_to_string(dir.join("e.csv")).unwrap();
     assert!(text.contains("'=HYPERLINK"), "{text}");
     assert!(text.contains("'@SUM(A1)"), "{text}");
     assert!(text.contains("'+cmd"), "{text}");
@@ -186,6 +168,6 @@ fn formula_like_cells_never_become_formulas() {
     );
     // And the guarded CSV imports back to the same text.
     run(&["import", "e.csv", "-e", "customers", "--mode", "upsert"]);
-    let back = common::records(&dir.path().join("e.result.xlsx"), "Results");
+    let back = common::records(&dir.join("e.result.xlsx"), "Results");
     assert!(back.iter().all(|r| r["_status"] == "SKIPPED"), "{back:?}");
 }

@@ -9,7 +9,7 @@
 //! `fuzz/regressions/<target>/`. See `fuzz/README.md`.
 
 #[allow(dead_code)]
-#[path = "../fuzz/src/lib.rs"]
+#[path = "../../fuzz/src/lib.rs"]
 mod harness;
 
 use std::path::{Path, PathBuf};

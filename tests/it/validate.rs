@@ -1,9 +1,7 @@
 //! `sheetload validate` end to end: real files in, a real result workbook read back with
 //! calamine, statuses and messages asserted cell by cell.
 
-mod common;
-
-use common::{Run, records, sheet, sheet_names};
+use crate::common::{self, TestEnv, records, sheet, sheet_names};
 use rust_xlsxwriter::{ExcelDateTime, Format, Formula};
 use serde_json::Value;
 
@@ -13,7 +11,7 @@ fn payload(row: &std::collections::HashMap<String, String>) -> Value {
 
 #[test]
 fn xlsx_cells_keep_their_meaning_and_errors_name_the_cell() {
-    let (done, _d) = Run::new()
+    let done = TestEnv::new()
         .build("customers.xlsx", |p| {
             common::xlsx(p, "Pelanggan", |ws| {
                 ws.write_string(0, 0, "Daftar Pelanggan November").unwrap();
@@ -52,7 +50,7 @@ fn xlsx_cells_keep_their_meaning_and_errors_name_the_cell() {
         })
         .args(["validate", "customers.xlsx", "--entity", "customers"])
         .run();
-    done.code(1).stderr_has("3 rows: 2 valid, 1 invalid");
+    done.expect_code(1).stderr_has("3 rows: 2 valid, 1 invalid");
     let result = done.path("customers.result.xlsx");
     assert_eq!(sheet_names(&result), ["Results", "Failed", "Summary"]);
     let rows = records(&result, "Results");
@@ -125,7 +123,7 @@ fn xlsx_cells_keep_their_meaning_and_errors_name_the_cell() {
 
 #[test]
 fn date_cells_become_iso_and_ambiguous_text_dates_are_refused() {
-    let (done, _d) = Run::new()
+    let done = TestEnv::new()
         .build("visits.xlsx", |p| {
             common::xlsx(p, "Visits", |ws| {
                 for (c, h) in ["Tanggal", "customer_id"].iter().enumerate() {
@@ -143,7 +141,7 @@ fn date_cells_become_iso_and_ambiguous_text_dates_are_refused() {
         })
         .args(["validate", "visits.xlsx", "--entity", "visits"])
         .run();
-    done.code(1);
+    done.expect_code(1);
     let rows = records(&done.path("visits.result.xlsx"), "Results");
     assert_eq!(payload(&rows[0])["date"], "2026-12-03");
     assert_eq!(payload(&rows[0])["customer_id"], 101);
@@ -156,7 +154,7 @@ fn date_cells_become_iso_and_ambiguous_text_dates_are_refused() {
     assert_eq!(payload(&rows[2])["date"], "2026-12-25");
 
     // With a declared format the same file is valid.
-    let (done, _d) = Run::new()
+    let done = TestEnv::new()
         .build("visits.xlsx", |p| {
             common::xlsx(p, "Visits", |ws| {
                 ws.write_string(0, 0, "date").unwrap();
@@ -174,7 +172,7 @@ fn date_cells_become_iso_and_ambiguous_text_dates_are_refused() {
             "%d/%m/%Y",
         ])
         .run();
-    done.code(0);
+    done.expect_code(0);
     let rows = records(&done.path("visits.result.xlsx"), "Results");
     let p = payload(&rows[0]);
     assert_eq!(p["date"], "2026-04-03");
@@ -211,12 +209,12 @@ fn csv_encodings_and_delimiters() {
         ),
         ("tr2.csv", cp1254.to_vec(), vec!["--encoding", "iso-8859-9"]),
     ] {
-        let (done, _d) = Run::new()
+        let done = TestEnv::new()
             .file(name, &bytes)
             .args(["validate", name, "-e", "customers", "--out", "r.csv"])
             .args(extra)
             .run();
-        done.code(0);
+        done.expect_code(0);
         let out = std::fs::read_to_string(done.path("r.csv")).unwrap();
         assert!(out.contains("İSTANBUL Gıda"), "{name}: {out}");
         assert!(out.contains(r#""name"":""İSTANBUL Gıda""#), "{name}: {out}");
@@ -224,11 +222,11 @@ fn csv_encodings_and_delimiters() {
     }
     // Without --encoding, a legacy file is refused with the fix in the message.
     let (cp1254, _, _) = encoding_rs::WINDOWS_1254.encode(text);
-    let (done, _d) = Run::new()
+    let done = TestEnv::new()
         .file("tr.csv", cp1254.as_ref())
         .args(["validate", "tr.csv", "-e", "customers"])
         .run();
-    done.code(2)
+    done.expect_code(2)
         .one_clear_error()
         .stderr_has("--encoding windows-1254");
 }
@@ -238,11 +236,11 @@ fn tab_and_pipe_delimiters_are_sniffed() {
     for (d, name) in [('\t', "t.tsv"), ('|', "p.csv"), (',', "c.csv")] {
         let body = format!("Nama{d}Kota\nToko, A{d}Semarang\n")
             .replace("Toko, A", if d == ',' { "\"Toko, A\"" } else { "Toko, A" });
-        let (done, _d) = Run::new()
+        let done = TestEnv::new()
             .file(name, body)
             .args(["validate", name, "-e", "customers", "--out", "r.csv"])
             .run();
-        done.code(0);
+        done.expect_code(0);
         let out = std::fs::read_to_string(done.path("r.csv")).unwrap();
         assert!(out.contains(r#""name"":""Toko, A""#), "{name}: {out}");
     }
@@ -250,41 +248,41 @@ fn tab_and_pipe_delimiters_are_sniffed() {
 
 #[test]
 fn wrong_forced_delimiter_names_the_right_one() {
-    let (done, _d) = Run::new()
+    let done = TestEnv::new()
         .file("c.csv", "Nama;Kota\nA;B\n")
         .args(["validate", "c.csv", "-e", "customers", "--delimiter", ","])
         .run();
-    done.code(2)
+    done.expect_code(2)
         .one_clear_error()
         .stderr_has("pass --delimiter ';'");
 }
 
 #[test]
 fn missing_required_field_stops_before_any_row() {
-    let (done, _d) = Run::new()
+    let done = TestEnv::new()
         .file("c.csv", "Alamat,Kota\nJl. X,Semarang\n")
         .args(["validate", "c.csv", "-e", "customers"])
         .run();
-    done.code(2)
+    done.expect_code(2)
         .one_clear_error()
         .stderr_has("`name`")
         .stderr_has("\"Alamat\", \"Kota\"");
     assert!(!done.path("c.result.xlsx").exists());
     // Update needs an id or the natural key.
-    let (done, _d) = Run::new()
+    let done = TestEnv::new()
         .file("c.csv", "Nama,Kota\nA,Semarang\n")
         .args(["validate", "c.csv", "-e", "customers", "--mode", "update"])
         .run();
-    done.code(2).stderr_has("`id` or `ext_cust_no`");
+    done.expect_code(2).stderr_has("`id` or `ext_cust_no`");
 }
 
 #[test]
 fn duplicate_keys_flag_every_row_and_name_the_others() {
-    let (done, _d) = Run::new()
+    let done = TestEnv::new()
         .file("c.csv", "name,ext_cust_no\nA,C1\nB,C2\nC,C1\nD,C3\nE,C1\n")
         .args(["validate", "c.csv", "-e", "customers"])
         .run();
-    done.code(1)
+    done.expect_code(1)
         .stderr_has("3 rows: ext_cust_no is duplicated in the file");
     let rows = records(&done.path("c.result.xlsx"), "Results");
     let status: Vec<&str> = rows.iter().map(|r| r["_status"].as_str()).collect();
@@ -314,11 +312,11 @@ Air,5,PCS,1000,1,pcs,1000,6,
 Mie,5,PCS,1000,1,,2000,,
 Es,5,PCS,1000,1,BOX,9000,12,200
 ";
-    let (done, _d) = Run::new()
+    let done = TestEnv::new()
         .file("p.csv", csv)
         .args(["validate", "p.csv", "-e", "products"])
         .run();
-    done.code(1);
+    done.expect_code(1);
     let rows = records(&done.path("p.result.xlsx"), "Results");
     let by_name = |n: &str| rows.iter().find(|r| r["name"] == n).unwrap();
     let teh = by_name("Teh");
@@ -356,11 +354,11 @@ Es,5,PCS,1000,1,BOX,9000,12,200
 #[test]
 fn decimal_separators_are_never_guessed() {
     let csv = "name,qty_on_hand,unit_name,unit_price\nA,5.000,PCS,1000\nB,\"1.234,5\",PCS,1000\nC,12.5,PCS,1000\n";
-    let (done, _d) = Run::new()
+    let done = TestEnv::new()
         .file("p.csv", csv)
         .args(["validate", "p.csv", "-e", "products"])
         .run();
-    done.code(1);
+    done.expect_code(1);
     let rows = records(&done.path("p.result.xlsx"), "Results");
     assert_eq!(rows[0]["_status"], "INVALID");
     assert!(
@@ -370,14 +368,14 @@ fn decimal_separators_are_never_guessed() {
     );
     assert_eq!(payload(&rows[1])["qty_on_hand"], 1234.5);
     assert_eq!(payload(&rows[2])["qty_on_hand"], 12.5);
-    let (done, _d) = Run::new()
+    let done = TestEnv::new()
         .file(
             "p.csv",
             "name,qty_on_hand,unit_name,unit_price\nA,5.000,PCS,\"1,5\"\n",
         )
         .args(["validate", "p.csv", "-e", "products", "--decimal-comma"])
         .run();
-    done.code(0);
+    done.expect_code(0);
     let rows = records(&done.path("p.result.xlsx"), "Results");
     assert_eq!(payload(&rows[0])["qty_on_hand"], 5000);
     assert_eq!(payload(&rows[0])["product_units"][0]["price"], 1.5);
@@ -393,11 +391,11 @@ C,,-7.1,
 D,\"-7.1, 110.4\",-7.1,110.4
 E,\"0, 0\",,
 ";
-    let (done, _d) = Run::new()
+    let done = TestEnv::new()
         .file("c.csv", csv)
         .args(["validate", "c.csv", "-e", "customers"])
         .run();
-    done.code(1);
+    done.expect_code(1);
     let rows = records(&done.path("c.result.xlsx"), "Results");
     assert_eq!(
         payload(&rows[0])["location"],
@@ -419,7 +417,7 @@ E,\"0, 0\",,
 
 #[test]
 fn map_file_and_unmapped_warning() {
-    let (done, _d) = Run::new()
+    let done = TestEnv::new()
         .file("c.csv", "Outlet Title,Region,Catatan\nToko A,Jawa,x\n")
         .file(
             "map.toml",
@@ -427,19 +425,19 @@ fn map_file_and_unmapped_warning() {
         )
         .args(["validate", "c.csv", "-e", "customers", "--map", "map.toml"])
         .run();
-    done.code(0).stderr_has("\"Catatan\"");
+    done.expect_code(0).stderr_has("\"Catatan\"");
     let rows = records(&done.path("c.result.xlsx"), "Results");
     let p = payload(&rows[0]);
     assert_eq!(p["name"], "Toko A");
     assert_eq!(p["tags"], serde_json::json!(["Jawa"]));
     assert_eq!(p["status"], false);
     assert_eq!(p["city"], "Semarang");
-    let (done, _d) = Run::new()
+    let done = TestEnv::new()
         .file("c.csv", "Nama\nA\n")
         .file("map.toml", "[constants]\nstatuz = 1\n")
         .args(["validate", "c.csv", "-e", "customers", "--map", "map.toml"])
         .run();
-    done.code(2).one_clear_error().stderr_has("statuz");
+    done.expect_code(2).one_clear_error().stderr_has("statuz");
 }
 
 #[test]
@@ -459,21 +457,21 @@ fn sheet_choice_and_header_row() {
         book.save(p).unwrap();
     };
     // Default: first sheet with data; the cell reference includes the offset column B.
-    let (done, _d) = Run::new()
+    let done = TestEnv::new()
         .build("b.xlsx", build)
         .args(["validate", "b.xlsx", "-e", "customers"])
         .run();
-    done.code(0).stderr_has("Data Pelanggan");
+    done.expect_code(0).stderr_has("Data Pelanggan");
     // Unknown sheet lists the sheets.
-    let (done, _d) = Run::new()
+    let done = TestEnv::new()
         .build("b.xlsx", build)
         .args(["validate", "b.xlsx", "-e", "customers", "--sheet", "Nope"])
         .run();
-    done.code(2)
+    done.expect_code(2)
         .one_clear_error()
         .stderr_has("\"Kosong\", \"Data Pelanggan\", \"Lain\"");
     // Forced header row on another sheet.
-    let (done, _d) = Run::new()
+    let done = TestEnv::new()
         .build("b.xlsx", build)
         .args([
             "validate",
@@ -486,7 +484,7 @@ fn sheet_choice_and_header_row() {
             "6",
         ])
         .run();
-    done.code(0);
+    done.expect_code(0);
     let rows = records(&done.path("b.result.xlsx"), "Results");
     assert_eq!(rows[0]["_row"], "7");
     assert_eq!(payload(&rows[0])["name"], "Toko B");
@@ -494,16 +492,16 @@ fn sheet_choice_and_header_row() {
 
 #[test]
 fn csv_result_guards_formulas() {
-    let (done, _d) = Run::new()
+    let done = TestEnv::new()
         .file("c.csv", "Nama,Kota\n=HYPERLINK(\"x\"),@SUM(1)\n")
         .args(["validate", "c.csv", "-e", "customers", "--out", "r.csv"])
         .run();
-    done.code(0);
+    done.expect_code(0);
     let out = std::fs::read_to_string(done.path("r.csv")).unwrap();
     assert!(out.contains("'=HYPERLINK"), "{out}");
     assert!(out.contains("'@SUM(1)"), "{out}");
     // XLSX results keep the text as text (never a formula).
-    let (done, _d) = Run::new()
+    let done = TestEnv::new()
         .file("c.csv", "Nama\n=1+1\n")
         .args(["validate", "c.csv", "-e", "customers"])
         .run();
@@ -513,11 +511,11 @@ fn csv_result_guards_formulas() {
 
 #[test]
 fn json_summary_on_stdout() {
-    let (done, _d) = Run::new()
+    let done = TestEnv::new()
         .file("c.csv", "Nama,Telepon\nA,abc\nB,0812345678\n")
         .args(["validate", "c.csv", "-e", "customers", "--json"])
         .run();
-    done.code(1);
+    done.expect_code(1);
     let v: Value = serde_json::from_str(done.stdout.trim()).expect("json on stdout");
     assert_eq!(v["rows"], 2);
     assert_eq!(v["invalid"], 1);
@@ -532,12 +530,12 @@ fn json_summary_on_stdout() {
 
 #[test]
 fn import_dry_run_without_a_connection_validates_offline() {
-    let (done, _d) = Run::new()
+    let done = TestEnv::new()
         .file("c.csv", "Nama,Telepon\nA,abc\nB,0812345678\n")
         .env("SHEETLOAD_BASE_URL", "")
         .args(["import", "c.csv", "-e", "customers", "--dry-run"])
         .run();
-    done.code(1).stderr_has("validating offline");
+    done.expect_code(1).stderr_has("validating offline");
     let rows = records(&done.path("c.result.xlsx"), "Results");
     assert_eq!(rows[0]["_status"], "INVALID");
     assert_eq!(rows[1]["_status"], "VALID");

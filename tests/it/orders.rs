@@ -1,11 +1,9 @@
 //! Orders from one sheet: 300 lines making 60 orders, references by code, conflicting
 //! groups, unknown products and units — against the sandbox; reruns; status updates.
 
-mod common;
-
 use std::collections::HashMap;
 
-use common::{Run, records};
+use crate::common::{self, TestEnv, count, demo_command, records};
 use serde_json::Value;
 use sheetload::sandbox::{SandboxOptions, ThreadSandbox, spawn_in_thread};
 
@@ -19,27 +17,11 @@ fn seeded() -> ThreadSandbox {
     .expect("sandbox")
 }
 
-fn env(cmd: &mut std::process::Command, sb: &ThreadSandbox, dir: &std::path::Path) {
-    cmd.current_dir(dir)
-        .env("SHEETLOAD_HOME", dir)
-        .env("SHEETLOAD_BASE_URL", sb.base_url())
-        .env("SHEETLOAD_USER", "demo")
-        .env("SHEETLOAD_PASSWORD", "demo")
-        .env("SHEETLOAD_DATABASE", "1");
-}
-
 fn sheetload(sb: &ThreadSandbox, dir: &std::path::Path, args: &[&str]) -> std::process::Output {
-    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_sheetload"));
-    cmd.args(args);
-    env(&mut cmd, sb, dir);
-    cmd.output().expect("run sheetload")
-}
-
-fn count(stats: &Value, route: &str) -> u64 {
-    stats["requests"][route]
-        .as_object()
-        .map(|m| m.values().filter_map(Value::as_u64).sum())
-        .unwrap_or(0)
+    demo_command(dir, &sb.base_url())
+        .args(args)
+        .output()
+        .expect("run sheetload")
 }
 
 /// 60 orders × 5 lines. Orders 7, 21, 33 have a date that differs between rows; orders
@@ -86,15 +68,13 @@ fn sheet() -> (String, Vec<usize>) {
 fn sixty_orders_from_three_hundred_lines() {
     let sb = seeded();
     let (csv, bad) = sheet();
-    let (done, dir) = Run::new()
-        .env("SHEETLOAD_BASE_URL", &sb.base_url())
-        .env("SHEETLOAD_USER", "demo")
-        .env("SHEETLOAD_PASSWORD", "demo")
-        .env("SHEETLOAD_DATABASE", "1")
+    let done = TestEnv::new()
+        .against(&sb)
         .file("orders.csv", &csv)
         .args(["import", "orders.csv", "--entity", "orders"])
         .run();
-    done.code(1);
+    let dir = done.dir();
+    done.expect_code(1);
     let stats = sb.stats();
     assert_eq!(
         count(&stats, "POST /extapi/v1.0/orders"),
@@ -158,11 +138,7 @@ fn sixty_orders_from_three_hundred_lines() {
     assert_eq!(order["status"], "Baru");
 
     // A rerun creates nothing.
-    let out = sheetload(
-        &sb,
-        dir.path(),
-        &["import", "orders.csv", "--entity", "orders"],
-    );
+    let out = sheetload(&sb, dir, &["import", "orders.csv", "--entity", "orders"]);
     assert_eq!(
         out.status.code(),
         Some(1),
@@ -174,7 +150,7 @@ fn sixty_orders_from_three_hundred_lines() {
         53,
         "nothing created twice"
     );
-    let again = records(&dir.path().join("orders.result.xlsx"), "Results");
+    let again = records(&dir.join("orders.result.xlsx"), "Results");
     assert_eq!(
         again.iter().filter(|r| r["_status"] == "SKIPPED").count(),
         265
@@ -182,13 +158,13 @@ fn sixty_orders_from_three_hundred_lines() {
 
     // ERP status labels reach the right orders, by ext_order_no through the ledger.
     std::fs::write(
-        dir.path().join("status.csv"),
+        dir.join("status.csv"),
         "ext_order_no,ext_order_status_name\nSO-002,Invoiced\nSO-004,Shipped\nSO-999,Lost\n",
     )
     .unwrap();
     let out = sheetload(
         &sb,
-        dir.path(),
+        dir,
         &[
             "import",
             "status.csv",
@@ -204,7 +180,7 @@ fn sixty_orders_from_three_hundred_lines() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let r = records(&dir.path().join("status.result.xlsx"), "Results");
+    let r = records(&dir.join("status.result.xlsx"), "Results");
     assert_eq!(r[0]["_status"], "OK");
     assert_eq!(r[1]["_status"], "OK");
     assert_eq!(r[2]["_status"], "FAILED");
@@ -260,10 +236,10 @@ fn get_order(sb: &ThreadSandbox, id: &str) -> Value {
 
 #[test]
 fn orders_template_and_offline_validation() {
-    let (done, _d) = Run::new()
+    let done = TestEnv::new()
         .args(["template", "orders", "--out", "orders.xlsx"])
         .run();
-    done.code(0);
+    done.expect_code(0);
     let head = common::sheet(&done.path("orders.xlsx"), "Orders");
     assert!(head[0].contains(&"ext_order_no".to_string()));
     assert!(head[0].contains(&"product_code".to_string()));

@@ -1,0 +1,57 @@
+//! Shared by the benches: the peak-memory poller. A child's peak RSS is its `VmHWM` in
+//! `/proc/<pid>/status` (Linux only; 0 elsewhere), read every 5 ms until it exits,
+//! because the kernel forgets it once the child is reaped.
+#![allow(dead_code)]
+
+use std::process::{Child, ExitStatus};
+use std::time::{Duration, Instant};
+
+/// How long a child ran, its peak RSS and how it ended.
+pub struct Measured {
+    /// Wall seconds from `started` until the child was seen to exit.
+    pub secs: f64,
+    /// Peak resident set size in MB (`VmHWM`).
+    pub peak_mb: f64,
+    /// `None` when it outran its limit and was killed.
+    pub status: Option<ExitStatus>,
+}
+
+impl Measured {
+    /// The exit code, -1 when killed or ended by a signal.
+    pub fn code(&self) -> i32 {
+        self.status.and_then(|s| s.code()).unwrap_or(-1)
+    }
+}
+
+/// The `VmHWM` of process `pid` in kB, if its status can be read now.
+fn peak_kb(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status.lines().find_map(|l| {
+        let v = l.strip_prefix("VmHWM:")?;
+        v.trim().trim_end_matches("kB").trim().parse().ok()
+    })
+}
+
+/// Waits for `child` (spawned at `started`), polling its peak RSS; with a `limit`, kills
+/// it once that much time has passed and reports `status: None`.
+pub fn watch(child: &mut Child, started: Instant, limit: Option<Duration>) -> Measured {
+    let pid = child.id();
+    let mut peak = 0u64;
+    loop {
+        peak = peak.max(peak_kb(pid).unwrap_or(0));
+        let measured = |status| Measured {
+            secs: started.elapsed().as_secs_f64(),
+            peak_mb: peak as f64 / 1024.0,
+            status,
+        };
+        if let Ok(Some(status)) = child.try_wait() {
+            return measured(Some(status));
+        }
+        if limit.is_some_and(|l| started.elapsed() > l) {
+            let _ = child.kill();
+            let _ = child.wait();
+            return measured(None);
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}

@@ -1,0 +1,37 @@
+//! The integration tests, in one binary: the crate is linked once instead of once per
+//! file, and every module shares the helpers of `common` (the fluent `TestEnv` runner of
+//! the real binary, sandbox and workbook readers).
+//!
+//! Run one module with `cargo test --test it import::`, one test with
+//! `cargo test --test it import::create_then_rerun_creates_nothing_twice`.
+//!
+//! A new test file `tests/it/NAME.rs` needs one line below (`mod NAME;`) and reaches the
+//! helpers with `use crate::common::{TestEnv, records, …};`.
+
+mod common;
+
+mod cli_fixes;
+mod dispatch_fixes;
+mod every_target;
+mod export;
+mod export_fixes;
+mod formats;
+mod fuzz_regressions;
+mod import;
+mod ledger;
+mod matrix;
+mod orders;
+mod orders_sample;
+mod robustness;
+mod row_fixes;
+mod samples;
+mod sandbox_cli;
+mod sandbox_contract;
+mod sandbox_faults;
+mod sandbox_targets;
+mod security;
+mod soak;
+mod targets;
+mod template;
+mod validate;
+mod validation_fixes;
