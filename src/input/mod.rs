@@ -218,15 +218,24 @@ impl Table {
         let headerless: Vec<usize> = (0..self.headers.len())
             .filter(|&c| self.headers[c].is_empty())
             .collect();
-        if headerless.is_empty() {
+        // A workbook row may carry a cell past the last header (CSV warns by itself).
+        let sheet = matches!(self.source, Source::Sheet(_));
+        if headerless.is_empty() && !sheet {
             return Ok(rows);
         }
+        let width = self.headers.len();
         Ok(Box::new(rows.map(move |row| {
             let mut row = row?;
             for &col in &headerless {
                 if row.cells.get(col).is_some_and(|c| !c.is_empty()) {
                     row.defects.push(self.headerless_data(row.number, col));
                 }
+            }
+            if sheet && row.cells.len() > width {
+                if let Some(col) = (width..row.cells.len()).find(|&c| !row.cells[c].is_empty()) {
+                    row.defects.push(self.headerless_data(row.number, col));
+                }
+                row.cells.truncate(width);
             }
             Ok(row)
         })))

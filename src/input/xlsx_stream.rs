@@ -388,7 +388,7 @@ fn stream_book(
             return ControlFlow::Continue(());
         }
         let c = (col - sheet.first_col) as usize;
-        if c >= width || matches!(value, DataRef::Empty) {
+        if matches!(value, DataRef::Empty) {
             return ControlFlow::Continue(());
         }
         let number = row.saturating_add(1);
@@ -406,7 +406,14 @@ fn stream_book(
         // An over-long cell makes its row INVALID (the validator names it), not the file.
         let cell = cap_cell_size(cell);
         if let Some(r) = current.as_mut() {
-            r.cells[c] = cell;
+            if c < width {
+                r.cells[c] = cell;
+            } else if r.cells.len() == width && !cell.is_empty() {
+                // Data past the last header: kept (the first such cell of the row) so
+                // that the table warns about it instead of dropping it without a word.
+                r.cells.resize(c + 1, Cell::empty());
+                r.cells[c] = cell;
+            }
         }
         ControlFlow::Continue(())
     };

@@ -164,3 +164,40 @@ fn results_continue_on_further_sheets() {
     assert_eq!(sheet(&path, "Failed").len(), 11);
     assert_eq!(sheet(&path, "Failed (2)").len(), 3);
 }
+
+/// A workbook row with data past the last header keeps its place in the count and warns
+/// about the cell, instead of dropping it without a word; a row with data only there is
+/// still a row.
+#[test]
+fn xlsx_data_past_the_last_header_is_warned_about_and_no_row_disappears() {
+    let done = TestEnv::new()
+        .build("c.xlsx", |p| {
+            crate::common::xlsx(p, "Customers", |ws| {
+                ws.write_string(0, 0, "Nama").unwrap();
+                ws.write_string(0, 1, "No HP").unwrap();
+                ws.write_string(1, 0, "Toko A").unwrap();
+                ws.write_string(1, 1, "0812345678").unwrap();
+                ws.write_string(1, 3, "catatan lama").unwrap();
+                ws.write_string(2, 4, "hanya di sini").unwrap();
+                ws.write_string(3, 0, "Toko C").unwrap();
+            });
+        })
+        .args(["validate", "c.xlsx", "-e", "customers"])
+        .run();
+    done.expect_code(1);
+    let rows = done.records("c.result.xlsx", "Results");
+    assert_eq!(rows.len(), 3, "every row with data is counted: {rows:?}");
+    assert!(
+        rows[0]["_error"].contains("column D") && rows[0]["_error"].contains("D2"),
+        "{}",
+        rows[0]["_error"]
+    );
+    assert_eq!(rows[0]["_status"], "VALID");
+    assert!(
+        rows[1]["_error"].contains("column E"),
+        "{}",
+        rows[1]["_error"]
+    );
+    assert_eq!(rows[1]["_status"], "INVALID");
+    assert_eq!(rows[2]["_status"], "VALID");
+}
