@@ -199,8 +199,15 @@ impl TestEnv {
     }
 
     /// Run to the end, capturing its output.
-    pub fn run(mut self) -> Ran {
+    pub fn run(self) -> Ran {
         let out: Output = self.command().output().expect("run sheetload");
+        self.finish(out)
+    }
+
+    /// The [`Ran`] of a run of [`command`](Self::command) that the test spawned and
+    /// waited for itself (to time it, poll its memory, signal it): `out` is what it
+    /// captured; the env (dir, sandbox) lives on in the `Ran` for the assertions.
+    pub fn finish(mut self, out: Output) -> Ran {
         self.args.clear();
         Ran {
             code: out.status.code().unwrap_or(-1),

@@ -6,14 +6,11 @@
 //! Every run is measured: it must end in under 5 s with a peak RSS under 300 MB (the
 //! child is killed past that), with one sentence and exit 2 or with rows reported.
 
-mod common;
-
 use std::io::Write;
 use std::path::Path;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::{Done, Run, records};
+use crate::common::{self, Ran, TestEnv, records};
 
 /// Peak RSS past which a run is killed and fails.
 const MAX_PEAK_MB: u64 = 300;
@@ -22,18 +19,17 @@ const MAX_SECONDS: f64 = 5.0;
 
 /// A finished, measured run.
 struct Measured {
-    done: Done,
+    done: Ran,
     seconds: f64,
     peak_mb: u64,
 }
 
-/// Run `sheetload args…` in `dir`, polling its `VmHWM`; kill it past the bounds.
-fn measure(dir: &Path, args: &[&str]) -> Measured {
+/// Run `sheetload args…` in `run`'s dir, polling its `VmHWM`; kill it past the bounds.
+fn measure(run: TestEnv, args: &[&str]) -> Measured {
     let started = Instant::now();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_sheetload"))
+    let mut child = run
+        .command()
         .args(args)
-        .current_dir(dir)
-        .env("SHEETLOAD_HOME", dir)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -63,12 +59,7 @@ fn measure(dir: &Path, args: &[&str]) -> Measured {
     }
     let seconds = started.elapsed().as_secs_f64();
     let out = child.wait_with_output().expect("sheetload output");
-    let done = Done {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        dir: dir.to_path_buf(),
-    };
+    let done = run.finish(out);
     assert!(
         killed.is_none(),
         "killed for {} after {seconds:.1} s at {} MB: {args:?}\n{}",
@@ -90,7 +81,7 @@ fn measure(dir: &Path, args: &[&str]) -> Measured {
 
 impl Measured {
     /// Within the Done-when bounds.
-    fn bounded(&self) -> &Done {
+    fn bounded(&self) -> &Ran {
         assert!(self.seconds < MAX_SECONDS, "took {:.1} s", self.seconds);
         assert!(self.peak_mb < MAX_PEAK_MB, "peak {} MB", self.peak_mb);
         &self.done
@@ -98,16 +89,11 @@ impl Measured {
 }
 
 /// `validate FILE -e customers [extra…]` on `file`, written by `build` in a fresh dir.
-fn validate(
-    file: &str,
-    build: impl FnOnce(&Path),
-    extra: &[&str],
-) -> (Measured, tempfile::TempDir) {
-    let run = Run::new().build(file, build);
+fn validate(file: &str, build: impl FnOnce(&Path), extra: &[&str]) -> Measured {
+    let run = TestEnv::new().build(file, build);
     let mut args = vec!["validate", file, "-e", "customers"];
     args.extend_from_slice(extra);
-    let m = measure(run.dir.path(), &args);
-    (m, run.dir)
+    measure(run, &args)
 }
 
 /// Write a zip of `(name, bytes)` entries, deflated fast.
@@ -184,9 +170,9 @@ fn small_sheet(cell: &str) -> Vec<u8> {
 #[test]
 fn millions_of_rows_with_an_honest_dimension_are_refused_at_once() {
     let sheet = many_rows_sheet(2_000_000, true);
-    let (m, _dir) = validate("bomb.xlsx", |p| write_xlsx(p, &sheet, STRINGS), &[]);
+    let m = validate("bomb.xlsx", |p| write_xlsx(p, &sheet, STRINGS), &[]);
     m.bounded()
-        .code(2)
+        .expect_code(2)
         .one_clear_error()
         .stderr_has("more than 1048605 rows")
         .stderr_has("--max-rows");
@@ -198,9 +184,9 @@ fn millions_of_rows_with_an_honest_dimension_are_refused_at_once() {
 #[test]
 fn millions_of_rows_without_a_dimension_stop_at_the_row_limit() {
     let sheet = many_rows_sheet(2_000_000, false);
-    let (m, _dir) = validate("bomb.xlsx", |p| write_xlsx(p, &sheet, STRINGS), &[]);
+    let m = validate("bomb.xlsx", |p| write_xlsx(p, &sheet, STRINGS), &[]);
     m.bounded()
-        .code(2)
+        .expect_code(2)
         .one_clear_error()
         .stderr_has("more than 1048605 rows");
 }
@@ -209,24 +195,24 @@ fn millions_of_rows_without_a_dimension_stop_at_the_row_limit() {
 #[test]
 fn max_rows_refuses_a_longer_sheet_and_names_the_flag() {
     let sheet = many_rows_sheet(5_000, true);
-    let (m, _dir) = validate(
+    let m = validate(
         "long.xlsx",
         |p| write_xlsx(p, &sheet, STRINGS),
         &["--max-rows", "1000"],
     );
     m.bounded()
-        .code(2)
+        .expect_code(2)
         .one_clear_error()
         .stderr_has("sheet \"Customers\" of long.xlsx has more than 1000 data rows")
         .stderr_has("raise the limit with --max-rows N");
-    let (m, _dir) = validate(
+    let m = validate(
         "long.xlsx",
         |p| write_xlsx(p, &sheet, STRINGS),
         &["--max-rows", "5000"],
     );
     // Every row shares one key: all duplicates, all reported.
     m.bounded()
-        .code(1)
+        .expect_code(1)
         .stderr_has("5,000 rows: 0 valid, 5,000 invalid");
 }
 
@@ -238,9 +224,9 @@ fn a_giant_shared_string_table_is_refused_before_inflating() {
     strings.resize(strings.len() + (100 << 20), b'x');
     strings.extend_from_slice(b"</t></si></sst>");
     let sheet = small_sheet("");
-    let (m, _dir) = validate("sst.xlsx", |p| write_xlsx(p, &sheet, &strings), &[]);
+    let m = validate("sst.xlsx", |p| write_xlsx(p, &sheet, &strings), &[]);
     m.bounded()
-        .code(2)
+        .expect_code(2)
         .one_clear_error()
         .stderr_has("would unpack its part xl/sharedStrings.xml to 101 MB or more")
         .stderr_has("zip bomb");
@@ -254,9 +240,9 @@ fn one_giant_shared_string_is_refused_while_streaming() {
     strings.resize(strings.len() + (20 << 20), b'x');
     strings.extend_from_slice(b"</t></si></sst>");
     let sheet = small_sheet("");
-    let (m, _dir) = validate("sst.xlsx", |p| write_xlsx(p, &sheet, &strings), &[]);
+    let m = validate("sst.xlsx", |p| write_xlsx(p, &sheet, &strings), &[]);
     m.bounded()
-        .code(2)
+        .expect_code(2)
         .one_clear_error()
         .stderr_has("one text or tag longer than 16 MB");
 }
@@ -269,9 +255,9 @@ fn one_giant_inline_string_is_refused_while_streaming() {
         "y".repeat(20 << 20)
     );
     let sheet = small_sheet(&cell);
-    let (m, _dir) = validate("inline.xlsx", |p| write_xlsx(p, &sheet, STRINGS), &[]);
+    let m = validate("inline.xlsx", |p| write_xlsx(p, &sheet, STRINGS), &[]);
     m.bounded()
-        .code(2)
+        .expect_code(2)
         .one_clear_error()
         .stderr_has("xl/worksheets/sheet1.xml")
         .stderr_has("one text or tag longer than 16 MB");
@@ -283,9 +269,9 @@ fn one_giant_inline_string_is_refused_while_streaming() {
 fn a_lying_shared_string_count_is_refused() {
     let strings = br#"<?xml version="1.0"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="4000000000" uniqueCount="4000000000"><si><t>ext_cust_no</t></si><si><t>name</t></si><si><t>Toko</t></si></sst>"#;
     let sheet = small_sheet("");
-    let (m, _dir) = validate("count.xlsx", |p| write_xlsx(p, &sheet, strings), &[]);
+    let m = validate("count.xlsx", |p| write_xlsx(p, &sheet, strings), &[]);
     m.bounded()
-        .code(2)
+        .expect_code(2)
         .one_clear_error()
         .stderr_has("count.xlsx declares 4000000000 shared strings, more than the 2000000");
 }
@@ -299,9 +285,9 @@ fn too_many_shared_strings_are_refused_while_streaming() {
     }
     strings.extend_from_slice(b"</sst>");
     let sheet = small_sheet("");
-    let (m, _dir) = validate("many.xlsx", |p| write_xlsx(p, &sheet, &strings), &[]);
+    let m = validate("many.xlsx", |p| write_xlsx(p, &sheet, &strings), &[]);
     m.bounded()
-        .code(2)
+        .expect_code(2)
         .one_clear_error()
         .stderr_has("many.xlsx holds more than 2000000 shared strings");
 }
@@ -315,13 +301,14 @@ fn far_apart_cells_cost_no_memory() {
         "</sheetData>",
         r#"<row r="200000"><c r="WB200000"><v>1</v></c></row></sheetData>"#,
     );
-    let (m, dir) = validate(
+    let m = validate(
         "sparse.xlsx",
         |p| write_xlsx(p, text.as_bytes(), STRINGS),
         &[],
     );
-    m.bounded().code(0).stderr_has("2 rows: 2 valid");
-    let rows = records(&dir.path().join("sparse.result.xlsx"), "Results");
+    let dir = m.done.dir();
+    m.bounded().expect_code(0).stderr_has("2 rows: 2 valid");
+    let rows = records(&dir.join("sparse.result.xlsx"), "Results");
     assert_eq!(rows.len(), 2);
     assert_eq!(rows[1]["ext_cust_no"], "2");
 }
@@ -330,7 +317,7 @@ fn far_apart_cells_cost_no_memory() {
 /// skipped, dates, formula cached values, error cells, zero-padded number formats.
 #[test]
 fn streamed_sheets_keep_every_cell_semantic() {
-    let (m, dir) = validate(
+    let m = validate(
         "customers.xlsx",
         |p| {
             let mut book = rust_xlsxwriter::Workbook::new();
@@ -370,9 +357,10 @@ fn streamed_sheets_keep_every_cell_semantic() {
         },
         &[],
     );
+    let dir = m.done.dir();
     let done = m.bounded();
-    done.code(1).stderr_has("3 rows: 2 valid, 1 invalid");
-    let rows = records(&dir.path().join("customers.result.xlsx"), "Results");
+    done.expect_code(1).stderr_has("3 rows: 2 valid, 1 invalid");
+    let rows = records(&dir.join("customers.result.xlsx"), "Results");
     assert_eq!(rows.len(), 3, "{rows:?}");
     assert_eq!(
         rows[0]["_row"], "4",
@@ -423,15 +411,15 @@ fn hidden_sheets_are_skipped_unless_named() {
         book.save(p).unwrap();
         assert_eq!(common::sheet_names(p)[0], "Lama");
     };
-    let (m, _dir) = validate("book.xlsx", build, &[]);
+    let m = validate("book.xlsx", build, &[]);
     m.bounded()
-        .code(0)
+        .expect_code(0)
         .stderr_has("12 rows: 12 valid")
         .stderr_has("skipped 2 hidden sheets (\"Lama\", \"Rahasia\")")
         .stderr_has("--sheet");
-    let (m, _dir) = validate("book.xlsx", build, &["--sheet", "Lama"]);
+    let m = validate("book.xlsx", build, &["--sheet", "Lama"]);
     m.bounded()
-        .code(0)
+        .expect_code(0)
         .stderr_has("3 rows: 3 valid")
         .stderr_has(
             "sheet \"Lama\" is hidden in the workbook; reading it because --sheet names it",
@@ -441,7 +429,7 @@ fn hidden_sheets_are_skipped_unless_named() {
 /// A workbook whose only data is in a hidden sheet says so instead of "no data".
 #[test]
 fn data_only_in_a_hidden_sheet_is_explained() {
-    let (m, _dir) = validate(
+    let m = validate(
         "book.xlsx",
         |p| {
             let mut book = rust_xlsxwriter::Workbook::new();
@@ -459,7 +447,7 @@ fn data_only_in_a_hidden_sheet_is_explained() {
         &[],
     );
     m.bounded()
-        .code(2)
+        .expect_code(2)
         .one_clear_error()
         .stderr_has("its hidden sheets (\"Lama\") are not read: name one with --sheet");
 }
@@ -469,7 +457,7 @@ fn data_only_in_a_hidden_sheet_is_explained() {
 /// is patched in after writing.)
 #[test]
 fn duplicate_zip_entries_are_refused() {
-    let (m, _dir) = validate(
+    let m = validate(
         "dup.xlsx",
         |p| {
             let good = small_sheet("");
@@ -494,7 +482,7 @@ fn duplicate_zip_entries_are_refused() {
         &[],
     );
     m.bounded()
-        .code(2)
+        .expect_code(2)
         .one_clear_error()
         .stderr_has("two zip entries with the same name");
 }
@@ -505,9 +493,9 @@ fn duplicate_zip_entries_are_refused() {
 fn an_over_long_header_is_refused_up_front_and_not_echoed() {
     let blob = "Catatan ".repeat(12_500);
     let csv = format!("ext_cust_no,{blob},name\nC1,x,Toko A\n");
-    let (m, _dir) = validate("blob.csv", |p| std::fs::write(p, &csv).unwrap(), &[]);
+    let m = validate("blob.csv", |p| std::fs::write(p, &csv).unwrap(), &[]);
     let done = m.bounded();
-    done.code(2)
+    done.expect_code(2)
         .one_clear_error()
         .stderr_has("header cell B1 of blob.csv holds 99999 characters, more than the 255")
         .stderr_has("--header-row");
@@ -519,7 +507,7 @@ fn an_over_long_header_is_refused_up_front_and_not_echoed() {
     );
 
     // In a workbook, the message names the sheet's cell.
-    let (m, _dir) = validate(
+    let m = validate(
         "blob.xlsx",
         |p| {
             common::xlsx(p, "Customers", |ws| {
@@ -532,7 +520,7 @@ fn an_over_long_header_is_refused_up_front_and_not_echoed() {
         &[],
     );
     m.bounded()
-        .code(2)
+        .expect_code(2)
         .one_clear_error()
         .stderr_has("header cell Customers!C1 of blob.xlsx holds 31999 characters");
 }
@@ -542,18 +530,18 @@ fn an_over_long_header_is_refused_up_front_and_not_echoed() {
 #[test]
 fn web_pages_and_xml_spreadsheets_named_xls_are_recognised() {
     let html = "<html xmlns:o=\"urn:schemas-microsoft-com:office:office\">\r\n<head><meta charset=utf-8><style>td{mso-number-format:\\@}</style></head>\r\n<body><table><tr><td>ext_cust_no</td><td>name</td></tr><tr><td>C1</td><td>Toko A</td></tr></table></body></html>\r\n";
-    let (m, _dir) = validate("web.xls", |p| std::fs::write(p, html).unwrap(), &[]);
+    let m = validate("web.xls", |p| std::fs::write(p, html).unwrap(), &[]);
     let done = m.bounded();
-    done.code(2)
+    done.expect_code(2)
         .one_clear_error()
         .stderr_has("web.xls is a web page (HTML) saved with a .xls name")
         .stderr_has("save it as .xlsx");
     assert!(!done.stderr.contains("<td"), "{}", done.stderr);
 
     let xml = "\u{feff}<?xml version=\"1.0\"?>\r\n<?mso-application progid=\"Excel.Sheet\"?>\r\n<Workbook xmlns=\"urn:schemas-microsoft-com:office:spreadsheet\" xmlns:ss=\"urn:schemas-microsoft-com:office:spreadsheet\">\r\n<Worksheet ss:Name=\"Customers\"><Table><Row><Cell><Data ss:Type=\"String\">ext_cust_no</Data></Cell></Row></Table></Worksheet></Workbook>\r\n";
-    let (m, _dir) = validate("xml.xls", |p| std::fs::write(p, xml).unwrap(), &[]);
+    let m = validate("xml.xls", |p| std::fs::write(p, xml).unwrap(), &[]);
     let done = m.bounded();
-    done.code(2)
+    done.expect_code(2)
         .one_clear_error()
         .stderr_has("xml.xls is an XML Spreadsheet 2003 file saved with a .xls name")
         .stderr_has("save it as .xlsx");
@@ -564,7 +552,7 @@ fn web_pages_and_xml_spreadsheets_named_xls_are_recognised() {
 /// `EncryptedPackage`: said to be encrypted, not "cannot be read as XLS".
 #[test]
 fn an_encrypted_workbook_says_it_needs_its_password_removed() {
-    let (m, _dir) = validate(
+    let m = validate(
         "secret.xlsx",
         |p| {
             let mut cfb = cfb::create(p).unwrap();
@@ -581,7 +569,7 @@ fn an_encrypted_workbook_says_it_needs_its_password_removed() {
         &[],
     );
     let done = m.bounded();
-    done.code(2)
+    done.expect_code(2)
         .one_clear_error()
         .stderr_has("secret.xlsx is encrypted (a password-protected workbook)")
         .stderr_has("remove the password");
@@ -593,7 +581,7 @@ fn an_encrypted_workbook_says_it_needs_its_password_removed() {
 /// its Summary names what was left out.
 #[test]
 fn a_sheet_of_16384_columns_still_gets_a_result() {
-    let (m, dir) = validate(
+    let m = validate(
         "wide.xlsx",
         |p| {
             common::xlsx(p, "Customers", |ws| {
@@ -612,11 +600,12 @@ fn a_sheet_of_16384_columns_still_gets_a_result() {
         },
         &[],
     );
+    let dir = m.done.dir();
     let done = m.bounded();
-    done.code(0)
+    done.expect_code(0)
         .stderr_has("3 rows: 3 valid")
         .stderr_has("16384 columns wide");
-    let out = dir.path().join("wide.result.xlsx");
+    let out = dir.join("wide.result.xlsx");
     let results = common::sheet(&out, "Results");
     assert_eq!(results.len(), 4);
     assert!(results[0].len() <= 16_384, "{} columns", results[0].len());
@@ -642,13 +631,14 @@ fn rows_out_of_order_are_all_read() {
     let sheet = format!(
         r#"{SHEET_HEAD}<sheetData>{HEADER_ROW}<row r="3"><c r="A3"><v>2</v></c><c r="B3" t="s"><v>2</v></c></row><row r="2"><c r="A2"><v>1</v></c><c r="B2" t="s"><v>2</v></c></row></sheetData></worksheet>"#
     );
-    let (m, dir) = validate(
+    let m = validate(
         "shuffled.xlsx",
         |p| write_xlsx(p, sheet.as_bytes(), STRINGS),
         &[],
     );
-    m.bounded().code(0).stderr_has("2 rows: 2 valid");
-    let rows = records(&dir.path().join("shuffled.result.xlsx"), "Results");
+    let dir = m.done.dir();
+    m.bounded().expect_code(0).stderr_has("2 rows: 2 valid");
+    let rows = records(&dir.join("shuffled.result.xlsx"), "Results");
     let numbers: Vec<&str> = rows.iter().map(|r| r["_row"].as_str()).collect();
     assert_eq!(numbers, ["2", "3"]);
     assert_eq!(rows[0]["ext_cust_no"], "1");

@@ -4,20 +4,18 @@
 //! and month-first orders, and a 5 MB cell. Every input ends quickly with a row-level
 //! reason (exit 1) and no row disappears from the count.
 
-mod common;
-
 use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use common::{Done, Run, records};
+use crate::common::{self, Ran, TestEnv, records};
 
 /// What a generated input may take, in a debug build, at most.
 const TIME_LIMIT: Duration = Duration::from_secs(5);
 
 /// Run `validate FILE -e ENTITY` on a prepared run, checking the time limit.
-fn validate(run: Run, file: &str, entity: &str) -> (Done, tempfile::TempDir) {
+fn validate(run: TestEnv, file: &str, entity: &str) -> Ran {
     let start = Instant::now();
     let out = run.args(["validate", file, "-e", entity]).run();
     assert!(
@@ -25,12 +23,12 @@ fn validate(run: Run, file: &str, entity: &str) -> (Done, tempfile::TempDir) {
         "{file} took {:?}",
         start.elapsed()
     );
-    assert!(!out.0.stderr.contains("panicked"), "{}", out.0.stderr);
+    assert!(!out.stderr.contains("panicked"), "{}", out.stderr);
     out
 }
 
 /// The Results rows of a run's result workbook.
-fn results(done: &Done, file: &str) -> Vec<HashMap<String, String>> {
+fn results(done: &Ran, file: &str) -> Vec<HashMap<String, String>> {
     let stem = file.rsplit_once('.').map_or(file, |(s, _)| s);
     records(&done.path(&format!("{stem}.result.xlsx")), "Results")
 }
@@ -122,8 +120,8 @@ fn control_characters_make_the_row_invalid_and_never_reach_the_terminal() {
                Toko C,Jl. C\x7f,vip\n\
                Toko D,Jl. D,vip\u{9b}2J\n\
                Toko E,\"Jl. E\nRT 01\tRW 02\",vip\n";
-    let (done, _d) = validate(Run::new().file("c.csv", csv), "c.csv", "customers");
-    done.code(1);
+    let done = validate(TestEnv::new().file("c.csv", csv), "c.csv", "customers");
+    done.expect_code(1);
     assert!(
         !done.stdout.contains('\x1b') && !done.stderr.contains('\x1b'),
         "an escape sequence reached the terminal: {:?}",
@@ -152,8 +150,8 @@ fn control_characters_make_the_row_invalid_and_never_reach_the_terminal() {
 
     // A header holding one is still matched, and shown escaped wherever it is named.
     let csv = format!("Nama\x07,No HP\n{},081234567890\n", "x".repeat(300));
-    let (done, _d) = validate(Run::new().file("h.csv", csv), "h.csv", "customers");
-    done.code(1);
+    let done = validate(TestEnv::new().file("h.csv", csv), "h.csv", "customers");
+    done.expect_code(1);
     assert!(
         !done.stdout.contains('\x07') && !done.stderr.contains('\x07'),
         "{:?}",
@@ -173,8 +171,8 @@ fn control_characters_make_the_row_invalid_and_never_reach_the_terminal() {
 
 #[test]
 fn a_formula_never_calculated_is_named_not_reported_as_empty() {
-    let (done, _d) = validate(
-        Run::new().build("c.xlsx", |p| {
+    let done = validate(
+        TestEnv::new().build("c.xlsx", |p| {
             raw_xlsx(
                 p,
                 &[
@@ -190,7 +188,7 @@ fn a_formula_never_calculated_is_named_not_reported_as_empty() {
         "c.xlsx",
         "customers",
     );
-    done.code(1);
+    done.expect_code(1);
     let rows = results(&done, "c.xlsx");
     assert_eq!(rows.len(), 4, "no row disappears: {rows:?}");
     for (row, place) in rows
@@ -243,12 +241,12 @@ fn newer_excel_error_values_are_row_errors_naming_the_cell() {
         rows.push(vec![X::Str(name), X::Error(code)]);
     }
     rows.push(vec![X::Str("Toko Z"), X::Str("081234567890")]);
-    let (done, _d) = validate(
-        Run::new().build("c.xlsx", |p| raw_xlsx(p, &rows)),
+    let done = validate(
+        TestEnv::new().build("c.xlsx", |p| raw_xlsx(p, &rows)),
         "c.xlsx",
         "customers",
     );
-    done.code(1);
+    done.expect_code(1);
     let got = results(&done, "c.xlsx");
     assert_eq!(got.len(), codes.len() + 1);
     for (i, (row, code)) in got.iter().zip(codes).enumerate() {
@@ -271,8 +269,8 @@ fn newer_excel_error_values_are_row_errors_naming_the_cell() {
 
 #[test]
 fn date_serials_that_are_times_or_negative_are_refused() {
-    let (done, _d) = validate(
-        Run::new().build("v.xlsx", |p| {
+    let done = validate(
+        TestEnv::new().build("v.xlsx", |p| {
             common::xlsx(p, "Visits", |ws| {
                 let date = rust_xlsxwriter::Format::new().set_num_format("yyyy-mm-dd");
                 ws.write_string(0, 0, "Tanggal").unwrap();
@@ -287,7 +285,7 @@ fn date_serials_that_are_times_or_negative_are_refused() {
         "v.xlsx",
         "visits",
     );
-    done.code(1);
+    done.expect_code(1);
     let rows = results(&done, "v.xlsx");
     assert_eq!(rows.len(), 5);
     let expect = [
@@ -314,8 +312,8 @@ fn a_date_column_mixing_day_first_and_month_first_is_refused() {
                   04/13/2026,C3\n\
                   2026-04-14,C4\n\
                   14/04/2026,C5\n";
-    let (done, _d) = validate(Run::new().file("v.csv", visits), "v.csv", "visits");
-    done.code(1);
+    let done = validate(TestEnv::new().file("v.csv", visits), "v.csv", "visits");
+    done.expect_code(1);
     let rows = results(&done, "v.csv");
     assert_eq!(rows.len(), 5);
     let statuses: Vec<&str> = rows.iter().map(|r| r["_status"].as_str()).collect();
@@ -334,8 +332,8 @@ fn a_date_column_mixing_day_first_and_month_first_is_refused() {
 
     // As many of each: neither order can be trusted, and both sides say so.
     let even = "Tanggal,Kode Pelanggan\n13/04/2026,C1\n04/13/2026,C2\n";
-    let (done, _d) = validate(Run::new().file("v.csv", even), "v.csv", "visits");
-    done.code(1);
+    let done = validate(TestEnv::new().file("v.csv", even), "v.csv", "visits");
+    done.expect_code(1);
     let rows = results(&done, "v.csv");
     assert!(
         rows[0]["_error"].starts_with("Tanggal (A2): '13/04/2026' puts the day first, but row 3 of this column puts the month first"),
@@ -349,7 +347,7 @@ fn a_date_column_mixing_day_first_and_month_first_is_refused() {
     );
 
     // A declared format settles the order: the month-first date is then simply not real.
-    let (done, _d) = Run::new()
+    let done = TestEnv::new()
         .file("v.csv", visits)
         .args([
             "validate",
@@ -360,7 +358,7 @@ fn a_date_column_mixing_day_first_and_month_first_is_refused() {
             "%d/%m/%Y",
         ])
         .run();
-    done.code(1);
+    done.expect_code(1);
     let rows = results(&done, "v.csv");
     assert!(
         rows[2]["_error"].starts_with("Tanggal (A4): '04/13/2026' is not a real date"),
@@ -375,8 +373,8 @@ fn a_date_column_mixing_day_first_and_month_first_is_refused() {
 
 const HUGE: usize = 5 * 1024 * 1024;
 
-fn check_huge_cell_rows(done: &Done, file: &str, place: &str) {
-    done.code(1);
+fn check_huge_cell_rows(done: &Ran, file: &str, place: &str) {
+    done.expect_code(1);
     let rows = results(done, file);
     assert_eq!(rows.len(), 3, "no row disappears");
     assert_eq!(rows[0]["_status"], "VALID", "{}", rows[0]["_error"]);
@@ -399,12 +397,12 @@ fn a_5mb_cell_makes_its_row_invalid_and_the_run_goes_on() {
         "Nama,Alamat\nToko A,Jl. A\nToko B,{}\nToko C,Jl. C\n",
         "x".repeat(HUGE)
     );
-    let (done, _d) = validate(Run::new().file("c.csv", csv), "c.csv", "customers");
+    let done = validate(TestEnv::new().file("c.csv", csv), "c.csv", "customers");
     check_huge_cell_rows(&done, "c.csv", "Alamat (B3)");
 
     let huge = "y".repeat(HUGE);
-    let (done, _d) = validate(
-        Run::new().build("c.xlsx", |p| {
+    let done = validate(
+        TestEnv::new().build("c.xlsx", |p| {
             raw_xlsx(
                 p,
                 &[

@@ -2,13 +2,11 @@
 //! every one generated here: each ends in under 5 s and under 300 MB with either a
 //! row-level reason or one sentence and exit 2, and no row disappears from the count.
 
-mod common;
-
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{Run, records};
+use crate::common::{TestEnv, records, sheetload_in};
 
 /// What a measured run of the binary did.
 struct Measured {
@@ -24,10 +22,8 @@ fn measure(dir: &Path, args: &[&str]) -> Measured {
     let err_path = dir.join(format!("stderr-{}.txt", fastrand_suffix()));
     let err_file = std::fs::File::create(&err_path).expect("stderr file");
     let started = Instant::now();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_sheetload"))
+    let mut child = sheetload_in(dir)
         .args(args)
-        .current_dir(dir)
-        .env("SHEETLOAD_HOME", dir)
         .env_remove("SHEETLOAD_PASSWORD")
         .env_remove("SHEETLOAD_BASE_URL")
         .env_remove("SHEETLOAD_PROFILE")
@@ -144,7 +140,7 @@ fn csv(head: &str, body: &[String]) -> String {
 }
 
 /// Validate `name` in `run`'s directory, then import it into a sandbox.
-fn both(run: &Run, name: &str, extra: &[&str]) -> (Measured, Measured) {
+fn both(run: &TestEnv, name: &str, extra: &[&str]) -> (Measured, Measured) {
     let mut v = vec!["validate", name, "-e", "customers"];
     v.extend_from_slice(extra);
     let mut i = vec![
@@ -157,7 +153,7 @@ fn both(run: &Run, name: &str, extra: &[&str]) -> (Measured, Measured) {
         "i.xlsx",
     ];
     i.extend_from_slice(extra);
-    (measure(run.dir.path(), &v), measure(run.dir.path(), &i))
+    (measure(run.dir(), &v), measure(run.dir(), &i))
 }
 
 #[test]
@@ -165,8 +161,8 @@ fn duplicate_keys_shared_by_30000_rows_take_linear_time_and_list_ten_rows() {
     let body: Vec<String> = (0..30_000)
         .map(|i| format!("Toko {i},Jl Pemuda {i},Semarang,SAMA"))
         .collect();
-    let run = Run::new().file("same.csv", csv(HEAD, &body));
-    let m = measure(run.dir.path(), &["validate", "same.csv", "-e", "customers"]);
+    let run = TestEnv::new().file("same.csv", csv(HEAD, &body));
+    let m = measure(run.dir(), &["validate", "same.csv", "-e", "customers"]);
     m.counted("30,000").has("30,000 invalid");
     let rows = records(&run.path("same.result.xlsx"), "Results");
     let err = &rows[100]["_error"];
@@ -180,7 +176,7 @@ fn duplicate_keys_shared_by_30000_rows_take_linear_time_and_list_ten_rows() {
 fn an_unclosed_quote_is_refused_naming_the_line_where_it_opens() {
     let mut body = lines(60);
     body[4] = "\"Toko 4,Jl Pemuda 4,Semarang,C004".into();
-    let run = Run::new().file("quote.csv", csv(HEAD, &body));
+    let run = TestEnv::new().file("quote.csv", csv(HEAD, &body));
     let (v, i) = both(&run, "quote.csv", &[]);
     for m in [&v, &i] {
         m.refused("column A of line 6")
@@ -189,8 +185,8 @@ fn an_unclosed_quote_is_refused_naming_the_line_where_it_opens() {
     // A closed quote spanning lines is a value with a line break, not a problem.
     let mut body = lines(5);
     body[1] = "\"Toko\nDua\",Jl Pemuda 1,Semarang,C001".into();
-    let run = Run::new().file("ok.csv", csv(HEAD, &body));
-    measure(run.dir.path(), &["validate", "ok.csv", "-e", "customers"])
+    let run = TestEnv::new().file("ok.csv", csv(HEAD, &body));
+    measure(run.dir(), &["validate", "ok.csv", "-e", "customers"])
         .counted("5")
         .has("5 valid");
 }
@@ -200,7 +196,7 @@ fn a_lone_cr_in_an_lf_file_makes_the_joined_row_invalid_naming_its_line() {
     let mut body = lines(10);
     let joined = format!("{}\r{}", body[4], body[5]);
     body.splice(4..6, [joined]);
-    let run = Run::new().file("cr.csv", csv(HEAD, &body));
+    let run = TestEnv::new().file("cr.csv", csv(HEAD, &body));
     let (v, i) = both(&run, "cr.csv", &[]);
     // Nine records, all counted: the joined one is INVALID, not VALID with a value
     // holding the next row.
@@ -216,8 +212,8 @@ fn a_lone_cr_in_an_lf_file_makes_the_joined_row_invalid_naming_its_line() {
     );
     // A CRLF file is fine.
     let body = lines(3).join("\r\n");
-    let run = Run::new().file("crlf.csv", format!("{HEAD}\r\n{body}\r\n"));
-    measure(run.dir.path(), &["validate", "crlf.csv", "-e", "customers"])
+    let run = TestEnv::new().file("crlf.csv", format!("{HEAD}\r\n{body}\r\n"));
+    measure(run.dir(), &["validate", "crlf.csv", "-e", "customers"])
         .counted("3")
         .has("3 valid");
 }
@@ -229,7 +225,7 @@ fn rows_whose_field_count_disagrees_with_the_header_are_invalid_naming_the_line(
     body[7] = "Toko 7, Tbk,Jl Pemuda 7,Semarang,C007".into();
     // Trailing empty fields carry nothing: fine.
     body[8] = "Toko 8,Jl Pemuda 8,Semarang,C008,,".into();
-    let run = Run::new().file("mixed.csv", csv(HEAD, &body));
+    let run = TestEnv::new().file("mixed.csv", csv(HEAD, &body));
     let (v, i) = both(&run, "mixed.csv", &[]);
     v.counted("20").has("18 valid, 2 invalid");
     i.counted("20").has("2 invalid");
@@ -261,11 +257,8 @@ fn data_under_empty_header_cells_and_past_the_header_is_warned_naming_the_cells(
     let body: Vec<String> = (0..4)
         .map(|i| format!("Toko {i},catatan {i},Semarang,C{i:03},ekstra {i}"))
         .collect();
-    let run = Run::new().file("short.csv", csv("Nama,,Kota,Kode Pelanggan", &body));
-    let m = measure(
-        run.dir.path(),
-        &["validate", "short.csv", "-e", "customers"],
-    );
+    let run = TestEnv::new().file("short.csv", csv("Nama,,Kota,Kode Pelanggan", &body));
+    let m = measure(run.dir(), &["validate", "short.csv", "-e", "customers"]);
     m.counted("4")
         .has("4 rows: warning: column B: holds data under an empty header cell")
         .has("4 rows: warning: column E: holds data under an empty header cell");
@@ -284,9 +277,9 @@ fn an_explicit_header_row_is_honoured_beyond_the_first_30_rows() {
         text.push_str(&format!("Laporan baris {i}\n"));
     }
     text.push_str(&csv(HEAD, &lines(12)));
-    let run = Run::new().file("deep.csv", text);
+    let run = TestEnv::new().file("deep.csv", text);
     measure(
-        run.dir.path(),
+        run.dir(),
         &[
             "validate",
             "deep.csv",
@@ -299,7 +292,7 @@ fn an_explicit_header_row_is_honoured_beyond_the_first_30_rows() {
     .counted("12")
     .has("12 valid");
     measure(
-        run.dir.path(),
+        run.dir(),
         &[
             "validate",
             "deep.csv",
@@ -314,9 +307,9 @@ fn an_explicit_header_row_is_honoured_beyond_the_first_30_rows() {
 
 #[test]
 fn sheet_on_a_csv_is_refused() {
-    let run = Run::new().file("a.csv", csv(HEAD, &lines(2)));
+    let run = TestEnv::new().file("a.csv", csv(HEAD, &lines(2)));
     measure(
-        run.dir.path(),
+        run.dir(),
         &[
             "validate",
             "a.csv",
@@ -343,7 +336,7 @@ fn utf32_is_recognised_and_refused_not_read_as_utf16() {
         .chars()
         .flat_map(|c| (c as u32).to_be_bytes())
         .collect();
-    let run = Run::new()
+    let run = TestEnv::new()
         .file("le.csv", [&[0xFF, 0xFE, 0, 0][..], &le].concat())
         .file("be.csv", [&[0, 0, 0xFE, 0xFF][..], &be].concat())
         .file("bare.csv", &le);
@@ -352,7 +345,7 @@ fn utf32_is_recognised_and_refused_not_read_as_utf16() {
         ("be.csv", "big-endian"),
         ("bare.csv", "little-endian"),
     ] {
-        measure(run.dir.path(), &["validate", name, "-e", "customers"])
+        measure(run.dir(), &["validate", name, "-e", "customers"])
             .refused(&format!("{name} is UTF-32 text ({order})"));
     }
     // UTF-16 is still read.
@@ -360,8 +353,8 @@ fn utf32_is_recognised_and_refused_not_read_as_utf16() {
         .into_iter()
         .chain(text.encode_utf16().flat_map(u16::to_le_bytes))
         .collect();
-    let run = Run::new().file("u16.csv", utf16);
-    measure(run.dir.path(), &["validate", "u16.csv", "-e", "customers"])
+    let run = TestEnv::new().file("u16.csv", utf16);
+    measure(run.dir(), &["validate", "u16.csv", "-e", "customers"])
         .counted("1")
         .has("1 valid");
 }
@@ -369,31 +362,28 @@ fn utf32_is_recognised_and_refused_not_read_as_utf16() {
 #[cfg(unix)]
 #[test]
 fn a_fifo_or_a_device_is_not_a_regular_file() {
-    let run = Run::new();
+    let run = TestEnv::new();
     let made = Command::new("mkfifo")
         .arg(run.path("pipe.csv"))
         .status()
         .expect("mkfifo");
     assert!(made.success());
-    measure(run.dir.path(), &["validate", "pipe.csv", "-e", "customers"])
+    measure(run.dir(), &["validate", "pipe.csv", "-e", "customers"])
         .refused("pipe.csv is a named pipe (FIFO), not a regular file");
-    measure(
-        run.dir.path(),
-        &["validate", "/dev/urandom", "-e", "customers"],
-    )
-    .refused("/dev/urandom is a device, not a regular file");
+    measure(run.dir(), &["validate", "/dev/urandom", "-e", "customers"])
+        .refused("/dev/urandom is a device, not a regular file");
 }
 
 #[test]
 fn a_malformed_sheetload_toml_is_reported_the_same_by_every_command() {
-    let run = Run::new()
+    let run = TestEnv::new()
         .file("a.csv", csv(HEAD, &lines(2)))
         .file("m.toml", "[columns]\n\"Nama\" = \"name\"\n")
         .file(
             "sheetload.toml",
             "[profile.default]\nbase_url = \"https://api.example.com\"\nuser = ops\n",
         );
-    let dir = run.dir.path();
+    let dir = run.dir();
     let expected = "error: sheetload.toml, line 3, column 8: ";
     for args in [
         &["validate", "a.csv", "-e", "customers"][..],
@@ -417,11 +407,11 @@ fn a_malformed_sheetload_toml_is_reported_the_same_by_every_command() {
 
 #[test]
 fn a_bad_base_url_in_a_profile_names_the_profile_and_the_file() {
-    let run = Run::new().file("a.csv", csv(HEAD, &lines(2))).file(
+    let run = TestEnv::new().file("a.csv", csv(HEAD, &lines(2))).file(
         "sheetload.toml",
         "[profile.default]\nbase_url = \"ftp://api.example.com\"\n[profile.kantor]\nbase_url = \"api dot example\"\n",
     );
-    let dir = run.dir.path();
+    let dir = run.dir();
     measure(dir, &["import", "a.csv", "-e", "customers"]).refused(
         "base_url in [profile.default] of sheetload.toml: the base URL must start with https://",
     );
@@ -431,7 +421,7 @@ fn a_bad_base_url_in_a_profile_names_the_profile_and_the_file() {
 
 #[test]
 fn mapping_files_are_named_in_their_errors_and_warn_about_what_the_file_voids() {
-    let run = Run::new().file("a.csv", csv(HEAD, &lines(3)));
+    let run = TestEnv::new().file("a.csv", csv(HEAD, &lines(3)));
     std::fs::create_dir(run.path("maps")).expect("maps folder");
     let run = run
         .file(
@@ -440,7 +430,7 @@ fn mapping_files_are_named_in_their_errors_and_warn_about_what_the_file_voids() 
         )
         .file("maps/typo.toml", "[constants]\nkotta = \"Solo\"\n")
         .file("maps/broken.toml", "[columns]\n\"Nama\" = name\n");
-    let dir = run.dir.path();
+    let dir = run.dir();
     measure(
         dir,
         &["validate", "a.csv", "-e", "customers", "--map", "maps/outlets.toml"],
