@@ -438,3 +438,202 @@ mod tests {
         assert_eq!(PartKind::of("xl/media/image1.png"), PartKind::Unread);
     }
 }
+
+/// Cells a sheet read as a whole range (XLS, ODS) may span: calamine allocates its whole
+/// bounding box, about 32 bytes a cell, so two cells far apart can cost gigabytes.
+pub(super) const MAX_RANGE_CELLS: u64 = 4_000_000;
+
+/// The bounding box of a sheet's cells holding a value, by zero-based rows and columns.
+#[derive(Debug, Default, Clone, Copy)]
+struct Extent {
+    rows: Option<(u64, u64)>,
+    cols: Option<(u64, u64)>,
+}
+
+impl Extent {
+    fn add(&mut self, row: u64, first_col: u64, last_col: u64) {
+        self.rows = Some(match self.rows {
+            None => (row, row),
+            Some((a, b)) => (a.min(row), b.max(row)),
+        });
+        self.cols = Some(match self.cols {
+            None => (first_col, last_col),
+            Some((a, b)) => (a.min(first_col), b.max(last_col)),
+        });
+    }
+
+    fn cells(&self) -> u64 {
+        match (self.rows, self.cols) {
+            (Some((r0, r1)), Some((c0, c1))) => (r1 - r0 + 1).saturating_mul(c1 - c0 + 1),
+            _ => 0,
+        }
+    }
+}
+
+fn too_wide_range(path: &Path, sheet: usize, e: &Extent) -> Error {
+    let (r0, r1) = e.rows.unwrap_or_default();
+    let (c0, c1) = e.cols.unwrap_or_default();
+    Error::input(format!(
+        "sheet {} of {} spans rows {}–{} and columns {}–{} ({} cells), more than the {} a sheet of this format is read with: remove the far-away cells, or save the workbook as .xlsx (read as a stream)",
+        sheet + 1,
+        path.display(),
+        r0 + 1,
+        r1 + 1,
+        super::column_letter(c0 as usize),
+        super::column_letter(c1 as usize),
+        e.cells(),
+        MAX_RANGE_CELLS
+    ))
+}
+
+/// Refuse an XLS whose cells span more than [`MAX_RANGE_CELLS`], walking its BIFF
+/// records (constant memory) before calamine builds the ranges.
+pub(super) fn check_xls_extent(path: &Path) -> Result<()> {
+    let Ok(file) = std::fs::File::open(path) else {
+        return Ok(());
+    };
+    let Ok(Ok(mut cfb)) = crate::quiet_panics(|| {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            cfb::CompoundFile::open(file)
+        }))
+    }) else {
+        return Ok(()); // calamine will say what is wrong with it
+    };
+    let stream = ["/Workbook", "/Book"]
+        .into_iter()
+        .find_map(|name| cfb.open_stream(name).ok());
+    let Some(stream) = stream else {
+        return Ok(());
+    };
+    let mut reader = std::io::BufReader::new(stream);
+    let mut sheet: Option<usize> = None;
+    let mut sheets = 0usize;
+    let mut extent = Extent::default();
+    let mut head = [0u8; 4];
+    let mut body = Vec::new();
+    while reader.read_exact(&mut head).is_ok() {
+        let kind = u16::from_le_bytes([head[0], head[1]]);
+        let len = usize::from(u16::from_le_bytes([head[2], head[3]]));
+        body.resize(len, 0);
+        if reader.read_exact(&mut body).is_err() {
+            break;
+        }
+        let u16_at = |i: usize| {
+            body.get(i..i + 2)
+                .map(|b| u64::from(u16::from_le_bytes([b[0], b[1]])))
+        };
+        match kind {
+            // BOF: a substream starts; the first is the workbook globals.
+            0x0809 => {
+                sheet = if sheets == 0 { None } else { Some(sheets - 1) };
+                sheets += 1;
+                extent = Extent::default();
+            }
+            // EOF: a sheet ends.
+            0x000A => {
+                if let Some(s) = sheet
+                    && extent.cells() > MAX_RANGE_CELLS
+                {
+                    return Err(too_wide_range(path, s, &extent));
+                }
+                sheet = None;
+            }
+            // Value cells: FORMULA, LABELSST, NUMBER, RK, LABEL, BOOLERR, RSTRING.
+            0x0006 | 0x00FD | 0x0203 | 0x027E | 0x0204 | 0x0205 | 0x00D6 if sheet.is_some() => {
+                if let (Some(r), Some(c)) = (u16_at(0), u16_at(2)) {
+                    extent.add(r, c, c);
+                }
+            }
+            // MULRK: a run of RK values, its last column at the end.
+            0x00BD if sheet.is_some() && len >= 6 => {
+                if let (Some(r), Some(c0), Some(c1)) = (u16_at(0), u16_at(2), u16_at(len - 2)) {
+                    extent.add(r, c0, c1.max(c0));
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Refuse an ODS whose cells holding a value span more than [`MAX_RANGE_CELLS`],
+/// counting `number-rows-repeated` / `number-columns-repeated` as calamine expands them.
+pub(super) fn check_ods_extent(path: &Path) -> Result<()> {
+    use quick_xml::events::Event;
+    let Ok(file) = std::fs::File::open(path) else {
+        return Ok(());
+    };
+    let Ok(mut zip) = zip::ZipArchive::new(std::io::BufReader::new(file)) else {
+        return Ok(());
+    };
+    let Ok(content) = zip.by_name("content.xml") else {
+        return Ok(());
+    };
+    let mut reader = quick_xml::Reader::from_reader(std::io::BufReader::new(content));
+    let mut buf = Vec::new();
+    let mut sheet = 0usize;
+    let mut extent = Extent::default();
+    let (mut row, mut row_rep, mut col, mut row_last) = (0u64, 1u64, 0u64, None::<(u64, u64)>);
+    let repeat = |e: &quick_xml::events::BytesStart<'_>, name: &str| -> u64 {
+        e.attributes()
+            .flatten()
+            .find(|a| a.key.as_ref() == name)
+            .and_then(|a| a.value.trim().parse().ok())
+            .unwrap_or(1)
+            .max(1)
+    };
+    loop {
+        let event = match reader.read_event_into(&mut buf) {
+            Ok(Event::Eof) | Err(_) => break,
+            Ok(e) => e,
+        };
+        match &event {
+            Event::Start(e) | Event::Empty(e) => match e.local_name().as_ref() {
+                "table" if matches!(event, Event::Start(_)) => {
+                    extent = Extent::default();
+                    row = 0;
+                }
+                "table-row" => {
+                    row_rep = repeat(e, "table:number-rows-repeated");
+                    col = 0;
+                    row_last = None;
+                    if matches!(event, Event::Empty(_)) {
+                        row = row.saturating_add(row_rep);
+                    }
+                }
+                "table-cell" | "covered-table-cell" => {
+                    let rep = repeat(e, "table:number-columns-repeated");
+                    let valued = matches!(event, Event::Start(_))
+                        || e.attributes()
+                            .flatten()
+                            .any(|a| a.key.as_ref() == "office:value-type");
+                    if valued {
+                        let first = row_last.map_or(col, |(f, _)| f.min(col));
+                        row_last = Some((first, col.saturating_add(rep - 1)));
+                    }
+                    col = col.saturating_add(rep);
+                }
+                _ => {}
+            },
+            Event::End(e) => match e.local_name().as_ref() {
+                "table-row" => {
+                    if let Some((c0, c1)) = row_last {
+                        extent.add(row, c0, c1);
+                        extent.add(row.saturating_add(row_rep - 1), c0, c1);
+                    }
+                    row = row.saturating_add(row_rep);
+                }
+                "table" => {
+                    if extent.cells() > MAX_RANGE_CELLS {
+                        return Err(too_wide_range(path, sheet, &extent));
+                    }
+                    sheet += 1;
+                }
+                _ => {}
+            },
+            _ => {}
+        }
+        buf.clear();
+    }
+    Ok(())
+}

@@ -102,6 +102,12 @@ fn check_ods(path: &Path) -> std::result::Result<(), String> {
 }
 
 fn open_sheets(path: &Path, format: Format) -> Result<Sheets<std::io::BufReader<std::fs::File>>> {
+    // Read as whole ranges: refuse a sheet whose cells span more than memory allows.
+    match format {
+        Format::Xls => limits::check_xls_extent(path)?,
+        Format::Ods => limits::check_ods_extent(path)?,
+        _ => {}
+    }
     let open = || -> std::result::Result<Sheets<_>, String> {
         Ok(match format {
             Format::Xlsx | Format::Xlsm => {

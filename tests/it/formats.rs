@@ -201,3 +201,70 @@ fn xlsx_data_past_the_last_header_is_warned_about_and_no_row_disappears() {
     assert_eq!(rows[1]["_status"], "INVALID");
     assert_eq!(rows[2]["_status"], "VALID");
 }
+
+/// An XLS whose two cells sit at A1 and IV65536 would make calamine allocate 16.7 M
+/// cells: refused from its records, before any range is built.
+#[test]
+fn an_xls_whose_cells_span_too_far_is_refused_before_loading() {
+    let done = TestEnv::new()
+        .build("far.xls", |p| {
+            let mut book = cfb::create(p).unwrap();
+            let mut ws = book.create_stream("/Workbook").unwrap();
+            let rec = |ws: &mut dyn Write, kind: u16, body: &[u8]| {
+                ws.write_all(&kind.to_le_bytes()).unwrap();
+                ws.write_all(&(body.len() as u16).to_le_bytes()).unwrap();
+                ws.write_all(body).unwrap();
+            };
+            let bof = [0x00, 0x06, 0x05, 0x00, 0, 0, 0, 0];
+            let number = |row: u16, col: u16| {
+                let mut b = Vec::new();
+                b.extend(row.to_le_bytes());
+                b.extend(col.to_le_bytes());
+                b.extend(0u16.to_le_bytes());
+                b.extend(1.0f64.to_le_bytes());
+                b
+            };
+            rec(&mut ws, 0x0809, &bof);
+            rec(&mut ws, 0x000A, &[]);
+            rec(&mut ws, 0x0809, &[0x00, 0x06, 0x10, 0x00, 0, 0, 0, 0]);
+            rec(&mut ws, 0x0203, &number(0, 0));
+            rec(&mut ws, 0x0203, &number(65535, 255));
+            rec(&mut ws, 0x000A, &[]);
+        })
+        .args(["validate", "far.xls", "-e", "customers"])
+        .run();
+    done.expect_code(2)
+        .one_clear_error()
+        .stderr_has("spans rows 1–65536 and columns A–IV");
+}
+
+/// An ODS row of values repeated two million times would be expanded whole: refused
+/// from its content, before calamine reads it.
+#[test]
+fn an_ods_with_a_row_repeated_millions_of_times_is_refused_before_loading() {
+    let done = TestEnv::new()
+        .build("rep.ods", |p| {
+            let file = std::fs::File::create(p).unwrap();
+            let mut zip = zip::ZipWriter::new(file);
+            let stored = zip::write::SimpleFileOptions::default()
+                .compression_method(zip::CompressionMethod::Stored);
+            zip.start_file("mimetype", stored).unwrap();
+            zip.write_all(b"application/vnd.oasis.opendocument.spreadsheet")
+                .unwrap();
+            zip.start_file("content.xml", stored).unwrap();
+            zip.write_all(
+                br#"<?xml version="1.0" encoding="UTF-8"?>
+<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"><office:body><office:spreadsheet><table:table table:name="Customers">
+<table:table-row><table:table-cell office:value-type="string"><text:p>Nama</text:p></table:table-cell></table:table-row>
+<table:table-row table:number-rows-repeated="2000000"><table:table-cell office:value-type="string" table:number-columns-repeated="4"><text:p>Toko</text:p></table:table-cell></table:table-row>
+</table:table></office:spreadsheet></office:body></office:document-content>"#,
+            )
+            .unwrap();
+            zip.finish().unwrap();
+        })
+        .args(["validate", "rep.ods", "-e", "customers"])
+        .run();
+    done.expect_code(2)
+        .one_clear_error()
+        .stderr_has("more than the 4000000");
+}
