@@ -22,7 +22,7 @@ use crate::dispatch::{Ctx, Limiter, Policy};
 use crate::error::{Error, Result, exit};
 use crate::output::export::{self, Cell, Column, ExportSink};
 use crate::spec::{self, EntitySpec, Mode};
-use crate::ui::{Printer, thousands};
+use crate::ui::Printer;
 use columns::{Labels, Source, flatten, passes, plain_columns, rows_of, spec_columns};
 
 /// Everything `export` needs.
@@ -360,6 +360,36 @@ fn summary(
     summary
 }
 
+/// The collection to export `what` from, or why this target cannot export it.
+fn export_path(conn: &connection::Connected, what: &str) -> Result<String> {
+    let exports = conn.target.exports();
+    if exports.is_empty() {
+        return Err(Error::usage(format!(
+            "{} has no way to list its records, so nothing can be exported from it",
+            conn.target.label()
+        )));
+    }
+    conn.collection(what)
+        .filter(|_| exports.contains(&what))
+        .map(str::to_string)
+        .ok_or_else(|| {
+            Error::usage(format!(
+                "cannot export '{what}' from {}: choose {}",
+                conn.target.label(),
+                exports.join(", ")
+            ))
+        })
+}
+
+/// `visits` → `Visits`: the sheet's name.
+fn sheet_title(what: &str) -> String {
+    let mut s = what.to_string();
+    if let Some(first) = s.get_mut(..1) {
+        first.make_ascii_uppercase();
+    }
+    s
+}
+
 async fn export(cfg: &Config, ui: &Printer) -> Result<u8> {
     let started = Instant::now();
     let what = cfg.what.as_str();
@@ -386,24 +416,7 @@ async fn export(cfg: &Config, ui: &Printer) -> Result<u8> {
         policy: Policy::default(),
         columns: Default::default(),
     });
-    let exports = conn.target.exports();
-    if exports.is_empty() {
-        return Err(Error::usage(format!(
-            "{} has no way to list its records, so nothing can be exported from it",
-            conn.target.label()
-        )));
-    }
-    let path = conn
-        .collection(what)
-        .filter(|_| exports.contains(&what))
-        .map(str::to_string)
-        .ok_or_else(|| {
-            Error::usage(format!(
-                "cannot export '{what}' from {}: choose {}",
-                conn.target.label(),
-                exports.join(", ")
-            ))
-        })?;
+    let path = export_path(&conn, what)?;
     let spec = match what {
         "teams" => None,
         other => Some(spec::builtin(&cfg.target, other)?),
@@ -436,13 +449,7 @@ async fn export(cfg: &Config, ui: &Printer) -> Result<u8> {
     drop(lists);
 
     let cols: Vec<Column> = columns.iter().map(|(c, _)| c.clone()).collect();
-    let sheet = {
-        let mut s = what.to_string();
-        if let Some(first) = s.get_mut(..1) {
-            first.make_ascii_uppercase();
-        }
-        s
-    };
+    let sheet = sheet_title(what);
     let mut sink = export::create(&cfg.out, &sheet, &cols, cfg.bom)?;
     let bar = ui.progress(None, "exporting");
     let mut writer = Writer {
@@ -467,10 +474,9 @@ async fn export(cfg: &Config, ui: &Printer) -> Result<u8> {
     let summary = summary(cfg, spec.as_ref(), &conn, &writer, seconds);
     let out = sink.finish(&summary)?;
     ui.summary(&[format!(
-        "{} {what} from \"{}\" (db {}) → {} ({seconds:.1}s)",
-        thousands(written),
-        database.name,
-        database.id,
+        "{} from {} → {} ({seconds:.1}s)",
+        crate::ui::records(written, what),
+        conn.destination(),
         out.display()
     )]);
     ui.json(&serde_json::json!({

@@ -75,20 +75,7 @@ pub async fn run(
             spec.entity
         )));
     }
-    let conn = connection::connect_target(
-        &cfg.conn,
-        &spec.target,
-        cfg.timeout,
-        cfg.policy.concurrency,
-        ui,
-    )
-    .await?;
-    let ctx = Arc::new(Ctx {
-        client: conn.transport.clone(),
-        limiter: Limiter::new(cfg.policy.rate),
-        policy: cfg.policy.clone(),
-        columns: column_names(spec, prepared),
-    });
+    let (conn, ctx) = connect(cfg, prepared, ui).await?;
     let validator = Validator::new(
         spec,
         &prepared.mapping,
@@ -165,21 +152,10 @@ pub async fn run(
         ..
     } = settled;
     drop(ledger);
-    if let (Some(handle), Some(run)) = (ledger_thread, run_id) {
-        match handle.join() {
-            Ok((mut ledger, error)) => {
-                if let Some(e) = error {
-                    problem
-                        .get_or_insert(format!("{e} (run {run} may be incomplete in the ledger)"));
-                }
-                if let Err(e) = ledger.finish_run(run, state) {
-                    problem.get_or_insert(e.to_string());
-                }
-            }
-            Err(_) => {
-                problem.get_or_insert("the run ledger stopped unexpectedly".into());
-            }
-        }
+    if let (Some(handle), Some(run)) = (ledger_thread, run_id)
+        && let Some(p) = close_run(handle, run, state)
+    {
+        problem.get_or_insert(p);
     }
     Ok(Ran {
         run_id,
@@ -194,6 +170,47 @@ pub async fn run(
         base_url: conn.base_url.clone(),
         database: conn.database.clone(),
     })
+}
+
+/// Sign in to the run's target, and the request context every job shares.
+async fn connect(
+    cfg: &Config,
+    prepared: &Prepared,
+    ui: &Printer,
+) -> Result<(connection::Connected, Arc<Ctx>)> {
+    let conn = connection::connect_target(
+        &cfg.conn,
+        &prepared.spec.target,
+        cfg.timeout,
+        cfg.policy.concurrency,
+        ui,
+    )
+    .await?;
+    let ctx = Arc::new(Ctx {
+        client: conn.transport.clone(),
+        limiter: Limiter::new(cfg.policy.rate),
+        policy: cfg.policy.clone(),
+        columns: column_names(&prepared.spec, prepared),
+    });
+    Ok((conn, ctx))
+}
+
+/// Wait for the ledger thread to commit the last outcomes and close the run; a problem
+/// is told, never hidden, but does not undo what was sent.
+fn close_run(
+    handle: super::ledger_writer::LedgerThread,
+    run: i64,
+    state: RunState,
+) -> Option<String> {
+    match handle.join() {
+        Ok((mut ledger, error)) => {
+            if let Some(e) = error {
+                return Some(format!("{e} (run {run} may be incomplete in the ledger)"));
+            }
+            ledger.finish_run(run, state).err().map(|e| e.to_string())
+        }
+        Err(_) => Some("the run ledger stopped unexpectedly".into()),
+    }
 }
 
 /// A run opened in the ledger: the ledger, the run, the outcomes it already has, and the

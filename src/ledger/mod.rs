@@ -35,6 +35,11 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::output::Status;
+#[cfg(test)]
+use rows::status_from_str;
+use rows::{counts_from_row, row_from_row, run_from_row, serialize_status, to_i64};
+
+mod rows;
 
 pub use hash::{file_fingerprint, payload_hash};
 pub use home::default_home;
@@ -844,111 +849,6 @@ fn memory_effect(action: &str) -> Memory {
     } else {
         Memory::None
     }
-}
-
-/// The inverse of [`Status::as_str`], for reading the ledger back.
-fn status_from_str(word: &str) -> Option<Status> {
-    [
-        Status::Ok,
-        Status::Valid,
-        Status::Skipped,
-        Status::Invalid,
-        Status::Failed,
-        Status::Unknown,
-    ]
-    .into_iter()
-    .find(|s| s.as_str() == word)
-}
-
-fn serialize_status<S: serde::Serializer>(
-    status: &Option<Status>,
-    s: S,
-) -> std::result::Result<S::Ok, S::Error> {
-    match status {
-        Some(st) => s.serialize_str(st.as_str()),
-        None => s.serialize_none(),
-    }
-}
-
-/// A value in the file that this build cannot read (written by a newer sheetload, or
-/// edited by hand).
-fn bad_value(column: usize, what: String) -> rusqlite::Error {
-    rusqlite::Error::FromSqlConversionFailure(column, rusqlite::types::Type::Text, what.into())
-}
-
-fn run_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RunRecord> {
-    let state: String = r.get(3)?;
-    let state = state
-        .parse::<RunState>()
-        .map_err(|_| bad_value(3, format!("unknown run state `{state}`")))?;
-    Ok(RunRecord {
-        id: r.get(0)?,
-        started_at: r.get(1)?,
-        finished_at: r.get(2)?,
-        state,
-        target: r.get(4)?,
-        base_url: r.get(5)?,
-        database_id: r.get(6)?,
-        database_name: r.get(7)?,
-        entity: r.get(8)?,
-        mode: r.get(9)?,
-        input_path: r.get(10)?,
-        input_fingerprint: r.get(11)?,
-        sheet: r.get(12)?,
-        config_json: r.get(13)?,
-        total_rows: to_u64(r.get(14)?),
-        counts: Counts {
-            ok: to_u64(r.get(15)?),
-            failed: to_u64(r.get(16)?),
-            invalid: to_u64(r.get(17)?),
-            skipped: to_u64(r.get(18)?),
-            unknown: to_u64(r.get(19)?),
-            sending: to_u64(r.get(20)?),
-        },
-        undone_at: r.get(21)?,
-    })
-}
-
-fn row_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RowRecord> {
-    let status = match r.get::<_, Option<String>>(4)? {
-        None => None,
-        Some(word) => Some(
-            status_from_str(&word)
-                .ok_or_else(|| bad_value(4, format!("unknown status `{word}`")))?,
-        ),
-    };
-    Ok(RowRecord {
-        row: r.get(0)?,
-        key: r.get(1)?,
-        action: r.get(2)?,
-        sending: r.get(3)?,
-        status,
-        remote_id: r.get(5)?,
-        http: r.get(6)?,
-        error: r.get(7)?,
-        attempts: r.get(8)?,
-        payload_hash: r.get(9)?,
-        undone: r.get(10)?,
-    })
-}
-
-fn counts_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Counts> {
-    Ok(Counts {
-        ok: to_u64(r.get(0)?),
-        failed: to_u64(r.get(1)?),
-        invalid: to_u64(r.get(2)?),
-        skipped: to_u64(r.get(3)?),
-        unknown: to_u64(r.get(4)?),
-        sending: to_u64(r.get(5)?),
-    })
-}
-
-fn to_i64(n: u64) -> i64 {
-    i64::try_from(n).unwrap_or(i64::MAX)
-}
-
-fn to_u64(n: i64) -> u64 {
-    u64::try_from(n).unwrap_or(0)
 }
 
 /// Now, as RFC 3339 UTC with milliseconds (sorts as text).

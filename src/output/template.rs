@@ -532,32 +532,9 @@ fn required_text(spec: &EntitySpec, c: &Column<'_>, mode: Mode) -> String {
 }
 
 /// The `Guide` sheet: what the workbook is for, how to check it, and every column.
-fn write_guide(
-    ws: &mut Worksheet,
-    spec: &EntitySpec,
-    columns: &[Column<'_>],
-) -> Result<(), XlsxError> {
-    let title = Format::new().set_bold().set_font_size(14);
-    let bold = Format::new().set_bold();
-    let head = Format::new()
-        .set_bold()
-        .set_background_color(Color::RGB(0xDDEBF7))
-        .set_border_bottom(FormatBorder::Thin);
-    let wrap = Format::new()
-        .set_text_wrap()
-        .set_align(FormatAlign::Top)
-        .set_num_format("@");
-    let yes = wrap.clone().set_bold();
-
-    let sheet = sheet_name(&spec.entity);
-    let mut r: u32 = 0;
-    ws.write_string_with_format(
-        r,
-        0,
-        format!("{sheet} template for {}", spec.target),
-        &title,
-    )?;
-    r += 1;
+/// The Guide sheet's opening lines: what the sheet is, how to fill it, how to check it,
+/// and how repeated column groups work.
+fn guide_intro(spec: &EntitySpec, sheet: &str) -> Vec<String> {
     let mut intro = vec![
         spec.description.clone(),
         format!(
@@ -602,6 +579,36 @@ fn write_guide(
         }
         intro.push(line);
     }
+    intro
+}
+
+fn write_guide(
+    ws: &mut Worksheet,
+    spec: &EntitySpec,
+    columns: &[Column<'_>],
+) -> Result<(), XlsxError> {
+    let title = Format::new().set_bold().set_font_size(14);
+    let bold = Format::new().set_bold();
+    let head = Format::new()
+        .set_bold()
+        .set_background_color(Color::RGB(0xDDEBF7))
+        .set_border_bottom(FormatBorder::Thin);
+    let wrap = Format::new()
+        .set_text_wrap()
+        .set_align(FormatAlign::Top)
+        .set_num_format("@");
+    let yes = wrap.clone().set_bold();
+
+    let sheet = sheet_name(&spec.entity);
+    let mut r: u32 = 0;
+    ws.write_string_with_format(
+        r,
+        0,
+        format!("{sheet} template for {}", spec.target),
+        &title,
+    )?;
+    r += 1;
+    let intro = guide_intro(spec, &sheet);
     for line in &intro {
         if line.contains("sheetload validate") {
             ws.write_string_with_format(r, 0, line, &bold)?;

@@ -307,10 +307,20 @@ fn far_apart_cells_cost_no_memory() {
         &[],
     );
     let dir = m.done.dir();
-    m.bounded().expect_code(0).stderr_has("2 rows: 2 valid");
+    // The far cell is past the last header: its row is counted and warned about, not
+    // dropped without a word (it has no name, so it is INVALID).
+    m.bounded()
+        .expect_code(1)
+        .stderr_has("3 rows: 2 valid, 1 invalid")
+        .stderr_has("holds data under an empty header");
     let rows = records(&dir.join("sparse.result.xlsx"), "Results");
-    assert_eq!(rows.len(), 2);
+    assert_eq!(rows.len(), 3);
     assert_eq!(rows[1]["ext_cust_no"], "2");
+    assert!(
+        rows[2]["_error"].contains("WB200000"),
+        "{}",
+        rows[2]["_error"]
+    );
 }
 
 /// A streamed sheet keeps what the range gave: title rows above the header, blank rows
