@@ -2,7 +2,7 @@
 //!
 //!     cargo run --example make_seeds
 //!
-//! Seeds are small on purpose; every one of them is replayed by `tests/fuzz_regressions.rs`.
+//! Seeds are small on purpose; every one of them is replayed by `tests/it/fuzz_regressions.rs`.
 //! The workbook seeds are real files written by rust_xlsxwriter and the zip crate, read
 //! back through sheetload here to prove they are valid; `customers.xls` is a copy of
 //! `tests/fixtures/customers.xls` (nothing in Rust writes XLS).

@@ -1,5 +1,5 @@
 //! The fuzz harnesses of sheetload, shared by the cargo-fuzz targets in `fuzz_targets/`
-//! and by the regression test `tests/fuzz_regressions.rs`, which includes this file with
+//! and by the regression test `tests/it/fuzz_regressions.rs`, which includes this file with
 //! `#[path]`. So it may use only `std`, `sheetload` and dependencies of both crates
 //! (`serde_json`, `chrono`, `encoding_rs`, `zip`), never `libfuzzer-sys`.
 //!

@@ -1,4 +1,4 @@
-//! Unit tests of the ledger internals; the public behaviour is tested in `tests/ledger.rs`.
+//! Unit tests of the ledger internals; the public behaviour is tested in `tests/it/ledger.rs`.
 
 use super::*;
 
