@@ -344,6 +344,9 @@ struct Sender {
     backlog: Arc<Semaphore>,
     /// The last job of each sequence.
     tails: HashMap<String, oneshot::Receiver<()>>,
+    /// Says when the job queued last has taken its slot: jobs take slots in sheet
+    /// order (at `--concurrency 1` they are sent exactly in sheet order).
+    last_in_line: Option<oneshot::Receiver<()>>,
     tasks: JoinSet<(Job, Done)>,
 }
 
@@ -354,6 +357,7 @@ impl Sender {
             queue: Arc::new(Semaphore::new(2 * concurrency)),
             backlog: Arc::new(Semaphore::new(10_000)),
             tails: HashMap::new(),
+            last_in_line: None,
             tasks: JoinSet::new(),
         }
     }
@@ -401,6 +405,14 @@ impl Sender {
                 return Ok(());
             }
         };
+        // A job waiting for its turn in a sequence takes a slot when its turn comes;
+        // every other job takes one after the job queued before it.
+        let (in_line, took_slot) = if waits {
+            (None, None)
+        } else {
+            let (took, next) = oneshot::channel();
+            (self.last_in_line.replace(next), Some(took))
+        };
         let ctx = ctx.clone();
         let permits = self.permits.clone();
         let stop = stop.clone();
@@ -414,7 +426,13 @@ impl Sender {
             if let Some(after) = after {
                 let _ = after.await;
             }
+            if let Some(before) = in_line {
+                let _ = before.await;
+            }
             let permit = permits.acquire_owned().await;
+            if let Some(took) = took_slot {
+                let _ = took.send(());
+            }
             if permit.is_err() || stop.stopped() {
                 if let (Some(tx), Some(_)) = (&tx, &ack) {
                     for &row in &job.rows {

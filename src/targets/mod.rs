@@ -4,7 +4,7 @@
 //!
 //! Adding a target: a folder `src/targets/<name>/` with a type implementing [`Target`]
 //! (its connection, and a planner if its rows are not plain keyed rows), its spec files
-//! under `templates/<name>/` listed in [`crate::spec`], and one line in [`TARGETS`].
+//! under `templates/<name>/` listed in [`crate::spec`], and one line in `TARGETS` below.
 //! A sandbox router of its own under `src/sandbox/<name>/` lets it be rehearsed.
 
 pub mod fatura;
