@@ -22,4 +22,5 @@ pub use config::Config;
 pub(crate) use config::{Stored, stored_options};
 pub use confirm::row_total;
 pub use dispatch::Stop;
+pub(crate) use remote::references;
 pub use run::{Ran, run};

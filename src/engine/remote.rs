@@ -42,6 +42,18 @@ pub(crate) async fn read_remote(
             .map_err(|e| Error::usage(format!("cannot plan the import: {e}")))?;
         index = Index::new(records, key_field);
     }
+    let (resolver, _) = references(ctx, conn, prepared).await?;
+    Ok((index, resolver))
+}
+
+/// The entities the sheet's references name (customers, teams, products as far as its
+/// columns use them), each list read once: the resolver, and the lists by entity.
+pub(crate) async fn references(
+    ctx: &Ctx,
+    conn: &connection::Connected,
+    prepared: &Prepared,
+) -> Result<(Resolver, HashMap<String, Vec<Value>>)> {
+    let spec = &prepared.spec;
     let mut resolver = Resolver::default();
     let mut lists: HashMap<String, Vec<Value>> = HashMap::new();
     for (i, f) in spec.fields.iter().enumerate() {
@@ -61,7 +73,7 @@ pub(crate) async fn read_remote(
             resolver.add(&r.entity, &r.by, records);
         }
     }
-    Ok((index, resolver))
+    Ok((resolver, lists))
 }
 
 /// What earlier runs created of an entity without a natural key (visits), by content

@@ -119,25 +119,7 @@ impl<'a> Grouped<'a> {
             .collection("orders")
             .map(str::to_string)
             .unwrap_or_else(|| spec.endpoint.clone());
-        let mut resolver = Resolver::default();
-        let mut lists: HashMap<String, Vec<Value>> = HashMap::new();
-        for (i, f) in spec.fields.iter().enumerate() {
-            let (Some(r), true) = (&f.resolve, prepared.mapping.fields[i].is_bound()) else {
-                continue;
-            };
-            let Some(rpath) = conn.collection(&r.entity) else {
-                continue;
-            };
-            if !lists.contains_key(&r.entity) {
-                let records = ctx.list_all(rpath, &[]).await.map_err(|e| {
-                    Error::usage(format!("cannot resolve {} references: {e}", r.entity))
-                })?;
-                lists.insert(r.entity.clone(), records);
-            }
-            if let Some(records) = lists.get(&r.entity) {
-                resolver.add(&r.entity, &r.by, records);
-            }
-        }
+        let (resolver, mut lists) = crate::engine::references(ctx, conn, prepared).await?;
         let mut by_id = HashMap::new();
         if mode == Mode::Create
             && let Some(ppath) = conn.collection("products")

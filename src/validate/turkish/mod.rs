@@ -63,21 +63,7 @@ const SCIENTIFIC_HINT: &str =
 /// Helpers shared by the unit tests of the Turkish parsers.
 #[cfg(test)]
 mod test_support {
-    use super::ValueError;
-
-    pub(super) fn summary<T: std::fmt::Debug>(r: Result<T, ValueError>) -> String {
-        match r {
-            Ok(v) => panic!("expected an error, got {v:?}"),
-            Err(e) => e.summary,
-        }
-    }
-
-    pub(super) fn detail<T: std::fmt::Debug>(r: Result<T, ValueError>) -> String {
-        match r {
-            Ok(v) => panic!("expected an error, got {v:?}"),
-            Err(e) => e.detail,
-        }
-    }
+    pub(super) use crate::validate::values::test_support::{detail, summary};
 
     /// Every string that differs from `s` in exactly one ASCII digit, the new one also a digit.
     pub(super) fn single_digit_changes(s: &str) -> Vec<String> {

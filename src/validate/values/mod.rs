@@ -160,9 +160,9 @@ pub(crate) fn all_ascii_digits(s: &str) -> bool {
     !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())
 }
 
-/// Helpers shared by the parsers' unit tests.
+/// Helpers shared by the parsers' unit tests (the Turkish ones too).
 #[cfg(test)]
-mod test_support {
+pub(crate) mod test_support {
     use super::{DecimalStyle, ParseOptions, ValueError, parse_decimal};
 
     pub(super) fn opts(decimals: DecimalStyle) -> ParseOptions {
@@ -180,14 +180,14 @@ mod test_support {
         parse_decimal(text, false, &opts(style))
     }
 
-    pub(super) fn summary<T: std::fmt::Debug>(r: Result<T, ValueError>) -> String {
+    pub(crate) fn summary<T: std::fmt::Debug>(r: Result<T, ValueError>) -> String {
         match r {
             Ok(v) => panic!("expected an error, got {v:?}"),
             Err(e) => e.summary,
         }
     }
 
-    pub(super) fn detail<T: std::fmt::Debug>(r: Result<T, ValueError>) -> String {
+    pub(crate) fn detail<T: std::fmt::Debug>(r: Result<T, ValueError>) -> String {
         match r {
             Ok(v) => panic!("expected an error, got {v:?}"),
             Err(e) => e.detail,
