@@ -272,8 +272,8 @@ pub struct ConnectArgs {
 }
 
 impl ConnectArgs {
-    fn config(&self) -> commands::connection::ConnectionArgs {
-        commands::connection::ConnectionArgs {
+    fn config(&self) -> crate::connection::ConnectionArgs {
+        crate::connection::ConnectionArgs {
             base_url: self.base_url.clone(),
             database: self.database.clone(),
             profile: self.profile.clone(),
@@ -361,7 +361,7 @@ impl ImportArgs {
             group_by: self.group_by.clone(),
             yes: self.yes,
             confirm: self.confirm
-                || commands::connection::profile_confirms(self.connect.profile.as_deref())?,
+                || crate::connection::profile_confirms(self.connect.profile.as_deref())?,
             keep: self.keep.clone(),
         })
     }
@@ -630,7 +630,7 @@ impl ValidateArgs {
     pub fn config_for_profile(&self, profile: Option<&str>) -> Result<commands::validate::Config> {
         // The profile is read even when --map wins, so that a broken sheetload.toml is
         // reported by every command alike, not only by those that connect.
-        let profile_map = commands::connection::profile_map(profile)?;
+        let profile_map = crate::connection::profile_map(profile)?;
         let map = self.read.map.clone().or(profile_map);
         Ok(commands::validate::Config {
             input: self.file.clone(),

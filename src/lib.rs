@@ -5,6 +5,7 @@
 
 pub mod cli;
 pub mod commands;
+pub mod connection;
 pub mod connector;
 pub mod dispatch;
 pub mod engine;

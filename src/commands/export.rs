@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use reqwest::Method;
 use serde_json::Value;
 
-use super::connection::{self, ConnectionArgs};
+use crate::connection::{self, ConnectionArgs};
 use crate::connector::parse;
 use crate::connector::salesmania::SalesMania;
 use crate::dispatch::{Ctx, Limiter, Policy};
@@ -361,12 +361,16 @@ fn summary(
 }
 
 /// The collection to export `what` from, or why this target cannot export it.
-fn export_path(conn: &connection::Connected, what: &str) -> Result<String> {
-    let exports = conn.target.exports();
+fn export_path(
+    target: &dyn crate::targets::Target,
+    conn: &connection::Connected,
+    what: &str,
+) -> Result<String> {
+    let exports = target.exports();
     if exports.is_empty() {
         return Err(Error::usage(format!(
             "{} has no way to list its records, so nothing can be exported from it",
-            conn.target.label()
+            target.label()
         )));
     }
     conn.collection(what)
@@ -375,7 +379,7 @@ fn export_path(conn: &connection::Connected, what: &str) -> Result<String> {
         .ok_or_else(|| {
             Error::usage(format!(
                 "cannot export '{what}' from {}: choose {}",
-                conn.target.label(),
+                target.label(),
                 exports.join(", ")
             ))
         })
@@ -408,7 +412,8 @@ async fn export(cfg: &Config, ui: &Printer) -> Result<u8> {
         return export_databases(cfg, ui).await;
     }
 
-    let conn = connection::connect_target(&cfg.conn, &cfg.target, cfg.timeout, 4, ui).await?;
+    let (target, conn) =
+        crate::targets::connect(&cfg.target, &cfg.conn, cfg.timeout, 4, ui).await?;
     let database = conn.database.clone();
     let ctx = std::sync::Arc::new(Ctx {
         client: conn.transport.clone(),
@@ -416,7 +421,7 @@ async fn export(cfg: &Config, ui: &Printer) -> Result<u8> {
         policy: Policy::default(),
         columns: Default::default(),
     });
-    let path = export_path(&conn, what)?;
+    let path = export_path(target, &conn, what)?;
     let spec = match what {
         "teams" => None,
         other => Some(spec::builtin(&cfg.target, other)?),

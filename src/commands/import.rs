@@ -5,9 +5,9 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use super::connection;
 use super::report::{Finished, report};
 use super::validate::{self, prepare};
+use crate::connection;
 use crate::engine::{self, Stop, Stored};
 use crate::error::{Error, Result, exit};
 use crate::ledger::{self, Ledger};
@@ -174,8 +174,9 @@ async fn import(cfg: Config, ui: &Printer, resume_of: Option<i64>) -> Result<u8>
             }
         });
     }
-    let mut progress = crate::ui::Progress::new(*ui);
-    let ran = engine::run(&cfg, &prepared, resume_of, stop, &mut progress, ui).await?;
+    let mut progress = super::progress::Progress::new(*ui);
+    let target = crate::targets::get(&prepared.spec.target)?;
+    let ran = engine::run(target, &cfg, &prepared, resume_of, stop, &mut progress, ui).await?;
     drop(progress);
     let finished = Finished {
         cfg: &cfg,

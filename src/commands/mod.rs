@@ -1,9 +1,9 @@
 //! One module per command; each takes a plain config (never clap types) and returns the
 //! exit code its outcome deserves.
 
-pub mod connection;
 pub mod export;
 pub mod import;
+pub mod progress;
 pub mod report;
 pub mod runs;
 pub mod sandbox;

@@ -247,7 +247,7 @@ fn terminal_lines(f: &Finished<'_>, t: &Tally, result_path: &Path) -> Vec<String
     let place = format!(
         "{} {}",
         spec.entity,
-        super::connection::destination(&spec.target, f.database)
+        crate::targets::destination(&spec.target, f.database)
     );
     let n = thousands;
     let rows = crate::ui::count(t.total, "row");

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use reqwest::Method;
 
-use super::connection::{self, ConnectionArgs};
+use crate::connection::ConnectionArgs;
 use crate::dispatch::{Ctx, Limiter, Policy};
 use crate::error::{Error, Result, exit};
 use crate::ledger::{self, Ledger, RunRecord};
@@ -223,7 +223,7 @@ pub fn undo(id: i64, yes: bool, conn: &ConnectionArgs, ui: &Printer) -> Result<u
         .map_err(|e| Error::usage(format!("cannot start the network runtime: {e}")))?;
     let (deleted, failures) = runtime.block_on(async {
         let timeout = Duration::from_secs(30);
-        let target = connection::connect_target(&conn, &r.target, timeout, 8, ui).await?;
+        let (_, target) = crate::targets::connect(&r.target, &conn, timeout, 8, ui).await?;
         if r.database_id.as_deref().is_some_and(|d| d != target.database.id) {
             return Err(Error::usage(format!(
                 "run {id} wrote to {}, but these credentials reach {}: set SHEETLOAD_DATABASE or the base URL the run used",

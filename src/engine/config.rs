@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::commands::connection::ConnectionArgs;
-use crate::commands::validate;
+use super::prepare as validate;
+use crate::connection::ConnectionArgs;
 use crate::dispatch::Policy;
 use crate::error::{Error, Result};
 use crate::input::ReadOptions;

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use super::Config;
 use super::job::{RowPlanner, Step};
-use crate::commands::validate::Prepared;
+use crate::engine::prepare::Prepared;
 use crate::error::{Error, Result};
 use crate::spec::Mode;
 use crate::ui::{count, records};

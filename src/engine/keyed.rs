@@ -6,13 +6,13 @@ use serde_json::Value;
 
 use super::job::{Job, Request, RequestBody, RowPlanner, Step};
 use super::remote::{read_remote, remembered};
+use super::target::PlanInputs;
 use crate::dispatch::Key;
 use crate::error::Result;
 use crate::input::RawRow;
 use crate::payload::Action;
 use crate::payload::plan::{Planned, Planner, Send, display_body};
 use crate::spec::EntitySpec;
-use crate::targets::PlanInputs;
 use crate::validate::RowResult;
 
 /// [`Planner`]'s decisions as jobs for the dispatch loop.

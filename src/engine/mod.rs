@@ -15,8 +15,11 @@ pub mod events;
 pub mod job;
 pub mod keyed;
 mod ledger_writer;
+pub mod prepare;
 mod remote;
 mod run;
+pub mod target;
+pub mod validate;
 
 pub use config::Config;
 pub(crate) use config::{Stored, stored_options};

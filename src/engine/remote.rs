@@ -6,9 +6,9 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
-use crate::commands::connection;
-use crate::commands::validate::Prepared;
+use crate::connection;
 use crate::dispatch::{Column, Ctx};
+use crate::engine::prepare::Prepared;
 use crate::error::{Error, Result};
 use crate::ledger::{self, Ledger, Scope};
 use crate::payload::{Index, Resolver};

@@ -11,15 +11,15 @@ use super::dispatch::{Loop, Settled, Stop};
 use super::events::{Event, Observer};
 use super::ledger_writer::spawn_ledger;
 use super::remote::column_names;
+use super::target::{PlanInputs, Target};
 use super::{Config, stored_options};
-use crate::commands::connection;
-use crate::commands::validate::Prepared;
+use crate::connection;
 use crate::connector::Database;
 use crate::dispatch::{Ctx, Limiter};
+use crate::engine::prepare::Prepared;
 use crate::error::{Error, Result};
 use crate::ledger::{self, Ledger, NewRun, RunState};
 use crate::output::result::Outcome;
-use crate::targets::PlanInputs;
 use crate::ui::Printer;
 use crate::validate::Validator;
 
@@ -53,6 +53,7 @@ pub struct Ran {
 /// says so. Nothing is sent before every output path is known to be writable and, for
 /// a destructive mode or `--confirm`, the plan was confirmed.
 pub async fn run(
+    target: &'static dyn Target,
     cfg: &Config,
     prepared: &Prepared,
     resume_of: Option<i64>,
@@ -75,7 +76,7 @@ pub async fn run(
             spec.entity
         )));
     }
-    let (conn, ctx) = connect(cfg, prepared, ui).await?;
+    let (conn, ctx) = connect(target, cfg, prepared, ui).await?;
     let validator = Validator::new(
         spec,
         &prepared.mapping,
@@ -85,8 +86,7 @@ pub async fn run(
         prepared.dups.as_ref(),
     );
     // The planner for this kind of target, and the plan confirmed where it must be.
-    let mut planner = conn
-        .target
+    let mut planner = target
         .planner(PlanInputs {
             cfg,
             prepared,
@@ -174,18 +174,14 @@ pub async fn run(
 
 /// Sign in to the run's target, and the request context every job shares.
 async fn connect(
+    target: &dyn Target,
     cfg: &Config,
     prepared: &Prepared,
     ui: &Printer,
 ) -> Result<(connection::Connected, Arc<Ctx>)> {
-    let conn = connection::connect_target(
-        &cfg.conn,
-        &prepared.spec.target,
-        cfg.timeout,
-        cfg.policy.concurrency,
-        ui,
-    )
-    .await?;
+    let conn = target
+        .connect(&cfg.conn, cfg.timeout, cfg.policy.concurrency, ui)
+        .await?;
     let ctx = Arc::new(Ctx {
         client: conn.transport.clone(),
         limiter: Limiter::new(cfg.policy.rate),

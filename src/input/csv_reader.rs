@@ -524,7 +524,7 @@ impl CsvSource {
                 let defects = self.shape.defects(table, number, &texts);
                 let mut cells: Vec<Cell> = Vec::with_capacity(self.width);
                 for t in texts.into_iter().take(self.width) {
-                    let cell = match crate::output::csv_unguard(&t) {
+                    let cell = match super::csv_unguard(&t) {
                         u if u.len() != t.len() => Cell::text(u.to_string()),
                         _ => Cell::text(t),
                     };

@@ -19,6 +19,14 @@ pub use limits::DEFAULT_MAX_ROWS;
 pub use sniff::Format;
 pub use workbook::number_text;
 
+/// Undo [`csv_safe`] on text read back from a CSV.
+pub fn csv_unguard(value: &str) -> &str {
+    match value.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(['=', '+', '-', '@', '\t', '\r']) => rest,
+        _ => value,
+    }
+}
+
 /// Excel's limit on characters in one cell; longer text cannot round-trip through a sheet.
 pub const MAX_CELL_CHARS: usize = 32_767;
 /// Excel's limit on columns; the result workbook adds a few of its own.

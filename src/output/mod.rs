@@ -120,13 +120,7 @@ pub fn csv_safe(value: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
-/// Undo [`csv_safe`] on text read back from a CSV.
-pub fn csv_unguard(value: &str) -> &str {
-    match value.strip_prefix('\'') {
-        Some(rest) if rest.starts_with(['=', '+', '-', '@', '\t', '\r']) => rest,
-        _ => value,
-    }
-}
+pub use crate::input::csv_unguard;
 
 #[cfg(test)]
 mod tests {

@@ -675,7 +675,7 @@ fn write_guide(
 
 /// ` --target X` for targets other than the default.
 fn target_flag(spec: &EntitySpec) -> String {
-    if spec.target == crate::targets::DEFAULT {
+    if spec.target == crate::spec::DEFAULT_TARGET {
         String::new()
     } else {
         format!(" --target {}", spec.target)

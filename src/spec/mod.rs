@@ -387,6 +387,9 @@ pub struct EntitySpec {
     pub sequence_by: Vec<String>,
 }
 
+/// The target chosen when `--target` is not given.
+pub const DEFAULT_TARGET: &str = "salesmania";
+
 /// The marker that clears a field on every target: an empty cell means "leave as is".
 pub const CLEAR_MARKER: &str = "#CLEAR";
 

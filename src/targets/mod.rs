@@ -11,72 +11,13 @@ pub mod fatura;
 pub mod salesmania;
 pub mod trackfinity;
 
-use std::future::Future;
-use std::pin::Pin;
 use std::time::Duration;
 
-use crate::commands::connection::{Connected, ConnectionArgs};
-use crate::commands::validate::Prepared;
+use crate::connection::{Connected, ConnectionArgs};
 use crate::connector::Database;
-use crate::dispatch::Ctx;
-use crate::engine::Config;
-use crate::engine::job::RowPlanner;
+pub use crate::engine::target::{BoxFuture, PlanInputs, Target};
 use crate::error::{Error, Result};
 use crate::ui::Printer;
-
-/// A boxed future, for the trait's async steps.
-pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + 'a>>;
-
-/// What a planner is made from.
-pub struct PlanInputs<'a> {
-    /// The run's options.
-    pub cfg: &'a Config,
-    /// The sheet, mapped.
-    pub prepared: &'a Prepared,
-    /// Signed-in requests.
-    pub ctx: &'a Ctx,
-    /// The target's connection (collections, database).
-    pub conn: &'a Connected,
-    /// The natural-key field (`--key` or the spec's).
-    pub key_field: Option<&'a str>,
-    /// For notes ("reading the customers already in …").
-    pub ui: &'a Printer,
-}
-
-/// One target API.
-pub trait Target: Sync {
-    /// Its name on the command line and in the ledger (`fatura`).
-    fn name(&self) -> &'static str;
-
-    /// How its users call it (`Fatura Entegratör`).
-    fn label(&self) -> &'static str;
-
-    /// Sign in (or start the in-process sandbox with `--sandbox`).
-    fn connect<'a>(
-        &'a self,
-        args: &'a ConnectionArgs,
-        timeout: Duration,
-        pool: usize,
-        ui: &'a Printer,
-    ) -> BoxFuture<'a, Result<Connected>>;
-
-    /// How messages name where a run writes. A target without databases names its
-    /// account by host (the database id of such a target is its host).
-    fn destination(&self, database: &Database) -> String {
-        format!("{} at {}", database.name, database.id)
-    }
-
-    /// The planner for a run: keyed rows unless the target says otherwise.
-    fn planner<'a>(
-        &'a self,
-        inputs: PlanInputs<'a>,
-    ) -> BoxFuture<'a, Result<Box<dyn RowPlanner + 'a>>> {
-        Box::pin(crate::engine::keyed::planner(inputs))
-    }
-
-    /// What `export` can write from this target.
-    fn exports(&self) -> &'static [&'static str];
-}
 
 /// Every target, one line each.
 static TARGETS: &[&dyn Target] = &[
@@ -86,7 +27,7 @@ static TARGETS: &[&dyn Target] = &[
 ];
 
 /// The target chosen when `--target` is not given.
-pub const DEFAULT: &str = "salesmania";
+pub const DEFAULT: &str = crate::spec::DEFAULT_TARGET;
 
 /// The target named `name` (as `--target` spells it).
 pub fn get(name: &str) -> Result<&'static dyn Target> {
@@ -105,4 +46,24 @@ pub fn get(name: &str) -> Result<&'static dyn Target> {
 /// The targets' names, for messages and help.
 pub fn names() -> Vec<&'static str> {
     TARGETS.iter().map(|t| t.name()).collect()
+}
+
+/// Sign in to the target named `name` (as `--target` spells it).
+pub async fn connect(
+    name: &str,
+    args: &ConnectionArgs,
+    timeout: Duration,
+    pool: usize,
+    ui: &Printer,
+) -> Result<(&'static dyn Target, Connected)> {
+    let target = get(name)?;
+    Ok((target, target.connect(args, timeout, pool, ui).await?))
+}
+
+/// How messages name where a run of target `name` wrote.
+pub fn destination(name: &str, database: &Database) -> String {
+    match get(name) {
+        Ok(t) => t.destination(database),
+        Err(_) => format!("{} at {}", database.name, database.id),
+    }
 }

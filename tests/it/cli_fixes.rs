@@ -287,8 +287,8 @@ fn one_record_is_one_not_ones() {
 
 #[test]
 fn keyed_targets_are_named_by_host_not_as_a_database() {
-    use sheetload::commands::connection::destination;
     use sheetload::connector::salesmania::Database;
+    use sheetload::targets::destination;
     let fatura = Database {
         id: "app.faturaentegrator.com".into(),
         name: "Fatura Entegratör".into(),

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use super::{BoxFuture, Target};
-use crate::commands::connection::{self, Connected, ConnectionArgs};
+use crate::connection::{self, Connected, ConnectionArgs};
 use crate::connector::keyed::KeyAuth;
 use crate::error::Result;
 use crate::ui::Printer;
@@ -41,7 +41,15 @@ impl Target for Fatura {
             .await?;
             let auth = KeyAuth::Bearer(connection::api_key(args, SANDBOX_KEY, &base_url)?);
             let collections = [("customers".to_string(), "/api/customers".to_string())].into();
-            connection::key_target(&Fatura, base_url, auth, collections, sandbox, timeout, pool)
+            connection::key_target(
+                self.label(),
+                base_url,
+                auth,
+                collections,
+                sandbox,
+                timeout,
+                pool,
+            )
         })
     }
 

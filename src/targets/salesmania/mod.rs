@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use super::{BoxFuture, PlanInputs, Target};
-use crate::commands::connection::{self, Connected, ConnectionArgs};
+use crate::connection::{self, Connected, ConnectionArgs};
 use crate::connector::Database;
 use crate::engine::job::RowPlanner;
 use crate::error::Result;
@@ -48,7 +48,7 @@ impl Target for SalesMania {
             .map(|(k, v)| (k.to_string(), v))
             .collect();
             Ok(Connected {
-                target: &SalesMania,
+                destination: SalesMania.destination(client.database()),
                 transport: client.clone(),
                 base_url: client.base_url().to_string(),
                 database: client.database().clone(),

@@ -8,11 +8,11 @@ use std::collections::HashMap;
 use reqwest::Method;
 use serde_json::{Map, Value};
 
-use crate::commands::connection::Connected;
-use crate::commands::validate::Prepared;
+use crate::connection::Connected;
 use crate::connector::parse::{record_id, scalar_text};
 use crate::dispatch::Ctx;
 use crate::engine::job::{Job, Request, RequestBody, RowPlanner, Step};
+use crate::engine::prepare::Prepared;
 use crate::error::{Error, Result};
 use crate::input::{RawRow, Table};
 use crate::ledger::{self, Ledger, Scope};

@@ -7,7 +7,7 @@ pub mod form;
 use std::time::Duration;
 
 use super::{BoxFuture, PlanInputs, Target};
-use crate::commands::connection::{self, Connected, ConnectionArgs};
+use crate::connection::{self, Connected, ConnectionArgs};
 use crate::connector::keyed::KeyAuth;
 use crate::engine::job::RowPlanner;
 use crate::error::{Error, Result};
@@ -60,7 +60,7 @@ impl Target for Trackfinity {
             )]
             .into();
             connection::key_target(
-                &Trackfinity,
+                self.label(),
                 base_url,
                 auth,
                 collections,

@@ -137,15 +137,6 @@ pub fn profile_confirms(profile: Option<&str>) -> Result<bool> {
     Ok(load_profile(name.as_deref())?.confirm)
 }
 
-/// How messages name where a run writes: `"Demo" (db 1)` for a SalesMania database;
-/// `Fatura Entegratör at app.faturaentegrator.com` for a target without databases.
-pub fn destination(target: &str, database: &crate::connector::Database) -> String {
-    match crate::targets::get(target) {
-        Ok(t) => t.destination(database),
-        Err(_) => format!("{} at {}", database.name, database.id),
-    }
-}
-
 /// Whether any target is configured (flag, variable, profile or `--sandbox`); without
 /// one, `import --dry-run` validates offline.
 pub fn has_target(args: &ConnectionArgs) -> bool {
@@ -273,8 +264,9 @@ pub async fn connect(
 
 /// A signed-in target, whichever kind: what import, export and runs need to know.
 pub struct Connected {
-    /// Which target.
-    pub target: &'static dyn crate::targets::Target,
+    /// How messages name where a run writes (`"Demo" (db 1)`, `Fatura Entegratör at
+    /// host`), as the target says.
+    pub destination: String,
     /// Authenticated requests.
     pub transport: Arc<dyn crate::connector::Transport>,
     /// The SalesMania client, for SalesMania-only features (references, teams).
@@ -290,28 +282,15 @@ pub struct Connected {
 }
 
 impl Connected {
-    /// Where the run writes, for summaries: see [`destination`].
+    /// Where the run writes, for summaries.
     pub fn destination(&self) -> String {
-        self.target.destination(&self.database)
+        self.destination.clone()
     }
 
     /// The collection path of an entity.
     pub fn collection(&self, entity: &str) -> Option<&str> {
         self.collections.get(entity).map(String::as_str)
     }
-}
-
-/// Connect to the target named `target` (see [`crate::targets`]).
-pub async fn connect_target(
-    args: &ConnectionArgs,
-    target: &str,
-    timeout: Duration,
-    pool: usize,
-    ui: &Printer,
-) -> Result<Connected> {
-    crate::targets::get(target)?
-        .connect(args, timeout, pool, ui)
-        .await
 }
 
 /// The address of a target signed in by key (`--sandbox`: an in-process sandbox serving
@@ -378,10 +357,10 @@ pub fn env_var(name: &str) -> Option<String> {
     env(name)
 }
 
-/// A target signed in by key: its client and where it writes (the target's name, the
+/// A target signed in by key: its client and where it writes (the target's label, the
 /// host as id).
 pub fn key_target(
-    target: &'static dyn crate::targets::Target,
+    label: &str,
     base_url: reqwest::Url,
     auth: crate::connector::keyed::KeyAuth,
     collections: std::collections::HashMap<String, String>,
@@ -396,15 +375,16 @@ pub fn key_target(
         auth,
         Fields::default(),
     ));
+    let database = crate::connector::Database {
+        id: base_url.host_str().unwrap_or_default().to_string(),
+        name: label.to_string(),
+    };
     Ok(Connected {
-        target,
+        destination: format!("{} at {}", database.name, database.id),
         transport: client,
         salesmania: None,
         base_url: base_url.to_string(),
-        database: crate::connector::Database {
-            id: base_url.host_str().unwrap_or_default().to_string(),
-            name: target.label().to_string(),
-        },
+        database,
         collections,
         sandbox,
     })

@@ -1,0 +1,214 @@
+//! The first stage of every run: read the input, map its headers to the entity's fields,
+//! check that the result can be written, and find duplicate keys, before any row is
+//! validated or sent.
+
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+use crate::input::{self, ReadOptions};
+use crate::mapping::{HeaderIndex, MapFile, Mapping};
+use crate::spec::{self, Mode};
+use crate::ui::Printer;
+use crate::validate::{ParseOptions, duplicates::DuplicateIndex};
+
+/// Everything `validate` needs, already checked by the CLI layer.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The spreadsheet to read.
+    pub input: PathBuf,
+    /// Target whose spec applies (`salesmania`).
+    pub target: String,
+    /// Entity (`customers`, `products`, `visits`).
+    pub entity: String,
+    /// Mode whose requirements apply.
+    pub mode: Mode,
+    /// Reader options.
+    pub read: ReadOptions,
+    /// Optional mapping file.
+    pub map: Option<PathBuf>,
+    /// Where to write the mapping used (`--save-map`), in the format `--map` reads.
+    pub save_map: Option<PathBuf>,
+    /// Number and date reading.
+    pub parse: ParseOptions,
+    /// Result path (default `<stem>.result.xlsx` beside the input).
+    pub out: Option<PathBuf>,
+}
+
+/// The default result path: `<input stem>.result.xlsx` beside the input.
+pub fn default_result_path(input: &Path) -> PathBuf {
+    let stem = input
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "sheetload".into());
+    input.with_file_name(format!("{stem}.result.xlsx"))
+}
+
+/// Everything known before the first row is processed: the spec, the opened table,
+/// its mapping, the result path and the duplicate keys. Shared by validate and import.
+pub struct Prepared {
+    /// The entity spec.
+    pub spec: spec::EntitySpec,
+    /// The opened input.
+    pub table: input::Table,
+    /// Columns → fields.
+    pub mapping: Mapping,
+    /// Where the result goes.
+    pub out: PathBuf,
+    /// Natural keys seen more than once in the file.
+    pub dups: Option<DuplicateIndex>,
+}
+
+impl Prepared {
+    /// Input columns that hold secrets (passwords): never written back out.
+    pub fn secret_columns(&self) -> Vec<usize> {
+        secret_columns(&self.spec, &self.mapping)
+    }
+}
+
+pub(crate) fn secret_columns(spec: &spec::EntitySpec, mapping: &Mapping) -> Vec<usize> {
+    spec.fields
+        .iter()
+        .zip(&mapping.fields)
+        .filter(|(f, _)| f.secret)
+        .filter_map(|(_, b)| b.column)
+        .collect()
+}
+
+/// Load the spec, open and map the input, check the result path and find duplicate
+/// keys; every problem found here stops the run before any row is processed.
+pub fn prepare(cfg: &Config, ui: &Printer) -> Result<Prepared> {
+    let spec = spec::builtin(&cfg.target, &cfg.entity)?;
+    if !spec.modes.contains(&cfg.mode) {
+        return Err(Error::usage(format!(
+            "{} cannot be imported with --mode {}; supported: {}",
+            spec.entity,
+            cfg.mode,
+            spec.modes
+                .iter()
+                .map(|m| m.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    }
+    let map = cfg.map.as_deref().map(MapFile::load).transpose()?;
+    let index = HeaderIndex::new(&spec);
+    let renamed: Vec<String> = map
+        .iter()
+        .flat_map(|m| m.columns.keys().map(|k| crate::mapping::normalize(k)))
+        .collect();
+    let score = |row: &[String]| {
+        index.score(row)
+            + row
+                .iter()
+                .filter(|c| renamed.contains(&crate::mapping::normalize(c)))
+                .count()
+    };
+    let table = input::open(&cfg.input, &cfg.read, &score)?;
+    for n in &table.notes {
+        ui.note(n);
+    }
+    let mapping = Mapping::resolve(&spec, &table.headers, map.as_ref(), cfg.mode)?;
+    for w in &mapping.warnings {
+        ui.warn(w);
+    }
+    let unmapped = mapping.unmapped_headers(&table.headers);
+    if !unmapped.is_empty() {
+        let shown: Vec<String> = unmapped
+            .iter()
+            .take(12)
+            .map(|h| format!("\"{h}\""))
+            .collect();
+        let more = if unmapped.len() > 12 {
+            format!(" and {} more", unmapped.len() - 12)
+        } else {
+            String::new()
+        };
+        ui.warn(&format!(
+            "{} column{} not imported (no matching field): {}{more}; map them with --map or ignore this",
+            unmapped.len(),
+            if unmapped.len() == 1 { " is" } else { "s are" },
+            shown.join(", ")
+        ));
+    }
+
+    if let Some(path) = &cfg.save_map {
+        crate::mapping::save(path, &spec.entity, &mapping, &table, map.as_ref())?;
+        ui.note(&format!("mapping saved to {}", path.display()));
+    }
+
+    let out = cfg
+        .out
+        .clone()
+        .unwrap_or_else(|| default_result_path(&cfg.input));
+    if same_file(&out, &cfg.input) {
+        return Err(Error::usage(format!(
+            "the result path {} is the input file itself: choose another --out",
+            out.display()
+        )));
+    }
+
+    // First pass: duplicate natural keys, so every row of a group can be flagged.
+    let dups = find_duplicates(&spec, &mapping, &table)?;
+    Ok(Prepared {
+        spec,
+        table,
+        mapping,
+        out,
+        dups,
+    })
+}
+
+fn find_duplicates(
+    spec: &spec::EntitySpec,
+    mapping: &Mapping,
+    table: &input::Table,
+) -> Result<Option<DuplicateIndex>> {
+    if spec.group_by.is_some() {
+        // Rows sharing the key are one record's lines (an order), not duplicates.
+        return Ok(None);
+    }
+    let Some(kf) = spec
+        .natural_key
+        .as_ref()
+        .and_then(|k| spec.fields.iter().position(|f| &f.name == k))
+    else {
+        return Ok(None);
+    };
+    let b = &mapping.fields[kf];
+    let Some(col) = b.column else {
+        return Ok(None);
+    };
+    let mut dups = DuplicateIndex::new();
+    if let Some(default) = b.default.as_deref() {
+        // Empty cells take the default key: fall back to full rows.
+        for row in table.rows()? {
+            let row = row?;
+            let cell = &row.cells[col];
+            let shown = cell.shown_text();
+            let key = if cell.is_empty() {
+                default
+            } else {
+                shown.trim()
+            };
+            if !spec.is_shared_key(key) {
+                dups.add(key, row.number);
+            }
+        }
+    } else {
+        table.scan_column(col, &mut |row, key| {
+            if !spec.is_shared_key(key) {
+                dups.add(key, row)
+            }
+        })?;
+    }
+    dups.finish();
+    Ok(Some(dups))
+}
+
+/// Whether two paths name the same file.
+pub fn same_file(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => a == b,
+    }
+}

@@ -1,0 +1,327 @@
+//! The offline run (`validate`, `import --dry-run` without a connection): every row
+//! validated on all cores, in order, into the result workbook, counted by kind of error.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::sync_channel;
+use std::time::Instant;
+
+use rayon::prelude::*;
+
+use super::prepare::{Config, Prepared, prepare, secret_columns};
+use crate::error::{Error, Result};
+use crate::input::{self, RawRow};
+use crate::mapping::Mapping;
+use crate::output::Status;
+use crate::output::result::{self, Columns, Outcome, SummaryData};
+use crate::spec::{self};
+use crate::ui::Printer;
+use crate::validate::{Validator, error_kind};
+
+/// One validated row as the summary counts it.
+struct Verdict {
+    /// What the result workbook shows.
+    outcome: Outcome,
+    /// (field and kind, column) per kind of problem, once each.
+    kinds: Vec<(String, String)>,
+    /// Kinds of warning, once each.
+    warned: Vec<String>,
+}
+
+/// Rows validated together; big enough to keep both cores busy, small enough to stream.
+const CHUNK: usize = 4096;
+
+/// What a finished validation found, for the terminal, `--json` and tests.
+#[derive(Debug, Clone, Default)]
+pub struct Report {
+    /// Data rows read.
+    pub rows: u64,
+    /// Rows that passed.
+    pub valid: u64,
+    /// Rows with at least one problem.
+    pub invalid: u64,
+    /// (rows, description) per kind of problem, most frequent first.
+    pub error_groups: Vec<(usize, String)>,
+    /// Rows with at least one warning (valid or not).
+    pub warned: u64,
+    /// (rows, kind) per kind of warning, most frequent first: `warning: No HP: is a
+    /// number cell, …`.
+    pub warning_groups: Vec<(usize, String)>,
+    /// Where the result went.
+    pub result: PathBuf,
+    /// Seconds taken.
+    pub seconds: f64,
+}
+
+/// The whole offline pipeline; usable from tests and benchmarks without a terminal.
+pub fn validate_file(cfg: &Config, ui: &Printer) -> Result<Report> {
+    let started = Instant::now();
+    let Prepared {
+        spec,
+        table,
+        mapping,
+        out,
+        dups,
+    } = prepare(cfg, ui)?;
+    let validator = Validator::new(
+        &spec,
+        &mapping,
+        &table,
+        cfg.mode,
+        cfg.parse.clone(),
+        dups.as_ref(),
+    );
+    let columns = Columns {
+        payload: true,
+        ..Columns::default()
+    };
+    let sink = result::create_masked(
+        &out,
+        &table.headers,
+        columns,
+        &secret_columns(&spec, &mapping),
+    )?;
+    let bar = ui.progress(None, "validating");
+    let mut report = Report::default();
+    let mut tally = Tally::default();
+    // Three stages on their own threads so that reading, validating (on every core) and
+    // writing overlap: reader → validate → writer, with small bounded queues between.
+    let (tx_rows, rx_rows) = sync_channel::<Result<Vec<RawRow>>>(2);
+    let (tx_out, rx_out) = sync_channel::<(Vec<RawRow>, Vec<Outcome>)>(2);
+    let sink = std::thread::scope(|s| -> Result<Box<dyn result::ResultSink>> {
+        let table = &table;
+        s.spawn(move || read_chunks(table, &tx_rows));
+        let writer = s.spawn(move || -> Result<Box<dyn result::ResultSink>> {
+            let mut sink = sink;
+            for (rows, outcomes) in rx_out {
+                for (raw, outcome) in rows.iter().zip(&outcomes) {
+                    sink.row(raw, outcome)?;
+                }
+            }
+            Ok(sink)
+        });
+        let mut failure = None;
+        for chunk in rx_rows {
+            let chunk = match chunk {
+                Ok(c) => c,
+                Err(e) => {
+                    failure = Some(e);
+                    break;
+                }
+            };
+            let validated: Vec<Verdict> =
+                chunk.par_iter().map(|r| verdict(&validator, r)).collect();
+            let outcomes = validated
+                .into_iter()
+                .map(|v| tally.add(&mut report, v))
+                .collect();
+            bar.inc(chunk.len() as u64);
+            if tx_out.send((chunk, outcomes)).is_err() {
+                break;
+            }
+        }
+        drop(tx_out);
+        let written = writer
+            .join()
+            .map_err(|_| Error::output("the result writer stopped unexpectedly"))?;
+        match failure {
+            Some(e) => Err(e),
+            None => written,
+        }
+    });
+    let sink = match sink {
+        Ok(s) => s,
+        Err(e) => {
+            remove_partial(&out);
+            return Err(e);
+        }
+    };
+    bar.finish_and_clear();
+    if report.rows == 0 {
+        drop(sink);
+        remove_partial(&out);
+        return Err(Error::input(format!(
+            "{} has a header row (row {}{}) but no data rows below it: add rows, or check --sheet / --header-row",
+            cfg.input.display(),
+            table.header_row,
+            if table.sheets.is_empty() {
+                String::new()
+            } else {
+                format!(" of sheet \"{}\"", table.sheet)
+            }
+        )));
+    }
+    let mut described: HashMap<String, usize> = HashMap::new();
+    for ((summary, column), n) in tally.errors {
+        *described
+            .entry(describe_group(&summary, &column))
+            .or_default() += n;
+    }
+    report.error_groups = result::ranked(described);
+    report.warning_groups = result::ranked(tally.warnings);
+    report.seconds = started.elapsed().as_secs_f64();
+
+    let summary = SummaryData {
+        lines: summary_lines(cfg, &table, &mapping, &report, &spec),
+        error_groups: report.error_groups.clone(),
+        warning_groups: report.warning_groups.clone(),
+    };
+    report.result = sink.finish(&summary)?;
+    Ok(report)
+}
+
+/// The reader stage: the table's rows in chunks of [`CHUNK`], then the first read error.
+fn read_chunks(table: &input::Table, tx: &std::sync::mpsc::SyncSender<Result<Vec<RawRow>>>) {
+    let mut rows = match table.rows() {
+        Ok(r) => r,
+        Err(e) => {
+            let _ = tx.send(Err(e));
+            return;
+        }
+    };
+    loop {
+        let mut chunk = Vec::with_capacity(CHUNK);
+        for row in rows.by_ref().take(CHUNK) {
+            match row {
+                Ok(r) => chunk.push(r),
+                Err(e) => {
+                    let _ = tx.send(Err(e));
+                    return;
+                }
+            }
+        }
+        if chunk.is_empty() || tx.send(Ok(chunk)).is_err() {
+            return;
+        }
+    }
+}
+
+/// Remove the half-written result of a run that stopped (the sink writes `<out>.partial`).
+fn remove_partial(out: &Path) {
+    let _ = std::fs::remove_file(out.with_file_name(format!(
+        "{}.partial",
+        out.file_name().unwrap_or_default().to_string_lossy()
+    )));
+}
+
+/// Validate one row and note the kinds of problem and warning it has, once each.
+fn verdict(validator: &Validator<'_>, row: &RawRow) -> Verdict {
+    let res = validator.validate(row);
+    let mut kinds: Vec<(String, String)> = res
+        .problems
+        .iter()
+        .map(|p| (format!("{} {}", p.field, p.summary), p.column.clone()))
+        .collect();
+    kinds.sort();
+    kinds.dedup();
+    let mut warned: Vec<String> = res
+        .warnings
+        .iter()
+        .map(|w| error_kind(&format!("warning: {w}")))
+        .collect();
+    warned.sort();
+    warned.dedup();
+    let outcome = Outcome {
+        status: Some(if res.is_valid() {
+            Status::Valid
+        } else {
+            Status::Invalid
+        }),
+        error: res.error_text(),
+        payload: Some(res.payload_display()),
+        ..Outcome::default()
+    };
+    Verdict {
+        outcome,
+        kinds,
+        warned,
+    }
+}
+
+/// Rows per kind of problem and of warning, counted as the chunks come back.
+#[derive(Default)]
+struct Tally {
+    /// (field and kind, column) → rows.
+    errors: HashMap<(String, String), usize>,
+    /// Kind of warning → rows.
+    warnings: HashMap<String, usize>,
+}
+
+impl Tally {
+    /// Count one row into the report and the kinds; returns its outcome for the writer.
+    fn add(&mut self, report: &mut Report, v: Verdict) -> Outcome {
+        report.rows += 1;
+        if v.kinds.is_empty() {
+            report.valid += 1;
+        } else {
+            report.invalid += 1;
+        }
+        report.warned += u64::from(!v.warned.is_empty());
+        for k in v.kinds {
+            *self.errors.entry(k).or_default() += 1;
+        }
+        for w in v.warned {
+            *self.warnings.entry(w).or_default() += 1;
+        }
+        v.outcome
+    }
+}
+
+/// "phone is not a number (column Telepon)".
+pub(crate) fn describe_group(summary: &str, column: &str) -> String {
+    format!("{summary} (column {column})")
+}
+
+pub(crate) fn summary_lines(
+    cfg: &Config,
+    table: &input::Table,
+    mapping: &Mapping,
+    report: &Report,
+    spec: &spec::EntitySpec,
+) -> Vec<(String, String)> {
+    let mut lines = vec![
+        (
+            "Run".to_string(),
+            "validation (dry run, nothing sent)".to_string(),
+        ),
+        ("Input".into(), cfg.input.display().to_string()),
+        ("Format".into(), table.format.to_string()),
+    ];
+    if !table.sheets.is_empty() {
+        lines.push(("Sheet".into(), table.sheet.clone()));
+    }
+    lines.extend([
+        ("Header row".into(), table.header_row.to_string()),
+        ("Target".into(), spec.target.clone()),
+        ("Entity".into(), spec.entity.clone()),
+        ("Mode".into(), cfg.mode.to_string()),
+        ("Rows".into(), report.rows.to_string()),
+        ("VALID".into(), report.valid.to_string()),
+        ("INVALID".into(), report.invalid.to_string()),
+        ("Rows with warnings".into(), report.warned.to_string()),
+        ("Seconds".into(), format!("{:.2}", report.seconds)),
+        (
+            "Rows per second".into(),
+            format!("{:.0}", report.rows as f64 / report.seconds.max(1e-9)),
+        ),
+        (
+            "Checked at".into(),
+            chrono::Local::now()
+                .format("%Y-%m-%d %H:%M:%S %z")
+                .to_string(),
+        ),
+        ("sheetload".into(), env!("CARGO_PKG_VERSION").to_string()),
+    ]);
+    for (col, target) in mapping.column_targets.iter().enumerate() {
+        if let Some(t) = target {
+            lines.push((
+                format!("Column {}", table.column_name(col)),
+                format!("→ {t}"),
+            ));
+        }
+    }
+    for h in mapping.unmapped_headers(&table.headers) {
+        lines.push((format!("Column {h}"), "not imported".into()));
+    }
+    lines
+}
