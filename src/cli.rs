@@ -537,7 +537,7 @@ impl RunsArgs {
             Some(RunsAction::List { limit }) => commands::runs::list(*limit, ui),
             Some(RunsAction::Show { run }) => commands::runs::show(*run, ui),
             Some(RunsAction::Undo { run, yes, connect }) => {
-                commands::runs::undo(*run, *yes, &connect.config(), ui)
+                commands::undo::undo(*run, *yes, &connect.config(), ui)
             }
         }
     }

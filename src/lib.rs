@@ -10,6 +10,7 @@ pub mod connector;
 pub mod dispatch;
 pub mod engine;
 pub mod error;
+pub mod export;
 pub mod input;
 pub mod ledger;
 pub mod mapping;

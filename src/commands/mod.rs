@@ -8,4 +8,5 @@ pub mod report;
 pub mod runs;
 pub mod sandbox;
 pub mod template;
+pub mod undo;
 pub mod validate;

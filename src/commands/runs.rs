@@ -1,23 +1,18 @@
-//! `sheetload runs list | show RUN | undo RUN`: the run history kept in the ledger.
+//! `sheetload runs list | show RUN`: the run history kept in the ledger (`runs undo` is
+//! `commands::undo`).
 
-use std::io::{IsTerminal, Write};
-use std::time::Duration;
+use std::io::Write;
 
-use reqwest::Method;
-
-use crate::connection::ConnectionArgs;
-use crate::dispatch::{Ctx, Limiter, Policy};
 use crate::error::{Error, Result, exit};
 use crate::ledger::{self, Ledger, RunRecord};
 use crate::output::Status;
-use crate::spec::Mode;
-use crate::ui::{Printer, records, thousands};
+use crate::ui::{Printer, thousands};
 
-fn open() -> Result<Ledger> {
+pub(crate) fn open() -> Result<Ledger> {
     Ledger::open(&ledger::default_home())
 }
 
-fn find(ledger: &Ledger, id: i64) -> Result<RunRecord> {
+pub(crate) fn find(ledger: &Ledger, id: i64) -> Result<RunRecord> {
     ledger.run(id)?.ok_or_else(|| {
         Error::usage(format!(
             "there is no run {id} in {}; `sheetload runs list` shows the runs",
@@ -158,132 +153,4 @@ pub fn show(id: i64, ui: &Printer) -> Result<u8> {
         let _ = writeln!(out, "`sheetload resume {}` finishes it.", r.id);
     }
     Ok(exit::OK)
-}
-
-/// Ask `question` on the terminal; without one, refuse (a deletion of `what` is never
-/// confirmed by default).
-fn confirmed(question: &str, what: &str) -> Result<bool> {
-    if !std::io::stdin().is_terminal() {
-        return Err(Error::usage(format!(
-            "undo deletes {what}: confirm on a terminal, or pass --yes"
-        )));
-    }
-    eprint!("{question}");
-    let mut answer = String::new();
-    let _ = std::io::stdin().read_line(&mut answer);
-    Ok(matches!(answer.trim(), "y" | "Y" | "yes" | "ya"))
-}
-
-/// `runs undo RUN`: delete what the run created, after a confirmation (or `--yes`).
-pub fn undo(id: i64, yes: bool, conn: &ConnectionArgs, ui: &Printer) -> Result<u8> {
-    let mut ledger = open()?;
-    let r = find(&ledger, id)?;
-    let created = ledger.created(id)?;
-    if !crate::spec::builtin(&r.target, &r.entity)?
-        .modes
-        .contains(&Mode::Delete)
-    {
-        return Err(Error::usage(format!(
-            "{} {} cannot be deleted through the API, so run {id} cannot be undone: remove them in the app",
-            r.target, r.entity
-        )));
-    }
-    if created.is_empty() {
-        ledger.finish_undo(id)?;
-        ui.summary(&[format!(
-            "run {id} created nothing that is still there; nothing to undo"
-        )]);
-        return Ok(exit::OK);
-    }
-    if r.config_json.contains("\"sandbox\":true") && !conn.sandbox && conn.base_url.is_none() {
-        return Err(Error::usage(format!(
-            "run {id} went to an in-process sandbox that no longer exists; nothing to undo"
-        )));
-    }
-    let what = records(created.len() as u64, &r.entity);
-    let question = format!(
-        "delete the {what} that run {id} created in \"{}\" ({})? [y/N] ",
-        r.database_name.clone().unwrap_or_default(),
-        r.base_url
-    );
-    if !yes && !confirmed(&question, &what)? {
-        ui.summary(&["nothing deleted".to_string()]);
-        return Ok(exit::OK);
-    }
-    let mut conn = conn.clone();
-    if conn.base_url.is_none() && std::env::var("SHEETLOAD_BASE_URL").is_err() {
-        conn.base_url = Some(r.base_url.clone());
-    }
-    if conn.database.is_none() {
-        conn.database = r.database_id.clone();
-    }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::usage(format!("cannot start the network runtime: {e}")))?;
-    let (deleted, failures) = runtime.block_on(async {
-        let timeout = Duration::from_secs(30);
-        let (_, target) = crate::targets::connect(&r.target, &conn, timeout, 8, ui).await?;
-        if r.database_id.as_deref().is_some_and(|d| d != target.database.id) {
-            return Err(Error::usage(format!(
-                "run {id} wrote to {}, but these credentials reach {}: set SHEETLOAD_DATABASE or the base URL the run used",
-                r.database_id.clone().unwrap_or_default(),
-                target.database.id
-            )));
-        }
-        let path = target
-            .collection(&r.entity)
-            .map(str::to_string)
-            .ok_or_else(|| Error::usage(format!("unknown entity {}", r.entity)))?;
-        let client = target.transport.clone();
-        let ctx = Ctx {
-            client,
-            limiter: Limiter::new(None),
-            policy: Policy::default(),
-            columns: Default::default(),
-        };
-        let mut deleted = Vec::new();
-        let mut failures = Vec::new();
-        for row in &created {
-            let Some(remote) = &row.remote_id else { continue };
-            let done = ctx.change(Method::DELETE, &format!("{path}/{remote}"), None, None).await;
-            match (done.status, done.http) {
-                (Some(Status::Ok), _) | (_, Some(404)) => deleted.push(row.row),
-                _ => failures.push(format!("row {} (id {remote}): {}", row.row, done.error)),
-            }
-        }
-        Ok::<_, Error>((deleted, failures))
-    })?;
-    ledger.mark_undone(id, &deleted)?;
-    let undone = ledger.finish_undo(id)?;
-    let mut lines = vec![format!(
-        "run {id}: deleted {} of {} it created{}",
-        thousands(deleted.len() as u64),
-        records(created.len() as u64, &r.entity),
-        if undone {
-            "; the run is now marked undone"
-        } else {
-            ""
-        }
-    )];
-    lines.extend(
-        failures
-            .iter()
-            .take(20)
-            .map(|f| format!("  not deleted: {f}")),
-    );
-    ui.summary(&lines);
-    ui.json(&serde_json::json!({
-        "command": "runs undo",
-        "run": id,
-        "created": created.len(),
-        "deleted": deleted.len(),
-        "not_deleted": failures,
-        "undone": undone,
-    }));
-    Ok(if failures.is_empty() {
-        exit::OK
-    } else {
-        exit::ROWS_FAILED
-    })
 }

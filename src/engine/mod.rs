@@ -8,6 +8,7 @@
 //! ([`dispatch`]) holds the permits, the queue, sending marks, Ctrl-C, `--max-errors`
 //! and the ledger writer for all of them.
 
+pub mod again;
 mod config;
 mod confirm;
 pub mod dispatch;
@@ -17,8 +18,10 @@ pub mod keyed;
 mod ledger_writer;
 pub mod prepare;
 mod remote;
+pub mod report;
 mod run;
 pub mod target;
+pub mod undo;
 pub mod validate;
 
 pub use config::Config;

@@ -19,7 +19,7 @@ pub use limits::DEFAULT_MAX_ROWS;
 pub use sniff::Format;
 pub use workbook::number_text;
 
-/// Undo [`csv_safe`] on text read back from a CSV.
+/// Undo `output::csv_safe` on text read back from a CSV.
 pub fn csv_unguard(value: &str) -> &str {
     match value.strip_prefix('\'') {
         Some(rest) if rest.starts_with(['=', '+', '-', '@', '\t', '\r']) => rest,
