@@ -7,7 +7,7 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use std::sync::Arc;
 
@@ -17,8 +17,9 @@ use crate::error::{Error, Result};
 use crate::sandbox::{Sandbox, SandboxHandle, SandboxOptions};
 use crate::ui::Printer;
 
-/// Connection choices from the command line.
-#[derive(Debug, Clone, Default)]
+/// Connection choices from the command line (never a credential).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct ConnectionArgs {
     /// `--base-url`.
     pub base_url: Option<String>,

@@ -19,7 +19,8 @@ pub use describe::Column;
 pub use throttle::{Limiter, Ticket};
 
 /// How hard to push the target.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct Policy {
     /// Requests in flight at most.
     pub concurrency: usize,

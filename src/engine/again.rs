@@ -5,7 +5,8 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use super::{Config, Stored};
+use super::Config;
+use super::config::stored_config;
 use crate::error::{Error, Result};
 use crate::ledger::{self, Ledger, RunRecord};
 
@@ -35,12 +36,7 @@ pub fn retry(
         ))
     })?;
     drop(ledger);
-    let stored: Stored = serde_json::from_str(&record.config_json).map_err(|e| {
-        Error::usage(format!(
-            "run {run_id} cannot be retried: its stored options are unreadable ({e})"
-        ))
-    })?;
-    let mut cfg = stored.config()?;
+    let mut cfg = stored_config(&record.config_json, run_id, "retried")?;
     cfg.base.input = result.to_path_buf();
     cfg.base.read.sheet = Some("Failed".into());
     cfg.base.read.header_row = Some(1);
@@ -81,22 +77,17 @@ pub fn resume(run_id: Option<i64>) -> Result<(Config, RunRecord)> {
             record.state.as_str()
         )));
     }
-    let stored: Stored = serde_json::from_str(&record.config_json).map_err(|e| {
-        Error::usage(format!(
-            "run {} cannot be resumed: its stored options are unreadable ({e})",
-            record.id
-        ))
-    })?;
-    let fingerprint = ledger::file_fingerprint(&stored.input)?;
+    let cfg = stored_config(&record.config_json, record.id, "resumed")?;
+    let fingerprint = ledger::file_fingerprint(&cfg.base.input)?;
     if fingerprint != record.input_fingerprint {
         return Err(Error::usage(format!(
             "{} has changed since run {} started; resuming would mix two versions of the file — import it as a new run instead",
-            stored.input.display(),
+            cfg.base.input.display(),
             record.id
         )));
     }
     drop(ledger);
-    Ok((stored.config()?, record))
+    Ok((cfg, record))
 }
 
 /// The key/value lines of a result workbook's `Summary` sheet.

@@ -1,7 +1,6 @@
 //! The typed options of an import run, and the copy the ledger keeps for `resume` and
 //! `retry` (never the credentials).
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -10,18 +9,17 @@ use super::prepare as validate;
 use crate::connection::ConnectionArgs;
 use crate::dispatch::Policy;
 use crate::error::{Error, Result};
-use crate::input::ReadOptions;
-use crate::spec::Mode;
-use crate::validate::{DecimalStyle, ParseOptions};
 
-/// Everything `import` needs, already checked by the CLI layer.
-#[derive(Debug, Clone)]
+/// Everything `import` needs, already checked by the CLI layer; serialised as is for
+/// `resume` and `retry`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Config {
     /// Input, entity, mode, reading options and result path.
     pub base: validate::Config,
     /// Where to send.
     pub conn: ConnectionArgs,
     /// Plan only: read calls, no writes.
+    #[serde(default)]
     pub dry_run: bool,
     /// Concurrency, rate, retries.
     pub policy: Policy,
@@ -32,155 +30,101 @@ pub struct Config {
     /// The natural-key field for upsert/lookups, when not the spec's.
     pub key: Option<String>,
     /// Leave out rows whose `_status` column says UNKNOWN (retry of a result workbook).
+    #[serde(default)]
     pub skip_unknown: bool,
     /// Orders: the field whose equal values make one order (default `ext_order_no`).
     pub group_by: Option<String>,
     /// Confirms a destructive mode (delete, Trackfinity `forget`) or a `--confirm` plan
     /// without asking.
+    #[serde(skip)]
     pub yes: bool,
     /// Show the plan and ask before sending, whatever the mode.
+    #[serde(skip)]
     pub confirm: bool,
     /// Trackfinity `forget`: the fields to keep, comma-separated.
     pub keep: Option<String>,
 }
 
-/// What a run needs to be resumed: the options, never the credentials.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub(crate) struct Stored {
-    pub(crate) input: PathBuf,
-    target: String,
-    entity: String,
-    mode: String,
-    sheet: Option<String>,
-    header_row: Option<u32>,
-    encoding: Option<String>,
-    delimiter: Option<u8>,
-    map: Option<PathBuf>,
-    decimals: String,
-    date_format: Option<String>,
-    out: Option<PathBuf>,
-    base_url: Option<String>,
-    database: Option<String>,
-    profile: Option<String>,
-    allow_http: bool,
-    sandbox: bool,
-    concurrency: usize,
-    rate: Option<f64>,
-    retries: u32,
-    timeout_secs: f64,
-    max_errors: Option<u64>,
-    key: Option<String>,
-    #[serde(default)]
-    group_by: Option<String>,
-    #[serde(default)]
-    keep: Option<String>,
-}
-
-/// The options of a run as the ledger keeps them for `resume` and `retry` (never the
-/// credentials).
+/// The options of a run as the ledger keeps them for `resume` and `retry`: the typed
+/// config itself (never a credential: those are never in it), with the input's full
+/// path, and without the answers that only count once (`--yes`, `--confirm`).
 pub(crate) fn stored_options(cfg: &Config) -> String {
-    serde_json::to_string(&Stored::from(cfg)).unwrap_or_default()
+    let mut cfg = cfg.clone();
+    cfg.base.input = std::fs::canonicalize(&cfg.base.input).unwrap_or(cfg.base.input);
+    serde_json::to_string(&cfg).unwrap_or_default()
 }
 
-impl Stored {
-    /// The options of `cfg` as stored.
-    pub(crate) fn from(cfg: &Config) -> Self {
-        let b = &cfg.base;
-        Stored {
-            input: std::fs::canonicalize(&b.input).unwrap_or_else(|_| b.input.clone()),
-            target: b.target.clone(),
-            entity: b.entity.clone(),
-            mode: b.mode.to_string(),
-            sheet: b.read.sheet.clone(),
-            header_row: b.read.header_row,
-            encoding: b.read.encoding.map(|e| e.name().to_string()),
-            delimiter: b.read.delimiter,
-            map: b.map.clone(),
-            decimals: match b.parse.decimals {
-                DecimalStyle::Auto => "auto",
-                DecimalStyle::DecimalComma => "comma",
-                DecimalStyle::DecimalPoint => "point",
-            }
-            .into(),
-            date_format: b.parse.date_format.clone(),
-            out: b.out.clone(),
-            base_url: cfg.conn.base_url.clone(),
-            database: cfg.conn.database.clone(),
-            profile: cfg.conn.profile.clone(),
-            allow_http: cfg.conn.allow_http,
-            sandbox: cfg.conn.sandbox,
-            concurrency: cfg.policy.concurrency,
-            rate: cfg.policy.rate,
-            retries: cfg.policy.retries,
-            timeout_secs: cfg.timeout.as_secs_f64(),
-            max_errors: cfg.max_errors,
-            key: cfg.key.clone(),
-            group_by: cfg.group_by.clone(),
-            keep: cfg.keep.clone(),
-        }
-    }
+/// The options of a stored run; `doing` ("resumed", "retried") names what failed.
+pub(crate) fn stored_config(json: &str, run: i64, doing: &str) -> Result<Config> {
+    serde_json::from_str(json).map_err(|e| {
+        Error::usage(format!(
+            "run {run} cannot be {doing}: its stored options are unreadable ({e}); it was started by an older sheetload: import the file as a new run instead"
+        ))
+    })
+}
 
-    /// The config a stored run runs with again.
-    pub(crate) fn config(&self) -> Result<Config> {
-        let mode = Mode::ALL
-            .into_iter()
-            .find(|m| m.as_str() == self.mode)
-            .ok_or_else(|| {
-                Error::usage(format!(
-                    "the stored run has an unknown mode '{}'",
-                    self.mode
-                ))
-            })?;
-        Ok(Config {
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::input::ReadOptions;
+    use crate::spec::Mode;
+    use crate::validate::{DecimalStyle, ParseOptions};
+
+    #[test]
+    fn the_stored_options_are_the_typed_config_without_one_time_answers() {
+        let cfg = Config {
             base: validate::Config {
-                input: self.input.clone(),
-                target: self.target.clone(),
-                entity: self.entity.clone(),
-                mode,
+                input: "/no/such/dir/c.csv".into(),
+                target: "fatura".into(),
+                entity: "customers".into(),
+                mode: Mode::Upsert,
                 read: ReadOptions {
-                    sheet: self.sheet.clone(),
-                    header_row: self.header_row,
-                    encoding: self
-                        .encoding
-                        .as_deref()
-                        .and_then(|e| encoding_rs::Encoding::for_label(e.as_bytes())),
-                    delimiter: self.delimiter,
+                    encoding: encoding_rs::Encoding::for_label(b"windows-1254"),
+                    delimiter: Some(b';'),
                     ..ReadOptions::default()
                 },
-                map: self.map.clone(),
-                save_map: None,
+                map: None,
+                save_map: Some("m.toml".into()),
                 parse: ParseOptions {
-                    decimals: match self.decimals.as_str() {
-                        "comma" => DecimalStyle::DecimalComma,
-                        "point" => DecimalStyle::DecimalPoint,
-                        _ => DecimalStyle::Auto,
-                    },
-                    date_format: self.date_format.clone(),
+                    decimals: DecimalStyle::DecimalComma,
+                    date_format: Some("%d/%m/%Y".into()),
                 },
-                out: self.out.clone(),
+                out: None,
             },
             conn: ConnectionArgs {
-                base_url: self.base_url.clone(),
-                database: self.database.clone(),
-                profile: self.profile.clone(),
-                allow_http: self.allow_http,
-                sandbox: self.sandbox,
+                sandbox: true,
+                ..ConnectionArgs::default()
             },
             dry_run: false,
             policy: Policy {
-                concurrency: self.concurrency,
-                rate: self.rate,
-                retries: self.retries,
+                concurrency: 3,
                 ..Policy::default()
             },
-            timeout: Duration::from_secs_f64(self.timeout_secs.max(1.0)),
-            max_errors: self.max_errors,
-            key: self.key.clone(),
+            timeout: Duration::from_secs(7),
+            max_errors: Some(4),
+            key: None,
             skip_unknown: false,
-            group_by: self.group_by.clone(),
-            yes: false,
-            confirm: false,
-            keep: self.keep.clone(),
-        })
+            group_by: None,
+            yes: true,
+            confirm: true,
+            keep: Some("email".into()),
+        };
+        let json = stored_options(&cfg);
+        let back = stored_config(&json, 1, "resumed").unwrap();
+        assert_eq!(back.base.mode, Mode::Upsert);
+        assert_eq!(
+            back.base.read.encoding.map(|e| e.name()),
+            Some("windows-1254")
+        );
+        assert_eq!(back.base.parse.decimals, DecimalStyle::DecimalComma);
+        assert_eq!(back.policy.concurrency, 3);
+        assert_eq!(back.timeout, Duration::from_secs(7));
+        assert_eq!(back.max_errors, Some(4));
+        assert_eq!(back.keep.as_deref(), Some("email"));
+        assert!(back.conn.sandbox);
+        assert!(!back.yes && !back.confirm, "a confirmation counts once");
+        assert!(back.base.save_map.is_none(), "the map is saved once");
+        let err = stored_config(r#"{"input":"x"}"#, 9, "resumed").unwrap_err();
+        assert!(err.to_string().contains("run 9 cannot be resumed"), "{err}");
     }
 }

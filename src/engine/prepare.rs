@@ -12,7 +12,7 @@ use crate::ui::Printer;
 use crate::validate::{ParseOptions, duplicates::DuplicateIndex};
 
 /// Everything `validate` needs, already checked by the CLI layer.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Config {
     /// The spreadsheet to read.
     pub input: PathBuf,
@@ -26,7 +26,9 @@ pub struct Config {
     pub read: ReadOptions,
     /// Optional mapping file.
     pub map: Option<PathBuf>,
-    /// Where to write the mapping used (`--save-map`), in the format `--map` reads.
+    /// Where to write the mapping used (`--save-map`), in the format `--map` reads;
+    /// once, not again on resume.
+    #[serde(skip)]
     pub save_map: Option<PathBuf>,
     /// Number and date reading.
     pub parse: ParseOptions,

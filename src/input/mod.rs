@@ -169,14 +169,38 @@ pub struct RowDefect {
     pub detail: String,
 }
 
+/// An encoding stored by its WHATWG label (`windows-1254`).
+mod encoding_label {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub(super) fn serialize<S: Serializer>(
+        e: &Option<&'static encoding_rs::Encoding>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        match e {
+            Some(e) => s.serialize_some(e.name()),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<&'static encoding_rs::Encoding>, D::Error> {
+        let label: Option<String> = Option::deserialize(d)?;
+        Ok(label.and_then(|l| encoding_rs::Encoding::for_label(l.as_bytes())))
+    }
+}
+
 /// How to read the input; all optional.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct ReadOptions {
     /// Sheet to read (default: the first with data).
     pub sheet: Option<String>,
     /// 1-based header row (default: detected).
     pub header_row: Option<u32>,
     /// Encoding of a CSV without BOM (default UTF-8).
+    #[serde(with = "encoding_label")]
     pub encoding: Option<&'static encoding_rs::Encoding>,
     /// CSV delimiter (default: sniffed among `, ; TAB |`).
     pub delimiter: Option<u8>,

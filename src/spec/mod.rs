@@ -11,7 +11,9 @@ use serde::Deserialize;
 use crate::error::{Error, Result};
 
 /// What a row asks the target to do; required-ness of fields depends on it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, serde::Serialize, PartialOrd, Ord,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Mode {
     /// Create a new record.

@@ -58,7 +58,7 @@ impl std::fmt::Display for ValueError {
 impl std::error::Error for ValueError {}
 
 /// How to read `.` and `,` in numbers written as text.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub enum DecimalStyle {
     /// Decide per value, and reject values that could be read both ways.
     #[default]
@@ -70,7 +70,8 @@ pub enum DecimalStyle {
 }
 
 /// Options that change how text is read.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct ParseOptions {
     /// Declared by the user (--decimal-comma / --decimal-point) to settle ambiguous numbers.
     pub decimals: DecimalStyle,
