@@ -490,6 +490,9 @@ pub struct RetryArgs {
     /// Where to write this retry's result (default: `RESULT.retry.xlsx` beside it).
     #[arg(long, short, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// Confirm a destructive run's plan (delete, forget) without being asked.
+    #[arg(long)]
+    pub yes: bool,
 }
 
 /// `sheetload runs`.

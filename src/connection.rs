@@ -270,8 +270,6 @@ pub struct Connected {
     pub destination: String,
     /// Authenticated requests.
     pub transport: Arc<dyn crate::connector::Transport>,
-    /// The SalesMania client, for SalesMania-only features (references, teams).
-    pub salesmania: Option<Arc<SalesMania>>,
     /// The base URL (no credentials).
     pub base_url: String,
     /// Where a run writes (SalesMania: the database; keyed targets: the account).
@@ -383,7 +381,6 @@ pub fn key_target(
     Ok(Connected {
         destination: format!("{} at {}", database.name, database.id),
         transport: client,
-        salesmania: None,
         base_url: base_url.to_string(),
         database,
         collections,

@@ -37,6 +37,7 @@ fn main() -> ExitCode {
             &args.result,
             args.include_unknown,
             args.out.clone(),
+            args.yes,
             &ui,
         ),
         Command::Runs(args) => args.run(&ui),

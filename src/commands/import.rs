@@ -20,9 +20,11 @@ pub fn retry(
     result: &std::path::Path,
     include_unknown: bool,
     out: Option<PathBuf>,
+    yes: bool,
     ui: &Printer,
 ) -> Result<u8> {
-    let (cfg, record) = crate::engine::again::retry(result, include_unknown, out)?;
+    let (mut cfg, record) = crate::engine::again::retry(result, include_unknown, out)?;
+    cfg.yes = yes;
     let run_id = record.id;
     ui.note(&format!(
         "retrying the Failed rows of run {run_id} ({} {})",
@@ -62,17 +64,14 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
 
 async fn import(cfg: Config, ui: &Printer, resume_of: Option<i64>) -> Result<u8> {
     let started = Instant::now();
-    let prepared = prepare(&cfg.base, ui)?;
-    // Ctrl-C: stop dispatching, let the requests in flight finish, write everything.
-    let stop = Stop::with_limit(cfg.max_errors);
-    {
-        let stop = stop.clone();
-        tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                stop.interrupt();
-            }
-        });
-    }
+    let prepared = crate::engine::prepare::with_key(
+        prepare(&cfg.base, ui)?,
+        cfg.key.as_deref(),
+        cfg.group_by.as_deref(),
+    )?;
+    // Ctrl-C once sending begins: stop dispatching, let the requests in flight finish,
+    // write everything.
+    let stop = Stop::with_limit(cfg.max_errors).on_ctrl_c();
     let mut progress = super::progress::Progress::new(*ui);
     let target = crate::targets::get(&prepared.spec.target)?;
     let ran = engine::run(target, &cfg, &prepared, resume_of, stop, &mut progress, ui).await?;

@@ -29,7 +29,9 @@ pub fn undo(id: i64, yes: bool, conn: &ConnectionArgs, ui: &Printer) -> Result<u
         )]);
         return Ok(exit::OK);
     }
-    if r.config_json.contains("\"sandbox\":true") && !conn.sandbox && conn.base_url.is_none() {
+    let went_to_sandbox =
+        crate::engine::stored_config(&r.config_json, id, "undone").is_ok_and(|c| c.conn.sandbox);
+    if went_to_sandbox && !conn.sandbox && conn.base_url.is_none() {
         return Err(Error::usage(format!(
             "run {id} went to an in-process sandbox that no longer exists; nothing to undo"
         )));

@@ -51,6 +51,12 @@ pub struct Config {
 pub(crate) fn stored_options(cfg: &Config) -> String {
     let mut cfg = cfg.clone();
     cfg.base.input = std::fs::canonicalize(&cfg.base.input).unwrap_or(cfg.base.input);
+    // A key pasted into the address (`?api_key=…`) is never stored.
+    cfg.conn.base_url = cfg
+        .conn
+        .base_url
+        .as_deref()
+        .map(crate::ledger::redact_base_url);
     serde_json::to_string(&cfg).unwrap_or_default()
 }
 

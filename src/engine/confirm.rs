@@ -34,6 +34,7 @@ pub(crate) fn confirm_plan(
             match step {
                 Step::Send(job) => *jobs.entry(job.word).or_default() += 1,
                 Step::Settle { .. } => invalid += 1,
+                Step::SettleAll(rows) => invalid += rows.len() as u64,
             }
         }
     };

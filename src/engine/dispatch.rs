@@ -37,6 +37,9 @@ pub struct Stop {
     failures: Arc<AtomicU64>,
     /// `--max-errors`.
     pub limit: Option<u64>,
+    /// Listen for Ctrl-C once sending begins (the terminal's front end): before then a
+    /// Ctrl-C at a password or confirmation prompt ends the process as usual.
+    pub ctrl_c: bool,
 }
 
 impl Stop {
@@ -46,6 +49,25 @@ impl Stop {
             limit,
             ..Stop::default()
         }
+    }
+
+    /// Ctrl-C (SIGINT) stops the run like [`Stop::interrupt`] once dispatch begins.
+    pub fn on_ctrl_c(mut self) -> Self {
+        self.ctrl_c = true;
+        self
+    }
+
+    /// Start listening for Ctrl-C, if asked for; called as the dispatch loop starts.
+    pub(crate) fn arm(&self) {
+        if !self.ctrl_c {
+            return;
+        }
+        let stop = self.clone();
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                stop.interrupt();
+            }
+        });
     }
 
     /// Stop as Ctrl-C does: requests in flight finish, nothing more is sent.
@@ -108,21 +130,40 @@ pub struct Settled<'o> {
 impl Settled<'_> {
     /// A row's outcome: to the ledger, the observer and the result.
     pub fn settle(&mut self, row: u32, key: Option<String>, o: Outcome) {
-        if let (Some(tx), Some(status)) = (&self.ledger, o.status) {
-            let _ = tx.send(LedgerMsg::Done(RowOutcome {
-                row,
-                key,
-                action: o.action.clone().unwrap_or_default(),
-                status,
-                remote_id: o.id.clone(),
-                http: o.http,
-                error: o.error.clone(),
-                attempts: o.attempts.unwrap_or(0),
-            }));
-        }
-        self.observer.event(Event::Settled { row, outcome: &o });
-        self.outcomes.insert(row, o);
+        self.settle_all(vec![(row, key, o)]);
     }
+
+    /// The outcomes of rows that belong together (an order's lines): committed to the
+    /// ledger in one transaction, so that a crash never leaves a record half settled.
+    pub fn settle_all(&mut self, rows: Vec<(u32, Option<String>, Outcome)>) {
+        if let Some(tx) = &self.ledger {
+            let records: Vec<RowOutcome> = rows
+                .iter()
+                .filter_map(|(row, key, o)| row_outcome(*row, key.clone(), o))
+                .collect();
+            if !records.is_empty() {
+                let _ = tx.send(LedgerMsg::Done(records));
+            }
+        }
+        for (row, _, o) in rows {
+            self.observer.event(Event::Settled { row, outcome: &o });
+            self.outcomes.insert(row, o);
+        }
+    }
+}
+
+/// The ledger's record of a row's outcome; `None` while it has no status.
+fn row_outcome(row: u32, key: Option<String>, o: &Outcome) -> Option<RowOutcome> {
+    Some(RowOutcome {
+        row,
+        key,
+        action: o.action.clone().unwrap_or_default(),
+        status: o.status?,
+        remote_id: o.id.clone(),
+        http: o.http,
+        error: o.error.clone(),
+        attempts: o.attempts.unwrap_or(0),
+    })
 }
 
 /// Where a job waits in its sequence: it starts when the job before it has settled, and
@@ -227,19 +268,21 @@ impl Loop<'_> {
                 settled.settle(row, key, outcome);
                 return Ok(());
             }
+            Step::SettleAll(rows) => {
+                settled.settle_all(rows);
+                return Ok(());
+            }
             Step::Send(job) => job,
         };
         if self.dry_run {
             for &row in &job.rows {
                 settled.payloads.insert(row, job.shown.clone());
-                settled.settle(row, job.key.clone(), dry_outcome(&job));
             }
+            settle_job(settled, &job, dry_outcome(&job));
             return Ok(());
         }
         if let Some(o) = self.reconcile(&job).await {
-            for &row in &job.rows {
-                settled.settle(row, job.key.clone(), o.clone());
-            }
+            settle_job(settled, &job, o);
             return Ok(());
         }
         if let Action::Skip { id, reason } = &job.action {
@@ -254,9 +297,7 @@ impl Loop<'_> {
                     .join("; "),
                 ..Outcome::default()
             };
-            for &row in &job.rows {
-                settled.settle(row, job.key.clone(), o.clone());
-            }
+            settle_job(settled, &job, o);
             return Ok(());
         }
         if self.stop.stopped() {
@@ -499,21 +540,14 @@ fn mark_sending(
 /// Commit a job's outcome and wait for it, before its slot is freed.
 async fn commit_now(tx: &mpsc::Sender<LedgerMsg>, job: &Job, done: &Done) {
     let o = outcome_of(job, done.clone());
-    let Some(status) = o.status else { return };
-    let outcomes = job
+    let outcomes: Vec<RowOutcome> = job
         .rows
         .iter()
-        .map(|&row| RowOutcome {
-            row,
-            key: job.key.clone(),
-            action: o.action.clone().unwrap_or_default(),
-            status,
-            remote_id: o.id.clone(),
-            http: o.http,
-            error: o.error.clone(),
-            attempts: o.attempts.unwrap_or(0),
-        })
+        .filter_map(|&row| row_outcome(row, job.key.clone(), &o))
         .collect();
+    if outcomes.is_empty() {
+        return;
+    }
     let (ack, done_rx) = oneshot::channel();
     if tx.send(LedgerMsg::Settled(outcomes, ack)).is_ok() {
         let _ = done_rx.await;
@@ -532,9 +566,17 @@ fn settle_joined(
     }
     planner.explain(&job, &mut done);
     let o = outcome_of(&job, done);
-    for &row in &job.rows {
-        settled.settle(row, job.key.clone(), o.clone());
-    }
+    settle_job(settled, &job, o);
+}
+
+/// Every row of `job` gets `o`, in one ledger transaction.
+fn settle_job(settled: &mut Settled<'_>, job: &Job, o: Outcome) {
+    let rows = job
+        .rows
+        .iter()
+        .map(|&row| (row, job.key.clone(), o.clone()))
+        .collect();
+    settled.settle_all(rows);
 }
 
 /// A dry run's outcome: VALID for what would be sent, SKIPPED for what would not.

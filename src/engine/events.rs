@@ -34,10 +34,3 @@ pub trait Observer: Send {
     /// One event.
     fn event(&mut self, event: Event<'_>);
 }
-
-/// An observer that ignores everything (tests, `--quiet`).
-pub struct Silent;
-
-impl Observer for Silent {
-    fn event(&mut self, _event: Event<'_>) {}
-}

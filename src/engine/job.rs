@@ -98,6 +98,8 @@ pub enum Step {
         /// The row's outcome.
         outcome: Outcome,
     },
+    /// Rows decided together (an order's lines): committed in one transaction.
+    SettleAll(Vec<(u32, Option<String>, Outcome)>),
     /// To send (or skip, for [`Action::Skip`]).
     Send(Job),
 }

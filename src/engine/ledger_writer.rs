@@ -13,7 +13,7 @@ pub enum LedgerMsg {
     /// Rows about to be sent; acknowledged once committed.
     Sending(Vec<PendingRow>, oneshot::Sender<Result<()>>),
     /// A row's outcome.
-    Done(RowOutcome),
+    Done(Vec<RowOutcome>),
     /// Marked as sending, but the run stopped before it went out.
     Unsent(u32),
     /// Outcomes to commit before the sender goes on (a create that could not be looked
@@ -43,7 +43,7 @@ pub fn spawn_ledger(mut ledger: Ledger, run: i64) -> (mpsc::Sender<LedgerMsg>, L
                         sending.extend(rows);
                         acks.push(ack);
                     }
-                    LedgerMsg::Done(o) => done.push(o),
+                    LedgerMsg::Done(o) => done.extend(o),
                     LedgerMsg::Unsent(row) => unsent.push(row),
                     LedgerMsg::Settled(outcomes, ack) => {
                         done.extend(outcomes);

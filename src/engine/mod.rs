@@ -25,7 +25,7 @@ pub mod undo;
 pub mod validate;
 
 pub use config::Config;
-pub(crate) use config::stored_options;
+pub(crate) use config::{stored_config, stored_options};
 pub use confirm::row_total;
 pub use dispatch::Stop;
 pub(crate) use remote::references;

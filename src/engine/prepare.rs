@@ -214,3 +214,47 @@ pub fn same_file(a: &Path, b: &Path) -> bool {
         _ => a == b,
     }
 }
+
+/// The sheet with the run's own key and grouping: `--key FIELD` becomes the natural key
+/// (validation, duplicate checks, upsert and lookups all use it), `--group-by FIELD`
+/// the field whose equal values make one record (orders). Duplicates are found again.
+pub fn with_key(
+    mut prepared: Prepared,
+    key: Option<&str>,
+    group_by: Option<&str>,
+) -> Result<Prepared> {
+    let entity = prepared.spec.entity.clone();
+    let known = |f: &str, flag: &str| {
+        if prepared.spec.field(f).is_some() {
+            Ok(())
+        } else {
+            Err(Error::usage(format!(
+                "{flag} {f} is not a field of {entity}"
+            )))
+        }
+    };
+    if let Some(k) = key {
+        known(k, "--key")?;
+    }
+    if let Some(g) = group_by {
+        known(g, "--group-by")?;
+        if prepared.spec.group_by.is_none() {
+            return Err(Error::usage(format!(
+                "--group-by applies to entities whose rows are lines of one record (orders), not to {entity}"
+            )));
+        }
+    }
+    let changed = key.is_some_and(|k| prepared.spec.natural_key.as_deref() != Some(k))
+        || group_by.is_some_and(|g| prepared.spec.group_by.as_deref() != Some(g));
+    if !changed {
+        return Ok(prepared);
+    }
+    if let Some(k) = key {
+        prepared.spec.natural_key = Some(k.to_string());
+    }
+    if let Some(g) = group_by {
+        prepared.spec.group_by = Some(g.to_string());
+    }
+    prepared.dups = find_duplicates(&prepared.spec, &prepared.mapping, &prepared.table)?;
+    Ok(prepared)
+}

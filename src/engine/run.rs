@@ -17,7 +17,7 @@ use crate::connection;
 use crate::connector::Database;
 use crate::dispatch::{Ctx, Limiter};
 use crate::engine::prepare::Prepared;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::ledger::{self, Ledger, NewRun, RunState};
 use crate::output::result::Outcome;
 use crate::ui::Printer;
@@ -67,15 +67,8 @@ pub async fn run(
     }
     let spec = &prepared.spec;
     let mode = cfg.base.mode;
-    let key_field = cfg.key.clone().or_else(|| spec.natural_key.clone());
-    if let Some(k) = &cfg.key
-        && spec.field(k).is_none()
-    {
-        return Err(Error::usage(format!(
-            "--key {k} is not a field of {}",
-            spec.entity
-        )));
-    }
+    // `--key` is the spec's natural key by now (see `prepare::with_key`).
+    let key_field = spec.natural_key.clone();
     let (conn, ctx) = connect(target, cfg, prepared, ui).await?;
     let validator = Validator::new(
         spec,
@@ -113,6 +106,7 @@ pub async fn run(
         let (tx, h) = spawn_ledger(ledger, run);
         (Some(tx), Some(h), Some(run), before, in_flight)
     };
+    stop.arm();
     observer.event(Event::Started {
         total: row_total(prepared),
         dry_run: cfg.dry_run,

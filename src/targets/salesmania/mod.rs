@@ -52,7 +52,6 @@ impl Target for SalesMania {
                 transport: client.clone(),
                 base_url: client.base_url().to_string(),
                 database: client.database().clone(),
-                salesmania: Some(client),
                 collections,
                 sandbox,
             })

@@ -258,20 +258,25 @@ impl<'a> Grouped<'a> {
         own: &dyn Fn(usize) -> String,
         out: &mut Vec<Step>,
     ) {
-        for &i in &group.rows {
-            let (raw, res) = &self.held[i];
-            let mine = own(i);
-            let text = if mine.is_empty() {
-                why.to_string()
-            } else {
-                format!("{mine}; {why}")
-            };
-            out.push(settle(
-                raw.number,
-                res,
-                outcome(Status::Invalid, "create", text),
-            ));
-        }
+        let rows = group
+            .rows
+            .iter()
+            .map(|&i| {
+                let (raw, res) = &self.held[i];
+                let mine = own(i);
+                let text = if mine.is_empty() {
+                    why.to_string()
+                } else {
+                    format!("{mine}; {why}")
+                };
+                (
+                    raw.number,
+                    res.key.clone(),
+                    outcome(Status::Invalid, "create", text),
+                )
+            })
+            .collect();
+        out.push(Step::SettleAll(rows));
     }
 
     /// Columns of the order's own fields whose values differ between its rows.

@@ -95,15 +95,11 @@ pub struct FormPlanner {
 }
 
 impl FormPlanner {
-    /// A planner for `mode`; `--mode forget` needs `--yes` (personal data is erased for
-    /// good), unless nothing is sent.
-    pub fn new(mode: Mode, keep: Option<String>, yes: bool, dry_run: bool) -> Result<Self> {
+    /// A planner for `mode`. `--mode forget` erases personal data for good: like any
+    /// destructive mode it is confirmed (or `--yes`) by the engine before anything is
+    /// sent.
+    pub fn new(mode: Mode, keep: Option<String>) -> Result<Self> {
         let endpoint = endpoint(mode)?;
-        if mode == Mode::Forget && !yes && !dry_run {
-            return Err(Error::usage(
-                "--mode forget erases customers' personal data for good: add --yes to confirm (and --keep FIELDS to keep some)",
-            ));
-        }
         Ok(FormPlanner {
             mode,
             endpoint,
