@@ -470,24 +470,33 @@ impl Sender {
             if let Some(before) = in_line {
                 let _ = before.await;
             }
+            // A job marked as it was queued waits for that commit before it takes a
+            // slot, so that a slow commit never holds a request slot idle.
+            let early_ack = match ack {
+                Some(a) => Some(a.await),
+                None => None,
+            };
             let permit = permits.acquire_owned().await;
             if let Some(took) = took_slot {
                 let _ = took.send(());
             }
             if permit.is_err() || stop.stopped() {
-                if let (Some(tx), Some(_)) = (&tx, &ack) {
+                if let (Some(tx), Some(_)) = (&tx, &early_ack) {
                     for &row in &job.rows {
                         let _ = tx.send(LedgerMsg::Unsent(row));
                     }
                 }
                 return (job, Done::default());
             }
-            let ack = match ack {
-                Some(a) => Some(a),
-                None => mark_sending(&tx, &job),
+            let committed = match early_ack {
+                Some(result) => Some(result),
+                None => match mark_sending(&tx, &job) {
+                    Some(a) => Some(a.await),
+                    None => None,
+                },
             };
-            if let Some(ack) = ack
-                && !matches!(ack.await, Ok(Ok(())))
+            if let Some(result) = committed
+                && !matches!(result, Ok(Ok(())))
             {
                 let done = Done {
                     status: Some(Status::Failed),
