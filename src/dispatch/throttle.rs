@@ -79,6 +79,11 @@ impl Limiter {
             {
                 return Err((ticket, slot));
             }
+            // No pacing (no 429 seen): go at once. A sleep until "now" would still wait
+            // for the timer's next tick, a millisecond on every request.
+            if slot <= Instant::now() {
+                break;
+            }
             tokio::time::sleep_until(slot).await;
             // A cut or a pause announced while this request slept voids its slot.
             if self.state().still_valid(ticket, Instant::now()) {
