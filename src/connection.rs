@@ -138,6 +138,14 @@ pub fn profile_confirms(profile: Option<&str>) -> Result<bool> {
     Ok(load_profile(name.as_deref())?.confirm)
 }
 
+/// The multi-threaded runtime a command's requests run on.
+pub fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::usage(format!("cannot start the network runtime: {e}")))
+}
+
 /// Whether any target is configured (flag, variable, profile or `--sandbox`); without
 /// one, `import --dry-run` validates offline.
 pub fn has_target(args: &ConnectionArgs) -> bool {

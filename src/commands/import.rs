@@ -9,7 +9,7 @@ use super::validate::{self, prepare};
 use crate::connection;
 use crate::engine::report::Finished;
 use crate::engine::{self, Stop};
-use crate::error::{Error, Result, exit};
+use crate::error::{Result, exit};
 use crate::ui::Printer;
 
 pub use crate::engine::Config;
@@ -30,7 +30,7 @@ pub fn retry(
         "retrying the Failed rows of run {run_id} ({} {})",
         record.entity, record.mode
     ));
-    runtime()?.block_on(import(cfg, ui, None))
+    connection::runtime()?.block_on(import(cfg, ui, None))
 }
 
 /// Run `import` and return its exit code.
@@ -39,7 +39,7 @@ pub fn run(cfg: &Config, ui: &Printer) -> Result<u8> {
         ui.note("no target given: validating offline (nothing is sent); give a connection (or --sandbox) to also plan create / update / skip per row");
         return validate::run(&cfg.base, ui);
     }
-    runtime()?.block_on(import(cfg.clone(), ui, None))
+    connection::runtime()?.block_on(import(cfg.clone(), ui, None))
 }
 
 /// Finish an interrupted or killed run (the newest unfinished one by default).
@@ -52,14 +52,7 @@ pub fn resume(run_id: Option<i64>, ui: &Printer) -> Result<u8> {
         record.mode,
         cfg.base.input.display()
     ));
-    runtime()?.block_on(import(cfg, ui, Some(record.id)))
-}
-
-fn runtime() -> Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::usage(format!("cannot start the network runtime: {e}")))
+    connection::runtime()?.block_on(import(cfg, ui, Some(record.id)))
 }
 
 async fn import(cfg: Config, ui: &Printer, resume_of: Option<i64>) -> Result<u8> {

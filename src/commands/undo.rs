@@ -66,11 +66,8 @@ pub fn undo(id: i64, yes: bool, conn: &ConnectionArgs, ui: &Printer) -> Result<u
         conn.database = r.database_id.clone();
     }
     let target = crate::targets::get(&r.target)?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::usage(format!("cannot start the network runtime: {e}")))?;
-    let done = runtime.block_on(delete_created(target, &r, &created, &conn, ui))?;
+    let done =
+        crate::connection::runtime()?.block_on(delete_created(target, &r, &created, &conn, ui))?;
     ledger.mark_undone(id, &done.deleted)?;
     let undone = ledger.finish_undo(id)?;
     let mut lines = vec![format!(

@@ -21,6 +21,8 @@ pub struct Keyed<'a> {
     pub plan: Planner<'a>,
     /// The entity's collection on the target.
     pub path: String,
+    /// A dry run shows each body (`_payload`); a real run does not build it.
+    pub dry_run: bool,
 }
 
 /// The keyed planner of a run: the target's records of the entity, the referenced
@@ -45,6 +47,7 @@ pub async fn planner<'a>(inputs: PlanInputs<'a>) -> Result<Box<dyn RowPlanner + 
     Ok(Box::new(Keyed {
         plan: Planner::new(spec, cfg.base.mode, key_field, index, resolver, known),
         path,
+        dry_run: cfg.dry_run,
     }))
 }
 
@@ -68,7 +71,11 @@ impl RowPlanner for Keyed<'_> {
 impl Keyed<'_> {
     fn job(&self, s: Send, res: &RowResult) -> Job {
         let path = &self.path;
-        let shown = display_body(s.body.as_ref(), &res.secrets);
+        let shown = if self.dry_run {
+            display_body(s.body.as_ref(), &res.secrets)
+        } else {
+            String::new()
+        };
         let sequence = sequence_of(self.plan.spec, s.body.as_ref());
         let json = |body: Option<Value>| body.map_or(RequestBody::None, RequestBody::Json);
         let request = match &s.action {

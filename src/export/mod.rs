@@ -54,11 +54,7 @@ pub struct Config {
 
 /// Run the export and return its exit code.
 pub fn run(cfg: &Config, ui: &Printer) -> Result<u8> {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::usage(format!("cannot start the network runtime: {e}")))?
-        .block_on(export(cfg, ui))
+    connection::runtime()?.block_on(export(cfg, ui))
 }
 
 fn now() -> String {

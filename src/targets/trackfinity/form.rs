@@ -92,18 +92,20 @@ pub struct FormPlanner {
     mode: Mode,
     endpoint: &'static str,
     keep: Option<String>,
+    dry_run: bool,
 }
 
 impl FormPlanner {
     /// A planner for `mode`. `--mode forget` erases personal data for good: like any
     /// destructive mode it is confirmed (or `--yes`) by the engine before anything is
     /// sent.
-    pub fn new(mode: Mode, keep: Option<String>) -> Result<Self> {
+    pub fn new(mode: Mode, keep: Option<String>, dry_run: bool) -> Result<Self> {
         let endpoint = endpoint(mode)?;
         Ok(FormPlanner {
             mode,
             endpoint,
             keep,
+            dry_run,
         })
     }
 }
@@ -154,7 +156,11 @@ impl RowPlanner for FormPlanner {
             note: join_notes("", &res.warnings),
             changes: String::new(),
             sequence: None,
-            shown: res.payload_display(),
+            shown: if self.dry_run {
+                res.payload_display()
+            } else {
+                String::new()
+            },
         }));
     }
 

@@ -77,7 +77,7 @@ impl Target for Trackfinity {
     ) -> BoxFuture<'a, Result<Box<dyn RowPlanner + 'a>>> {
         Box::pin(async move {
             let cfg = inputs.cfg;
-            let p = form::FormPlanner::new(cfg.base.mode, cfg.keep.clone())?;
+            let p = form::FormPlanner::new(cfg.base.mode, cfg.keep.clone(), cfg.dry_run)?;
             Ok(Box::new(p) as Box<dyn RowPlanner + 'a>)
         })
     }
