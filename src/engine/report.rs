@@ -71,9 +71,7 @@ impl Tally {
 
     /// (rows, kind of error), most frequent first.
     pub fn groups(&self) -> Vec<(usize, String)> {
-        let mut g: Vec<(usize, String)> = self.kinds.iter().map(|(k, n)| (*n, k.clone())).collect();
-        g.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-        g
+        result::ranked(self.kinds.clone())
     }
 }
 

@@ -45,8 +45,6 @@ pub struct Ran {
     pub base_url: String,
     /// Where the run wrote.
     pub database: Database,
-    /// How messages name where the run wrote (`"Demo" (db 1)`).
-    pub destination: String,
 }
 
 /// Run one import (or resume `resume_of`) until every row has its outcome or `stop`
@@ -160,7 +158,6 @@ pub async fn run(
         problem,
         outcomes,
         payloads,
-        destination: conn.destination(),
         base_url: conn.base_url.clone(),
         database: conn.database.clone(),
     })

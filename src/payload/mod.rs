@@ -103,6 +103,39 @@ pub fn effective_refs(refs: &[crate::validate::Reference]) -> Vec<&crate::valida
         .collect()
 }
 
+/// `payload` with every reference of `refs` replaced by the id it names (see
+/// [`effective_refs`]), or one reason per reference that names nothing.
+pub fn apply_refs(
+    resolver: &Resolver,
+    mut payload: Map<String, Value>,
+    refs: &[crate::validate::Reference],
+) -> Result<Map<String, Value>, Vec<String>> {
+    let mut missing = Vec::new();
+    for r in effective_refs(refs) {
+        match resolver.resolve(&r.entity, &r.by, &r.value) {
+            Some(id) => {
+                let v = id
+                    .parse::<i64>()
+                    .map(Value::from)
+                    .unwrap_or_else(|_| Value::String(id.to_string()));
+                crate::validate::set_path(&mut payload, &r.path, v);
+            }
+            None => missing.push(format!(
+                "{}: no {} with {} '{}' in this database",
+                r.column,
+                r.entity.trim_end_matches('s'),
+                r.by.join(" or "),
+                r.value
+            )),
+        }
+    }
+    if missing.is_empty() {
+        Ok(payload)
+    } else {
+        Err(missing)
+    }
+}
+
 /// Lookup tables for references: (entity, field) → (folded value → id).
 #[derive(Debug, Default)]
 pub struct Resolver {

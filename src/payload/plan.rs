@@ -141,24 +141,9 @@ impl<'a> Planner<'a> {
     /// The payload with every reference replaced by the id it names; an unknown
     /// reference is the row's error (nothing is sent that the server would refuse).
     fn resolve(&self, res: &RowResult) -> Result<Map<String, Value>, String> {
-        let mut payload = res.payload.clone();
-        for r in super::effective_refs(&res.refs) {
-            let Some(id) = self.resolver.resolve(&r.entity, &r.by, &r.value) else {
-                return Err(format!(
-                    "{}: no {} with {} '{}' in this database; check the value or create it first",
-                    r.column,
-                    r.entity.trim_end_matches('s'),
-                    r.by.join(" or "),
-                    r.value
-                ));
-            };
-            let v = id
-                .parse::<i64>()
-                .map(Value::from)
-                .unwrap_or_else(|_| Value::String(id.to_string()));
-            crate::validate::set_path(&mut payload, &r.path, v);
-        }
-        Ok(payload)
+        super::apply_refs(&self.resolver, res.payload.clone(), &res.refs).map_err(|missing| {
+            format!("{}; check the value or create it first", missing.join("; "))
+        })
     }
 
     fn plan_create(&mut self, res: &RowResult, payload: Map<String, Value>) -> Send {

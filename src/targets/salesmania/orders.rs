@@ -21,7 +21,7 @@ use crate::output::Status;
 use crate::output::result::Outcome;
 use crate::payload::{Action, Resolver};
 use crate::spec::{EntitySpec, Mode};
-use crate::validate::{RowResult, set_path};
+use crate::validate::RowResult;
 
 /// One order being assembled from its rows.
 struct Group {
@@ -321,28 +321,14 @@ impl<'a> Grouped<'a> {
         let mut lines = Vec::new();
         for &i in &group.rows {
             let res = &self.held[i].1;
-            let mut payload = res.payload.clone();
-            for r in crate::payload::effective_refs(&res.refs) {
-                match self.resolver.resolve(&r.entity, &r.by, &r.value) {
-                    Some(id) => {
-                        let v = id
-                            .parse::<i64>()
-                            .map(Value::from)
-                            .unwrap_or_else(|_| Value::String(id.to_string()));
-                        set_path(&mut payload, &r.path, v);
+            let mut payload =
+                match crate::payload::apply_refs(&self.resolver, res.payload.clone(), &res.refs) {
+                    Ok(p) => p,
+                    Err(missing) => {
+                        errors.extend(missing.into_iter().map(|m| (i, m)));
+                        res.payload.clone()
                     }
-                    None => errors.push((
-                        i,
-                        format!(
-                            "{}: no {} with {} '{}' in this database",
-                            r.column,
-                            r.entity.trim_end_matches('s'),
-                            r.by.join(" or "),
-                            r.value
-                        ),
-                    )),
-                }
-            }
+                };
             let mut line = match payload.remove("line") {
                 Some(Value::Object(l)) => l,
                 _ => Map::new(),
