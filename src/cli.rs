@@ -2,15 +2,16 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand};
 
 use crate::commands;
 use crate::error::{Error, Result};
 use crate::input::ReadOptions;
-use crate::spec::Mode;
+use crate::spec::{Entity, ExportKind, Mode, TargetId};
 use crate::validate::{DecimalStyle, ParseOptions};
 
 mod examples;
+mod values;
 
 /// Move business records between spreadsheets and SaaS REST APIs, row by row.
 #[derive(Debug, Parser)]
@@ -157,39 +158,6 @@ impl SandboxArgs {
     }
 }
 
-/// `--mode` values.
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum ModeArg {
-    /// New records.
-    Create,
-    /// Existing records, found by id or natural key.
-    Update,
-    /// Update when the key exists, create otherwise.
-    Upsert,
-    /// Delete records found by id or natural key.
-    Delete,
-    /// Lock records found by a key (Trackfinity).
-    Lock,
-    /// Unlock records found by a key (Trackfinity).
-    Unlock,
-    /// Erase personal data of records found by a key (Trackfinity; needs --yes).
-    Forget,
-}
-
-impl From<ModeArg> for Mode {
-    fn from(m: ModeArg) -> Self {
-        match m {
-            ModeArg::Create => Mode::Create,
-            ModeArg::Update => Mode::Update,
-            ModeArg::Upsert => Mode::Upsert,
-            ModeArg::Delete => Mode::Delete,
-            ModeArg::Lock => Mode::Lock,
-            ModeArg::Unlock => Mode::Unlock,
-            ModeArg::Forget => Mode::Forget,
-        }
-    }
-}
-
 /// How to read the input file.
 #[derive(Debug, Args)]
 pub struct ReadArgs {
@@ -234,15 +202,15 @@ pub struct ValidateArgs {
     pub file: PathBuf,
     /// What the rows are: customers, products, visits or orders (SalesMania);
     /// customers (Trackfinity, Fatura Entegratör).
-    #[arg(long, short, value_name = "ENTITY")]
-    pub entity: String,
-    /// Which API: salesmania, trackfinity or fatura.
-    #[arg(long, default_value = "salesmania")]
-    pub target: String,
+    #[arg(long, short, value_name = "ENTITY", ignore_case = true)]
+    pub entity: Entity,
+    /// Which API.
+    #[arg(long, default_value_t = crate::spec::DEFAULT_TARGET, ignore_case = true)]
+    pub target: TargetId,
     /// The import mode (default: create, or the entity's first mode, e.g. update for
     /// Trackfinity).
     #[arg(long, value_enum)]
-    pub mode: Option<ModeArg>,
+    pub mode: Option<Mode>,
     /// Result file (.xlsx, or .csv for one CSV); default: <input>.result.xlsx beside the input.
     #[arg(long, short, value_name = "FILE")]
     pub out: Option<PathBuf>,
@@ -367,29 +335,12 @@ impl ImportArgs {
     }
 }
 
-/// What `export` can write.
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum ExportWhat {
-    /// Sales users.
-    Teams,
-    /// Products with their units.
-    Products,
-    /// Customers (outlets).
-    Customers,
-    /// Planned visits.
-    Visits,
-    /// Orders, one row per order line, in the layout `import -e orders` reads.
-    Orders,
-    /// The databases the user reaches.
-    Databases,
-}
-
 /// `sheetload export`.
 #[derive(Debug, Args)]
 pub struct ExportArgs {
     /// What to export.
-    #[arg(value_enum)]
-    pub what: ExportWhat,
+    #[arg(value_enum, ignore_case = true)]
+    pub what: ExportKind,
     /// The file to write: .xlsx, or .csv.
     #[arg(long, short, value_name = "FILE")]
     pub out: PathBuf,
@@ -416,9 +367,9 @@ pub struct ExportArgs {
     /// Seconds to wait for one answer.
     #[arg(long, default_value_t = 30.0, value_name = "SECS")]
     pub timeout: f64,
-    /// Which API: salesmania or fatura.
-    #[arg(long, default_value = "salesmania")]
-    pub target: String,
+    /// Which API (one that can list its records: salesmania or fatura).
+    #[arg(long, default_value_t = crate::spec::DEFAULT_TARGET, ignore_case = true)]
+    pub target: TargetId,
 }
 
 impl ExportArgs {
@@ -443,15 +394,7 @@ impl ExportArgs {
                 )));
             }
         }
-        let what = match self.what {
-            ExportWhat::Teams => "teams",
-            ExportWhat::Products => "products",
-            ExportWhat::Customers => "customers",
-            ExportWhat::Visits => "visits",
-            ExportWhat::Orders => "orders",
-            ExportWhat::Databases => "databases",
-        };
-        if !matches!(self.what, ExportWhat::Visits | ExportWhat::Orders)
+        if !matches!(self.what, ExportKind::Visits | ExportKind::Orders)
             && (self.from.is_some() || self.to.is_some() || self.team.is_some())
         {
             return Err(Error::usage(
@@ -464,7 +407,7 @@ impl ExportArgs {
             ));
         }
         Ok(commands::export::Config {
-            what: what.into(),
+            what: self.what,
             out: self.out.clone(),
             conn: self.connect.config(),
             limit: self.limit,
@@ -474,7 +417,7 @@ impl ExportArgs {
             team: self.team.clone(),
             bom: self.bom,
             timeout: std::time::Duration::from_secs_f64(self.timeout),
-            target: self.target.to_lowercase(),
+            target: self.target,
         })
     }
 }
@@ -558,11 +501,11 @@ pub struct ResumeArgs {
 pub struct TemplateArgs {
     /// The entity: customers, products, visits or orders (SalesMania); customers
     /// (Trackfinity, Fatura Entegratör).
-    #[arg(value_name = "ENTITY")]
-    pub entity: String,
-    /// Which API's template: salesmania, trackfinity or fatura.
-    #[arg(long, default_value = "salesmania")]
-    pub target: String,
+    #[arg(value_name = "ENTITY", ignore_case = true)]
+    pub entity: Entity,
+    /// Which API's template.
+    #[arg(long, default_value_t = crate::spec::DEFAULT_TARGET, ignore_case = true)]
+    pub target: TargetId,
     /// Where to write the workbook (default: `ENTITY-template.xlsx`).
     #[arg(long, short, value_name = "FILE.xlsx")]
     pub out: Option<PathBuf>,
@@ -637,16 +580,14 @@ impl ValidateArgs {
         let map = self.read.map.clone().or(profile_map);
         Ok(commands::validate::Config {
             input: self.file.clone(),
-            target: self.target.to_lowercase(),
-            entity: self.entity.to_lowercase(),
+            target: self.target,
+            entity: self.entity,
             mode: match self.mode {
-                Some(m) => m.into(),
-                None => {
-                    crate::spec::builtin(&self.target.to_lowercase(), &self.entity.to_lowercase())
-                        .ok()
-                        .and_then(|s| s.modes.first().copied())
-                        .unwrap_or(Mode::Create)
-                }
+                Some(m) => m,
+                None => crate::spec::builtin(self.target, self.entity)
+                    .ok()
+                    .and_then(|s| s.modes.first().copied())
+                    .unwrap_or(Mode::Create),
             },
             read: self.read.read_options()?,
             map,
@@ -661,11 +602,12 @@ impl TemplateArgs {
     /// The plain config the core runs on.
     pub fn config(&self) -> commands::template::Config {
         commands::template::Config {
-            target: self.target.to_lowercase(),
-            entity: self.entity.to_lowercase(),
-            out: self.out.clone().unwrap_or_else(|| {
-                PathBuf::from(format!("{}-template.xlsx", self.entity.to_lowercase()))
-            }),
+            target: self.target,
+            entity: self.entity,
+            out: self
+                .out
+                .clone()
+                .unwrap_or_else(|| PathBuf::from(format!("{}-template.xlsx", self.entity))),
         }
     }
 }

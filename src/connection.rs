@@ -15,6 +15,7 @@ use crate::connector::Secret;
 use crate::connector::salesmania::{Fields, Paths, SalesMania, Settings};
 use crate::error::{Error, Result};
 use crate::sandbox::{Sandbox, SandboxHandle, SandboxOptions};
+use crate::spec::Entity;
 use crate::ui::Printer;
 
 /// Connection choices from the command line (never a credential).
@@ -283,7 +284,7 @@ pub struct Connected {
     /// Where a run writes (SalesMania: the database; keyed targets: the account).
     pub database: crate::connector::Database,
     /// Collection paths by entity.
-    pub collections: std::collections::HashMap<String, String>,
+    pub collections: std::collections::HashMap<Entity, String>,
     /// An in-process sandbox, kept alive for the run.
     pub sandbox: Option<SandboxHandle>,
 }
@@ -295,8 +296,8 @@ impl Connected {
     }
 
     /// The collection path of an entity.
-    pub fn collection(&self, entity: &str) -> Option<&str> {
-        self.collections.get(entity).map(String::as_str)
+    pub fn collection(&self, entity: Entity) -> Option<&str> {
+        self.collections.get(&entity).map(String::as_str)
     }
 }
 
@@ -370,7 +371,7 @@ pub fn key_target(
     label: &str,
     base_url: reqwest::Url,
     auth: crate::connector::keyed::KeyAuth,
-    collections: std::collections::HashMap<String, String>,
+    collections: std::collections::HashMap<Entity, String>,
     sandbox: Option<SandboxHandle>,
     timeout: Duration,
     pool: usize,

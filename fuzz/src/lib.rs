@@ -78,7 +78,9 @@ fn specs() -> &'static [EntitySpec] {
 
 fn customers() -> &'static EntitySpec {
     static SPEC: OnceLock<EntitySpec> = OnceLock::new();
-    SPEC.get_or_init(|| spec::builtin("salesmania", "customers").expect("built-in spec"))
+    SPEC.get_or_init(|| {
+        spec::builtin(spec::TargetId::SalesMania, spec::Entity::Customers).expect("built-in spec")
+    })
 }
 
 fn customers_index() -> &'static HeaderIndex {

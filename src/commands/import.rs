@@ -66,7 +66,7 @@ async fn import(cfg: Config, ui: &Printer, resume_of: Option<i64>) -> Result<u8>
     // write everything.
     let stop = Stop::with_limit(cfg.max_errors).on_ctrl_c();
     let mut progress = super::progress::Progress::new(*ui);
-    let target = crate::targets::get(&prepared.spec.target)?;
+    let target = crate::targets::get(prepared.spec.target);
     let ran = engine::run(target, &cfg, &prepared, resume_of, stop, &mut progress, ui).await?;
     drop(progress);
     let finished = Finished {

@@ -21,7 +21,7 @@ fn terminal_lines(f: &Finished<'_>, t: &Tally, result_path: &Path) -> Vec<String
     let place = format!(
         "{} {}",
         spec.entity,
-        crate::targets::destination(&spec.target, f.database)
+        crate::targets::destination(spec.target, f.database)
     );
     let n = thousands;
     let rows = crate::ui::count(t.total, "row");

@@ -3,23 +3,23 @@
 use std::path::PathBuf;
 
 use crate::error::{Result, exit};
-use crate::spec;
+use crate::spec::{self, Entity, TargetId};
 use crate::ui::Printer;
 
 /// What `template` needs.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// Target (`salesmania`).
-    pub target: String,
-    /// Entity (`customers`).
-    pub entity: String,
+    /// Whose template.
+    pub target: TargetId,
+    /// The kind of record.
+    pub entity: Entity,
     /// Where to write.
     pub out: PathBuf,
 }
 
 /// Write the template and report where it went.
 pub fn run(cfg: &Config, ui: &Printer) -> Result<u8> {
-    let spec = spec::builtin(&cfg.target, &cfg.entity)?;
+    let spec = spec::builtin(cfg.target, cfg.entity)?;
     crate::output::template::write(&spec, &cfg.out)?;
     let target = if spec.target == crate::targets::DEFAULT {
         String::new()

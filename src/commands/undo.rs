@@ -13,7 +13,7 @@ pub fn undo(id: i64, yes: bool, conn: &ConnectionArgs, ui: &Printer) -> Result<u
     let mut ledger = open()?;
     let r = find(&ledger, id)?;
     let created = ledger.created(id)?;
-    if !crate::spec::builtin(&r.target, &r.entity)?
+    if !crate::spec::builtin(r.target, r.entity)?
         .modes
         .contains(&Mode::Delete)
     {
@@ -36,7 +36,7 @@ pub fn undo(id: i64, yes: bool, conn: &ConnectionArgs, ui: &Printer) -> Result<u
             "run {id} went to an in-process sandbox that no longer exists; nothing to undo"
         )));
     }
-    let what = records(created.len() as u64, &r.entity);
+    let what = records(created.len() as u64, r.entity.as_str());
     let place = format!(
         "\"{}\" ({})",
         r.database_name.clone().unwrap_or_default(),
@@ -65,7 +65,7 @@ pub fn undo(id: i64, yes: bool, conn: &ConnectionArgs, ui: &Printer) -> Result<u
     if conn.database.is_none() {
         conn.database = r.database_id.clone();
     }
-    let target = crate::targets::get(&r.target)?;
+    let target = crate::targets::get(r.target);
     let done =
         crate::connection::runtime()?.block_on(delete_created(target, &r, &created, &conn, ui))?;
     ledger.mark_undone(id, &done.deleted)?;

@@ -13,6 +13,7 @@ use tokio::sync::{Mutex, RwLock};
 
 use super::{Reply, Secret, SendError, parse, send_error};
 use crate::error::{Error, Result};
+use crate::spec::Entity;
 
 /// Endpoint paths, relative to the base URL.
 #[derive(Debug, Clone, Deserialize)]
@@ -53,15 +54,14 @@ impl Default for Paths {
 
 impl Paths {
     /// The collection path of an entity.
-    pub fn collection(&self, entity: &str) -> Option<&str> {
-        Some(match entity {
-            "customers" => &self.customers,
-            "products" => &self.products,
-            "visits" => &self.visits,
-            "orders" => &self.orders,
-            "teams" => &self.teams,
-            _ => return None,
-        })
+    pub fn collection(&self, entity: Entity) -> &str {
+        match entity {
+            Entity::Customers => &self.customers,
+            Entity::Products => &self.products,
+            Entity::Visits => &self.visits,
+            Entity::Orders => &self.orders,
+            Entity::Teams => &self.teams,
+        }
     }
 }
 

@@ -81,8 +81,8 @@ mod tests {
         let cfg = Config {
             base: validate::Config {
                 input: "/no/such/dir/c.csv".into(),
-                target: "fatura".into(),
-                entity: "customers".into(),
+                target: crate::spec::TargetId::Fatura,
+                entity: crate::spec::Entity::Customers,
                 mode: Mode::Upsert,
                 read: ReadOptions {
                     encoding: encoding_rs::Encoding::for_label(b"windows-1254"),

@@ -47,10 +47,13 @@ pub(crate) fn confirm_plan(
     planner.finish(&mut steps);
     tally(&mut steps);
     planner.reset();
-    let entity = &prepared.spec.entity;
+    let entity = prepared.spec.entity;
     let n = |w: &str| jobs.get(w).copied().unwrap_or(0);
     let plan = if destructive {
-        format!("{mode} {} from {place}", records(n(mode.as_str()), entity))
+        format!(
+            "{mode} {} from {place}",
+            records(n(mode.as_str()), entity.as_str())
+        )
     } else {
         let doing: Vec<String> = jobs
             .iter()
@@ -68,7 +71,7 @@ pub(crate) fn confirm_plan(
             .map(|(_, c)| c)
             .sum();
         let noun = if sent == 1 {
-            entity.trim_end_matches('s')
+            entity.one()
         } else {
             entity.as_str()
         };

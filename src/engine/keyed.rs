@@ -38,7 +38,7 @@ pub async fn planner<'a>(inputs: PlanInputs<'a>) -> Result<Box<dyn RowPlanner + 
     } = inputs;
     let spec = &prepared.spec;
     let path = conn
-        .collection(&spec.entity)
+        .collection(spec.entity)
         .map(str::to_string)
         .unwrap_or_else(|| spec.endpoint.clone());
     let (index, resolver) =

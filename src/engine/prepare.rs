@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use crate::error::{Error, Result};
 use crate::input::{self, ReadOptions};
 use crate::mapping::{HeaderIndex, MapFile, Mapping};
-use crate::spec::{self, Mode};
+use crate::spec::{self, Entity, Mode, TargetId};
 use crate::ui::Printer;
 use crate::validate::{ParseOptions, duplicates::DuplicateIndex};
 
@@ -16,10 +16,10 @@ use crate::validate::{ParseOptions, duplicates::DuplicateIndex};
 pub struct Config {
     /// The spreadsheet to read.
     pub input: PathBuf,
-    /// Target whose spec applies (`salesmania`).
-    pub target: String,
-    /// Entity (`customers`, `products`, `visits`).
-    pub entity: String,
+    /// Target whose spec applies.
+    pub target: TargetId,
+    /// The kind of record the rows are.
+    pub entity: Entity,
     /// Mode whose requirements apply.
     pub mode: Mode,
     /// Reader options.
@@ -79,7 +79,7 @@ pub(crate) fn secret_columns(spec: &spec::EntitySpec, mapping: &Mapping) -> Vec<
 /// Load the spec, open and map the input, check the result path and find duplicate
 /// keys; every problem found here stops the run before any row is processed.
 pub fn prepare(cfg: &Config, ui: &Printer) -> Result<Prepared> {
-    let spec = spec::builtin(&cfg.target, &cfg.entity)?;
+    let spec = spec::builtin(cfg.target, cfg.entity)?;
     if !spec.modes.contains(&cfg.mode) {
         return Err(Error::usage(format!(
             "{} cannot be imported with --mode {}; supported: {}",
@@ -134,7 +134,7 @@ pub fn prepare(cfg: &Config, ui: &Printer) -> Result<Prepared> {
     }
 
     if let Some(path) = &cfg.save_map {
-        crate::mapping::save(path, &spec.entity, &mapping, &table, map.as_ref())?;
+        crate::mapping::save(path, spec.entity, &mapping, &table, map.as_ref())?;
         ui.note(&format!("mapping saved to {}", path.display()));
     }
 
@@ -223,7 +223,7 @@ pub fn with_key(
     key: Option<&str>,
     group_by: Option<&str>,
 ) -> Result<Prepared> {
-    let entity = prepared.spec.entity.clone();
+    let entity = prepared.spec.entity;
     let known = |f: &str, flag: &str| {
         if prepared.spec.field(f).is_some() {
             Ok(())

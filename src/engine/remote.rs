@@ -3,6 +3,7 @@
 //! and which sheet column each payload field came from (to name cells in errors).
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 
 use serde_json::Value;
 
@@ -12,7 +13,7 @@ use crate::engine::prepare::Prepared;
 use crate::error::{Error, Result};
 use crate::ledger::{self, Ledger, Scope};
 use crate::payload::{Index, Resolver};
-use crate::spec::{EntitySpec, Mode};
+use crate::spec::{Entity, EntitySpec, Mode};
 use crate::ui::Printer;
 
 /// The target's current records (to compare with) and the referenced entities (to
@@ -52,26 +53,24 @@ pub(crate) async fn references(
     ctx: &Ctx,
     conn: &connection::Connected,
     prepared: &Prepared,
-) -> Result<(Resolver, HashMap<String, Vec<Value>>)> {
+) -> Result<(Resolver, HashMap<Entity, Vec<Value>>)> {
     let spec = &prepared.spec;
     let mut resolver = Resolver::default();
-    let mut lists: HashMap<String, Vec<Value>> = HashMap::new();
+    let mut lists: HashMap<Entity, Vec<Value>> = HashMap::new();
     for (i, f) in spec.fields.iter().enumerate() {
         let (Some(r), true) = (&f.resolve, prepared.mapping.fields[i].is_bound()) else {
             continue;
         };
-        let Some(rpath) = conn.collection(&r.entity) else {
+        let Some(rpath) = conn.collection(r.entity) else {
             continue;
         };
-        if !lists.contains_key(&r.entity) {
-            let records = ctx.list_all(rpath, &[]).await.map_err(|e| {
+        let records = match lists.entry(r.entity) {
+            Entry::Occupied(read) => read.into_mut(),
+            Entry::Vacant(slot) => slot.insert(ctx.list_all(rpath, &[]).await.map_err(|e| {
                 Error::usage(format!("cannot resolve {} references: {e}", r.entity))
-            })?;
-            lists.insert(r.entity.clone(), records);
-        }
-        if let Some(records) = lists.get(&r.entity) {
-            resolver.add(&r.entity, &r.by, records);
-        }
+            })?),
+        };
+        resolver.add(r.entity, &r.by, records);
     }
     Ok((resolver, lists))
 }
@@ -87,10 +86,10 @@ pub(crate) fn remembered(
     }
     let ledger = Ledger::open(&ledger::default_home())?;
     ledger.known_ids(&Scope {
-        target: spec.target.clone(),
+        target: spec.target,
         base_url: conn.base_url.clone(),
         database_id: Some(conn.database.id.clone()),
-        entity: spec.entity.clone(),
+        entity: spec.entity,
     })
 }
 

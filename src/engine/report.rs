@@ -191,7 +191,7 @@ fn summary_sheet(f: &Finished<'_>, t: &Tally) -> Vec<(String, String)> {
             "Database".into(),
             format!("{} (id {})", f.database.name, f.database.id),
         ),
-        ("Entity".into(), spec.entity.clone()),
+        ("Entity".into(), spec.entity.to_string()),
         ("Mode".into(), cfg.base.mode.to_string()),
         ("Rows".into(), t.total.to_string()),
     ];

@@ -245,12 +245,12 @@ fn open_run(
             id
         }
         None => ledger.begin_run(&NewRun {
-            target: spec.target.clone(),
+            target: spec.target,
             base_url: conn.base_url.clone(),
             database_id: Some(conn.database.id.clone()),
             database_name: Some(conn.database.name.clone()),
-            entity: spec.entity.clone(),
-            mode: cfg.base.mode.to_string(),
+            entity: spec.entity,
+            mode: cfg.base.mode,
             input_path: std::fs::canonicalize(&cfg.base.input)
                 .unwrap_or_else(|_| cfg.base.input.clone())
                 .display()

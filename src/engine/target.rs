@@ -13,6 +13,7 @@ use crate::connection::{Connected, ConnectionArgs};
 use crate::connector::Database;
 use crate::dispatch::Ctx;
 use crate::error::Result;
+use crate::spec::{ExportKind, TargetId};
 use crate::ui::Printer;
 
 /// A boxed future, for the trait's async steps.
@@ -36,8 +37,13 @@ pub struct PlanInputs<'a> {
 
 /// One target API.
 pub trait Target: Sync {
+    /// Which target it is.
+    fn id(&self) -> TargetId;
+
     /// Its name on the command line and in the ledger (`fatura`).
-    fn name(&self) -> &'static str;
+    fn name(&self) -> &'static str {
+        self.id().as_str()
+    }
 
     /// How its users call it (`Fatura Entegratör`).
     fn label(&self) -> &'static str;
@@ -66,5 +72,5 @@ pub trait Target: Sync {
     }
 
     /// What `export` can write from this target.
-    fn exports(&self) -> &'static [&'static str];
+    fn exports(&self) -> &'static [ExportKind];
 }

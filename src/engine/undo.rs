@@ -44,7 +44,7 @@ pub async fn delete_created(
         )));
     }
     let path = connected
-        .collection(&r.entity)
+        .collection(r.entity)
         .map(str::to_string)
         .ok_or_else(|| Error::usage(format!("unknown entity {}", r.entity)))?;
     let ctx = Ctx {

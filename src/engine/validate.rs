@@ -292,8 +292,8 @@ pub(crate) fn summary_lines(
     }
     lines.extend([
         ("Header row".into(), table.header_row.to_string()),
-        ("Target".into(), spec.target.clone()),
-        ("Entity".into(), spec.entity.clone()),
+        ("Target".into(), spec.target.to_string()),
+        ("Entity".into(), spec.entity.to_string()),
         ("Mode".into(), cfg.mode.to_string()),
         ("Rows".into(), report.rows.to_string()),
         ("VALID".into(), report.valid.to_string()),

@@ -13,7 +13,7 @@ use serde_json::{Map, Value};
 use crate::connector::parse;
 use crate::output::export::{Cell, Column, Kind};
 use crate::payload::Resolver;
-use crate::spec::{EntitySpec, FieldType};
+use crate::spec::{Entity, EntitySpec, FieldType};
 
 /// Where a line field's value sits in the flattened view of one order line.
 const LINE: &str = "line";
@@ -32,7 +32,7 @@ pub(super) enum Source {
         /// Path of the id in the record.
         path: String,
         /// The referenced entity.
-        entity: String,
+        entity: Entity,
         /// Its fields import resolves by, in import's order.
         by: Vec<String>,
     },
@@ -74,7 +74,7 @@ pub(super) fn spec_columns(spec: &EntitySpec, units: usize) -> Vec<(Column, Sour
         let source = match (reference, f.kind) {
             (Some(r), _) => Source::Reference {
                 path,
-                entity: r.entity.clone(),
+                entity: r.entity,
                 by: r.by.clone(),
             },
             (None, FieldType::Tags) => Source::Joined(path),
@@ -132,13 +132,13 @@ pub(super) fn plain_columns(names: &[&str]) -> Vec<(Column, Source)> {
 
 /// The referenced entities a set of columns needs labels for, each with the fields it
 /// is resolved by.
-pub(super) fn referenced(columns: &[(Column, Source)]) -> Vec<(String, Vec<String>)> {
-    let mut out: Vec<(String, Vec<String>)> = Vec::new();
+pub(super) fn referenced(columns: &[(Column, Source)]) -> Vec<(Entity, Vec<String>)> {
+    let mut out: Vec<(Entity, Vec<String>)> = Vec::new();
     for (_, s) in columns {
         if let Source::Reference { entity, by, .. } = s
             && !out.iter().any(|(e, b)| e == entity && b == by)
         {
-            out.push((entity.clone(), by.clone()));
+            out.push((*entity, by.clone()));
         }
     }
     out
@@ -151,18 +151,15 @@ pub(super) fn referenced(columns: &[(Column, Source)]) -> Vec<(String, Vec<Strin
 /// (its id column still says which it is).
 #[derive(Debug, Default)]
 pub(super) struct Labels {
-    by_ref: HashMap<(String, Vec<String>), HashMap<String, String>>,
+    by_ref: HashMap<(Entity, Vec<String>), HashMap<String, String>>,
 }
 
 impl Labels {
     /// Label the `records` of `entity` for a reference resolved by `by`.
-    pub(super) fn add(&mut self, entity: &str, by: &[String], records: &[Value]) {
+    pub(super) fn add(&mut self, entity: Entity, by: &[String], records: &[Value]) {
         let mut resolver = Resolver::default();
         resolver.add(entity, by, records);
-        let labels = self
-            .by_ref
-            .entry((entity.to_string(), by.to_vec()))
-            .or_default();
+        let labels = self.by_ref.entry((entity, by.to_vec())).or_default();
         for r in records {
             let Some(id) = parse::record_id(r) else {
                 continue;
@@ -179,9 +176,9 @@ impl Labels {
         }
     }
 
-    fn get(&self, entity: &str, by: &[String], id: &str) -> Option<&str> {
+    fn get(&self, entity: Entity, by: &[String], id: &str) -> Option<&str> {
         self.by_ref
-            .get(&(entity.to_string(), by.to_vec()))
+            .get(&(entity, by.to_vec()))
             .and_then(|m| m.get(id))
             .map(String::as_str)
     }
@@ -232,7 +229,7 @@ pub(super) fn flatten(
                 .and_then(|v| typed(v, *kind)),
             Source::Reference { path, entity, by } => at(record, path)
                 .and_then(parse::scalar_text)
-                .and_then(|id| labels.get(entity, by, &id))
+                .and_then(|id| labels.get(*entity, by, &id))
                 .map(|l| Cell::Text(l.to_string())),
         })
         .collect()
@@ -287,7 +284,7 @@ mod tests {
 
     #[test]
     fn customers_flatten_to_the_import_layout() {
-        let spec = spec::builtin("salesmania", "customers").unwrap();
+        let spec = spec::builtin(spec::TargetId::SalesMania, spec::Entity::Customers).unwrap();
         let cols = spec_columns(&spec, 0);
         assert_eq!(
             headers(&cols),
@@ -316,7 +313,7 @@ mod tests {
 
     #[test]
     fn secrets_are_never_columns() {
-        let spec = spec::builtin("trackfinity", "customers").unwrap();
+        let spec = spec::builtin(spec::TargetId::Trackfinity, spec::Entity::Customers).unwrap();
         assert!(spec.fields.iter().any(|f| f.secret));
         let cols = spec_columns(&spec, 0);
         for (c, _) in &cols {
@@ -327,7 +324,7 @@ mod tests {
 
     #[test]
     fn products_get_unit_groups() {
-        let spec = spec::builtin("salesmania", "products").unwrap();
+        let spec = spec::builtin(spec::TargetId::SalesMania, spec::Entity::Products).unwrap();
         let cols = spec_columns(&spec, 2);
         assert!(headers(&cols).ends_with(&[
             "unit_name",
@@ -347,7 +344,7 @@ mod tests {
 
     #[test]
     fn visits_carry_customer_code_and_team_name_beside_the_ids() {
-        let spec = spec::builtin("salesmania", "visits").unwrap();
+        let spec = spec::builtin(spec::TargetId::SalesMania, spec::Entity::Visits).unwrap();
         let cols = spec_columns(&spec, 0);
         assert_eq!(
             headers(&cols),
@@ -363,7 +360,7 @@ mod tests {
                     json!({"id": 3, "name": "Siti", "email": "s@x.id"}),
                 ],
             };
-            labels.add(&entity, &by, &records);
+            labels.add(entity, &by, &records);
         }
         let row = |c: u64, t: u64| {
             flatten(
@@ -391,7 +388,7 @@ mod tests {
 
     #[test]
     fn an_order_is_one_row_per_line_with_its_header_repeated() {
-        let spec = spec::builtin("salesmania", "orders").unwrap();
+        let spec = spec::builtin(spec::TargetId::SalesMania, spec::Entity::Orders).unwrap();
         let cols = spec_columns(&spec, 0);
         let h = headers(&cols);
         assert_eq!(h[0], "id");
@@ -406,7 +403,7 @@ mod tests {
         }
         let mut labels = Labels::default();
         labels.add(
-            "products",
+            Entity::Products,
             &["ext_product_code".into(), "sku".into()],
             &[
                 json!({"id": 20, "ext_product_code": "P01", "sku": "S01"}),

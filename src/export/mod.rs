@@ -21,15 +21,15 @@ use crate::connector::salesmania::SalesMania;
 use crate::dispatch::{Ctx, Limiter, Policy};
 use crate::error::{Error, Result, exit};
 use crate::output::export::{self, Cell, Column, ExportSink};
-use crate::spec::{self, EntitySpec, Mode};
+use crate::spec::{self, Entity, EntitySpec, ExportKind, Mode, TargetId};
 use crate::ui::Printer;
 use columns::{Labels, Source, flatten, passes, plain_columns, rows_of, spec_columns};
 
 /// Everything `export` needs.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// teams, products, customers, visits, orders or databases.
-    pub what: String,
+    /// What to export.
+    pub what: ExportKind,
     /// `.xlsx` or `.csv`.
     pub out: PathBuf,
     /// Where from.
@@ -48,8 +48,8 @@ pub struct Config {
     pub bom: bool,
     /// Per-request timeout.
     pub timeout: Duration,
-    /// salesmania or fatura.
-    pub target: String,
+    /// Where from (a target that can list its records).
+    pub target: TargetId,
 }
 
 /// Run the export and return its exit code.
@@ -91,12 +91,12 @@ async fn export_databases(cfg: &Config, ui: &Printer) -> Result<u8> {
 struct Lists<'a> {
     ctx: &'a Ctx,
     conn: &'a connection::Connected,
-    read: Vec<(String, Vec<Value>)>,
+    read: Vec<(Entity, Vec<Value>)>,
 }
 
 impl Lists<'_> {
-    async fn of(&mut self, entity: &str) -> Result<&[Value]> {
-        if let Some(i) = self.read.iter().position(|(e, _)| e == entity) {
+    async fn of(&mut self, entity: Entity) -> Result<&[Value]> {
+        if let Some(i) = self.read.iter().position(|(e, _)| *e == entity) {
             return Ok(&self.read[i].1);
         }
         let path = self.conn.collection(entity).ok_or_else(|| {
@@ -107,7 +107,7 @@ impl Lists<'_> {
             .list_all(path, &[])
             .await
             .map_err(|e| Error::usage(format!("cannot read the {entity}: {e}")))?;
-        self.read.push((entity.to_string(), records));
+        self.read.push((entity, records));
         Ok(&self.read[self.read.len() - 1].1)
     }
 }
@@ -131,7 +131,7 @@ async fn server_query(
             team.clone()
         } else {
             lists
-                .of("teams")
+                .of(Entity::Teams)
                 .await
                 .map_err(|e| Error::usage(format!("cannot look the team up: {e}")))?
                 .iter()
@@ -223,7 +223,7 @@ async fn stream_pages(
     ctx: &std::sync::Arc<Ctx>,
     path: &str,
     query: &[(String, String)],
-    what: &str,
+    what: ExportKind,
     writer: &mut Writer<'_>,
     sink: &mut dyn ExportSink,
 ) -> Result<()> {
@@ -236,7 +236,7 @@ async fn stream_pages(
         let f = ctx.client.fields();
         q.push((f.page_param.clone(), page.to_string()));
         q.push((f.limit_param.clone(), size.to_string()));
-        let what = what.to_string();
+        let what = what.as_str();
         tokio::spawn(async move {
             let (r, _) = ctx.idempotent(Method::GET, &path, &q, None).await;
             let r = r.map_err(|e| {
@@ -333,7 +333,7 @@ fn summary(
     seconds: f64,
 ) -> Vec<(String, String)> {
     let mut summary: Vec<(String, String)> = vec![
-        ("Export".into(), cfg.what.clone()),
+        ("Export".into(), cfg.what.to_string()),
         ("From".into(), conn.base_url.clone()),
         (
             "Database".into(),
@@ -360,7 +360,7 @@ fn summary(
 fn export_path(
     target: &dyn crate::targets::Target,
     conn: &connection::Connected,
-    what: &str,
+    what: ExportKind,
 ) -> Result<String> {
     let exports = target.exports();
     if exports.is_empty() {
@@ -369,14 +369,16 @@ fn export_path(
             target.label()
         )));
     }
-    conn.collection(what)
+    what.entity()
+        .and_then(|e| conn.collection(e))
         .filter(|_| exports.contains(&what))
         .map(str::to_string)
         .ok_or_else(|| {
+            let choices: Vec<&str> = exports.iter().map(|e| e.as_str()).collect();
             Error::usage(format!(
                 "cannot export '{what}' from {}: choose {}",
                 target.label(),
-                exports.join(", ")
+                choices.join(", ")
             ))
         })
 }
@@ -392,7 +394,7 @@ fn sheet_title(what: &str) -> String {
 
 async fn export(cfg: &Config, ui: &Printer) -> Result<u8> {
     let started = Instant::now();
-    let what = cfg.what.as_str();
+    let what = cfg.what;
     let ext_ok = cfg
         .out
         .extension()
@@ -404,12 +406,11 @@ async fn export(cfg: &Config, ui: &Printer) -> Result<u8> {
             cfg.out.display()
         )));
     }
-    if what == "databases" {
+    let Some(entity) = what.entity() else {
         return export_databases(cfg, ui).await;
-    }
+    };
 
-    let (target, conn) =
-        crate::targets::connect(&cfg.target, &cfg.conn, cfg.timeout, 4, ui).await?;
+    let (target, conn) = crate::targets::connect(cfg.target, &cfg.conn, cfg.timeout, 4, ui).await?;
     let database = conn.database.clone();
     let ctx = std::sync::Arc::new(Ctx {
         client: conn.transport.clone(),
@@ -418,9 +419,9 @@ async fn export(cfg: &Config, ui: &Printer) -> Result<u8> {
         columns: Default::default(),
     });
     let path = export_path(target, &conn, what)?;
-    let spec = match what {
-        "teams" => None,
-        other => Some(spec::builtin(&cfg.target, other)?),
+    let spec = match entity {
+        Entity::Teams => None,
+        other => Some(spec::builtin(cfg.target, other)?),
     };
     let mut lists = Lists {
         ctx: &ctx,
@@ -428,7 +429,7 @@ async fn export(cfg: &Config, ui: &Printer) -> Result<u8> {
         read: Vec::new(),
     };
     // Visits and orders: date and team filters go to the server.
-    let query = if matches!(what, "visits" | "orders") {
+    let query = if matches!(entity, Entity::Visits | Entity::Orders) {
         server_query(cfg, &mut lists, &database.name).await?
     } else {
         Vec::new()
@@ -445,12 +446,12 @@ async fn export(cfg: &Config, ui: &Printer) -> Result<u8> {
     let filters = where_filters(cfg, &columns)?;
     let mut labels = Labels::default();
     for (entity, by) in columns::referenced(&columns) {
-        labels.add(&entity, &by, lists.of(&entity).await?);
+        labels.add(entity, &by, lists.of(entity).await?);
     }
     drop(lists);
 
     let cols: Vec<Column> = columns.iter().map(|(c, _)| c.clone()).collect();
-    let sheet = sheet_title(what);
+    let sheet = sheet_title(what.as_str());
     let mut sink = export::create(&cfg.out, &sheet, &cols, cfg.bom)?;
     let bar = ui.progress(None, "exporting");
     let mut writer = Writer {
@@ -476,7 +477,7 @@ async fn export(cfg: &Config, ui: &Printer) -> Result<u8> {
     let out = sink.finish(&summary)?;
     ui.summary(&[format!(
         "{} from {} → {} ({seconds:.1}s)",
-        crate::ui::records(written, what),
+        crate::ui::records(written, what.as_str()),
         conn.destination(),
         out.display()
     )]);

@@ -35,6 +35,7 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::output::Status;
+use crate::spec::{Entity, Mode, TargetId};
 #[cfg(test)]
 use rows::status_from_str;
 use rows::{counts_from_row, row_from_row, run_from_row, serialize_status, to_i64};
@@ -126,10 +127,10 @@ impl FromStr for RunState {
 
 /// What is known of a run when it starts; stored so that `runs show` can tell what was
 /// done and `resume` can check it is given the same input and target.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewRun {
-    /// Connector name (`salesmania`, `trackfinity`, `fatura`).
-    pub target: String,
+    /// The target written to.
+    pub target: TargetId,
     /// API base URL; any userinfo, query or fragment is removed before storing.
     pub base_url: String,
     /// The target's database (account partition) id, when it has them. Resolve a
@@ -137,10 +138,10 @@ pub struct NewRun {
     pub database_id: Option<String>,
     /// The database's display name, for `runs show`.
     pub database_name: Option<String>,
-    /// Entity (`customers`, `products`, …).
-    pub entity: String,
-    /// Import mode (`create`, `update`, `upsert`, `delete`).
-    pub mode: String,
+    /// The kind of record imported.
+    pub entity: Entity,
+    /// Import mode.
+    pub mode: Mode,
     /// The input file as the user named it.
     pub input_path: String,
     /// [`file_fingerprint`] of the input, so `resume` can refuse an edited file.
@@ -155,25 +156,25 @@ pub struct NewRun {
 
 /// Which remote records a natural key can refer to: the same key means different
 /// records on another target, server, database or entity.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Scope {
-    /// Connector name.
-    pub target: String,
+    /// The target.
+    pub target: TargetId,
     /// API base URL (normalised like [`redact_base_url`] before use).
     pub base_url: String,
     /// The target's database id, if it has databases.
     pub database_id: Option<String>,
-    /// Entity.
-    pub entity: String,
+    /// The kind of record.
+    pub entity: Entity,
 }
 
 impl From<&RunRecord> for Scope {
     fn from(run: &RunRecord) -> Self {
         Scope {
-            target: run.target.clone(),
+            target: run.target,
             base_url: run.base_url.clone(),
             database_id: run.database_id.clone(),
-            entity: run.entity.clone(),
+            entity: run.entity,
         }
     }
 }
@@ -281,7 +282,7 @@ pub struct RunRecord {
     /// How it ended.
     pub state: RunState,
     /// See [`NewRun`].
-    pub target: String,
+    pub target: TargetId,
     /// Without userinfo, query or fragment.
     pub base_url: String,
     /// See [`NewRun`].
@@ -289,9 +290,9 @@ pub struct RunRecord {
     /// See [`NewRun`].
     pub database_name: Option<String>,
     /// See [`NewRun`].
-    pub entity: String,
+    pub entity: Entity,
     /// See [`NewRun`].
-    pub mode: String,
+    pub mode: Mode,
     /// See [`NewRun`].
     pub input_path: String,
     /// See [`NewRun`].
@@ -417,12 +418,12 @@ impl Ledger {
                 params![
                     now,
                     RunState::Running.as_str(),
-                    run.target,
+                    run.target.as_str(),
                     redact_base_url(&run.base_url),
                     run.database_id,
                     run.database_name,
-                    run.entity,
-                    run.mode,
+                    run.entity.as_str(),
+                    run.mode.as_str(),
                     run.input_path,
                     run.input_fingerprint,
                     run.sheet,
@@ -816,10 +817,10 @@ struct StoredScope {
 impl StoredScope {
     fn from_scope(scope: &Scope) -> Self {
         StoredScope {
-            target: scope.target.clone(),
+            target: scope.target.to_string(),
             base_url: redact_base_url(&scope.base_url),
             database_id: scope.database_id.clone().unwrap_or_default(),
-            entity: scope.entity.clone(),
+            entity: scope.entity.to_string(),
         }
     }
 

@@ -34,6 +34,17 @@ pub(super) fn bad_value(column: usize, what: String) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(column, rusqlite::types::Type::Text, what.into())
 }
 
+/// A word column read back into its type: a word this build does not know is a clear
+/// error, never a silent default.
+fn word<T: std::str::FromStr>(r: &rusqlite::Row<'_>, column: usize) -> rusqlite::Result<T>
+where
+    T::Err: std::fmt::Display,
+{
+    let text: String = r.get(column)?;
+    text.parse::<T>()
+        .map_err(|e| bad_value(column, e.to_string()))
+}
+
 pub(super) fn run_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RunRecord> {
     let state: String = r.get(3)?;
     let state = state
@@ -44,12 +55,12 @@ pub(super) fn run_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RunRecord>
         started_at: r.get(1)?,
         finished_at: r.get(2)?,
         state,
-        target: r.get(4)?,
+        target: word(r, 4)?,
         base_url: r.get(5)?,
         database_id: r.get(6)?,
         database_name: r.get(7)?,
-        entity: r.get(8)?,
-        mode: r.get(9)?,
+        entity: word(r, 8)?,
+        mode: word(r, 9)?,
         input_path: r.get(10)?,
         input_fingerprint: r.get(11)?,
         sheet: r.get(12)?,

@@ -4,12 +4,12 @@ use super::*;
 
 fn new_run() -> NewRun {
     NewRun {
-        target: "salesmania".into(),
+        target: crate::spec::TargetId::SalesMania,
         base_url: "https://demo:secret@api.example.com/".into(),
         database_id: Some("1".into()),
         database_name: Some("Demo".into()),
-        entity: "customers".into(),
-        mode: "upsert".into(),
+        entity: crate::spec::Entity::Customers,
+        mode: crate::spec::Mode::Upsert,
         input_path: "in.csv".into(),
         input_fingerprint: payload_hash(b"in"),
         sheet: None,

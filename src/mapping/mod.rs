@@ -575,7 +575,7 @@ mod tests {
 
     #[test]
     fn indonesian_headers_map() {
-        let spec = spec::builtin("salesmania", "customers").unwrap();
+        let spec = spec::builtin(spec::TargetId::SalesMania, spec::Entity::Customers).unwrap();
         let headers = h(&[
             "Nama",
             "Alamat",
@@ -596,7 +596,7 @@ mod tests {
 
     #[test]
     fn unit_groups_map_by_index() {
-        let spec = spec::builtin("salesmania", "products").unwrap();
+        let spec = spec::builtin(spec::TargetId::SalesMania, spec::Entity::Products).unwrap();
         let headers = h(&[
             "name",
             "qty_on_hand",
@@ -616,7 +616,7 @@ mod tests {
 
     #[test]
     fn product_name_wins_over_unit_aliases() {
-        let spec = spec::builtin("salesmania", "products").unwrap();
+        let spec = spec::builtin(spec::TargetId::SalesMania, spec::Entity::Products).unwrap();
         let headers = h(&[
             "Nama",
             "Stok",
@@ -646,7 +646,7 @@ mod tests {
 
     #[test]
     fn missing_required_field_names_it_and_the_headers() {
-        let spec = spec::builtin("salesmania", "customers").unwrap();
+        let spec = spec::builtin(spec::TargetId::SalesMania, spec::Entity::Customers).unwrap();
         let err = Mapping::resolve(&spec, &h(&["Alamat", "Kota"]), None, Mode::Create)
             .unwrap_err()
             .to_string();
@@ -656,7 +656,7 @@ mod tests {
 
     #[test]
     fn two_columns_for_one_field_is_an_error() {
-        let spec = spec::builtin("salesmania", "customers").unwrap();
+        let spec = spec::builtin(spec::TargetId::SalesMania, spec::Entity::Customers).unwrap();
         let err = Mapping::resolve(&spec, &h(&["Nama", "Name"]), None, Mode::Create)
             .unwrap_err()
             .to_string();
@@ -665,7 +665,7 @@ mod tests {
 
     #[test]
     fn map_file_renames_and_sets_constants() {
-        let spec = spec::builtin("salesmania", "customers").unwrap();
+        let spec = spec::builtin(spec::TargetId::SalesMania, spec::Entity::Customers).unwrap();
         let map = MapFile::parse(
             "[columns]\n\"Outlet Title\" = \"name\"\n[constants]\nstatus = true\n[defaults]\ncity = \"Semarang\"\n",
             "map.toml",
@@ -685,7 +685,7 @@ mod tests {
 
     #[test]
     fn map_file_names_missing_headers_and_columns_a_constant_replaces() {
-        let spec = spec::builtin("salesmania", "customers").unwrap();
+        let spec = spec::builtin(spec::TargetId::SalesMania, spec::Entity::Customers).unwrap();
         let map = MapFile::parse(
             "[columns]\n\"Nama Toko\" = \"name\"\n\"Kota Tujuan\" = \"city\"\n[constants]\ncity = \"Semarang\"\n",
             "maps/outlets.toml",
@@ -715,7 +715,7 @@ mod tests {
 
     #[test]
     fn mapping_file_errors_name_the_file() {
-        let spec = spec::builtin("salesmania", "customers").unwrap();
+        let spec = spec::builtin(spec::TargetId::SalesMania, spec::Entity::Customers).unwrap();
         let bad = MapFile::parse("[constants]\nstatuz = 1\n", "maps/x.toml").unwrap();
         let err = Mapping::resolve(&spec, &h(&["Nama"]), Some(&bad), Mode::Create)
             .unwrap_err()

@@ -11,6 +11,7 @@ use serde::ser::Serializer;
 use super::{MapFile, Mapping};
 use crate::error::{Error, Result};
 use crate::input::Table;
+use crate::spec::Entity;
 
 /// Header → field pairs in the order of the sheet's columns (a TOML table keeps the
 /// order it is written in; a `BTreeMap` would sort the headers).
@@ -80,7 +81,7 @@ pub fn render(
 /// ([`render`]); refuses to overwrite the input itself.
 pub fn save(
     path: &Path,
-    entity: &str,
+    entity: Entity,
     mapping: &Mapping,
     table: &Table,
     map: Option<&MapFile>,
@@ -122,7 +123,7 @@ mod tests {
 
     #[test]
     fn a_saved_mapping_reads_back_as_the_same_mapping() {
-        let spec = spec::builtin("salesmania", "products").unwrap();
+        let spec = spec::builtin(spec::TargetId::SalesMania, spec::Entity::Products).unwrap();
         let headers = h(&[
             "Nama Barang \"Utama\"",
             "Satuan",

@@ -125,7 +125,7 @@ fn build(spec: &EntitySpec) -> Result<Workbook, XlsxError> {
     }
 
     let sheet = book.add_worksheet();
-    sheet.set_name(sheet_name(&spec.entity))?;
+    sheet.set_name(sheet_name(spec.entity.as_str()))?;
     sheet.set_active(true);
     write_data_sheet(sheet, &columns, &long_lists)?;
 
@@ -599,7 +599,7 @@ fn write_guide(
         .set_num_format("@");
     let yes = wrap.clone().set_bold();
 
-    let sheet = sheet_name(&spec.entity);
+    let sheet = sheet_name(spec.entity.as_str());
     let mut r: u32 = 0;
     ws.write_string_with_format(
         r,

@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use serde_json::{Map, Value};
 
 use crate::connector::parse::{record_id, scalar_text};
+use crate::spec::Entity;
 
 /// What a row asks for once compared with the target.
 #[derive(Debug, Clone, PartialEq)]
@@ -112,7 +113,7 @@ pub fn apply_refs(
 ) -> Result<Map<String, Value>, Vec<String>> {
     let mut missing = Vec::new();
     for r in effective_refs(refs) {
-        match resolver.resolve(&r.entity, &r.by, &r.value) {
+        match resolver.resolve(r.entity, &r.by, &r.value) {
             Some(id) => {
                 let v = id
                     .parse::<i64>()
@@ -123,7 +124,7 @@ pub fn apply_refs(
             None => missing.push(format!(
                 "{}: no {} with {} '{}' in this database",
                 r.column,
-                r.entity.trim_end_matches('s'),
+                r.entity.one(),
                 r.by.join(" or "),
                 r.value
             )),
@@ -139,7 +140,7 @@ pub fn apply_refs(
 /// Lookup tables for references: (entity, field) → (folded value → id).
 #[derive(Debug, Default)]
 pub struct Resolver {
-    tables: HashMap<(String, String), HashMap<String, String>>,
+    tables: HashMap<(Entity, String), HashMap<String, String>>,
 }
 
 fn fold(s: &str) -> String {
@@ -148,12 +149,9 @@ fn fold(s: &str) -> String {
 
 impl Resolver {
     /// Add the records of `entity`, indexed by each of `fields` (case-insensitively).
-    pub fn add(&mut self, entity: &str, fields: &[String], records: &[Value]) {
+    pub fn add(&mut self, entity: Entity, fields: &[String], records: &[Value]) {
         for f in fields {
-            let table = self
-                .tables
-                .entry((entity.to_string(), f.clone()))
-                .or_default();
+            let table = self.tables.entry((entity, f.clone())).or_default();
             for r in records {
                 // `id` means the record's own id, wherever the API puts it.
                 let value = if f == "id" {
@@ -169,10 +167,10 @@ impl Resolver {
     }
 
     /// The id of the `entity` whose `fields` (tried in order) hold `value`.
-    pub fn resolve(&self, entity: &str, fields: &[String], value: &str) -> Option<&str> {
+    pub fn resolve(&self, entity: Entity, fields: &[String], value: &str) -> Option<&str> {
         fields.iter().find_map(|f| {
             self.tables
-                .get(&(entity.to_string(), f.clone()))
+                .get(&(entity, f.clone()))
                 .and_then(|t| t.get(&fold(value)))
                 .map(String::as_str)
         })
@@ -257,15 +255,18 @@ mod tests {
         assert_eq!(i.len(), 2);
         let mut r = Resolver::default();
         let teams = vec![json!({"id": 7, "name": "Budi Santoso", "email": "budi@x.id"})];
-        r.add("teams", &["name".into(), "email".into()], &teams);
+        r.add(Entity::Teams, &["name".into(), "email".into()], &teams);
         assert_eq!(
-            r.resolve("teams", &["name".into(), "email".into()], "BUDI@x.id"),
+            r.resolve(Entity::Teams, &["name".into(), "email".into()], "BUDI@x.id"),
             Some("7")
         );
         assert_eq!(
-            r.resolve("teams", &["name".into()], "budi santoso "),
+            r.resolve(Entity::Teams, &["name".into()], "budi santoso "),
             Some("7")
         );
-        assert_eq!(r.resolve("customers", &["ext_cust_no".into()], "x"), None);
+        assert_eq!(
+            r.resolve(Entity::Customers, &["ext_cust_no".into()], "x"),
+            None
+        );
     }
 }

@@ -104,7 +104,7 @@ impl<'a> Planner<'a> {
     }
 
     fn entity_one(&self) -> &str {
-        self.spec.entity.trim_end_matches('s')
+        self.spec.entity.one()
     }
 
     /// Plan one row.
@@ -443,7 +443,11 @@ mod tests {
 
     #[test]
     fn identical_rows_get_distinct_identities_in_order() {
-        let spec = crate::spec::builtin("salesmania", "visits").unwrap();
+        let spec = crate::spec::builtin(
+            crate::spec::TargetId::SalesMania,
+            crate::spec::Entity::Visits,
+        )
+        .unwrap();
         let new = || {
             Planner::new(
                 &spec,

@@ -10,6 +10,9 @@ use serde::Deserialize;
 
 use crate::error::{Error, Result};
 
+mod names;
+pub use names::{Entity, ExportKind, TargetId};
+
 /// What a row asks the target to do; required-ness of fields depends on it.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, serde::Serialize, PartialOrd, Ord,
@@ -55,6 +58,21 @@ impl Mode {
             Mode::Unlock => "unlock",
             Mode::Forget => "forget",
         }
+    }
+}
+
+impl std::str::FromStr for Mode {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self> {
+        let word = s.trim();
+        Mode::ALL
+            .into_iter()
+            .find(|m| m.as_str().eq_ignore_ascii_case(word))
+            .ok_or_else(|| {
+                let all: Vec<&str> = Mode::ALL.iter().map(|m| m.as_str()).collect();
+                Error::usage(format!("unknown mode '{word}': use {}", all.join(", ")))
+            })
     }
 }
 
@@ -147,7 +165,7 @@ impl FieldType {
 #[derive(Debug, Clone, Deserialize)]
 pub struct ResolveSpec {
     /// The referenced entity (`customers`, `teams`, `products`).
-    pub entity: String,
+    pub entity: Entity,
     /// The referenced entity's fields that may hold the value, tried in order.
     pub by: Vec<String>,
 }
@@ -342,10 +360,10 @@ impl RuleSpec {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EntitySpec {
-    /// Target name (`salesmania`).
-    pub target: String,
-    /// Entity name (`customers`).
-    pub entity: String,
+    /// The target the spec describes.
+    pub target: TargetId,
+    /// The kind of record.
+    pub entity: Entity,
     /// One line for templates and `--help`.
     pub description: String,
     /// Collection path on the target.
@@ -390,7 +408,7 @@ pub struct EntitySpec {
 }
 
 /// The target chosen when `--target` is not given.
-pub const DEFAULT_TARGET: &str = "salesmania";
+pub const DEFAULT_TARGET: TargetId = TargetId::SalesMania;
 
 /// The marker that clears a field on every target: an empty cell means "leave as is".
 pub const CLEAR_MARKER: &str = "#CLEAR";
@@ -463,52 +481,52 @@ impl EntitySpec {
 }
 
 /// Built-in specs: (target, entity, TOML text).
-const BUILTIN: &[(&str, &str, &str)] = &[
+const BUILTIN: &[(TargetId, Entity, &str)] = &[
     (
-        "salesmania",
-        "customers",
+        TargetId::SalesMania,
+        Entity::Customers,
         include_str!("../../templates/salesmania/customers.toml"),
     ),
     (
-        "salesmania",
-        "products",
+        TargetId::SalesMania,
+        Entity::Products,
         include_str!("../../templates/salesmania/products.toml"),
     ),
     (
-        "salesmania",
-        "visits",
+        TargetId::SalesMania,
+        Entity::Visits,
         include_str!("../../templates/salesmania/visits.toml"),
     ),
     (
-        "salesmania",
-        "orders",
+        TargetId::SalesMania,
+        Entity::Orders,
         include_str!("../../templates/salesmania/orders.toml"),
     ),
     (
-        "trackfinity",
-        "customers",
+        TargetId::Trackfinity,
+        Entity::Customers,
         include_str!("../../templates/trackfinity/customers.toml"),
     ),
     (
-        "fatura",
-        "customers",
+        TargetId::Fatura,
+        Entity::Customers,
         include_str!("../../templates/fatura/customers.toml"),
     ),
 ];
 
 /// Targets that have built-in specs.
-pub fn targets() -> Vec<&'static str> {
-    let mut t: Vec<&str> = Vec::new();
+pub fn targets() -> Vec<TargetId> {
+    let mut t: Vec<TargetId> = Vec::new();
     for (target, _, _) in BUILTIN {
         if !t.contains(target) {
-            t.push(target);
+            t.push(*target);
         }
     }
     t
 }
 
-/// Entities of a target that have built-in specs.
-pub fn entities(target: &str) -> Vec<&'static str> {
+/// Entities of a target that have built-in specs: the ones it can import.
+pub fn entities(target: TargetId) -> Vec<Entity> {
     BUILTIN
         .iter()
         .filter(|(t, _, _)| *t == target)
@@ -517,23 +535,16 @@ pub fn entities(target: &str) -> Vec<&'static str> {
 }
 
 /// Load the built-in spec of `target`/`entity`.
-pub fn builtin(target: &str, entity: &str) -> Result<EntitySpec> {
+pub fn builtin(target: TargetId, entity: Entity) -> Result<EntitySpec> {
     let (_, _, text) = BUILTIN
         .iter()
         .find(|(t, e, _)| *t == target && *e == entity)
         .ok_or_else(|| {
-            let known = entities(target);
-            if known.is_empty() {
-                Error::usage(format!(
-                    "unknown target `{target}`; known targets: {}",
-                    targets().join(", ")
-                ))
-            } else {
-                Error::usage(format!(
-                    "target `{target}` has no entity `{entity}`; choose one of: {}",
-                    known.join(", ")
-                ))
-            }
+            let known: Vec<&str> = entities(target).into_iter().map(Entity::as_str).collect();
+            Error::usage(format!(
+                "target `{target}` has no entity `{entity}`; choose one of: {}",
+                known.join(", ")
+            ))
         })?;
     EntitySpec::from_toml(text, &format!("templates/{target}/{entity}.toml"))
 }
@@ -545,7 +556,7 @@ mod tests {
     #[test]
     fn every_builtin_spec_loads() {
         for (t, e, _) in BUILTIN {
-            let spec = builtin(t, e).unwrap();
+            let spec = builtin(*t, *e).unwrap();
             assert_eq!(spec.entity, *e);
             assert_eq!(spec.target, *t);
             assert!(!spec.fields.is_empty());
@@ -554,7 +565,9 @@ mod tests {
 
     #[test]
     fn unknown_entity_lists_the_known_ones() {
-        let err = builtin("salesmania", "invoices").unwrap_err().to_string();
-        assert!(err.contains("customers"), "{err}");
+        let err = builtin(TargetId::Fatura, Entity::Visits)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("choose one of: customers"), "{err}");
     }
 }

@@ -16,54 +16,48 @@ use std::time::Duration;
 use crate::connection::{Connected, ConnectionArgs};
 use crate::connector::Database;
 pub use crate::engine::target::{BoxFuture, PlanInputs, Target};
-use crate::error::{Error, Result};
+use crate::error::Result;
+pub use crate::spec::TargetId;
 use crate::ui::Printer;
 
-/// Every target, one line each.
-static TARGETS: &[&dyn Target] = &[
-    &salesmania::SalesMania,
-    &trackfinity::Trackfinity,
-    &fatura::Fatura,
-];
+/// The registry: each target's implementation, one line each (the compiler checks that
+/// no [`TargetId`] is left out).
+pub fn get(id: TargetId) -> &'static dyn Target {
+    match id {
+        TargetId::SalesMania => &salesmania::SalesMania,
+        TargetId::Trackfinity => &trackfinity::Trackfinity,
+        TargetId::Fatura => &fatura::Fatura,
+    }
+}
 
 /// The target chosen when `--target` is not given.
-pub const DEFAULT: &str = crate::spec::DEFAULT_TARGET;
+pub const DEFAULT: TargetId = crate::spec::DEFAULT_TARGET;
 
-/// The target named `name` (as `--target` spells it).
-pub fn get(name: &str) -> Result<&'static dyn Target> {
-    TARGETS
-        .iter()
-        .copied()
-        .find(|t| t.name().eq_ignore_ascii_case(name.trim()))
-        .ok_or_else(|| {
-            Error::usage(format!(
-                "unknown target '{name}': use {}",
-                names().join(", ")
-            ))
-        })
-}
-
-/// The targets' names, for messages and help.
-pub fn names() -> Vec<&'static str> {
-    TARGETS.iter().map(|t| t.name()).collect()
-}
-
-/// Sign in to the target named `name` (as `--target` spells it).
+/// Sign in to target `id`.
 pub async fn connect(
-    name: &str,
+    id: TargetId,
     args: &ConnectionArgs,
     timeout: Duration,
     pool: usize,
     ui: &Printer,
 ) -> Result<(&'static dyn Target, Connected)> {
-    let target = get(name)?;
+    let target = get(id);
     Ok((target, target.connect(args, timeout, pool, ui).await?))
 }
 
-/// How messages name where a run of target `name` wrote.
-pub fn destination(name: &str, database: &Database) -> String {
-    match get(name) {
-        Ok(t) => t.destination(database),
-        Err(_) => format!("{} at {}", database.name, database.id),
+/// How messages name where a run of target `id` wrote.
+pub fn destination(id: TargetId, database: &Database) -> String {
+    get(id).destination(database)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_target_answers_to_its_own_id() {
+        for id in TargetId::ALL {
+            assert_eq!(get(id).id(), id);
+        }
     }
 }

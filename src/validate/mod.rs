@@ -19,7 +19,7 @@ use serde_json::{Map, Value as Json};
 
 use crate::input::{Cell, CellKind, RawRow, Table};
 use crate::mapping::{Binding, Mapping};
-use crate::spec::{EntitySpec, FieldSpec, FieldType, Mode};
+use crate::spec::{Entity, EntitySpec, FieldSpec, FieldType, Mode};
 pub use kind::{error_kind, error_kinds};
 pub use values::{DecimalStyle, ParseOptions, ValueError};
 
@@ -52,8 +52,8 @@ impl Problem {
 pub struct Reference {
     /// Payload path the resolved id goes to (`customer_id`).
     pub path: String,
-    /// The referenced entity (`customers`).
-    pub entity: String,
+    /// The referenced entity.
+    pub entity: Entity,
     /// Fields of that entity that may match (`ext_cust_no`).
     pub by: Vec<String>,
     /// The value written in the sheet.
@@ -584,7 +584,7 @@ impl<'a> Validator<'a> {
                 if let (Some(path), Some(r)) = (&f.path, &f.resolve) {
                     res.refs.push(Reference {
                         path: path.clone(),
-                        entity: r.entity.clone(),
+                        entity: r.entity,
                         by: r.by.clone(),
                         value,
                         column: self.place_of(src),
@@ -606,7 +606,7 @@ impl<'a> Validator<'a> {
                     {
                         res.refs.push(Reference {
                             path: path.clone(),
-                            entity: r.entity.clone(),
+                            entity: r.entity,
                             by: r.by.clone(),
                             value,
                             column: self.column_name(src),

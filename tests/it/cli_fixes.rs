@@ -38,7 +38,10 @@ fn paragraph(help: &str, flag: &str) -> String {
 
 #[test]
 fn entity_help_lists_every_entity_including_orders() {
-    let entities = sheetload::spec::entities("salesmania");
+    let entities: Vec<&str> = sheetload::spec::entities(sheetload::spec::TargetId::SalesMania)
+        .into_iter()
+        .map(|e| e.as_str())
+        .collect();
     assert!(entities.contains(&"orders"));
     for (cmd, flag) in [
         (["import", "--help"], "--entity"),
@@ -294,14 +297,17 @@ fn keyed_targets_are_named_by_host_not_as_a_database() {
         name: "Fatura Entegratör".into(),
     };
     assert_eq!(
-        destination("fatura", &fatura),
+        destination(sheetload::spec::TargetId::Fatura, &fatura),
         "Fatura Entegratör at app.faturaentegrator.com"
     );
     let demo = Database {
         id: "1".into(),
         name: "Demo".into(),
     };
-    assert_eq!(destination("salesmania", &demo), "\"Demo\" (db 1)");
+    assert_eq!(
+        destination(sheetload::spec::TargetId::SalesMania, &demo),
+        "\"Demo\" (db 1)"
+    );
 }
 
 /// A CSV whose headers only a mapping file explains.

@@ -12,12 +12,12 @@ use sheetload::output::Status;
 
 fn new_run(database: &str, entity: &str) -> NewRun {
     NewRun {
-        target: "salesmania".into(),
+        target: "salesmania".parse().unwrap(),
         base_url: "https://api.example.com".into(),
         database_id: Some(database.into()),
         database_name: Some(format!("db {database}")),
-        entity: entity.into(),
-        mode: "upsert".into(),
+        entity: entity.parse().unwrap(),
+        mode: "upsert".parse().unwrap(),
         input_path: "customers.xlsx".into(),
         input_fingerprint: payload_hash(b"customers"),
         sheet: Some("Customers".into()),
@@ -28,10 +28,10 @@ fn new_run(database: &str, entity: &str) -> NewRun {
 
 fn scope(database: &str, entity: &str) -> Scope {
     Scope {
-        target: "salesmania".into(),
+        target: "salesmania".parse().unwrap(),
         base_url: "https://api.example.com".into(),
         database_id: Some(database.into()),
-        entity: entity.into(),
+        entity: entity.parse().unwrap(),
     }
 }
 
@@ -75,7 +75,7 @@ fn a_run_goes_from_running_to_completed_with_counts() {
     let run = ledger.run(id).unwrap().unwrap();
     assert_eq!(run.state, RunState::Running);
     assert_eq!(run.finished_at, None);
-    assert_eq!(run.entity, "customers");
+    assert_eq!(run.entity.as_str(), "customers");
     assert_eq!(run.database_name.as_deref(), Some("db 1"));
     assert_eq!(run.sheet.as_deref(), Some("Customers"));
     assert_eq!(run.total_rows, 5);

@@ -593,8 +593,8 @@ fn validate(input: &Path, entity: &str, out_dir: &Path) -> (u8, BTreeMap<u32, Ou
     ));
     let cfg = Config {
         input: input.to_path_buf(),
-        target: "salesmania".into(),
-        entity: entity.into(),
+        target: "salesmania".parse().unwrap(),
+        entity: entity.parse().unwrap(),
         mode: Mode::Create,
         read: ReadOptions::default(),
         map: None,

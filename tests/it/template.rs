@@ -84,7 +84,7 @@ fn text(d: &Data) -> String {
 }
 
 fn write_template(dir: &Path, entity: &str) -> (EntitySpec, PathBuf) {
-    let spec = spec::builtin("salesmania", entity).unwrap();
+    let spec = spec::builtin(spec::TargetId::SalesMania, entity.parse().unwrap()).unwrap();
     let path = dir.join(format!("{entity}-template.xlsx"));
     template::write(&spec, &path).unwrap();
     (spec, path)
@@ -368,8 +368,8 @@ fn blank_template_fails_validation_with_no_data_rows() {
         let out = dir.path().join(format!("{entity}.result.xlsx"));
         let cfg = Config {
             input: path,
-            target: "salesmania".into(),
-            entity: entity.into(),
+            target: "salesmania".parse().unwrap(),
+            entity: entity.parse().unwrap(),
             mode: Mode::Create,
             read: ReadOptions::default(),
             map: None,
@@ -395,8 +395,8 @@ fn long_enum_lists_go_to_a_hidden_sheet() {
         .collect();
     let toml = format!(
         r#"
-target = "test"
-entity = "shops"
+target = "salesmania"
+entity = "customers"
 description = "Test shops."
 endpoint = "/shops"
 modes = ["create"]
@@ -448,7 +448,7 @@ help = "Size."
 
 #[test]
 fn unwritable_paths_are_explained() {
-    let spec = spec::builtin("salesmania", "customers").unwrap();
+    let spec = spec::builtin(spec::TargetId::SalesMania, spec::Entity::Customers).unwrap();
     let dir = tempfile::tempdir().unwrap();
 
     let err = template::write(&spec, &dir.path().join("customers.csv")).unwrap_err();

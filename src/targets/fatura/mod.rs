@@ -7,6 +7,7 @@ use super::{BoxFuture, Target};
 use crate::connection::{self, Connected, ConnectionArgs};
 use crate::connector::keyed::KeyAuth;
 use crate::error::Result;
+use crate::spec::{Entity, ExportKind, TargetId};
 use crate::ui::Printer;
 
 /// The in-process sandbox's demo key.
@@ -16,8 +17,8 @@ const SANDBOX_KEY: &str = "fe-demo-key";
 pub struct Fatura;
 
 impl Target for Fatura {
-    fn name(&self) -> &'static str {
-        "fatura"
+    fn id(&self) -> TargetId {
+        TargetId::Fatura
     }
 
     fn label(&self) -> &'static str {
@@ -40,7 +41,7 @@ impl Target for Fatura {
             )
             .await?;
             let auth = KeyAuth::Bearer(connection::api_key(args, SANDBOX_KEY, &base_url)?);
-            let collections = [("customers".to_string(), "/api/customers".to_string())].into();
+            let collections = [(Entity::Customers, "/api/customers".to_string())].into();
             connection::key_target(
                 self.label(),
                 base_url,
@@ -53,7 +54,7 @@ impl Target for Fatura {
         })
     }
 
-    fn exports(&self) -> &'static [&'static str] {
-        &["customers"]
+    fn exports(&self) -> &'static [ExportKind] {
+        &[ExportKind::Customers]
     }
 }

@@ -13,14 +13,15 @@ use crate::connection::{self, Connected, ConnectionArgs};
 use crate::connector::Database;
 use crate::engine::job::RowPlanner;
 use crate::error::Result;
+use crate::spec::{Entity, ExportKind, TargetId};
 use crate::ui::Printer;
 
 /// The SalesMania target.
 pub struct SalesMania;
 
 impl Target for SalesMania {
-    fn name(&self) -> &'static str {
-        "salesmania"
+    fn id(&self) -> TargetId {
+        TargetId::SalesMania
     }
 
     fn label(&self) -> &'static str {
@@ -37,16 +38,10 @@ impl Target for SalesMania {
         Box::pin(async move {
             let (client, sandbox) = connection::connect(args, timeout, pool, ui).await?;
             let p = client.paths().clone();
-            let collections: HashMap<String, String> = [
-                ("customers", p.customers),
-                ("products", p.products),
-                ("visits", p.visits),
-                ("orders", p.orders),
-                ("teams", p.teams),
-            ]
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v))
-            .collect();
+            let collections: HashMap<Entity, String> = Entity::ALL
+                .into_iter()
+                .map(|e| (e, p.collection(e).to_string()))
+                .collect();
             Ok(Connected {
                 destination: SalesMania.destination(client.database()),
                 transport: client.clone(),
@@ -81,14 +76,7 @@ impl Target for SalesMania {
         })
     }
 
-    fn exports(&self) -> &'static [&'static str] {
-        &[
-            "teams",
-            "products",
-            "customers",
-            "visits",
-            "orders",
-            "databases",
-        ]
+    fn exports(&self) -> &'static [ExportKind] {
+        &ExportKind::ALL
     }
 }

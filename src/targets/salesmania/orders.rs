@@ -20,7 +20,7 @@ use crate::mapping::Mapping;
 use crate::output::Status;
 use crate::output::result::Outcome;
 use crate::payload::{Action, Resolver};
-use crate::spec::{EntitySpec, Mode};
+use crate::spec::{Entity, EntitySpec, Mode};
 use crate::validate::RowResult;
 
 /// One order being assembled from its rows.
@@ -116,15 +116,15 @@ impl<'a> Grouped<'a> {
     ) -> Result<Grouped<'a>> {
         let spec = &prepared.spec;
         let path = conn
-            .collection("orders")
+            .collection(Entity::Orders)
             .map(str::to_string)
             .unwrap_or_else(|| spec.endpoint.clone());
         let (resolver, mut lists) = crate::engine::references(ctx, conn, prepared).await?;
         let mut by_id = HashMap::new();
         if mode == Mode::Create
-            && let Some(ppath) = conn.collection("products")
+            && let Some(ppath) = conn.collection(Entity::Products)
         {
-            let records = match lists.remove("products") {
+            let records = match lists.remove(&Entity::Products) {
                 Some(r) => r,
                 None => ctx
                     .list_all(ppath, &[])
@@ -138,10 +138,10 @@ impl<'a> Grouped<'a> {
         }
         let ledger = Ledger::open(&ledger::default_home())?;
         let known = ledger.known_ids(&Scope {
-            target: spec.target.clone(),
+            target: spec.target,
             base_url: conn.base_url.clone(),
             database_id: Some(conn.database.id.clone()),
-            entity: spec.entity.clone(),
+            entity: spec.entity,
         })?;
         Ok(Grouped {
             spec,

@@ -11,6 +11,7 @@ use crate::connection::{self, Connected, ConnectionArgs};
 use crate::connector::keyed::KeyAuth;
 use crate::engine::job::RowPlanner;
 use crate::error::{Error, Result};
+use crate::spec::{Entity, ExportKind, TargetId};
 use crate::ui::Printer;
 
 /// The in-process sandbox's demo credentials.
@@ -21,8 +22,8 @@ const SANDBOX_KEY: &str = "tf-demo-key";
 pub struct Trackfinity;
 
 impl Target for Trackfinity {
-    fn name(&self) -> &'static str {
-        "trackfinity"
+    fn id(&self) -> TargetId {
+        TargetId::Trackfinity
     }
 
     fn label(&self) -> &'static str {
@@ -55,7 +56,7 @@ impl Target for Trackfinity {
                 key: connection::api_key(args, SANDBOX_KEY, &base_url)?,
             };
             let collections = [(
-                "customers".to_string(),
+                Entity::Customers,
                 "/api/customer/set_customer_details".to_string(),
             )]
             .into();
@@ -82,7 +83,7 @@ impl Target for Trackfinity {
         })
     }
 
-    fn exports(&self) -> &'static [&'static str] {
+    fn exports(&self) -> &'static [ExportKind] {
         &[]
     }
 }
