@@ -45,7 +45,7 @@ impl TargetId {
 
 impl fmt::Display for TargetId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        f.pad(self.as_str())
     }
 }
 
@@ -118,7 +118,7 @@ impl Entity {
 
 impl fmt::Display for Entity {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        f.pad(self.as_str())
     }
 }
 
@@ -202,7 +202,7 @@ impl ExportKind {
 
 impl fmt::Display for ExportKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        f.pad(self.as_str())
     }
 }
 
@@ -223,6 +223,11 @@ mod tests {
         for e in Entity::ALL {
             assert_eq!(e.as_str().to_uppercase().parse::<Entity>().unwrap(), e);
         }
+        // Tables (`runs list`) line up by width.
+        assert_eq!(
+            format!("{:<8}|{:>10}|", TargetId::Fatura, Entity::Visits),
+            "fatura  |    visits|"
+        );
         let err = "fatora".parse::<TargetId>().unwrap_err().to_string();
         assert!(err.contains("fatora") && err.contains("fatura"), "{err}");
         let err = "invoices".parse::<Entity>().unwrap_err().to_string();
