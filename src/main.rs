@@ -7,7 +7,7 @@ use std::process::ExitCode;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 use sheetload::cli::{Cli, Command};
 use sheetload::error::{Error, exit};
 use sheetload::ui::Printer;
@@ -24,6 +24,8 @@ fn main() -> ExitCode {
             });
         }
     };
+    sheetload::ui::set_color(cli.color);
+    sheetload::ui::log::init(cli.verbose, cli.log);
     let ui = Printer {
         quiet: cli.quiet,
         json: cli.json,
@@ -51,6 +53,10 @@ fn main() -> ExitCode {
         Command::Sandbox(args) => {
             sheetload::commands::sandbox::run(&args.options(), &args.targets(), &ui)
         }
+        Command::Completions { shell } => {
+            sheetload::commands::manual::completions(*shell, Cli::command())
+        }
+        Command::Man { dir } => sheetload::commands::manual::man(Cli::command(), dir.as_deref()),
     };
     match result {
         Ok(code) => ExitCode::from(code),
