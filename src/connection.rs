@@ -63,14 +63,18 @@ struct ProfileFile {
     profile: BTreeMap<String, Profile>,
 }
 
-/// `sheetload.toml` in the current directory, else in `SHEETLOAD_HOME` / the data dir.
+/// `sheetload.toml` in the current directory, else in the platform config directory
+/// or the data directory (only `SHEETLOAD_HOME` when it is set): see
+/// [`crate::ledger::config_dirs`].
 fn profile_path() -> Option<PathBuf> {
     let here = PathBuf::from("sheetload.toml");
     if here.is_file() {
         return Some(here);
     }
-    let home = crate::ledger::default_home().join("sheetload.toml");
-    home.is_file().then_some(home)
+    crate::ledger::config_dirs()
+        .into_iter()
+        .map(|dir| dir.join("sheetload.toml"))
+        .find(|p| p.is_file())
 }
 
 fn load_profile(name: Option<&str>) -> Result<Profile> {
@@ -78,7 +82,11 @@ fn load_profile(name: Option<&str>) -> Result<Profile> {
         return match name {
             Some(n) => Err(Error::usage(format!(
                 "--profile {n}: no sheetload.toml here or in {}",
-                crate::ledger::default_home().display()
+                crate::ledger::config_dirs()
+                    .iter()
+                    .map(|d| d.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(" or ")
             ))),
             None => Ok(Profile::default()),
         };

@@ -419,3 +419,43 @@ fn ctrl_c_cuts_a_retry_wait_short() {
         "{rows:?}"
     );
 }
+
+#[test]
+fn sheetload_toml_is_found_in_the_xdg_config_dir_and_the_ledger_in_the_data_dir() {
+    let env = TestEnv::new().file("c.csv", "Nama,Telepon\nA,0812345678\n");
+    let (config, data) = (env.path("xdg-config"), env.path("xdg-data"));
+    std::fs::create_dir_all(config.join("sheetload")).unwrap();
+    std::fs::write(
+        config.join("sheetload/sheetload.toml"),
+        "[profile.office]\nbase_url = \"http://127.0.0.1:9\"\n",
+    )
+    .unwrap();
+    let run = |args: &[&str]| {
+        let out = env
+            .command()
+            .env_remove("SHEETLOAD_HOME")
+            .env("HOME", env.dir())
+            .env("XDG_CONFIG_HOME", &config)
+            .env("XDG_DATA_HOME", &data)
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, stderr) = run(&["import", "c.csv", "-e", "customers", "--profile", "nope"]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr
+            .contains("xdg-config/sheetload/sheetload.toml has no [profile.nope]; it has: office"),
+        "{stderr}"
+    );
+    let (code, stderr) = run(&["runs", "list"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(
+        data.join("sheetload").is_dir(),
+        "the ledger goes under XDG_DATA_HOME"
+    );
+}
