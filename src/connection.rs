@@ -184,6 +184,12 @@ fn base_url_from(
         .map_err(|e| Error::usage(format!("{origin}: {e}")))
 }
 
+/// A `SHEETLOAD_*` variable, blank meaning unset. The command line reads
+/// `SHEETLOAD_BASE_URL`, `SHEETLOAD_DATABASE` and `SHEETLOAD_PROFILE` through clap
+/// (`#[arg(env)]`, so `--help` shows them); this second reading serves the configs clap
+/// did not build: runs stored before that (resume, retry), `validate`'s profile, other
+/// front ends. Credentials (`SHEETLOAD_PASSWORD`, `SHEETLOAD_API_KEY`) are read only
+/// here: they must have no flag that would put them in argv.
 fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
