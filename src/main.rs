@@ -7,13 +7,19 @@ use std::process::ExitCode;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-use clap::{CommandFactory, Parser};
+use clap::{CommandFactory, FromArgMatches};
 use sheetload::cli::{Cli, Command};
 use sheetload::error::{Error, exit};
 use sheetload::ui::Printer;
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    // clap prints help and its own errors before `--color` is parsed: tell it first.
+    let color = sheetload::ui::color_arg(std::env::args_os());
+    let parsed = Cli::command()
+        .color(color)
+        .try_get_matches()
+        .and_then(|m| Cli::from_arg_matches(&m));
+    let cli = match parsed {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();

@@ -113,6 +113,33 @@ pub fn set_color(choice: clap::ColorChoice) {
     });
 }
 
+/// `--color` read straight from the arguments (`--color never`, `--color=always`), for
+/// clap's own help and errors, which it prints before the arguments are parsed. The last
+/// one wins, as when clap parses it; anything else is `auto`.
+pub fn color_arg(args: impl IntoIterator<Item = std::ffi::OsString>) -> clap::ColorChoice {
+    let mut choice = clap::ColorChoice::Auto;
+    let mut next_is_value = false;
+    for arg in args {
+        let arg = arg.to_string_lossy().into_owned();
+        if arg == "--" {
+            break;
+        }
+        let value = match arg.strip_prefix("--color=") {
+            Some(v) => Some(v.to_string()),
+            None if next_is_value => Some(arg.clone()),
+            None => None,
+        };
+        next_is_value = arg == "--color";
+        match value.as_deref() {
+            Some("always") => choice = clap::ColorChoice::Always,
+            Some("never") => choice = clap::ColorChoice::Never,
+            Some("auto") => choice = clap::ColorChoice::Auto,
+            _ => {}
+        }
+    }
+    choice
+}
+
 fn paint(style: anstyle::Style, text: &str) -> String {
     format!("{style}{text}{style:#}")
 }
@@ -208,6 +235,27 @@ mod tests {
         assert!(painted.contains("1 \u{1b}[31mfailed"), "{painted:?}");
         let plain = "the OK button failed";
         assert_eq!(super::status_words(plain), plain);
+    }
+
+    #[test]
+    fn color_is_read_before_clap_parses() {
+        let args = |a: &[&str]| super::color_arg(a.iter().map(std::ffi::OsString::from));
+        assert_eq!(
+            args(&["sheetload", "--color", "never", "import"]),
+            clap::ColorChoice::Never
+        );
+        assert_eq!(
+            args(&["sheetload", "--color=always"]),
+            clap::ColorChoice::Always
+        );
+        assert_eq!(
+            args(&["sheetload", "import", "x.csv"]),
+            clap::ColorChoice::Auto
+        );
+        assert_eq!(
+            args(&["sheetload", "--", "--color=never"]),
+            clap::ColorChoice::Auto
+        );
     }
 
     #[test]

@@ -459,3 +459,38 @@ fn sheetload_toml_is_found_in_the_xdg_config_dir_and_the_ledger_in_the_data_dir(
         "the ledger goes under XDG_DATA_HOME"
     );
 }
+
+#[test]
+fn color_follows_the_flag_no_color_and_clicolor_force() {
+    let run = |args: &[&str], envs: &[(&str, &str)]| {
+        let mut env = TestEnv::new().args(["validate", "missing.csv", "-e", "customers"]);
+        env = env.args(args.iter().copied());
+        for (k, v) in envs {
+            env = env.env(k, v);
+        }
+        let done = env.run();
+        done.expect_code(2);
+        done.stderr.clone()
+    };
+    const RED_ERROR: &str = "\u{1b}[1m\u{1b}[31merror:";
+    let has_escape = |s: &str| s.contains('\u{1b}');
+    // A pipe is not a terminal: no colour unless asked for.
+    assert!(!has_escape(&run(&[], &[])));
+    assert!(run(&["--color", "always"], &[]).contains(RED_ERROR));
+    assert!(run(&[], &[("CLICOLOR_FORCE", "1")]).contains(RED_ERROR));
+    assert!(!has_escape(&run(
+        &["--color", "never"],
+        &[("CLICOLOR_FORCE", "1")]
+    )));
+    assert!(!has_escape(&run(
+        &[],
+        &[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")]
+    )));
+    // clap's own errors obey --color too.
+    let done = TestEnv::new()
+        .env("CLICOLOR_FORCE", "1")
+        .args(["--color", "never", "import", "--nope"])
+        .run();
+    done.expect_code(2);
+    assert!(!has_escape(&done.stderr), "{}", done.stderr);
+}
