@@ -274,6 +274,13 @@ impl SalesMania {
     /// Sign in (all three steps) and pick the database.
     pub async fn connect(http: reqwest::Client, settings: Settings) -> Result<Self> {
         let (bearer, database, team_token) = Self::sign_in(&http, &settings).await?;
+        tracing::info!(
+            "signed in to {} as {}; database {} \"{}\"",
+            settings.base_url.host_str().unwrap_or("the API"),
+            settings.user,
+            database.id,
+            database.name
+        );
         Ok(SalesMania {
             http,
             settings,
@@ -422,6 +429,7 @@ impl SalesMania {
         if self.session.read().await.generation != seen {
             return Ok(());
         }
+        tracing::info!("the bearer was refused (HTTP 401): signing in again");
         let (bearer, _, team_token) = Self::sign_in(&self.http, &self.settings).await?;
         *self.session.write().await = Arc::new(Session {
             bearer,

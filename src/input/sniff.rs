@@ -1,5 +1,8 @@
 //! Decide what a file really is from its first bytes, not only its extension: people
-//! rename files, and Excel happily saves a CSV as `.xls`.
+//! rename files, and Excel happily saves a CSV as `.xls`; and, for a CSV that is not
+//! UTF-8, which legacy code page it is in (the `chardetng` crate). The format checks
+//! stay hand-written: they are a few magic numbers and zip entry names, where a crate
+//! such as `infer` would only say "zip" for every workbook and miss a renamed CSV.
 
 use std::fmt;
 use std::io::Read;

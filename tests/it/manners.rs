@@ -243,6 +243,12 @@ fn v_tells_the_retries_and_waits() {
         done.stderr
     );
     assert!(done.stderr.contains("row{row="), "{}", done.stderr);
+    assert!(
+        done.stderr
+            .contains("signed in to 127.0.0.1 as demo; database 1"),
+        "{}",
+        done.stderr
+    );
     // -v is not -vv: no line per request.
     assert!(!done.stderr.contains(" → 201 in "), "{}", done.stderr);
 }
