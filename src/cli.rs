@@ -33,13 +33,13 @@ pub struct Cli {
     /// path, status, time, attempt, row). Credentials are never logged.
     #[arg(long, short, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
-    /// The log level by name, as -v/-vv do: info, debug or trace.
+    /// The log level by name, as -v/-vv do: off, error, warn, info, debug or trace.
     #[arg(
         long,
         global = true,
         env = "SHEETLOAD_LOG",
         value_name = "LEVEL",
-        value_enum
+        value_parser = crate::ui::log::Level::parse
     )]
     pub log: Option<crate::ui::log::Level>,
     /// Colour the status words and the error prefix: auto (on a terminal, unless

@@ -29,6 +29,18 @@ pub enum Level {
 }
 
 impl Level {
+    /// `--log` / `SHEETLOAD_LOG`: a level name in any case; blank (`SHEETLOAD_LOG=`) is
+    /// off, as a blank variable means unset everywhere else.
+    pub fn parse(text: &str) -> Result<Level, String> {
+        use clap::ValueEnum as _;
+        if text.trim().is_empty() {
+            return Ok(Level::Off);
+        }
+        Level::from_str(text.trim(), true).map_err(|_| {
+            format!("'{text}' is not a log level: use off, error, warn, info, debug or trace")
+        })
+    }
+
     /// The level `-v` given `count` times asks for.
     pub fn from_verbosity(count: u8) -> Level {
         match count {

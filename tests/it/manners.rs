@@ -500,3 +500,18 @@ fn color_follows_the_flag_no_color_and_clicolor_force() {
     done.expect_code(2);
     assert!(!has_escape(&done.stderr), "{}", done.stderr);
 }
+
+#[test]
+fn sheetload_log_blank_is_off_and_a_wrong_level_is_named() {
+    TestEnv::new()
+        .env("SHEETLOAD_LOG", "")
+        .args(["runs", "list"])
+        .run()
+        .expect_code(0);
+    TestEnv::new()
+        .env("SHEETLOAD_LOG", "loud")
+        .args(["runs", "list"])
+        .run()
+        .expect_code(2)
+        .stderr_has("'loud' is not a log level: use off, error, warn, info, debug or trace");
+}
