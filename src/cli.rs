@@ -30,6 +30,23 @@ pub struct Cli {
     /// Print the run summary as JSON on stdout.
     #[arg(long, global = true)]
     pub json: bool,
+    /// Log to stderr: -v retries, waits and sign-ins; -vv also every request (method,
+    /// path, status, time, attempt, row). Credentials are never logged.
+    #[arg(long, short, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// The log level by name, as -v/-vv do: off, error, warn, info, debug or trace.
+    #[arg(
+        long,
+        global = true,
+        env = "SHEETLOAD_LOG",
+        value_name = "LEVEL",
+        value_parser = crate::ui::log::Level::parse
+    )]
+    pub log: Option<crate::ui::log::Level>,
+    /// Colour the status words and the error prefix: auto (on a terminal, unless
+    /// NO_COLOR is set; CLICOLOR_FORCE forces it), always or never.
+    #[arg(long, global = true, value_name = "WHEN", default_value_t = clap::ColorChoice::Auto)]
+    pub color: clap::ColorChoice,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -65,6 +82,20 @@ pub enum Command {
     /// fault injection) to rehearse on.
     #[command(after_help = examples::SANDBOX)]
     Sandbox(SandboxArgs),
+    /// Print a shell completion script: bash, zsh, fish, powershell or elvish.
+    #[command(after_help = examples::COMPLETIONS)]
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff) of sheetload and every subcommand, or write one
+    /// page per command into a folder.
+    #[command(after_help = examples::MAN)]
+    Man {
+        /// Write sheetload.1, sheetload-import.1 … into this folder instead.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
 }
 
 /// `sheetload sandbox`.
@@ -135,7 +166,9 @@ impl SandboxArgs {
         }
     }
 
-    /// The sandbox options; the password comes from the environment, never argv.
+    /// The sandbox options. The password comes from SHEETLOAD_SANDBOX_PASSWORD, read
+    /// here rather than through `#[arg(env)]`: a secret must have no flag that would put
+    /// it in argv (and in `ps`).
     pub fn options(&self) -> crate::sandbox::SandboxOptions {
         crate::sandbox::SandboxOptions {
             port: self.port,
@@ -221,30 +254,33 @@ pub struct ValidateArgs {
 /// Where to send.
 #[derive(Debug, Args)]
 pub struct ConnectArgs {
-    /// The API's base URL (or SHEETLOAD_BASE_URL, or a profile).
-    #[arg(long, value_name = "URL")]
+    /// The API's base URL (else a profile's).
+    #[arg(long, value_name = "URL", env = "SHEETLOAD_BASE_URL")]
     pub base_url: Option<String>,
-    /// Database by id or name (or SHEETLOAD_DATABASE).
-    #[arg(long, value_name = "ID|NAME")]
+    /// Database by id or name.
+    #[arg(long, value_name = "ID|NAME", env = "SHEETLOAD_DATABASE")]
     pub database: Option<String>,
-    /// Profile of sheetload.toml to use (or SHEETLOAD_PROFILE; default "default").
-    #[arg(long, value_name = "NAME")]
+    /// Profile of sheetload.toml to use (default "default").
+    #[arg(long, value_name = "NAME", env = "SHEETLOAD_PROFILE")]
     pub profile: Option<String>,
     /// Allow plain http:// to a host other than this machine.
     #[arg(long)]
     pub allow_http: bool,
     /// Use a fresh in-process sandbox with the demo data instead of a real account (no
-    /// account needed; nothing leaves this machine).
-    #[arg(long, conflicts_with_all = ["base_url", "profile"])]
+    /// account needed; nothing leaves this machine). Wins over --base-url and --profile.
+    #[arg(long)]
     pub sandbox: bool,
 }
 
 impl ConnectArgs {
     fn config(&self) -> crate::connection::ConnectionArgs {
+        // An empty variable (`SHEETLOAD_BASE_URL=`) means unset, as it always has.
+        let given = |v: &Option<String>| v.clone().filter(|v| !v.trim().is_empty());
+        let sandbox = self.sandbox;
         crate::connection::ConnectionArgs {
-            base_url: self.base_url.clone(),
-            database: self.database.clone(),
-            profile: self.profile.clone(),
+            base_url: given(&self.base_url).filter(|_| !sandbox),
+            database: given(&self.database),
+            profile: given(&self.profile).filter(|_| !sandbox),
             allow_http: self.allow_http,
             sandbox: self.sandbox,
         }

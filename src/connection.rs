@@ -64,14 +64,18 @@ struct ProfileFile {
     profile: BTreeMap<String, Profile>,
 }
 
-/// `sheetload.toml` in the current directory, else in `SHEETLOAD_HOME` / the data dir.
+/// `sheetload.toml` in the current directory, else in the platform config directory
+/// or the data directory (only `SHEETLOAD_HOME` when it is set): see
+/// [`crate::ledger::config_dirs`].
 fn profile_path() -> Option<PathBuf> {
     let here = PathBuf::from("sheetload.toml");
     if here.is_file() {
         return Some(here);
     }
-    let home = crate::ledger::default_home().join("sheetload.toml");
-    home.is_file().then_some(home)
+    crate::ledger::config_dirs()
+        .into_iter()
+        .map(|dir| dir.join("sheetload.toml"))
+        .find(|p| p.is_file())
 }
 
 fn load_profile(name: Option<&str>) -> Result<Profile> {
@@ -79,7 +83,11 @@ fn load_profile(name: Option<&str>) -> Result<Profile> {
         return match name {
             Some(n) => Err(Error::usage(format!(
                 "--profile {n}: no sheetload.toml here or in {}",
-                crate::ledger::default_home().display()
+                crate::ledger::config_dirs()
+                    .iter()
+                    .map(|d| d.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(" or ")
             ))),
             None => Ok(Profile::default()),
         };
@@ -177,6 +185,12 @@ fn base_url_from(
         .map_err(|e| Error::usage(format!("{origin}: {e}")))
 }
 
+/// A `SHEETLOAD_*` variable, blank meaning unset. The command line reads
+/// `SHEETLOAD_BASE_URL`, `SHEETLOAD_DATABASE` and `SHEETLOAD_PROFILE` through clap
+/// (`#[arg(env)]`, so `--help` shows them); this second reading serves the configs clap
+/// did not build: runs stored before that (resume, retry), `validate`'s profile, other
+/// front ends. Credentials (`SHEETLOAD_PASSWORD`, `SHEETLOAD_API_KEY`) are read only
+/// here: they must have no flag that would put them in argv.
 fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }

@@ -7,13 +7,19 @@ use std::process::ExitCode;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 use sheetload::cli::{Cli, Command};
 use sheetload::error::{Error, exit};
 use sheetload::ui::Printer;
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    // clap prints help and its own errors before `--color` is parsed: tell it first.
+    let color = sheetload::ui::color_arg(std::env::args_os());
+    let parsed = Cli::command()
+        .color(color)
+        .try_get_matches()
+        .and_then(|m| Cli::from_arg_matches(&m));
+    let cli = match parsed {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();
@@ -24,6 +30,8 @@ fn main() -> ExitCode {
             });
         }
     };
+    sheetload::ui::set_color(cli.color);
+    sheetload::ui::log::init(cli.verbose, cli.log);
     let ui = Printer {
         quiet: cli.quiet,
         json: cli.json,
@@ -51,6 +59,10 @@ fn main() -> ExitCode {
         Command::Sandbox(args) => {
             sheetload::commands::sandbox::run(&args.options(), &args.targets(), &ui)
         }
+        Command::Completions { shell } => {
+            sheetload::commands::manual::completions(*shell, Cli::command())
+        }
+        Command::Man { dir } => sheetload::commands::manual::man(Cli::command(), dir.as_deref()),
     };
     match result {
         Ok(code) => ExitCode::from(code),

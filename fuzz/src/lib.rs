@@ -423,8 +423,6 @@ fn parse_all(text: &str) {
             "TR phone not idempotent"
         );
     }
-    let _ = turkish::upper_tr(text);
-    let _ = turkish::lower_tr(text);
     let _ = turkish::vkn_valid(text);
     let _ = turkish::tckn_valid(text);
 }

@@ -139,6 +139,26 @@ Examples:
   # rehearse bad days: latency, 5% server errors, a rate limit, short-lived tokens
   sheetload sandbox --latency-ms 50 --fail-rate 0.05 --rate-limit 100 --token-ttl 30";
 
+/// `sheetload completions --help`.
+pub const COMPLETIONS: &str = "\
+Examples:
+  # bash: for this user, loaded by bash-completion at the next shell
+  mkdir -p ~/.local/share/bash-completion/completions
+  sheetload completions bash > ~/.local/share/bash-completion/completions/sheetload
+
+  # zsh (a folder on $fpath) and fish
+  sheetload completions zsh > ~/.zfunc/_sheetload
+  sheetload completions fish > ~/.config/fish/completions/sheetload.fish";
+
+/// `sheetload man --help`.
+pub const MAN: &str = "\
+Examples:
+  # read it now
+  sheetload man | man -l -
+
+  # install one page per command for `man sheetload-import`
+  sheetload man --dir ~/.local/share/man/man1";
+
 #[cfg(test)]
 mod tests {
     /// clap re-wraps help at 100 columns: a longer example would break mid-command.
@@ -157,6 +177,8 @@ mod tests {
             super::RUNS_UNDO,
             super::TEMPLATE,
             super::SANDBOX,
+            super::COMPLETIONS,
+            super::MAN,
         ] {
             assert!(text.starts_with("Examples:\n"), "{text}");
             for line in text.lines() {

@@ -3,6 +3,7 @@
 
 pub mod export;
 pub mod import;
+pub mod manual;
 pub mod progress;
 pub mod report;
 pub mod runs;

@@ -5,8 +5,8 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use super::salesmania::{Fields, join, reply};
-use super::{Body, Reply, Secret, SendError, Transport, send_error};
+use super::salesmania::{Fields, join};
+use super::{Body, Reply, Secret, SendError, Transport};
 
 /// How a keyed target wants its credentials.
 #[derive(Debug, Clone)]
@@ -70,7 +70,7 @@ impl KeyedClient {
             Body::Json(v) => req.json(v),
             Body::Form(f) => req.form(f),
         };
-        reply(req.send().await.map_err(send_error)?).await
+        super::log::send(req).await
     }
 }
 

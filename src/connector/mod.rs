@@ -2,6 +2,7 @@
 //! shapes of its responses and errors. The dispatcher above them knows none of that.
 
 pub mod keyed;
+pub mod log;
 pub mod parse;
 pub mod salesmania;
 

@@ -149,8 +149,11 @@ pub(crate) fn join(base: &reqwest::Url, path: &str) -> String {
     )
 }
 
-/// `Retry-After` as seconds or an HTTP date.
+/// `Retry-After` as seconds or an HTTP date, in any of the three forms RFC 9110 says a
+/// client must accept (IMF-fixdate, RFC 850, asctime), parsed by the `httpdate` crate;
+/// at most an hour (the dispatcher caps it further at its longest wait).
 pub fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    const LONGEST: Duration = Duration::from_secs(3600);
     let v = headers
         .get(reqwest::header::RETRY_AFTER)?
         .to_str()
@@ -158,14 +161,13 @@ pub fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
         .trim();
     if let Ok(secs) = v.parse::<f64>() {
         return (secs.is_finite() && secs >= 0.0)
-            .then(|| Duration::from_secs_f64(secs.min(3600.0)));
+            .then(|| Duration::from_secs_f64(secs.min(LONGEST.as_secs_f64())));
     }
-    let when = chrono::DateTime::parse_from_rfc2822(v).ok()?;
-    let wait = when.signed_duration_since(chrono::Utc::now());
+    let when = httpdate::parse_http_date(v).ok()?;
     Some(
-        wait.to_std()
+        when.duration_since(std::time::SystemTime::now())
             .unwrap_or(Duration::ZERO)
-            .min(Duration::from_secs(3600)),
+            .min(LONGEST),
     )
 }
 
@@ -219,10 +221,7 @@ async fn step(s: &Settings, make: impl Fn() -> reqwest::RequestBuilder) -> Resul
     let mut attempt = 0;
     loop {
         attempt += 1;
-        let result = match make().send().await {
-            Ok(r) => reply(r).await,
-            Err(e) => Err(send_error(e)),
-        };
+        let result = super::log::send(make()).await;
         let wait = match &result {
             Ok(r) if r.status == 429 || r.status >= 500 => r.retry_after,
             Ok(_) => return result.map_err(|e| unreachable(s, &e)),
@@ -275,6 +274,13 @@ impl SalesMania {
     /// Sign in (all three steps) and pick the database.
     pub async fn connect(http: reqwest::Client, settings: Settings) -> Result<Self> {
         let (bearer, database, team_token) = Self::sign_in(&http, &settings).await?;
+        tracing::info!(
+            "signed in to {} as {}; database {} \"{}\"",
+            settings.base_url.host_str().unwrap_or("the API"),
+            settings.user,
+            database.id,
+            database.name
+        );
         Ok(SalesMania {
             http,
             settings,
@@ -423,6 +429,7 @@ impl SalesMania {
         if self.session.read().await.generation != seen {
             return Ok(());
         }
+        tracing::info!("the bearer was refused (HTTP 401): signing in again");
         let (bearer, _, team_token) = Self::sign_in(&self.http, &self.settings).await?;
         *self.session.write().await = Arc::new(Session {
             bearer,
@@ -456,7 +463,7 @@ impl SalesMania {
                 super::Body::Json(b) => req.json(b),
                 super::Body::Form(f) => req.form(f),
             };
-            let r = reply(req.send().await.map_err(send_error)?).await?;
+            let r = super::log::send(req).await?;
             if r.status == 401 && !signed_in_again {
                 signed_in_again = true;
                 match self.refresh(session.generation).await {
@@ -501,7 +508,7 @@ mod tests {
         let mut h = reqwest::header::HeaderMap::new();
         h.insert(reqwest::header::RETRY_AFTER, "2".parse().unwrap());
         assert_eq!(retry_after(&h), Some(Duration::from_secs(2)));
-        let later = (chrono::Utc::now() + chrono::Duration::seconds(30)).to_rfc2822();
+        let later = httpdate::fmt_http_date(std::time::SystemTime::now() + Duration::from_secs(30));
         h.insert(reqwest::header::RETRY_AFTER, later.parse().unwrap());
         let d = retry_after(&h).unwrap();
         assert!(
@@ -513,6 +520,13 @@ mod tests {
             "Wed, 21 Oct 2015 07:28:00 GMT".parse().unwrap(),
         );
         assert_eq!(retry_after(&h), Some(Duration::ZERO));
+        // The obsolete forms a client must still accept: RFC 850 and asctime.
+        for old in ["Sunday, 06-Nov-94 08:49:37 GMT", "Sun Nov  6 08:49:37 1994"] {
+            h.insert(reqwest::header::RETRY_AFTER, old.parse().unwrap());
+            assert_eq!(retry_after(&h), Some(Duration::ZERO), "{old}");
+        }
+        h.insert(reqwest::header::RETRY_AFTER, "99999999".parse().unwrap());
+        assert_eq!(retry_after(&h), Some(Duration::from_secs(3600)));
         h.insert(reqwest::header::RETRY_AFTER, "soon".parse().unwrap());
         assert_eq!(retry_after(&h), None);
     }

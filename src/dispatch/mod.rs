@@ -3,11 +3,14 @@
 //! natural key up, never blindly re-sent; without a key it ends `UNKNOWN`.
 
 use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use reqwest::Method;
 use serde_json::Value;
 use tokio::time::Instant;
+use tracing::Instrument as _;
 
 use crate::connector::{Body, Reply, SendError, Transport, parse};
 use crate::output::Status;
@@ -63,6 +66,9 @@ pub struct Ctx {
     /// Payload path (`location.lat`, `product_units.0.ratio`) → the sheet's column,
     /// so that server field errors point at the user's columns and cells.
     pub columns: HashMap<String, Column>,
+    /// Set on Ctrl-C (the run's `Stop`): a wait before a retry, or for the rate limit,
+    /// ends at once and the row keeps the answer it had; nothing more is sent.
+    pub interrupted: Arc<AtomicBool>,
 }
 
 /// What happened to one row's request(s).
@@ -89,6 +95,11 @@ pub struct Key {
     pub value: String,
 }
 
+/// The wait before try `attempt + 1`: exponential with equal jitter, or the server's
+/// `Retry-After` — both capped at `max_delay`, so that no answer can park a row for an
+/// hour. Hand-written rather than the `backoff`/`backon` crates: it is ten lines, and
+/// the retry loops around it decide per answer (429 budget, reconciled creates) in
+/// ways those crates' retry drivers do not model.
 fn backoff(policy: &Policy, attempt: u32, retry_after: Option<Duration>) -> Duration {
     let exp = policy
         .base_delay
@@ -97,7 +108,7 @@ fn backoff(policy: &Policy, attempt: u32, retry_after: Option<Duration>) -> Dura
     // Equal jitter: half fixed, half random, so that many rows do not retry in lockstep.
     let jittered = exp / 2 + exp.mul_f64(fastrand::f64() / 2.0);
     match retry_after {
-        Some(ra) => ra.min(policy.max_delay.max(ra)) + Duration::from_millis(fastrand::u64(0..100)),
+        Some(ra) => ra.min(policy.max_delay) + Duration::from_millis(fastrand::u64(0..100)),
         None => jittered,
     }
 }
@@ -143,7 +154,34 @@ fn human(d: Duration) -> String {
     }
 }
 
+/// Why a request was given up on Ctrl-C.
+const INTERRUPTED: &str = "interrupted (Ctrl-C) before it was sent";
+
 impl Ctx {
+    /// Whether Ctrl-C was pressed.
+    fn is_interrupted(&self) -> bool {
+        self.interrupted.load(Ordering::SeqCst)
+    }
+
+    /// Returns once Ctrl-C was pressed (polled: a wait is cut short within 50 ms).
+    async fn until_interrupted(&self) {
+        while !self.is_interrupted() {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Wait `d` before a retry, logged at `-v`; `false` when Ctrl-C cut it short.
+    async fn pause(&self, d: Duration, why: &str) -> bool {
+        if self.is_interrupted() {
+            return false;
+        }
+        tracing::info!("{why}; trying again in {}", human(d));
+        tokio::select! {
+            _ = tokio::time::sleep(d) => !self.is_interrupted(),
+            _ = self.until_interrupted() => false,
+        }
+    }
+
     /// Describe an error answer: the server's message (or what a plain-text or HTML
     /// body says, redacted and trimmed) plus its field errors, each translated to the
     /// sheet's column name.
@@ -192,8 +230,17 @@ impl Ctx {
         t: &mut Throttled,
         sent: &mut u32,
     ) -> Step {
+        if self.is_interrupted() {
+            return Step::Failed(SendError::NotSent(INTERRUPTED.into()));
+        }
         let deadline = t.since.map(|s| s + self.policy.rate_limit_budget);
-        let ticket = match self.limiter.wait_until(deadline).await {
+        let waited = tokio::select! {
+            w = self.limiter.wait_until(deadline) => w,
+            _ = self.until_interrupted() => {
+                return Step::Failed(SendError::NotSent(INTERRUPTED.into()));
+            }
+        };
+        let ticket = match waited {
             Ok(ticket) => ticket,
             Err((_, slot)) => match t.last.take() {
                 Some(last) => {
@@ -205,7 +252,13 @@ impl Ctx {
             },
         };
         *sent += 1;
-        let r = match self.client.send(method, path, query, body).await {
+        let attempt = tracing::info_span!("try", attempt = *sent);
+        let r = match self
+            .client
+            .send(method, path, query, body)
+            .instrument(attempt)
+            .await
+        {
             Ok(r) => r,
             Err(e) => return Step::Failed(e),
         };
@@ -215,6 +268,7 @@ impl Ctx {
             return Step::Answer(r);
         }
         let since = *t.since.get_or_insert_with(Instant::now);
+        tracing::info!("{path}: rate-limited (HTTP 429); the pace slows down");
         if since.elapsed() >= self.policy.rate_limit_budget {
             let message = self.rate_limited(t, *sent, None);
             return Step::GiveUp(r, message);
@@ -294,7 +348,18 @@ impl Ctx {
                     rate_limited: None,
                 };
             }
-            tokio::time::sleep(backoff(&self.policy, failures, retry_after)).await;
+            let why = match &result {
+                Ok(r) => format!("{method} {path}: HTTP {}", r.status),
+                Err(e) => format!("{method} {path}: {}", e.describe()),
+            };
+            let wait = backoff(&self.policy, failures, retry_after);
+            if !self.pause(wait, &why).await {
+                return Sent {
+                    result,
+                    attempts,
+                    rate_limited: None,
+                };
+            }
         }
     }
 
@@ -363,6 +428,18 @@ impl Ctx {
     /// created record (timeout, reset, 5xx) is reconciled through `key` — found is OK
     /// with its id, absent is sent again — and without a key the row ends `UNKNOWN`.
     pub async fn create(
+        &self,
+        path: &str,
+        body: &Value,
+        key: Option<&Key>,
+        row: Option<u32>,
+    ) -> Done {
+        self.create_row(path, body, key, row)
+            .instrument(tracing::info_span!("row", row))
+            .await
+    }
+
+    async fn create_row(
         &self,
         path: &str,
         body: &Value,
@@ -464,7 +541,21 @@ impl Ctx {
                 };
                 return done;
             }
-            tokio::time::sleep(backoff(&self.policy, failures, retry_after)).await;
+            let why = format!(
+                "POST {path}: {}",
+                ambiguous_seen.as_deref().unwrap_or("not sent")
+            );
+            if !self
+                .pause(backoff(&self.policy, failures, retry_after), &why)
+                .await
+            {
+                done.status = Some(Status::Failed);
+                done.error = format!(
+                    "interrupted (Ctrl-C) before try {}; nothing was stored, so `sheetload retry` sends it again",
+                    done.attempts + 1
+                );
+                return done;
+            }
         }
     }
 
@@ -515,7 +606,11 @@ impl Ctx {
         body: Body<'_>,
         row: Option<u32>,
     ) -> Done {
-        let sent = self.idempotent_sent(method, path, &[], body).await;
+        let span = tracing::info_span!("row", row);
+        let sent = self
+            .idempotent_sent(method, path, &[], body)
+            .instrument(span)
+            .await;
         let mut done = Done {
             attempts: sent.attempts,
             ..Done::default()
@@ -563,6 +658,12 @@ mod tests {
         assert!(
             ra >= Duration::from_secs(3) && ra < Duration::from_millis(3100),
             "{ra:?}"
+        );
+        // A server asking for an hour gets at most the longest wait (30 s).
+        let hour = backoff(&p, 1, Some(Duration::from_secs(3600)));
+        assert!(
+            hour >= p.max_delay && hour < p.max_delay + Duration::from_millis(100),
+            "{hour:?}"
         );
     }
 
@@ -621,6 +722,7 @@ mod tests {
             limiter: Limiter::new(None),
             policy,
             columns: HashMap::new(),
+            interrupted: Default::default(),
         };
         for _ in 0..10 {
             let (r, _) = ctx.idempotent(Method::GET, "/x", &[], None).await;

@@ -51,23 +51,21 @@ impl Stop {
         }
     }
 
-    /// Ctrl-C (SIGINT) stops the run like [`Stop::interrupt`] once dispatch begins.
+    /// Ctrl-C (SIGINT) or SIGTERM stops the run like [`Stop::interrupt`] once dispatch
+    /// begins; a second one ends the process at once.
     pub fn on_ctrl_c(mut self) -> Self {
         self.ctrl_c = true;
         self
     }
 
-    /// Start listening for Ctrl-C, if asked for; called as the dispatch loop starts.
+    /// Start listening for Ctrl-C and SIGTERM, if asked for; called as the dispatch
+    /// loop starts.
     pub(crate) fn arm(&self) {
         if !self.ctrl_c {
             return;
         }
         let stop = self.clone();
-        tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                stop.interrupt();
-            }
-        });
+        super::signals::watch(move || stop.interrupt());
     }
 
     /// Stop as Ctrl-C does: requests in flight finish, nothing more is sent.

@@ -20,6 +20,7 @@ pub mod prepare;
 mod remote;
 pub mod report;
 mod run;
+mod signals;
 pub mod target;
 pub mod undo;
 pub mod validate;

@@ -67,7 +67,7 @@ pub async fn run(
     let mode = cfg.base.mode;
     // `--key` is the spec's natural key by now (see `prepare::with_key`).
     let key_field = spec.natural_key.clone();
-    let (conn, ctx) = connect(target, cfg, prepared, ui).await?;
+    let (conn, ctx) = connect(target, cfg, prepared, &stop, ui).await?;
     let validator = Validator::new(
         spec,
         &prepared.mapping,
@@ -168,6 +168,7 @@ async fn connect(
     target: &dyn Target,
     cfg: &Config,
     prepared: &Prepared,
+    stop: &Stop,
     ui: &Printer,
 ) -> Result<(connection::Connected, Arc<Ctx>)> {
     let conn = target
@@ -178,6 +179,7 @@ async fn connect(
         limiter: Limiter::new(cfg.policy.rate),
         policy: cfg.policy.clone(),
         columns: column_names(&prepared.spec, prepared),
+        interrupted: stop.interrupted.clone(),
     });
     Ok((conn, ctx))
 }

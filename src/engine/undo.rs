@@ -52,6 +52,7 @@ pub async fn delete_created(
         limiter: Limiter::new(None),
         policy: Policy::default(),
         columns: Default::default(),
+        interrupted: Default::default(),
     };
     let mut out = Undone {
         deleted: Vec::new(),

@@ -417,6 +417,7 @@ async fn export(cfg: &Config, ui: &Printer) -> Result<u8> {
         limiter: Limiter::new(None),
         policy: Policy::default(),
         columns: Default::default(),
+        interrupted: Default::default(),
     });
     let path = export_path(target, &conn, what)?;
     let spec = match entity {

@@ -191,6 +191,20 @@ mod encoding_label {
     }
 }
 
+/// What to say when a CSV is read in a guessed code page, so that a wrong guess is
+/// caught before anything is sent.
+fn guessed_encoding_note(guess: &'static encoding_rs::Encoding) -> String {
+    let (what, other) = if guess == encoding_rs::WINDOWS_1254 {
+        ("Turkish", "windows-1252")
+    } else {
+        ("Western", "windows-1254")
+    };
+    format!(
+        "the file is not UTF-8: read as {} ({what}), its likeliest code page; if names look wrong in the result, pass --encoding {other} (or the right one)",
+        guess.name().to_lowercase()
+    )
+}
+
 /// How to read the input; all optional.
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
@@ -405,7 +419,21 @@ pub fn open(path: &Path, opts: &ReadOptions, score: HeaderScorer<'_>) -> Result<
     csv_reader::refuse_utf32(path)?;
     let (format, note) = sniff::detect(path)?;
     let mut table = match format {
-        Format::Csv => csv_reader::open(path, opts, score)?,
+        Format::Csv => match opts.encoding {
+            Some(_) => csv_reader::open(path, opts, score)?,
+            None => match sniff::legacy_encoding(path)? {
+                Some(guess) => {
+                    let opts = ReadOptions {
+                        encoding: Some(guess),
+                        ..opts.clone()
+                    };
+                    let mut table = csv_reader::open(path, &opts, score)?;
+                    table.notes.push(guessed_encoding_note(guess));
+                    table
+                }
+                None => csv_reader::open(path, opts, score)?,
+            },
+        },
         _ => workbook::open(path, format, opts, score)?,
     };
     table.notes.extend(note);

@@ -1,5 +1,8 @@
 //! Decide what a file really is from its first bytes, not only its extension: people
-//! rename files, and Excel happily saves a CSV as `.xls`.
+//! rename files, and Excel happily saves a CSV as `.xls`; and, for a CSV that is not
+//! UTF-8, which legacy code page it is in (the `chardetng` crate). The format checks
+//! stay hand-written: they are a few magic numbers and zip entry names, where a crate
+//! such as `infer` would only say "zip" for every workbook and miss a renamed CSV.
 
 use std::fmt;
 use std::io::Read;
@@ -35,6 +38,42 @@ impl fmt::Display for Format {
             Format::Ods => "ODS",
         })
     }
+}
+
+/// The legacy code page a CSV without a BOM is probably in, when its first 64 KB are not
+/// UTF-8: chardetng's guess (the detector Firefox uses for unlabelled pages), accepted
+/// only when it is one that the sheets sheetload reads come in — Windows-1252 (Western,
+/// Indonesian) or Windows-1254 (Turkish) — and `None` otherwise, so that the reader's
+/// "pass --encoding" message stands rather than a wrong guess garbling names.
+pub fn legacy_encoding(path: &Path) -> Result<Option<&'static encoding_rs::Encoding>> {
+    let mut head = vec![0u8; 1 << 16];
+    let n = std::fs::File::open(path)
+        .and_then(|mut f| read_up_to(&mut f, &mut head))
+        .map_err(|e| {
+            Error::input(format!(
+                "cannot read {}: {}",
+                path.display(),
+                super::io_reason(&e)
+            ))
+        })?;
+    let head = &head[..n];
+    let bom = head.starts_with(&[0xEF, 0xBB, 0xBF])
+        || head.starts_with(&[0xFF, 0xFE])
+        || head.starts_with(&[0xFE, 0xFF]);
+    // A multi-byte character cut at the 64 KB boundary is still UTF-8.
+    let utf8 = match std::str::from_utf8(head) {
+        Ok(_) => true,
+        Err(e) => e.error_len().is_none(),
+    };
+    if bom || utf8 {
+        return Ok(None);
+    }
+    let mut detector = chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);
+    detector.feed(head, n < (1 << 16));
+    let guess = detector.guess(None, chardetng::Utf8Detection::Deny);
+    Ok([encoding_rs::WINDOWS_1252, encoding_rs::WINDOWS_1254]
+        .contains(&guess)
+        .then_some(guess))
 }
 
 /// Declared uncompressed size above which a workbook is refused as a likely zip bomb.

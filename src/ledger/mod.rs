@@ -43,7 +43,7 @@ use rows::{counts_from_row, row_from_row, run_from_row, serialize_status, to_i64
 mod rows;
 
 pub use hash::{file_fingerprint, payload_hash};
-pub use home::default_home;
+pub use home::{config_dirs, default_home};
 pub use redact::{redact_base_url, redact_text};
 
 /// The ledger's file name inside the sheetload home.

@@ -6,7 +6,9 @@
 use std::io::{IsTerminal, Write};
 use std::time::Duration;
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
+use indicatif::{HumanCount, ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
+
+pub mod log;
 
 /// How chatty the terminal output is.
 #[derive(Debug, Clone, Copy, Default)]
@@ -28,13 +30,15 @@ impl Printer {
     /// Something the user should look at, which does not stop the run.
     pub fn warn(&self, msg: &str) {
         if !self.quiet {
-            eprintln!("warning: {msg}");
+            let warning = paint(WARNING, "warning:");
+            anstream::eprintln!("{warning} {msg}");
         }
     }
 
     /// The error that ended the run.
     pub fn error(&self, msg: &str) {
-        eprintln!("error: {msg}");
+        let error = paint(ERROR, "error:");
+        anstream::eprintln!("{error} {msg}");
     }
 
     /// Human summary lines (suppressed by `--quiet` and `--json`).
@@ -42,9 +46,9 @@ impl Printer {
         if self.quiet || self.json {
             return;
         }
-        let mut err = std::io::stderr().lock();
+        let mut err = anstream::stderr().lock();
         for l in lines {
-            let _ = writeln!(err, "{l}");
+            let _ = writeln!(err, "{}", status_words(l));
         }
     }
 
@@ -59,7 +63,7 @@ impl Printer {
     /// A progress bar over `total` rows (a spinner when unknown), hidden when not useful:
     /// `1,234/10,000 · 12% · 320 rows/s · ETA 0:28 · OK 1,200 · failed 34`.
     pub fn progress(&self, total: Option<u64>, what: &str) -> ProgressBar {
-        if self.quiet || !std::io::stderr().is_terminal() {
+        if self.quiet || log::enabled() || !std::io::stderr().is_terminal() {
             return ProgressBar::hidden();
         }
         let bar = ProgressBar::with_draw_target(total, ProgressDrawTarget::stderr());
@@ -92,6 +96,82 @@ impl Printer {
     }
 }
 
+const ERROR: anstyle::Style = anstyle::AnsiColor::Red.on_default().bold();
+const WARNING: anstyle::Style = anstyle::AnsiColor::Yellow.on_default().bold();
+const GOOD: anstyle::Style = anstyle::AnsiColor::Green.on_default();
+const BAD: anstyle::Style = anstyle::AnsiColor::Red.on_default();
+const DOUBT: anstyle::Style = anstyle::AnsiColor::Yellow.on_default();
+
+/// `--color`: whether the terminal output is coloured. `auto` colours a terminal unless
+/// `NO_COLOR` is set (`CLICOLOR_FORCE` colours a pipe too), as anstream decides; text
+/// written through it loses its colour codes when colour is off.
+pub fn set_color(choice: clap::ColorChoice) {
+    anstream::ColorChoice::write_global(match choice {
+        clap::ColorChoice::Auto => anstream::ColorChoice::Auto,
+        clap::ColorChoice::Always => anstream::ColorChoice::Always,
+        clap::ColorChoice::Never => anstream::ColorChoice::Never,
+    });
+}
+
+/// `--color` read straight from the arguments (`--color never`, `--color=always`), for
+/// clap's own help and errors, which it prints before the arguments are parsed. The last
+/// one wins, as when clap parses it; anything else is `auto`.
+pub fn color_arg(args: impl IntoIterator<Item = std::ffi::OsString>) -> clap::ColorChoice {
+    let mut choice = clap::ColorChoice::Auto;
+    let mut next_is_value = false;
+    for arg in args {
+        let arg = arg.to_string_lossy().into_owned();
+        if arg == "--" {
+            break;
+        }
+        let value = match arg.strip_prefix("--color=") {
+            Some(v) => Some(v.to_string()),
+            None if next_is_value => Some(arg.clone()),
+            None => None,
+        };
+        next_is_value = arg == "--color";
+        match value.as_deref() {
+            Some("always") => choice = clap::ColorChoice::Always,
+            Some("never") => choice = clap::ColorChoice::Never,
+            Some("auto") => choice = clap::ColorChoice::Auto,
+            _ => {}
+        }
+    }
+    choice
+}
+
+fn paint(style: anstyle::Style, text: &str) -> String {
+    format!("{style}{text}{style:#}")
+}
+
+/// A summary line with its status words coloured where a count precedes them
+/// (`12 OK`, `3 failed`, `1 unknown`, `2 invalid`), and nothing else.
+fn status_words(line: &str) -> String {
+    let mut out = String::with_capacity(line.len() + 16);
+    let mut prev_is_count = false;
+    for (i, word) in line.split(' ').enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        let bare = word.trim_end_matches([',', ';', ')', '.']);
+        let style = match bare {
+            "OK" => Some(GOOD),
+            "failed" | "FAILED" => Some(BAD),
+            "unknown" | "UNKNOWN" | "invalid" | "INVALID" => Some(DOUBT),
+            _ => None,
+        };
+        match style {
+            Some(style) if prev_is_count && !bare.is_empty() => {
+                out.push_str(&paint(style, bare));
+                out.push_str(&word[bare.len()..]);
+            }
+            _ => out.push_str(word),
+        }
+        prev_is_count = !word.is_empty() && word.chars().all(|c| c.is_ascii_digit() || c == ',');
+    }
+    out
+}
+
 /// Ask a yes/no question on the terminal. `None` when standard input is not a terminal
 /// (a script, a pipe): the caller then asks for `--yes` instead of guessing.
 pub fn ask(question: &str) -> Option<bool> {
@@ -110,17 +190,9 @@ pub fn ask(question: &str) -> Option<bool> {
     ))
 }
 
-/// `1234567` → `1,234,567`, for counts in summaries.
+/// `1234567` → `1,234,567`, for counts in summaries (indicatif's `HumanCount`).
 pub fn thousands(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::with_capacity(s.len() + s.len() / 3);
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
+    HumanCount(n).to_string()
 }
 
 /// `n` with the right form of its noun and grouped digits: `plural(1, "entry", "entries")`
@@ -153,6 +225,37 @@ mod tests {
         assert_eq!(super::plural(2, "entry", "entries"), "2 entries");
         assert_eq!(super::records(1, "visits"), "1 visit");
         assert_eq!(super::records(3, "customers"), "3 customers");
+    }
+
+    #[test]
+    fn status_words_are_painted_only_after_a_count() {
+        let line = "5 rows → x: 3 OK, 0 skipped, 1 invalid, 1 failed, 0 unknown (0.1s)";
+        let painted = super::status_words(line);
+        assert!(painted.contains("\u{1b}[32mOK\u{1b}[0m,"), "{painted:?}");
+        assert!(painted.contains("1 \u{1b}[31mfailed"), "{painted:?}");
+        let plain = "the OK button failed";
+        assert_eq!(super::status_words(plain), plain);
+    }
+
+    #[test]
+    fn color_is_read_before_clap_parses() {
+        let args = |a: &[&str]| super::color_arg(a.iter().map(std::ffi::OsString::from));
+        assert_eq!(
+            args(&["sheetload", "--color", "never", "import"]),
+            clap::ColorChoice::Never
+        );
+        assert_eq!(
+            args(&["sheetload", "--color=always"]),
+            clap::ColorChoice::Always
+        );
+        assert_eq!(
+            args(&["sheetload", "import", "x.csv"]),
+            clap::ColorChoice::Auto
+        );
+        assert_eq!(
+            args(&["sheetload", "--", "--color=never"]),
+            clap::ColorChoice::Auto
+        );
     }
 
     #[test]

@@ -22,6 +22,7 @@ mod hostile_csv;
 mod hostile_workbooks;
 mod import;
 mod ledger;
+mod manners;
 mod matrix;
 mod orders;
 mod orders_sample;

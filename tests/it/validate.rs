@@ -220,11 +220,23 @@ fn csv_encodings_and_delimiters() {
         assert!(out.contains(r#""name"":""İSTANBUL Gıda""#), "{name}: {out}");
         assert!(out.contains(r#""phone"":""05321112233""#), "{name}: {out}");
     }
-    // Without --encoding, a legacy file is refused with the fix in the message.
+    // Without --encoding, a Turkish legacy file is read in the code page chardetng
+    // guesses, and the note says how to override it.
     let (cp1254, _, _) = encoding_rs::WINDOWS_1254.encode(text);
     let done = TestEnv::new()
         .file("tr.csv", cp1254.as_ref())
-        .args(["validate", "tr.csv", "-e", "customers"])
+        .args(["validate", "tr.csv", "-e", "customers", "--out", "r.csv"])
+        .run();
+    done.expect_code(0)
+        .stderr_has("read as windows-1254 (Turkish)")
+        .stderr_has("pass --encoding windows-1252");
+    let out = std::fs::read_to_string(done.path("r.csv")).unwrap();
+    assert!(out.contains("İSTANBUL Gıda"), "{out}");
+    // A code page no sheet of ours comes in (Shift_JIS) is refused with the fix.
+    let (sjis, _, _) = encoding_rs::SHIFT_JIS.encode("Nama,Kota\n東京商店,東京都\n");
+    let done = TestEnv::new()
+        .file("jp.csv", sjis.as_ref())
+        .args(["validate", "jp.csv", "-e", "customers"])
         .run();
     done.expect_code(2)
         .one_clear_error()

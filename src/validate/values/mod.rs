@@ -5,6 +5,12 @@
 //! five in London). These parsers never guess in such cases: they reject the
 //! value and say which option removes the doubt. Every parser trims the cell
 //! itself and never panics, whatever the input.
+//!
+//! Hand-written on purpose: the locale rules above are the product, not a parsing
+//! detail, and no crate refuses an ambiguous `5.000` with the flag that settles it.
+//! Dates are checked by `chrono` once their order is known. `email_address` accepts
+//! every RFC 5322 form (`a@b`, quoted local parts), which are valid but not deliverable
+//! from a sales sheet, where `email` wants an address a mail server will take.
 
 mod boolean;
 mod dates;
