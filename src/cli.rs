@@ -11,6 +11,8 @@ use crate::spec::Mode;
 use crate::validate::{DecimalStyle, ParseOptions};
 
 mod examples;
+mod web;
+pub use web::UiArgs;
 
 /// Move business records between spreadsheets and SaaS REST APIs, row by row.
 #[derive(Debug, Parser)]
@@ -64,6 +66,9 @@ pub enum Command {
     /// fault injection) to rehearse on.
     #[command(after_help = examples::SANDBOX)]
     Sandbox(SandboxArgs),
+    /// Open the import wizard in the browser: a local server on 127.0.0.1 with the same
+    /// engine and ledger (connect, upload, map, review, dry run, import, results).
+    Ui(UiArgs),
 }
 
 /// `sheetload sandbox`.
@@ -279,6 +284,7 @@ impl ConnectArgs {
             profile: self.profile.clone(),
             allow_http: self.allow_http,
             sandbox: self.sandbox,
+            ..Default::default()
         }
     }
 }
@@ -586,7 +592,7 @@ fn delimiter(s: &str) -> Result<u8> {
     }
 }
 
-fn date_format(f: &str) -> Result<String> {
+pub(crate) fn date_format(f: &str) -> Result<String> {
     let has = |set: &[&str]| set.iter().any(|p| f.contains(p));
     if !(has(&["%d", "%e"]) && has(&["%m", "%b", "%B"]) && has(&["%Y", "%y"])) {
         return Err(Error::usage(format!(

@@ -47,7 +47,9 @@ impl Target for Trackfinity {
             let username = if args.sandbox {
                 SANDBOX_USER.to_string()
             } else {
-                connection::env_var("SHEETLOAD_API_USERNAME")
+                args.user
+                    .clone()
+                    .or_else(|| connection::env_var("SHEETLOAD_API_USERNAME"))
                     .ok_or_else(|| Error::usage("no admin user name: set SHEETLOAD_API_USERNAME"))?
             };
             let auth = KeyAuth::Headers {
