@@ -76,6 +76,8 @@ pub async fn check(State(app): State<Arc<App>>, req: Request, next: Next) -> Res
 }
 
 /// `Err`: refused; `Ok(Some)`: answered here (the sign-in link); `Ok(None)`: go on.
+// A refusal is the page itself, built once per refused request: boxing it buys nothing.
+#[allow(clippy::result_large_err)]
 fn verdict(app: &App, req: &Request) -> Result<Option<Response>, Response> {
     let headers = req.headers();
     let host = headers

@@ -119,7 +119,7 @@ async fn show(Path(id): Path<i64>) -> Response {
     }
     let mut actions = String::new();
     if r.state.is_unfinished() {
-        actions.push_str(&format!(r#"<form method="post" action="/history/{id}/resume" style="display:inline"><button type="submit" id="resume">Resume run {id}</button></form> "#));
+        actions.push_str(&format!(r#"<form method="post" action="/history/{id}/resume" class="inline-form"><button type="submit" id="resume">Resume run {id}</button></form> "#));
     }
     if r.undone_at.is_none() {
         actions.push_str(&format!(

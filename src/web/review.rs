@@ -31,6 +31,8 @@ const PAGE: usize = 50;
 
 /// The validate config of the session's file and mapping (the mapping written as a
 /// file in the session folder, as `--map` would read it).
+// The error is the page that says what step comes first: boxing it buys nothing.
+#[allow(clippy::result_large_err)]
 pub fn config(app: &App) -> Result<Config, Response> {
     let target = super::upload::target_of(app);
     let Some(up) = app.session().upload.clone() else {
@@ -197,8 +199,12 @@ async fn show(State(app): State<Arc<App>>, Query(q): Query<PageQuery>) -> Respon
     let p = q.page.min(pages - 1);
     let secret = r.prepared.secret_columns();
     let mut body_rows = String::new();
-    for k in p * PAGE..((p + 1) * PAGE).min(total) {
-        let i = if only { picked[k] } else { k };
+    let shown: Vec<usize> = if only {
+        picked.iter().copied().skip(p * PAGE).take(PAGE).collect()
+    } else {
+        (p * PAGE..((p + 1) * PAGE).min(total)).collect()
+    };
+    for i in shown {
         body_rows.push_str(&row_html(&r, i, &secret));
     }
     let heads: String = r

@@ -334,13 +334,13 @@ async fn results(State(app): State<Arc<App>>) -> Response {
         )
     };
     let retry = if d.bad > 0 && d.run_id.is_some() {
-        r#"<form method="post" action="/results/retry" style="display:inline"><button type="submit" class="secondary" id="retry">Retry the failed rows</button></form>"#
+        r#"<form method="post" action="/results/retry" class="inline-form"><button type="submit" class="secondary" id="retry">Retry the failed rows</button></form>"#
     } else {
         ""
     };
     let resume = match (d.interrupted, d.run_id) {
         (true, Some(id)) => format!(
-            r#"<form method="post" action="/history/{id}/resume" style="display:inline"><button type="submit" class="secondary">Resume run {id}</button></form>"#
+            r#"<form method="post" action="/history/{id}/resume" class="inline-form"><button type="submit" class="secondary">Resume run {id}</button></form>"#
         ),
         _ => String::new(),
     };

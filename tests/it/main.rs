@@ -38,3 +38,4 @@ mod targets;
 mod template;
 mod validate;
 mod validation_fixes;
+mod web_http;
