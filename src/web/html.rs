@@ -103,7 +103,7 @@ pub fn page(step: Step, title: &str, body: &str) -> Html<String> {
 <main id="main"><h1>{t}</h1>
 {body}
 </main>
-<footer>sheetload {v} · local only: this page is served from 127.0.0.1 and closes with <code>sheetload ui</code></footer>
+<footer>sheetload {v} · local only: served from this machine by <code>sheetload ui</code>, gone when it stops</footer>
 </body></html>"#,
         t = esc(title),
         v = env!("CARGO_PKG_VERSION"),
