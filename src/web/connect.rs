@@ -25,6 +25,7 @@ pub fn routes() -> Router<Arc<App>> {
     Router::new()
         .route("/connect", get(show).post(submit))
         .route("/connect/demo", axum::routing::post(demo))
+        .route("/connect/databases", axum::routing::post(databases))
 }
 
 const TARGETS: [(&str, &str); 3] = [
@@ -35,6 +36,7 @@ const TARGETS: [(&str, &str); 3] = [
 
 fn form(app: &App, problem: Option<&str>) -> String {
     let s = app.session();
+    let pending = s.pending.clone();
     let current = s
         .conn
         .as_ref()
@@ -54,7 +56,35 @@ fn form(app: &App, problem: Option<&str>) -> String {
     let user = env_var("SHEETLOAD_USER")
         .or_else(|| env_var("SHEETLOAD_API_USERNAME"))
         .unwrap_or_default();
-    let db = env_var("SHEETLOAD_DATABASE").unwrap_or_default();
+    let db = pending
+        .as_ref()
+        .and_then(|p| p.database.clone())
+        .or_else(|| env_var("SHEETLOAD_DATABASE"))
+        .unwrap_or_default();
+    let base = pending
+        .as_ref()
+        .and_then(|p| p.base_url.clone())
+        .unwrap_or(base);
+    let user = pending
+        .as_ref()
+        .and_then(|p| p.user.clone())
+        .unwrap_or(user);
+    let database = if s.databases.is_empty() {
+        format!(
+            r#"<input type="text" id="database" name="database" value="{}">"#,
+            esc(&db)
+        )
+    } else {
+        format!(
+            r#"<select id="database" name="database">{}</select>"#,
+            options(
+                s.databases
+                    .iter()
+                    .map(|(id, name)| (id.as_str(), name.as_str())),
+                &db
+            )
+        )
+    };
     let secret_hint =
         if env_var("SHEETLOAD_PASSWORD").is_some() || env_var("SHEETLOAD_API_KEY").is_some() {
             "leave empty to use the one in this server's environment"
@@ -71,7 +101,8 @@ fn form(app: &App, problem: Option<&str>) -> String {
 <label for="user">User (SalesMania e-mail, Trackfinity admin name)</label><input type="text" id="user" name="user" value="{user}" autocomplete="username">
 <label for="secret">Password or API key</label><input type="password" id="secret" name="secret" autocomplete="current-password">
 <div class="muted">{secret_hint}</div>
-<label for="database">Database (SalesMania: id or name)</label><input type="text" id="database" name="database" value="{db}">
+<label for="database">Database (SalesMania: id or name)</label>{database}
+<button type="submit" class="secondary" formaction="/connect/databases" id="list-databases">List my databases</button>
 <label for="profile">…or a profile of sheetload.toml</label><input type="text" id="profile" name="profile" placeholder="default">
 <button type="submit">Connect</button>
 </form>
@@ -86,7 +117,6 @@ fn form(app: &App, problem: Option<&str>) -> String {
         targets = options(TARGETS, target),
         base = esc(&base),
         user = esc(&user),
-        db = esc(&db),
     )
 }
 
@@ -133,15 +163,56 @@ async fn try_connect(target: String, args: ConnectionArgs) -> crate::error::Resu
     .map_err(|_| crate::error::Error::usage("the sign-in stopped unexpectedly"))?
 }
 
-async fn submit(State(app): State<Arc<App>>, Form(f): Form<ConnectForm>) -> Response {
-    let args = ConnectionArgs {
+/// The form's connection; an empty secret field reuses the one typed before.
+fn args_of(app: &App, f: &ConnectForm) -> ConnectionArgs {
+    let before = app
+        .session()
+        .pending
+        .as_ref()
+        .and_then(|p| p.secret.clone());
+    ConnectionArgs {
         base_url: some(&f.base_url),
         database: some(&f.database),
         profile: some(&f.profile),
         user: some(&f.user),
-        secret: some(&f.secret).map(Secret::new),
+        secret: some(&f.secret).map(Secret::new).or(before),
         ..ConnectionArgs::default()
+    }
+}
+
+/// "List my databases": SalesMania's sign-in steps 1 and 2, then the form again with a
+/// picker.
+async fn databases(State(app): State<Arc<App>>, Form(f): Form<ConnectForm>) -> Response {
+    let args = args_of(&app, &f);
+    app.session().pending = Some(args.clone());
+    let listed = tokio::task::spawn_blocking(move || {
+        crate::connection::runtime()?.block_on(async {
+            let ui = Printer {
+                quiet: true,
+                json: false,
+            };
+            let (settings, _sandbox) =
+                crate::connection::settings(&args, Duration::from_secs(30), 2, &ui).await?;
+            let http = crate::connector::http_client(Duration::from_secs(30), 2)?;
+            crate::connector::salesmania::SalesMania::databases(&http, &settings).await
+        })
+    })
+    .await;
+    let problem = match listed {
+        Ok(Ok(dbs)) if f.target == "salesmania" => {
+            app.session().databases = dbs.into_iter().map(|d| (d.id, d.name)).collect();
+            None
+        }
+        Ok(Ok(_)) => Some(format!("{} has no databases to choose from", f.target)),
+        Ok(Err(e)) => Some(e.to_string()),
+        Err(_) => Some("listing the databases stopped unexpectedly".into()),
     };
+    page(Step::Connect, "Connect", &form(&app, problem.as_deref())).into_response()
+}
+
+async fn submit(State(app): State<Arc<App>>, Form(f): Form<ConnectForm>) -> Response {
+    let args = args_of(&app, &f);
+    app.session().pending = Some(args.clone());
     match try_connect(f.target.clone(), args.clone()).await {
         Ok(place) => {
             app.session().conn = Some(Conn {

@@ -56,6 +56,11 @@ pub struct Upload {
 pub struct Session {
     /// Where to send, once chosen.
     pub conn: Option<Conn>,
+    /// The connection last typed in the Connect page (its secret in memory only), so
+    /// that the password need not be typed twice.
+    pub pending: Option<ConnectionArgs>,
+    /// (id, name) of the databases the account reaches, once listed.
+    pub databases: Vec<(String, String)>,
     /// The file, once uploaded.
     pub upload: Option<Upload>,
     /// Per column (by index): the field it feeds, `None` to ignore; unset until the

@@ -405,6 +405,25 @@ fn every_route_answers_and_a_run_is_in_the_cli_ledger_with_no_secret_anywhere() 
         .await
         .unwrap();
         assert_eq!(ok.status(), StatusCode::SEE_OTHER);
+        let listed = post(
+            "/connect/databases",
+            &[
+                ("target", "salesmania"),
+                ("base_url", &sb.base_url()),
+                ("user", "demo"),
+                ("secret", ""),
+            ],
+        )
+        .await
+        .unwrap();
+        assert_eq!(listed.status(), StatusCode::OK);
+        let listed = listed.text().await.unwrap();
+        assert!(
+            listed.contains(
+                r#"<select id="database" name="database"><option value="1">Demo</option>"#
+            ),
+            "the picker lists the account's databases, the typed password reused: {listed}"
+        );
         let (status, _) = upload(
             &ui,
             &cookie,
