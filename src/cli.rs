@@ -592,14 +592,8 @@ fn delimiter(s: &str) -> Result<u8> {
     }
 }
 
-pub(crate) fn date_format(f: &str) -> Result<String> {
-    let has = |set: &[&str]| set.iter().any(|p| f.contains(p));
-    if !(has(&["%d", "%e"]) && has(&["%m", "%b", "%B"]) && has(&["%Y", "%y"])) {
-        return Err(Error::usage(format!(
-            "--date-format '{f}' needs a day (%d), a month (%m) and a year (%Y), e.g. %d/%m/%Y"
-        )));
-    }
-    Ok(f.to_string())
+fn date_format(f: &str) -> Result<String> {
+    crate::validate::check_date_format(f)
 }
 
 impl ReadArgs {

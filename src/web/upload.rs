@@ -378,7 +378,7 @@ async fn reread(State(app): State<Arc<App>>, Form(f): Form<ReadForm>) -> Respons
     up.parse.date_format = if df.is_empty() {
         None
     } else {
-        match crate::cli::date_format(df) {
+        match crate::validate::check_date_format(df) {
             Ok(d) => Some(d),
             Err(e) => return refuse(&app, StatusCode::UNPROCESSABLE_ENTITY, &e.to_string()),
         }
