@@ -188,6 +188,10 @@ impl Review {
                 let col = first + c as u16;
                 match cell.kind {
                     CellKind::Empty => continue,
+                    // A number shown with leading zeros (`00123`) is written as it shows.
+                    CellKind::Number if cell.zero_pad > 0 => {
+                        sheet.write_string(r, col, cell.shown_text().as_ref())
+                    }
                     CellKind::Number => match cell.text.parse::<f64>() {
                         Ok(n) => sheet.write_number(r, col, n),
                         Err(_) => sheet.write_string(r, col, &cell.text),
@@ -205,5 +209,72 @@ impl Review {
             let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::input::ReadOptions;
+    use crate::spec::Mode;
+
+    fn config(input: &Path, header_row: Option<u32>) -> Config {
+        Config {
+            input: input.to_path_buf(),
+            target: "salesmania".into(),
+            entity: "customers".into(),
+            mode: Mode::Create,
+            read: ReadOptions {
+                header_row,
+                ..ReadOptions::default()
+            },
+            map: None,
+            save_map: None,
+            parse: Default::default(),
+            out: None,
+        }
+    }
+
+    #[test]
+    fn an_edit_is_validated_at_once_and_the_fixed_sheet_keeps_every_cell_in_place() {
+        let sample =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/customers-with-errors.xlsx");
+        let mut r = Review::build(config(&sample, None)).unwrap();
+        let (valid, invalid, kinds) = r.counts();
+        assert_eq!((valid, invalid), (3, 10));
+        assert!(kinds.iter().any(|(_, k)| k.contains("phone")), "{kinds:?}");
+        let phone = r
+            .prepared
+            .table
+            .headers
+            .iter()
+            .position(|h| h == "No HP")
+            .unwrap();
+        let (i, number) = r
+            .verdicts
+            .iter()
+            .enumerate()
+            .find(|(_, v)| v.kinds.len() == 1 && v.cells.iter().any(|(c, _)| *c == phone))
+            .map(|(i, _)| (i, r.rows[i].number))
+            .expect("a row whose only problem is its phone");
+        assert_eq!(r.edit(number, phone, "081234567890").unwrap(), i);
+        assert!(r.verdicts[i].valid, "{}", r.verdicts[i].text);
+        assert_eq!(r.counts().0, 4);
+        let dir = tempfile::tempdir().unwrap();
+        let fixed = dir.path().join("fixed.xlsx");
+        r.write_fixed(&fixed).unwrap();
+        let again = Review::build(config(&fixed, Some(r.prepared.table.header_row))).unwrap();
+        assert_eq!(again.counts().0, 4, "the fix is in the file");
+        assert_eq!(again.rows.len(), r.rows.len());
+        for (a, b) in again.rows.iter().zip(&r.rows) {
+            assert_eq!(a.number, b.number, "rows keep their row numbers");
+        }
+        let j = again.index_of(number).unwrap();
+        assert_eq!(again.rows[j].cells[phone].text, "081234567890");
+        assert_eq!(
+            again.prepared.table.cell_name(number, phone),
+            r.prepared.table.cell_name(number, phone),
+            "a message names the same cell"
+        );
     }
 }
