@@ -102,9 +102,9 @@ fn form(app: &App, problem: Option<&str>) -> String {
 <label for="secret">Password or API key</label><input type="password" id="secret" name="secret" autocomplete="current-password">
 <div class="muted">{secret_hint}</div>
 <label for="database">Database (SalesMania: id or name)</label>{database}
-<button type="submit" class="secondary" formaction="/connect/databases" id="list-databases">List my databases</button>
+<div><button type="submit" class="secondary" formaction="/connect/databases" id="list-databases">List my databases</button></div>
 <label for="profile">…or a profile of sheetload.toml</label><input type="text" id="profile" name="profile" placeholder="default">
-<button type="submit">Connect</button>
+<div><button type="submit" id="connect">Connect</button></div>
 </form>
 <form class="card" method="post" action="/connect/demo">
 <h2>No account yet?</h2>

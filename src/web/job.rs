@@ -253,7 +253,12 @@ async fn run(job: Arc<Job>, cfg: Config, resume_of: Option<i64>) -> Result<Done>
         lines.push(format!("problem: {p}"));
     }
     if let (crate::ledger::RunState::Interrupted, Some(id)) = (ran.state, ran.run_id) {
-        let why = ran.stop_reason.as_deref().unwrap_or("stopped early");
+        // The Stop button means what Ctrl-C means on a terminal; say which it was.
+        let why = ran
+            .stop_reason
+            .as_deref()
+            .unwrap_or("stopped early")
+            .replace("(Ctrl-C)", "(Stop)");
         lines.push(format!(
             "run {id} {why}; Resume (History) or `sheetload resume {id}` sends the rest"
         ));

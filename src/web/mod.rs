@@ -5,7 +5,7 @@
 //! a run started here is in `sheetload runs list` and resumable from the terminal.
 //!
 //! Security: a random token in the printed address becomes an HttpOnly SameSite=Strict
-//! cookie required on every request; Host and Origin are checked ([`guard`]); uploads are
+//! cookie required on every request; Host and Origin are checked (`guard.rs`); uploads are
 //! capped in size and rows and kept owner-only under `SHEETLOAD_HOME`, removed when the
 //! server stops; a password or key typed in the Connect page stays in memory.
 
@@ -220,7 +220,7 @@ fn asset(kind: &'static str, body: &'static str) -> Response {
     ([(header::CONTENT_TYPE, kind)], body).into_response()
 }
 
-/// Every page and download; all behind [`guard::check`].
+/// Every page and download; all behind `guard::check`.
 fn router(app: Arc<App>) -> Router {
     Router::new()
         .route("/", get(home))
