@@ -164,11 +164,11 @@ fn start_ui(sb: &ThreadSandbox) -> Ui {
 /// column to `address`, open the Review grid.
 async fn to_review(c: &Client, ui: &Ui, file: &Path, screens: bool) {
     c.goto(&ui.login).await.unwrap();
-    css(c, "form[action='/connect'] button").await;
+    css(c, "#connect").await;
     if screens {
         shot(c, "01-connect").await;
     }
-    css(c, "form[action='/connect'] button")
+    css(c, "#connect")
         .await
         .click()
         .await

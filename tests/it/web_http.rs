@@ -527,8 +527,20 @@ fn every_route_answers_and_a_run_is_in_the_cli_ledger_with_no_secret_anywhere() 
             4,
             "a header and the 3 customers created: {csv}"
         );
+        let unconfirmed = post("/history/1/undo", &[]).await.unwrap();
+        assert_eq!(
+            unconfirmed.status(),
+            StatusCode::SEE_OTHER,
+            "no undo without the confirmation"
+        );
+        let undone = post("/history/1/undo", &[("confirm", "yes")])
+            .await
+            .unwrap();
+        let text = undone.text().await.unwrap();
+        assert!(text.contains("deleted 3 of 3 customers"), "{text}");
         pages
     });
+    assert_eq!(sb.stats()["databases"]["1"]["records"]["customers"], 0);
     for p in &pages {
         assert!(
             !String::from_utf8_lossy(p).contains(password),
@@ -542,7 +554,7 @@ fn every_route_answers_and_a_run_is_in_the_cli_ledger_with_no_secret_anywhere() 
         .unwrap();
     let text = String::from_utf8_lossy(&list.stdout);
     assert!(
-        text.contains("completed") && text.contains("customers"),
+        text.contains("undone") && text.contains("customers"),
         "{text}"
     );
     let ledger = std::fs::read(ui.home.path().join("ledger.sqlite3")).unwrap();
