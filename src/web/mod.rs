@@ -17,6 +17,7 @@ mod history;
 mod html;
 mod job;
 mod mapping;
+mod retry;
 mod review;
 mod run;
 mod session;
@@ -238,6 +239,7 @@ fn router(app: Arc<App>) -> Router {
         .merge(mapping::routes())
         .merge(review::routes())
         .merge(run::routes())
+        .merge(retry::routes())
         .merge(history::routes())
         .merge(files::routes())
         .layer(DefaultBodyLimit::disable())

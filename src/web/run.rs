@@ -95,12 +95,22 @@ async fn run_config(app: &Arc<App>, dry_run: bool, f: &RunForm) -> Result<Config
         base.read.encoding = None;
         base.read.delimiter = None;
         path
+    } else if app.session().retry.is_some() {
+        up.path.clone()
     } else {
         let path = folder.join(&up.name);
         std::fs::copy(&up.path, &path)
             .map_err(|e| fail(format!("cannot copy the input to {}: {e}", path.display())))?;
         path
     };
+    let retry = app.session().retry.clone();
+    if let Some(result) = retry {
+        let mut cfg = super::retry::config(app, &result, edited.then_some(input)).await?;
+        cfg.dry_run = dry_run;
+        cfg.policy.concurrency = f.concurrency.unwrap_or(8).clamp(1, 64);
+        cfg.yes = f.confirm.is_some();
+        return Ok(cfg);
+    }
     let map = folder.join(format!("{stem}.map.toml"));
     if let Some(m) = &base.map {
         std::fs::copy(m, &map)
@@ -334,7 +344,7 @@ async fn results(State(app): State<Arc<App>>) -> Response {
         )
     };
     let retry = if d.bad > 0 && d.run_id.is_some() {
-        r#"<form method="post" action="/results/retry" class="inline-form"><button type="submit" class="secondary" id="retry">Retry the failed rows</button></form>"#
+        r#"<form method="post" action="/results/fix" class="inline-form"><button type="submit" class="secondary" id="fix-failed">Fix the failed rows in the grid</button></form> <form method="post" action="/results/retry" class="inline-form"><button type="submit" class="secondary" id="retry">Retry the failed rows as they are</button></form>"#
     } else {
         ""
     };

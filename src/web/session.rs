@@ -74,6 +74,8 @@ pub struct Session {
     pub review: Option<Arc<RwLock<Review>>>,
     /// The running or last dry run / import.
     pub job: Option<Arc<Job>>,
+    /// The result workbook whose `Failed` sheet is being fixed, for a retry.
+    pub retry: Option<std::path::PathBuf>,
     /// How many files were uploaded (names the stored files).
     pub uploads: u32,
 }

@@ -264,11 +264,14 @@ async fn receive(State(app): State<Arc<App>>, mut form: Multipart) -> Response {
     match open(&target, &mut up).await {
         Ok(()) => {
             let mut s = app.session();
-            if let Some(old) = s.upload.take() {
+            if let Some(old) = s.upload.take()
+                && old.path.starts_with(&app.dir)
+            {
                 let _ = std::fs::remove_file(&old.path);
             }
             s.upload = Some(up);
             s.reset_file();
+            s.retry = None;
             drop(s);
             Redirect::to("/upload").into_response()
         }

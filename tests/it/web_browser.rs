@@ -168,11 +168,7 @@ async fn to_review(c: &Client, ui: &Ui, file: &Path, screens: bool) {
     if screens {
         shot(c, "01-connect").await;
     }
-    css(c, "#connect")
-        .await
-        .click()
-        .await
-        .unwrap();
+    css(c, "#connect").await.click().await.unwrap();
     css(c, "#file")
         .await
         .send_keys(&file.display().to_string())

@@ -563,3 +563,98 @@ fn every_route_answers_and_a_run_is_in_the_cli_ledger_with_no_secret_anywhere() 
         "the ledger holds no password"
     );
 }
+
+#[test]
+fn the_failed_rows_are_fixed_in_the_grid_and_retried() {
+    let sb = spawn_in_thread(SandboxOptions::default()).expect("sandbox");
+    let ui = Ui::start(
+        &[],
+        &[
+            ("SHEETLOAD_BASE_URL", &sb.base_url()),
+            ("SHEETLOAD_USER", "demo"),
+            ("SHEETLOAD_PASSWORD", "demo"),
+            ("SHEETLOAD_DATABASE", "1"),
+        ],
+    );
+    rt().block_on(async {
+        let cookie = sign_in(&ui).await;
+        let c = client();
+        let post = |path: &str, form: &[(&str, &str)]| {
+            c.post(format!("{}{path}", ui.base))
+                .header(COOKIE, &cookie)
+                .header(ORIGIN, &ui.base)
+                .form(form)
+                .send()
+        };
+        let ok = post(
+            "/connect",
+            &[("target", "salesmania"), ("base_url", &sb.base_url())],
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            ok.status(),
+            StatusCode::SEE_OTHER,
+            "the password comes from the environment"
+        );
+        let (status, _) = upload(
+            &ui,
+            &cookie,
+            "customers-with-errors.xlsx",
+            &sample("customers-with-errors.xlsx"),
+        )
+        .await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        let wait_results = || async {
+            for _ in 0..100 {
+                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                let t = c
+                    .get(format!("{}/results", ui.base))
+                    .header(COOKIE, &cookie)
+                    .send()
+                    .await
+                    .unwrap()
+                    .text()
+                    .await
+                    .unwrap();
+                if t.contains("Download the result workbook") {
+                    return t;
+                }
+            }
+            panic!("the run never ended");
+        };
+        post("/import", &[("concurrency", "2")]).await.unwrap();
+        assert!(wait_results().await.contains("3 OK"));
+        let fix = post("/results/fix", &[]).await.unwrap();
+        assert_eq!(fix.status(), StatusCode::SEE_OTHER);
+        let grid = c
+            .get(format!("{}/review", ui.base))
+            .header(COOKIE, &cookie)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            grid.contains(r#"data-cell="Failed!D3" data-value="0812-34AB-7890" class="bad""#),
+            "the Failed sheet in the grid: {grid}"
+        );
+        let edited = post(
+            "/review/cell",
+            &[("row", "3"), ("col", "3"), ("value", "081234567890")],
+        )
+        .await
+        .unwrap();
+        assert!(edited.text().await.unwrap().contains("status-VALID"));
+        post("/import", &[("concurrency", "2")]).await.unwrap();
+        let again = wait_results().await;
+        assert!(
+            again.contains("10 rows")
+                && again.contains("1 OK")
+                && again.contains(".result.retry.xlsx"),
+            "{again}"
+        );
+    });
+    assert_eq!(sb.stats()["databases"]["1"]["records"]["customers"], 4);
+}
