@@ -68,6 +68,7 @@ pub enum Command {
     Sandbox(SandboxArgs),
     /// Open the import wizard in the browser: a local server on 127.0.0.1 with the same
     /// engine and ledger (connect, upload, map, review, dry run, import, results).
+    #[command(after_help = web::EXAMPLES)]
     Ui(UiArgs),
 }
 

@@ -2,6 +2,20 @@
 
 use clap::Args;
 
+/// The examples under `sheetload ui --help`.
+pub const EXAMPLES: &str = "\
+Examples:
+  # open the wizard in the default browser (no account needed: \"Try with demo data\")
+  sheetload ui
+
+  # a fixed port, no browser: open the printed address (it holds the session token)
+  sheetload ui --port 8090 --no-open
+
+  # against your account: the Connect page is filled from these (the password stays
+  # in the server's memory when typed in the page)
+  export SHEETLOAD_BASE_URL=https://api.salesmania.id SHEETLOAD_USER=ops@example.com
+  sheetload ui";
+
 /// `sheetload ui`.
 #[derive(Debug, Args)]
 pub struct UiArgs {

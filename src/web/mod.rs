@@ -132,6 +132,7 @@ pub async fn serve(opts: Options, ui: &Printer) -> Result<u8> {
     for d in [&home, &dir, &runs_dir, &maps_dir] {
         private_dir(d)?;
     }
+    remove_stale_sessions(&home);
     let shown = if opts.bind.is_ipv6() {
         format!("[{}]", opts.bind)
     } else {
@@ -152,7 +153,12 @@ pub async fn serve(opts: Options, ui: &Printer) -> Result<u8> {
         session: Mutex::new(Session::default()),
         demo: Mutex::new(None),
     });
-    ui.summary(&[
+    // The address is the way in: printed even with --quiet or --json.
+    let loud = Printer {
+        quiet: false,
+        json: false,
+    };
+    loud.summary(&[
         format!("sheetload ui is listening on http://{shown}:{port} (this machine only)"),
         format!("open: {url}"),
         "Ctrl-C stops it; the uploaded files are removed then.".into(),
@@ -163,12 +169,45 @@ pub async fn serve(opts: Options, ui: &Printer) -> Result<u8> {
     let served = axum::serve(listener, router(app.clone()))
         .with_graceful_shutdown(stopped())
         .await;
-    let _ = std::fs::remove_dir_all(&dir);
+    match std::fs::remove_dir_all(&dir) {
+        Ok(()) => ui.note(&format!(
+            "stopped; the uploads in {} are removed",
+            dir.display()
+        )),
+        Err(e) => ui.warn(&format!(
+            "stopped, but cannot remove {}: {e}; delete it by hand",
+            dir.display()
+        )),
+    }
     if let Ok(mut demo) = app.demo.lock() {
         demo.take();
     }
     served.map_err(|e| Error::usage(format!("the ui server stopped: {e}")))?;
     Ok(crate::error::exit::OK)
+}
+
+/// Remove the upload folders of servers that were killed before they could (their
+/// process is gone); Linux only, where `/proc` tells.
+fn remove_stale_sessions(home: &std::path::Path) {
+    if !std::path::Path::new("/proc/self").exists() {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(home) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let pid = name
+            .strip_prefix("session-")
+            .and_then(|r| r.split('-').next())
+            .and_then(|p| p.parse::<u32>().ok());
+        if let Some(pid) = pid
+            && pid != std::process::id()
+            && !std::path::Path::new(&format!("/proc/{pid}")).exists()
+        {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
+    }
 }
 
 /// Ctrl-C, or SIGTERM on Unix.

@@ -63,9 +63,12 @@ fn body(app: &App, problem: Option<&str>) -> String {
             "Not connected yet: the file can be checked offline; connect before the dry run and the import.",
         ));
     }
+    if let Some(u) = &s.upload {
+        out.push_str(&read_options(u));
+    }
     out.push_str(&format!(
         r#"<form class="card" method="post" action="/upload" enctype="multipart/form-data">
-<h2>Your file</h2>
+<h2>{title}</h2>
 <div class="drop"><p>Drop an XLSX, XLS, ODS or CSV file here, or</p>
 <input type="file" id="file" name="file" accept=".xlsx,.xlsm,.xlsb,.xls,.ods,.csv,.tsv,.txt" aria-label="Spreadsheet file">
 <p class="picked muted"></p><p class="muted">At most {mb} MB and {rows} rows.</p></div>
@@ -77,10 +80,8 @@ fn body(app: &App, problem: Option<&str>) -> String {
         rows = crate::ui::thousands(app.opts.max_rows),
         entities = entity_options(&target, &entity),
         modes = mode_options(&target, &entity, mode),
+        title = if s.upload.is_some() { "Another file" } else { "Your file" },
     ));
-    if let Some(u) = &s.upload {
-        out.push_str(&read_options(u));
-    }
     out
 }
 
