@@ -13,7 +13,7 @@ use serde::Deserialize;
 
 use super::App;
 use super::grid::Review;
-use super::html::{Step, error_box, esc, needs, page, page_with, warn_box};
+use super::html::{Step, error_box, esc, needs, note_box, page, page_with, warn_box};
 use crate::engine::prepare::Config;
 use crate::ui::thousands;
 
@@ -257,6 +257,16 @@ async fn show(State(app): State<Arc<App>>, Query(q): Query<PageQuery>) -> Respon
             "not imported (no field): {}; map them on the Map page or ignore this",
             unmapped.join(", ")
         )));
+    }
+    let flags = r
+        .verdicts
+        .iter()
+        .filter(|v| !v.valid)
+        .any(|v| v.text.contains("--decimal") || v.text.contains("--date-format"));
+    if flags {
+        warnings.push_str(&note_box(
+            "The messages name the command line's --decimal-comma, --decimal-point and --date-format: here they are the Decimals and Date format options of the Upload page.",
+        ));
     }
     let body = format!(
         r#"{warnings}<div id="counts">{counts}</div>

@@ -658,3 +658,63 @@ fn the_failed_rows_are_fixed_in_the_grid_and_retried() {
     });
     assert_eq!(sb.stats()["databases"]["1"]["records"]["customers"], 4);
 }
+
+#[test]
+fn try_with_demo_data_needs_no_account() {
+    let ui = Ui::start(&[], &[]);
+    rt().block_on(async {
+        let cookie = sign_in(&ui).await;
+        let c = client();
+        let connect = c
+            .get(format!("{}/connect", ui.base))
+            .header(COOKIE, &cookie)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(connect.contains("Try with demo data"));
+        let demo = c
+            .post(format!("{}/connect/demo", ui.base))
+            .header(COOKIE, &cookie)
+            .header(ORIGIN, &ui.base)
+            .form(&[("target", "salesmania")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(demo.status(), StatusCode::SEE_OTHER);
+        let (status, _) = upload(&ui, &cookie, "customers.xlsx", &sample("customers.xlsx")).await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        let start = c
+            .post(format!("{}/import", ui.base))
+            .header(COOKIE, &cookie)
+            .header(ORIGIN, &ui.base)
+            .form(&[("concurrency", "4")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(start.status(), StatusCode::SEE_OTHER);
+        let mut results = String::new();
+        for _ in 0..100 {
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            results = c
+                .get(format!("{}/results", ui.base))
+                .header(COOKIE, &cookie)
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            if results.contains("Download the result workbook") {
+                break;
+            }
+        }
+        assert!(
+            results.contains("&quot;Demo&quot; (db 1)") && results.contains(" 0 failed"),
+            "{results}"
+        );
+        assert!(results.contains("Every row went through"), "{results}");
+    });
+}
