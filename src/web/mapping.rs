@@ -83,6 +83,7 @@ fn choices(app: &App, s: &mut Session, spec: &EntitySpec) -> Vec<Option<String>>
             }
         }
         s.constants = m.constants.into_iter().collect();
+        s.defaults = m.defaults.into_iter().collect();
         s.map_note = Some("The mapping you saved for these headers was applied.".into());
         s.choices = Some(c.clone());
     }
@@ -90,22 +91,26 @@ fn choices(app: &App, s: &mut Session, spec: &EntitySpec) -> Vec<Option<String>>
 }
 
 /// The mapping file the choices make: every chosen column under `[columns]`, the
-/// ignored ones under `ignore`, the values for every row under `[constants]`.
+/// ignored ones under `ignore`, the values for every row under `[constants]`, the
+/// values for empty cells under `[defaults]`.
 pub fn map_text(
     up: &Upload,
     choices: &[Option<String>],
     constants: &BTreeMap<String, String>,
+    defaults: &BTreeMap<String, String>,
 ) -> String {
     #[derive(serde::Serialize)]
     struct Out<'a> {
         ignore: Vec<&'a str>,
         columns: BTreeMap<&'a str, &'a str>,
         constants: &'a BTreeMap<String, String>,
+        defaults: &'a BTreeMap<String, String>,
     }
     let mut out = Out {
         ignore: Vec::new(),
         columns: BTreeMap::new(),
         constants,
+        defaults,
     };
     for (h, c) in up.headers.iter().zip(choices) {
         match c {
@@ -130,12 +135,15 @@ pub fn session_map(app: &App) -> Option<String> {
     let mut s = app.session();
     let spec = spec::builtin(&target, &s.upload.as_ref()?.entity).ok()?;
     let c = choices(app, &mut s, &spec);
-    let constants: BTreeMap<String, String> = s
-        .constants
-        .iter()
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    Some(map_text(s.upload.as_ref()?, &c, &constants))
+    let sorted = |m: &std::collections::HashMap<String, String>| -> BTreeMap<String, String> {
+        m.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+    };
+    Some(map_text(
+        s.upload.as_ref()?,
+        &c,
+        &sorted(&s.constants),
+        &sorted(&s.defaults),
+    ))
 }
 
 async fn show(State(app): State<Arc<App>>) -> Response {
@@ -194,6 +202,21 @@ async fn show(State(app): State<Arc<App>>) -> Response {
             v = esc(&v)
         ));
     }
+    for (k, v) in &s.constants {
+        if !missing.contains(&format!("name=\"const_{}\"", esc(k))) {
+            missing.push_str(&value_row("const", "same value for every row", k, v));
+        }
+    }
+    for (k, v) in &s.defaults {
+        missing.push_str(&value_row("default", "value when the cell is empty", k, v));
+    }
+    let field_opts: String = fields
+        .iter()
+        .map(|f| format!(r#"<option value="{v}">{v}</option>"#, v = esc(f)))
+        .collect();
+    missing.push_str(&format!(
+        r#"<tr><td><label for="extra_kind">Add a value</label> <select id="extra_kind" name="extra_kind"><option value="const">for every row</option><option value="default">when the cell is empty</option></select></td><td><select name="extra_field" aria-label="Field">{field_opts}</select> <input type="text" name="extra_value" aria-label="Value" placeholder="value"></td></tr>"#
+    ));
     let note = s.map_note.clone().map(|n| note_box(&n)).unwrap_or_default();
     drop(s);
     let body = format!(
@@ -210,6 +233,15 @@ async fn show(State(app): State<Arc<App>>) -> Response {
     page(Step::Map, "Map the columns", &body).into_response()
 }
 
+/// A row of the Map table holding a constant or default (clear it to drop it).
+fn value_row(kind: &str, what: &str, field: &str, value: &str) -> String {
+    format!(
+        r#"<tr><td><label for="{kind}_{f}">{f}: {what}</label></td><td><input type="text" id="{kind}_{f}" name="{kind}_{f}" value="{v}"></td></tr>"#,
+        f = esc(field),
+        v = esc(value)
+    )
+}
+
 async fn submit(State(app): State<Arc<App>>, Form(f): Form<Vec<(String, String)>>) -> Response {
     let mut s = app.session();
     let Some(up) = s.upload.clone() else {
@@ -218,6 +250,9 @@ async fn submit(State(app): State<Arc<App>>, Form(f): Form<Vec<(String, String)>
     };
     let mut c: Vec<Option<String>> = vec![None; up.headers.len()];
     let mut constants = std::collections::HashMap::new();
+    let mut defaults = std::collections::HashMap::new();
+    let (mut extra_kind, mut extra_field, mut extra_value) =
+        (String::new(), String::new(), String::new());
     let mut save = false;
     for (k, v) in f {
         if let Some(i) = k.strip_prefix("col_").and_then(|i| i.parse::<usize>().ok()) {
@@ -228,17 +263,41 @@ async fn submit(State(app): State<Arc<App>>, Form(f): Form<Vec<(String, String)>
             if !v.trim().is_empty() {
                 constants.insert(field.to_string(), v.trim().to_string());
             }
+        } else if let Some(field) = k.strip_prefix("default_") {
+            if !v.trim().is_empty() {
+                defaults.insert(field.to_string(), v.trim().to_string());
+            }
+        } else if k == "extra_kind" {
+            extra_kind = v;
+        } else if k == "extra_field" {
+            extra_field = v;
+        } else if k == "extra_value" {
+            extra_value = v.trim().to_string();
         } else if k == "save" {
             save = true;
         }
     }
+    if !extra_value.is_empty() && !extra_field.is_empty() {
+        let into = if extra_kind == "default" {
+            &mut defaults
+        } else {
+            &mut constants
+        };
+        into.insert(extra_field, extra_value);
+    }
     s.choices = Some(c.clone());
     s.constants = constants.clone();
+    s.defaults = defaults.clone();
     s.review = None;
     s.map_note = None;
     drop(s);
     if save {
-        let text = map_text(&up, &c, &constants.into_iter().collect());
+        let text = map_text(
+            &up,
+            &c,
+            &constants.into_iter().collect(),
+            &defaults.into_iter().collect(),
+        );
         let path = saved_path(&app, &up);
         let saved = super::upload::private_file(&path)
             .and_then(|mut f| std::io::Write::write_all(&mut f, text.as_bytes()));

@@ -83,9 +83,10 @@ async fn fix(State(app): State<Arc<App>>) -> Response {
     s.upload = Some(up);
     s.reset_file();
     s.choices = Some(choices);
-    s.constants = map
-        .map(|m| m.constants.into_iter().collect())
-        .unwrap_or_default();
+    if let Some(m) = map {
+        s.constants = m.constants.into_iter().collect();
+        s.defaults = m.defaults.into_iter().collect();
+    }
     s.map_note = Some("The Failed sheet of the last run, mapped as that run was.".into());
     s.retry = Some(done.result);
     drop(s);

@@ -68,6 +68,8 @@ pub struct Session {
     pub choices: Option<Vec<Option<String>>>,
     /// Field → the same value for every row (mapping `[constants]`).
     pub constants: HashMap<String, String>,
+    /// Field → the value used when the cell is empty (mapping `[defaults]`).
+    pub defaults: HashMap<String, String>,
     /// A note for the Map page (a saved mapping applied).
     pub map_note: Option<String>,
     /// The validated rows, once the Review page built them.
@@ -85,6 +87,7 @@ impl Session {
     pub fn reset_file(&mut self) {
         self.choices = None;
         self.constants.clear();
+        self.defaults.clear();
         self.map_note = None;
         self.review = None;
     }

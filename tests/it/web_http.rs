@@ -718,3 +718,91 @@ fn try_with_demo_data_needs_no_account() {
         assert!(results.contains("Every row went through"), "{results}");
     });
 }
+
+#[test]
+fn a_mapping_with_a_default_is_saved_and_applied_next_time_the_headers_match() {
+    let ui = Ui::start(&[], &[]);
+    rt().block_on(async {
+        let cookie = sign_in(&ui).await;
+        let c = client();
+        let csv = b"Outlet Title,Kode Pelanggan\nToko A,C1\nToko B,\n";
+        let (status, _) = upload(&ui, &cookie, "outlets.csv", csv).await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        let map = c
+            .get(format!("{}/map", ui.base))
+            .header(COOKIE, &cookie)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            map.contains(r#"<tr class="missing"><td>name <strong>required, no column</strong>"#),
+            "{map}"
+        );
+        let saved = c
+            .post(format!("{}/map", ui.base))
+            .header(COOKIE, &cookie)
+            .header(ORIGIN, &ui.base)
+            .form(&[
+                ("col_0", "name"),
+                ("col_1", "ext_cust_no"),
+                ("extra_kind", "default"),
+                ("extra_field", "ext_cust_no"),
+                ("extra_value", "NO-CODE"),
+                ("save", "1"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(saved.status(), StatusCode::SEE_OTHER);
+        let toml = c
+            .get(format!("{}/map/download", ui.base))
+            .header(COOKIE, &cookie)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            toml.contains(r#""Outlet Title" = "name""#)
+                && toml.contains("[defaults]")
+                && toml.contains(r#"ext_cust_no = "NO-CODE""#),
+            "{toml}"
+        );
+        let grid = c
+            .get(format!("{}/review", ui.base))
+            .header(COOKIE, &cookie)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            grid.contains(r#"<b class="status-VALID">2</b>valid"#),
+            "the default fills the empty code: {grid}"
+        );
+        let (status, _) = upload(&ui, &cookie, "outlets-next-month.csv", csv).await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        let map = c
+            .get(format!("{}/map", ui.base))
+            .header(COOKIE, &cookie)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            map.contains("The mapping you saved for these headers was applied."),
+            "{map}"
+        );
+        assert!(
+            map.contains(r#"<option value="name" selected>name</option>"#),
+            "{map}"
+        );
+    });
+}
