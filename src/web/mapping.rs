@@ -215,7 +215,7 @@ async fn show(State(app): State<Arc<App>>) -> Response {
         .map(|f| format!(r#"<option value="{v}">{v}</option>"#, v = esc(f)))
         .collect();
     missing.push_str(&format!(
-        r#"<tr><td><label for="extra_kind">Add a value</label> <select id="extra_kind" name="extra_kind"><option value="const">for every row</option><option value="default">when the cell is empty</option></select></td><td><select name="extra_field" aria-label="Field">{field_opts}</select> <input type="text" name="extra_value" aria-label="Value" placeholder="value"></td></tr>"#
+        r#"<tr class="extra"><td><label for="extra_kind">Add a value</label> <select id="extra_kind" name="extra_kind"><option value="const">for every row</option><option value="default">when the cell is empty</option></select></td><td><select name="extra_field" aria-label="Field">{field_opts}</select> <input type="text" name="extra_value" aria-label="Value" placeholder="value"></td></tr>"#
     ));
     let note = s.map_note.clone().map(|n| note_box(&n)).unwrap_or_default();
     drop(s);
