@@ -12,6 +12,8 @@ use crate::validate::{DecimalStyle, ParseOptions};
 
 mod examples;
 mod values;
+mod web;
+pub use web::UiArgs;
 
 /// Move business records between spreadsheets and SaaS REST APIs, row by row.
 #[derive(Debug, Parser)]
@@ -96,6 +98,10 @@ pub enum Command {
         #[arg(long, value_name = "DIR")]
         dir: Option<PathBuf>,
     },
+    /// Open the import wizard in the browser: a local server on 127.0.0.1 with the same
+    /// engine and ledger (connect, upload, map, review, dry run, import, results).
+    #[command(after_help = web::EXAMPLES)]
+    Ui(UiArgs),
 }
 
 /// `sheetload sandbox`.
@@ -283,6 +289,7 @@ impl ConnectArgs {
             profile: given(&self.profile).filter(|_| !sandbox),
             allow_http: self.allow_http,
             sandbox: self.sandbox,
+            ..Default::default()
         }
     }
 }
@@ -566,13 +573,7 @@ fn delimiter(s: &str) -> Result<u8> {
 }
 
 fn date_format(f: &str) -> Result<String> {
-    let has = |set: &[&str]| set.iter().any(|p| f.contains(p));
-    if !(has(&["%d", "%e"]) && has(&["%m", "%b", "%B"]) && has(&["%Y", "%y"])) {
-        return Err(Error::usage(format!(
-            "--date-format '{f}' needs a day (%d), a month (%m) and a year (%Y), e.g. %d/%m/%Y"
-        )));
-    }
-    Ok(f.to_string())
+    crate::validate::check_date_format(f)
 }
 
 impl ReadArgs {

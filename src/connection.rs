@@ -32,6 +32,14 @@ pub struct ConnectionArgs {
     pub allow_http: bool,
     /// `--sandbox`: an in-process sandbox instead of a real account.
     pub sandbox: bool,
+    /// A user name typed in the browser (`sheetload ui`), before `SHEETLOAD_USER` /
+    /// `SHEETLOAD_API_USERNAME`; never stored with a run.
+    #[serde(skip)]
+    pub user: Option<String>,
+    /// A password or API key typed in the browser, held in memory only: before
+    /// `SHEETLOAD_PASSWORD` / `SHEETLOAD_API_KEY`; never stored, shown or logged.
+    #[serde(skip)]
+    pub secret: Option<Secret>,
 }
 
 /// One profile of `sheetload.toml`.
@@ -231,11 +239,20 @@ pub async fn settings(
             "no target given: set --base-url or SHEETLOAD_BASE_URL (e.g. https://api.salesmania.id), use a profile in sheetload.toml, or try --sandbox",
         )
     })?;
-    let user = env("SHEETLOAD_USER").or(profile.user).ok_or_else(|| {
-        Error::usage("no user given: set SHEETLOAD_USER (or `user` in the profile)")
-    })?;
-    let password = match env("SHEETLOAD_PASSWORD") {
-        Some(p) => Secret::new(p),
+    let user = args
+        .user
+        .clone()
+        .or_else(|| env("SHEETLOAD_USER"))
+        .or(profile.user)
+        .ok_or_else(|| {
+            Error::usage("no user given: set SHEETLOAD_USER (or `user` in the profile)")
+        })?;
+    let password = match args
+        .secret
+        .clone()
+        .or_else(|| env("SHEETLOAD_PASSWORD").map(Secret::new))
+    {
+        Some(p) => p,
         None if std::io::stdin().is_terminal() && std::io::stderr().is_terminal() => {
             let prompt = format!(
                 "password for {user} at {}: ",
@@ -357,6 +374,9 @@ pub fn api_key(
 ) -> Result<Secret> {
     if args.sandbox {
         return Ok(Secret::new(sandbox_key));
+    }
+    if let Some(k) = &args.secret {
+        return Ok(k.clone());
     }
     match env("SHEETLOAD_API_KEY") {
         Some(k) => Ok(Secret::new(k)),

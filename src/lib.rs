@@ -21,6 +21,7 @@ pub mod spec;
 pub mod targets;
 pub mod ui;
 pub mod validate;
+pub mod web;
 
 thread_local! {
     static QUIET_PANICS: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };

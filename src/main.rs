@@ -56,6 +56,7 @@ fn main() -> ExitCode {
             .config()
             .and_then(|cfg| sheetload::commands::validate::run(&cfg, &ui)),
         Command::Template(args) => sheetload::commands::template::run(&args.config(), &ui),
+        Command::Ui(args) => sheetload::commands::web::run(&args.options(), &ui),
         Command::Sandbox(args) => {
             sheetload::commands::sandbox::run(&args.options(), &args.targets(), &ui)
         }

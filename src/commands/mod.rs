@@ -11,3 +11,4 @@ pub mod sandbox;
 pub mod template;
 pub mod undo;
 pub mod validate;
+pub mod web;

@@ -73,4 +73,24 @@ pub trait Target: Sync {
 
     /// What `export` can write from this target.
     fn exports(&self) -> &'static [ExportKind];
+
+    /// Whether the account holds databases to choose from (SalesMania's).
+    fn has_databases(&self) -> bool {
+        false
+    }
+
+    /// How to sign in to this target's part of the built-in sandbox, for a front end
+    /// that starts one sandbox and lets the user try every target on it.
+    fn demo_login(&self) -> DemoLogin;
+}
+
+/// The sandbox's demo credentials of one target (public knowledge: the sandbox is local).
+#[derive(Debug, Clone, Copy)]
+pub struct DemoLogin {
+    /// User or admin name, when the target signs in with one.
+    pub user: Option<&'static str>,
+    /// Password or API key.
+    pub secret: &'static str,
+    /// The database to write to, when the target has databases.
+    pub database: Option<&'static str>,
 }

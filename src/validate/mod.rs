@@ -21,7 +21,7 @@ use crate::input::{Cell, CellKind, RawRow, Table};
 use crate::mapping::{Binding, Mapping};
 use crate::spec::{Entity, EntitySpec, FieldSpec, FieldType, Mode};
 pub use kind::{error_kind, error_kinds};
-pub use values::{DecimalStyle, ParseOptions, ValueError};
+pub use values::{DecimalStyle, ParseOptions, ValueError, check_date_format};
 
 /// One reason a row is not acceptable.
 #[derive(Debug, Clone, PartialEq)]

@@ -39,3 +39,5 @@ mod targets;
 mod template;
 mod validate;
 mod validation_fixes;
+mod web_browser;
+mod web_http;

@@ -6,6 +6,7 @@ use std::time::Duration;
 use super::{BoxFuture, Target};
 use crate::connection::{self, Connected, ConnectionArgs};
 use crate::connector::keyed::KeyAuth;
+use crate::engine::target::DemoLogin;
 use crate::error::Result;
 use crate::spec::{Entity, ExportKind, TargetId};
 use crate::ui::Printer;
@@ -52,6 +53,14 @@ impl Target for Fatura {
                 pool,
             )
         })
+    }
+
+    fn demo_login(&self) -> DemoLogin {
+        DemoLogin {
+            user: None,
+            secret: SANDBOX_KEY,
+            database: None,
+        }
     }
 
     fn exports(&self) -> &'static [ExportKind] {

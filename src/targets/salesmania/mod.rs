@@ -12,6 +12,7 @@ use super::{BoxFuture, PlanInputs, Target};
 use crate::connection::{self, Connected, ConnectionArgs};
 use crate::connector::Database;
 use crate::engine::job::RowPlanner;
+use crate::engine::target::DemoLogin;
 use crate::error::Result;
 use crate::spec::{Entity, ExportKind, TargetId};
 use crate::ui::Printer;
@@ -78,5 +79,17 @@ impl Target for SalesMania {
 
     fn exports(&self) -> &'static [ExportKind] {
         &ExportKind::ALL
+    }
+
+    fn has_databases(&self) -> bool {
+        true
+    }
+
+    fn demo_login(&self) -> DemoLogin {
+        DemoLogin {
+            user: Some("demo"),
+            secret: "demo",
+            database: Some("1"),
+        }
     }
 }

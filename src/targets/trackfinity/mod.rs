@@ -10,6 +10,7 @@ use super::{BoxFuture, PlanInputs, Target};
 use crate::connection::{self, Connected, ConnectionArgs};
 use crate::connector::keyed::KeyAuth;
 use crate::engine::job::RowPlanner;
+use crate::engine::target::DemoLogin;
 use crate::error::{Error, Result};
 use crate::spec::{Entity, ExportKind, TargetId};
 use crate::ui::Printer;
@@ -48,7 +49,9 @@ impl Target for Trackfinity {
             let username = if args.sandbox {
                 SANDBOX_USER.to_string()
             } else {
-                connection::env_var("SHEETLOAD_API_USERNAME")
+                args.user
+                    .clone()
+                    .or_else(|| connection::env_var("SHEETLOAD_API_USERNAME"))
                     .ok_or_else(|| Error::usage("no admin user name: set SHEETLOAD_API_USERNAME"))?
             };
             let auth = KeyAuth::Headers {
@@ -81,6 +84,14 @@ impl Target for Trackfinity {
             let p = form::FormPlanner::new(cfg.base.mode, cfg.keep.clone(), cfg.dry_run)?;
             Ok(Box::new(p) as Box<dyn RowPlanner + 'a>)
         })
+    }
+
+    fn demo_login(&self) -> DemoLogin {
+        DemoLogin {
+            user: Some(SANDBOX_USER),
+            secret: SANDBOX_KEY,
+            database: None,
+        }
     }
 
     fn exports(&self) -> &'static [ExportKind] {

@@ -467,6 +467,18 @@ pub fn parse_date(text: &str, opts: &ParseOptions) -> Result<NaiveDate, ValueErr
     }
 }
 
+/// A `--date-format` (and the ui's date-format box) checked: it needs a day, a month
+/// and a year.
+pub fn check_date_format(f: &str) -> crate::error::Result<String> {
+    let has = |set: &[&str]| set.iter().any(|p| f.contains(p));
+    if !(has(&["%d", "%e"]) && has(&["%m", "%b", "%B"]) && has(&["%Y", "%y"])) {
+        return Err(crate::error::Error::usage(format!(
+            "--date-format '{f}' needs a day (%d), a month (%m) and a year (%Y), e.g. %d/%m/%Y"
+        )));
+    }
+    Ok(f.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

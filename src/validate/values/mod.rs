@@ -23,7 +23,9 @@ mod phone;
 mod tags;
 
 pub use boolean::parse_bool;
-pub use dates::{DayMonthOrder, day_month_order, excel_serial_to_date, parse_date};
+pub use dates::{
+    DayMonthOrder, check_date_format, day_month_order, excel_serial_to_date, parse_date,
+};
 pub use discount::parse_discount;
 pub use email::parse_email;
 pub use geo::{parse_latitude, parse_location, parse_longitude};
