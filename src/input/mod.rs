@@ -303,7 +303,10 @@ impl Table {
     pub fn scan_column(&self, col: usize, f: &mut dyn FnMut(u32, &str)) -> Result<()> {
         match &self.source {
             Source::Csv(src) => src.scan_column(col, f),
-            Source::Sheet(_) => {
+            Source::Sheet(data) => {
+                if let workbook::SheetData::Streamed(s) = &**data {
+                    return xlsx_stream::scan_column(s, col, f);
+                }
                 for row in self.rows()? {
                     let row = row?;
                     if let Some(c) = row.cells.get(col).filter(|c| !c.is_empty()) {

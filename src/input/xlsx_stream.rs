@@ -205,7 +205,6 @@ pub(super) fn survey(
         if matches!(value, DataRef::Empty) {
             return ControlFlow::Continue(());
         }
-        let cell = to_cell(&Data::from(value));
         if row_cur != Some(row) {
             if row_cur.is_some_and(|r| row < r) {
                 s.ordered = false;
@@ -225,15 +224,19 @@ pub(super) fn survey(
         s.first_col = s.first_col.min(col);
         s.last_row = row;
         let in_head = row - s.first_row < HEADER_SEARCH_ROWS as u32 || Some(row) == header;
-        if !cell.is_empty() {
+        if !blank(&value) {
             s.has_data = true;
             if row_blank && (in_head || header.is_some_and(|h| row <= h)) {
                 s.nonblank_head.push(row);
             }
             row_blank = false;
         }
+        // Only the top rows' texts are kept: no cell below them is converted.
         if in_head {
-            s.head.entry(row).or_default().push((col, cell.text));
+            s.head
+                .entry(row)
+                .or_default()
+                .push((col, cell_of(value).text));
         }
         if s.nonblank > max_rows.saturating_add(allowance) {
             over = true;
@@ -262,6 +265,27 @@ pub(super) fn survey(
         return Err(too_many_rows(path, sheet, max_rows));
     }
     Ok(s)
+}
+
+/// Whether a streamed value is blank as a [`Cell`] made of it would be (nothing, or only
+/// white space), without making the cell.
+fn blank(value: &DataRef<'_>) -> bool {
+    match value {
+        DataRef::Empty => true,
+        DataRef::String(s) | DataRef::DurationIso(s) => s.trim().is_empty(),
+        DataRef::SharedString(s) => s.trim().is_empty(),
+        _ => false,
+    }
+}
+
+/// A streamed value as a [`Cell`]: [`to_cell`], moving an owned text into the cell
+/// instead of copying it twice (once into a `Data`, once into the cell).
+fn cell_of(value: DataRef<'_>) -> Cell {
+    match value {
+        DataRef::String(s) => Cell::text(s),
+        DataRef::SharedString(s) => Cell::text(s),
+        other => to_cell(&Data::from(other)),
+    }
 }
 
 /// The refusal of a sheet past `--max-rows`.
@@ -294,6 +318,55 @@ pub(super) struct StreamedSheet {
     /// The opened workbook, lent to one pass at a time: its shared strings are read
     /// once, not once per pass (a pass that finds it lent opens its own).
     pub book: Arc<Mutex<Option<Book>>>,
+}
+
+/// Visit one column's trimmed, non-empty values (as the sheet shows them) with their
+/// row numbers, converting no other cell: the duplicate-key pass costs the parse of the
+/// sheet, not a row of cells per row.
+pub(super) fn scan_column(
+    sheet: &StreamedSheet,
+    col: usize,
+    f: &mut dyn FnMut(u32, &str),
+) -> Result<()> {
+    let want = sheet
+        .first_col
+        .saturating_add(u32::try_from(col).unwrap_or(u32::MAX));
+    let scan = || -> std::result::Result<(), String> {
+        let lent = sheet.book.lock().ok().and_then(|mut b| b.take());
+        let mut book = match lent {
+            Some(b) => b,
+            None => Book::open(&sheet.path, sheet.format)?,
+        };
+        let mut visit = |row: u32, c: u32, value: DataRef<'_>, pad: u8| {
+            if row <= sheet.header_row || c != want || blank(&value) {
+                return ControlFlow::Continue(());
+            }
+            let mut cell = cell_of(value);
+            if cell.kind == CellKind::Number {
+                cell.zero_pad = pad;
+            }
+            let cell = cap_cell_size(cell);
+            let key = cell.shown_text();
+            let key = key.trim();
+            if !key.is_empty() {
+                f(row.saturating_add(1), key);
+            }
+            ControlFlow::Continue(())
+        };
+        let scanned = book.for_each_cell(&sheet.sheet, &mut visit);
+        if let Ok(mut shelf) = sheet.book.lock() {
+            shelf.get_or_insert(book);
+        }
+        scanned
+    };
+    guarded(scan).and_then(|r| r).map_err(|e| {
+        Error::input(format!(
+            "sheet \"{}\" of {} cannot be read ({}): open the file in Excel and save it again",
+            sheet.sheet,
+            sheet.path.display(),
+            short(&e)
+        ))
+    })
 }
 
 /// Cells sent from the reader thread at a time (in whole rows, at least one): a few
@@ -399,7 +472,7 @@ fn stream_book(
                 return ControlFlow::Break(());
             }
         }
-        let mut cell = to_cell(&Data::from(value));
+        let mut cell = cell_of(value);
         if cell.kind == CellKind::Number {
             cell.zero_pad = pad;
         }

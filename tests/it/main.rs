@@ -25,6 +25,7 @@ mod ledger;
 mod matrix;
 mod orders;
 mod orders_sample;
+mod result_identity;
 mod robustness;
 mod row_fixes;
 mod samples;
