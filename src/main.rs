@@ -13,6 +13,7 @@ use sheetload::error::{Error, exit};
 use sheetload::ui::Printer;
 
 fn main() -> ExitCode {
+    sheetload::process_started();
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use reqwest::Method;
 use tokio::sync::{Semaphore, oneshot};
@@ -125,6 +125,11 @@ pub struct Settled<'o> {
     pub ledger: Option<mpsc::Sender<LedgerMsg>>,
     /// Who watches the run.
     pub observer: &'o mut dyn Observer,
+    /// When the first row's job was handed to the request slots (its request goes out
+    /// then, or as soon as the rate limit lets it).
+    pub first_sent: Option<Instant>,
+    /// When the last outcome settled.
+    pub last_settled: Option<Instant>,
 }
 
 impl Settled<'_> {
@@ -145,6 +150,7 @@ impl Settled<'_> {
                 let _ = tx.send(LedgerMsg::Done(records));
             }
         }
+        self.last_settled = Some(Instant::now());
         for (row, _, o) in rows {
             self.observer.event(Event::Settled { row, outcome: &o });
             self.outcomes.insert(row, o);
@@ -458,6 +464,7 @@ impl Sender {
         let permits = self.permits.clone();
         let stop = stop.clone();
         let tx = settled.ledger.clone();
+        settled.first_sent.get_or_insert_with(Instant::now);
         self.tasks.spawn(async move {
             let _queued = queued;
             let (after, _done) = match turn {

@@ -37,5 +37,6 @@ mod security;
 mod soak;
 mod targets;
 mod template;
+mod timings;
 mod validate;
 mod validation_fixes;
