@@ -212,6 +212,11 @@ pub struct ReadOptions {
 /// Scores a candidate header row: how many of its cells name a known field.
 pub type HeaderScorer<'a> = &'a dyn Fn(&[String]) -> usize;
 
+/// Names the column whose values the duplicate-key pass will scan, given the headers
+/// (`None`: no such pass). A streamed sheet gathers that column while it is surveyed,
+/// so that the pass reads nothing again.
+pub type KeyPicker<'a> = &'a dyn Fn(&[String]) -> Option<usize>;
+
 /// An opened input: where it came from, its header, and a way to iterate its rows
 /// (more than once, so that duplicate keys can be found before rows are reported).
 pub struct Table {
@@ -382,6 +387,16 @@ pub fn cell_ref(sheet: &str, row: u32, col: usize) -> String {
 
 /// Open `path`, pick the sheet and header row, and return the table ready to iterate.
 pub fn open(path: &Path, opts: &ReadOptions, score: HeaderScorer<'_>) -> Result<Table> {
+    open_keyed(path, opts, score, None)
+}
+
+/// [`open`], telling the reader which column [`Table::scan_column`] will be asked for.
+pub fn open_keyed(
+    path: &Path,
+    opts: &ReadOptions,
+    score: HeaderScorer<'_>,
+    key: Option<KeyPicker<'_>>,
+) -> Result<Table> {
     let display = path.display();
     let meta = std::fs::metadata(path).map_err(|e| {
         Error::input(format!(
@@ -409,7 +424,7 @@ pub fn open(path: &Path, opts: &ReadOptions, score: HeaderScorer<'_>) -> Result<
     let (format, note) = sniff::detect(path)?;
     let mut table = match format {
         Format::Csv => csv_reader::open(path, opts, score)?,
-        _ => workbook::open(path, format, opts, score)?,
+        _ => workbook::open(path, format, opts, score, key)?,
     };
     table.notes.extend(note);
     check_headers(&table)?;
