@@ -158,17 +158,18 @@ impl Settled<'_> {
     }
 }
 
-/// The ledger's record of a row's outcome; `None` while it has no status.
+/// The ledger's record of a row's outcome; `None` while it has no status. What the
+/// ledger does not keep (`_payload`, `_changes`) is left out of it.
 fn row_outcome(row: u32, key: Option<String>, o: &Outcome) -> Option<RowOutcome> {
+    o.status?;
     Some(RowOutcome {
         row,
         key,
-        action: o.action.clone().unwrap_or_default(),
-        status: o.status?,
-        remote_id: o.id.clone(),
-        http: o.http,
-        error: o.error.clone(),
-        attempts: o.attempts.unwrap_or(0),
+        outcome: Outcome {
+            payload: None,
+            changes: String::new(),
+            ..o.clone()
+        },
     })
 }
 
