@@ -2,6 +2,12 @@
 //! and a 1,000,000-row CSV of customers, runs the real `sheetload validate` binary on each,
 //! and prints rows/s and peak RSS. Run with `cargo bench --bench validate`.
 //!
+//! Every workload runs three times, interleaved, and the median is printed (the machine
+//! may be shared). The XLSX → result.xlsx run is also set against, in the same run, the
+//! read-only floor (this bench reading the file with sheetload's reader and nothing
+//! else) and the Python baseline a user would write (`bench/alternatives/calamine_validate.py`:
+//! python-calamine, three checks, a CSV), when python-calamine is installed.
+//!
 //! Peak RSS is the child's `VmHWM` from /proc, polled until it exits (Linux only).
 
 mod common;
@@ -116,14 +122,46 @@ fn read_only(path: &Path) {
 }
 
 /// Measure this bench binary itself reading a file, as a child process.
-fn measure_read(path: &Path) -> (f64, f64) {
+fn measure_read(path: &Path) -> (f64, f64, i32) {
     let started = Instant::now();
     let mut child = Command::new(std::env::current_exe().expect("bench exe"))
         .env("SHEETLOAD_BENCH_READ_ONLY", path)
         .spawn()
         .expect("spawn reader");
     let run = watch(&mut child, started, None);
-    (run.secs, run.peak_mb)
+    (run.secs, run.peak_mb, run.code())
+}
+
+/// The Python that has python-calamine: the alternatives' venv, else `python3`.
+fn python() -> Option<PathBuf> {
+    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/alternatives/.venv/bin/python");
+    [venv, PathBuf::from("python3")].into_iter().find(|p| {
+        Command::new(p)
+            .args(["-c", "import python_calamine"])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    })
+}
+
+/// Run the Python baseline on `xlsx`, writing `out`.
+fn measure_python(python: &Path, xlsx: &Path, out: &Path) -> (f64, f64, i32) {
+    let script =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/alternatives/calamine_validate.py");
+    let started = Instant::now();
+    let mut child = Command::new(python)
+        .arg(script)
+        .arg(xlsx)
+        .arg(out)
+        .spawn()
+        .expect("spawn python");
+    let run = watch(&mut child, started, None);
+    (run.secs, run.peak_mb, run.code())
+}
+
+/// The median of three or more measurements (seconds, MB, exit code), by seconds.
+fn median(mut runs: Vec<(f64, f64, i32)>) -> (f64, f64, i32) {
+    runs.sort_by(|a, b| a.0.total_cmp(&b.0));
+    runs[runs.len() / 2]
 }
 
 fn main() {
@@ -178,24 +216,82 @@ fn main() {
             ],
         ),
     ];
-    println!("| workload | rows | seconds | rows/s | peak RSS MB | exit |");
-    println!("|---|---:|---:|---:|---:|---:|");
-    for (name, rows, path) in [
-        ("100k-row XLSX, read only (the floor)", 100_000u64, &xlsx),
-        ("1M-row CSV, read only (the floor)", 1_000_000, &csv),
-    ] {
-        let (secs, mb) = measure_read(path);
-        println!(
-            "| {name} | {rows} | {secs:.2} | {:.0} | {mb:.0} | – |",
-            rows as f64 / secs
-        );
-    }
+    let python = python();
+    // (name, rows, one measurement) per workload, each run three times, interleaved.
+    type Run<'a> = Box<dyn Fn() -> (f64, f64, i32) + 'a>;
+    let mut work: Vec<(String, u64, Run<'_>)> = vec![
+        (
+            "100k-row XLSX, read only (the floor)".into(),
+            100_000,
+            Box::new(|| measure_read(&xlsx)),
+        ),
+        (
+            "1M-row CSV, read only (the floor)".into(),
+            1_000_000,
+            Box::new(|| measure_read(&csv)),
+        ),
+    ];
     for (name, rows, args) in runs {
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let (secs, mb, code) = measure(&args);
+        work.push((
+            name.into(),
+            rows,
+            Box::new(move || {
+                let args: Vec<&str> = args.iter().map(String::as_str).collect();
+                measure(&args)
+            }),
+        ));
+    }
+    if let Some(py) = &python {
+        let out = dir.join("py100k.csv");
+        let xlsx = xlsx.clone();
+        let py = py.clone();
+        work.push((
+            "100k-row XLSX → CSV, Python baseline (python-calamine + 3 checks)".into(),
+            100_000,
+            Box::new(move || measure_python(&py, &xlsx, &out)),
+        ));
+    }
+    let mut results: Vec<Vec<(f64, f64, i32)>> = vec![Vec::new(); work.len()];
+    for _ in 0..3 {
+        for (i, (_, _, run)) in work.iter().enumerate() {
+            results[i].push(run());
+        }
+    }
+    println!("| workload (median of 3) | rows | seconds | rows/s | peak RSS MB | exit |");
+    println!("|---|---:|---:|---:|---:|---:|");
+    let medians: Vec<(f64, f64, i32)> = results.into_iter().map(median).collect();
+    for ((name, rows, _), (secs, mb, code)) in work.iter().zip(&medians) {
         println!(
             "| {name} | {rows} | {secs:.2} | {:.0} | {mb:.0} | {code} |",
-            rows as f64 / secs
+            *rows as f64 / secs
+        );
+    }
+    let secs = |needle: &str| {
+        work.iter()
+            .zip(&medians)
+            .find(|((name, _, _), _)| name.contains(needle))
+            .map(|(_, m)| m.0)
+    };
+    println!();
+    if let (Some(result), Some(floor)) = (secs("XLSX → result.xlsx"), secs("XLSX, read only")) {
+        println!(
+            "100k XLSX → result.xlsx ÷ read-only floor: {:.2}×",
+            result / floor
+        );
+        match secs("Python baseline") {
+            Some(py) => println!(
+                "100k XLSX → result.xlsx ÷ Python baseline: {:.2}×",
+                result / py
+            ),
+            None => println!(
+                "Python baseline skipped: python-calamine is not installed (bash bench/alternatives/setup.sh)"
+            ),
+        }
+    }
+    if let (Some(result), Some(floor)) = (secs("CSV → result.csv"), secs("CSV, read only")) {
+        println!(
+            "1M CSV → result.csv ÷ read-only floor: {:.2}×",
+            result / floor
         );
     }
 }

@@ -23,6 +23,13 @@ pub mod ui;
 pub mod validate;
 pub mod web;
 
+/// When the process started (its first call, made first thing in `main`): the fixed
+/// costs of a run — to its first request, after its last answer — are measured from here.
+pub fn process_started() -> std::time::Instant {
+    static STARTED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    *STARTED.get_or_init(std::time::Instant::now)
+}
+
 thread_local! {
     static QUIET_PANICS: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }

@@ -13,6 +13,7 @@ use sheetload::error::{Error, exit};
 use sheetload::ui::Printer;
 
 fn main() -> ExitCode {
+    sheetload::process_started();
     // clap prints help and its own errors before `--color` is parsed: tell it first.
     let color = sheetload::ui::color_arg(std::env::args_os());
     let parsed = Cli::command()

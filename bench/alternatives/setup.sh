@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the contenders of benches/alternatives.rs next to this file, nowhere else:
-#   .venv/         python3 -m venv + pip install -r requirements.txt (requests, aiohttp)
+#   .venv/         python3 -m venv + pip install -r requirements.txt (requests, aiohttp, python-calamine)
 #   node_modules/  npm install (newman, pinned in package.json / package-lock.json)
 # Each part is tried even if the other fails; the bench skips a contender whose tool is
 # missing. Re-running is cheap: a part already installed is left as it is.

@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use std::path::Path;
+use std::time::Instant;
 
 use crate::engine::report::{Finished, Tally, write};
 use crate::error::{Result, exit};
@@ -73,6 +74,25 @@ fn terminal_lines(f: &Finished<'_>, t: &Tally, result_path: &Path) -> Vec<String
     out
 }
 
+/// Where the time of a run went, from the process start: the fixed costs before the
+/// first request (sign-in aside) and after the last answer (the result workbook aside)
+/// are the ones that must stay small whatever the rows.
+fn timings(f: &Finished<'_>, result_seconds: f64) -> serde_json::Value {
+    let process = crate::process_started();
+    let since = |t: Option<Instant>| t.map(|t| t.duration_since(process).as_secs_f64());
+    let first = since(f.first_sent);
+    let last = since(f.last_settled);
+    let total = process.elapsed().as_secs_f64();
+    serde_json::json!({
+        "sign_in_seconds": f.sign_in_seconds,
+        "to_first_request_seconds": first.map(|s| (s - f.sign_in_seconds).max(0.0)),
+        "first_to_last_answer_seconds": first.zip(last).map(|(a, b)| (b - a).max(0.0)),
+        "result_seconds": result_seconds,
+        "after_last_answer_seconds": last.map(|l| (total - l - result_seconds).max(0.0)),
+        "total_seconds": total,
+    })
+}
+
 /// Write the result workbook (every input row with its outcome), print the summary and
 /// choose the exit code.
 pub(crate) fn report(
@@ -81,7 +101,10 @@ pub(crate) fn report(
     payloads: HashMap<u32, String>,
     ui: &Printer,
 ) -> Result<u8> {
+    let writing = Instant::now();
     let written = write(f, &outcomes, &payloads)?;
+    let result_seconds = writing.elapsed().as_secs_f64();
+    drop((outcomes, payloads));
     if let Some(why) = &written.fell_back {
         ui.warn(&format!(
             "{why}; the result was written to {} instead",
@@ -119,6 +142,7 @@ pub(crate) fn report(
         "problem": f.problem,
         "seconds": seconds,
         "dispatch_seconds": f.dispatch_seconds,
+        "timings": timings(f, result_seconds),
         "concurrency": f.cfg.policy.concurrency,
         "result": result_path.display().to_string(),
     }));

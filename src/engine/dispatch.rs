@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use reqwest::Method;
 use tokio::sync::{Semaphore, oneshot};
@@ -123,6 +123,11 @@ pub struct Settled<'o> {
     pub ledger: Option<mpsc::Sender<LedgerMsg>>,
     /// Who watches the run.
     pub observer: &'o mut dyn Observer,
+    /// When the first row's job was handed to the request slots (its request goes out
+    /// then, or as soon as the rate limit lets it).
+    pub first_sent: Option<Instant>,
+    /// When the last outcome settled.
+    pub last_settled: Option<Instant>,
 }
 
 impl Settled<'_> {
@@ -143,6 +148,7 @@ impl Settled<'_> {
                 let _ = tx.send(LedgerMsg::Done(records));
             }
         }
+        self.last_settled = Some(Instant::now());
         for (row, _, o) in rows {
             self.observer.event(Event::Settled { row, outcome: &o });
             self.outcomes.insert(row, o);
@@ -150,17 +156,18 @@ impl Settled<'_> {
     }
 }
 
-/// The ledger's record of a row's outcome; `None` while it has no status.
+/// The ledger's record of a row's outcome; `None` while it has no status. What the
+/// ledger does not keep (`_payload`, `_changes`) is left out of it.
 fn row_outcome(row: u32, key: Option<String>, o: &Outcome) -> Option<RowOutcome> {
+    o.status?;
     Some(RowOutcome {
         row,
         key,
-        action: o.action.clone().unwrap_or_default(),
-        status: o.status?,
-        remote_id: o.id.clone(),
-        http: o.http,
-        error: o.error.clone(),
-        attempts: o.attempts.unwrap_or(0),
+        outcome: Outcome {
+            payload: None,
+            changes: String::new(),
+            ..o.clone()
+        },
     })
 }
 
@@ -456,6 +463,7 @@ impl Sender {
         let permits = self.permits.clone();
         let stop = stop.clone();
         let tx = settled.ledger.clone();
+        settled.first_sent.get_or_insert_with(Instant::now);
         self.tasks.spawn(async move {
             let _queued = queued;
             let (after, _done) = match turn {

@@ -105,7 +105,16 @@ pub fn prepare(cfg: &Config, ui: &Printer) -> Result<Prepared> {
                 .filter(|c| renamed.contains(&crate::mapping::normalize(c)))
                 .count()
     };
-    let table = input::open(&cfg.input, &cfg.read, &score)?;
+    // The duplicate-key pass scans one column: a streamed sheet gathers it as it is
+    // surveyed (needing the mapping, so it is resolved from the headers found).
+    let pick = |headers: &[String]| {
+        let mapping = Mapping::resolve(&spec, headers, map.as_ref(), cfg.mode).ok()?;
+        match key_column(&spec, &mapping) {
+            Some((col, None)) => Some(col),
+            _ => None,
+        }
+    };
+    let table = input::open_keyed(&cfg.input, &cfg.read, &score, Some(&pick))?;
     for n in &table.notes {
         ui.note(n);
     }
@@ -160,28 +169,34 @@ pub fn prepare(cfg: &Config, ui: &Printer) -> Result<Prepared> {
     })
 }
 
+/// The column whose values are checked for duplicate keys, with the default that its
+/// empty cells take; `None` when there is no such check (no key, or grouped rows).
+fn key_column<'m>(
+    spec: &spec::EntitySpec,
+    mapping: &'m Mapping,
+) -> Option<(usize, Option<&'m str>)> {
+    if spec.group_by.is_some() {
+        // Rows sharing the key are one record's lines (an order), not duplicates.
+        return None;
+    }
+    let kf = spec
+        .natural_key
+        .as_ref()
+        .and_then(|k| spec.fields.iter().position(|f| &f.name == k))?;
+    let b = &mapping.fields[kf];
+    Some((b.column?, b.default.as_deref()))
+}
+
 fn find_duplicates(
     spec: &spec::EntitySpec,
     mapping: &Mapping,
     table: &input::Table,
 ) -> Result<Option<DuplicateIndex>> {
-    if spec.group_by.is_some() {
-        // Rows sharing the key are one record's lines (an order), not duplicates.
-        return Ok(None);
-    }
-    let Some(kf) = spec
-        .natural_key
-        .as_ref()
-        .and_then(|k| spec.fields.iter().position(|f| &f.name == k))
-    else {
-        return Ok(None);
-    };
-    let b = &mapping.fields[kf];
-    let Some(col) = b.column else {
+    let Some((col, default)) = key_column(spec, mapping) else {
         return Ok(None);
     };
     let mut dups = DuplicateIndex::new();
-    if let Some(default) = b.default.as_deref() {
+    if let Some(default) = default {
         // Empty cells take the default key: fall back to full rows.
         for row in table.rows()? {
             let row = row?;

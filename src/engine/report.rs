@@ -29,6 +29,12 @@ pub struct Finished<'a> {
     pub started: Instant,
     /// Seconds spent sending.
     pub dispatch_seconds: f64,
+    /// Seconds spent signing in.
+    pub sign_in_seconds: f64,
+    /// When the first row's request went out, if one did.
+    pub first_sent: Option<Instant>,
+    /// When the last outcome settled, if one did.
+    pub last_settled: Option<Instant>,
     /// The target's address.
     pub base_url: &'a str,
     /// The database written to (for targets without databases, a label for the account).

@@ -31,6 +31,12 @@ pub struct Ran {
     pub state: RunState,
     /// Seconds spent in the dispatch loop.
     pub dispatch_seconds: f64,
+    /// Seconds spent signing in (and connecting) before anything else was sent.
+    pub sign_in_seconds: f64,
+    /// When the first row's request was handed to the request slots.
+    pub first_sent: Option<Instant>,
+    /// When the last outcome settled.
+    pub last_settled: Option<Instant>,
     /// Ctrl-C (or Stop) ended it.
     pub interrupted: bool,
     /// Why rows were left unsent, if they were.
@@ -67,7 +73,9 @@ pub async fn run(
     let mode = cfg.base.mode;
     // `--key` is the spec's natural key by now (see `prepare::with_key`).
     let key_field = spec.natural_key.clone();
+    let signing_in = Instant::now();
     let (conn, ctx) = connect(target, cfg, prepared, &stop, ui).await?;
+    let sign_in_seconds = signing_in.elapsed().as_secs_f64();
     let validator = Validator::new(
         spec,
         &prepared.mapping,
@@ -115,6 +123,8 @@ pub async fn run(
         payloads: HashMap::new(),
         ledger: ledger_tx,
         observer,
+        first_sent: None,
+        last_settled: None,
     };
     let mut dispatch = Loop {
         table: &prepared.table,
@@ -141,6 +151,8 @@ pub async fn run(
         outcomes,
         payloads,
         ledger,
+        first_sent,
+        last_settled,
         ..
     } = settled;
     drop(ledger);
@@ -153,6 +165,9 @@ pub async fn run(
         run_id,
         state,
         dispatch_seconds,
+        sign_in_seconds,
+        first_sent,
+        last_settled,
         interrupted,
         stop_reason: stop.reason(),
         problem,

@@ -226,6 +226,11 @@ pub struct ReadOptions {
 /// Scores a candidate header row: how many of its cells name a known field.
 pub type HeaderScorer<'a> = &'a dyn Fn(&[String]) -> usize;
 
+/// Names the column whose values the duplicate-key pass will scan, given the headers
+/// (`None`: no such pass). A streamed sheet gathers that column while it is surveyed,
+/// so that the pass reads nothing again.
+pub type KeyPicker<'a> = &'a dyn Fn(&[String]) -> Option<usize>;
+
 /// An opened input: where it came from, its header, and a way to iterate its rows
 /// (more than once, so that duplicate keys can be found before rows are reported).
 pub struct Table {
@@ -317,7 +322,10 @@ impl Table {
     pub fn scan_column(&self, col: usize, f: &mut dyn FnMut(u32, &str)) -> Result<()> {
         match &self.source {
             Source::Csv(src) => src.scan_column(col, f),
-            Source::Sheet(_) => {
+            Source::Sheet(data) => {
+                if let workbook::SheetData::Streamed(s) = &**data {
+                    return xlsx_stream::scan_column(s, col, f);
+                }
                 for row in self.rows()? {
                     let row = row?;
                     if let Some(c) = row.cells.get(col).filter(|c| !c.is_empty()) {
@@ -393,6 +401,16 @@ pub fn cell_ref(sheet: &str, row: u32, col: usize) -> String {
 
 /// Open `path`, pick the sheet and header row, and return the table ready to iterate.
 pub fn open(path: &Path, opts: &ReadOptions, score: HeaderScorer<'_>) -> Result<Table> {
+    open_keyed(path, opts, score, None)
+}
+
+/// [`open`], telling the reader which column [`Table::scan_column`] will be asked for.
+pub fn open_keyed(
+    path: &Path,
+    opts: &ReadOptions,
+    score: HeaderScorer<'_>,
+    key: Option<KeyPicker<'_>>,
+) -> Result<Table> {
     let display = path.display();
     let meta = std::fs::metadata(path).map_err(|e| {
         Error::input(format!(
@@ -434,7 +452,7 @@ pub fn open(path: &Path, opts: &ReadOptions, score: HeaderScorer<'_>) -> Result<
                 None => csv_reader::open(path, opts, score)?,
             },
         },
-        _ => workbook::open(path, format, opts, score)?,
+        _ => workbook::open(path, format, opts, score, key)?,
     };
     table.notes.extend(note);
     check_headers(&table)?;

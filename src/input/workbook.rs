@@ -12,10 +12,10 @@ use std::sync::Arc;
 use calamine::{Data, Ods, Range, Reader, Sheet, SheetVisible, Sheets, Xls, Xlsx, open_workbook};
 
 use super::limits::{self, DEFAULT_MAX_ROWS};
-use super::xlsx_stream::{self, Book, StreamedSheet, Survey};
+use super::xlsx_stream::{self, Book, KeyPick, StreamedSheet, Survey};
 use super::{
-    Cell, CellKind, Format, HEADER_SEARCH_ROWS, HeaderScorer, RawRow, ReadOptions, RowIter, Source,
-    Table, cap_cell_size, detect_header, header_texts, xlsx_cells,
+    Cell, CellKind, Format, HEADER_SEARCH_ROWS, HeaderScorer, KeyPicker, RawRow, ReadOptions,
+    RowIter, Source, Table, cap_cell_size, detect_header, header_texts, xlsx_cells,
 };
 use crate::error::{Error, Result};
 
@@ -265,6 +265,7 @@ pub(super) fn open(
     format: Format,
     opts: &ReadOptions,
     score: HeaderScorer<'_>,
+    key: Option<KeyPicker<'_>>,
 ) -> Result<Table> {
     if matches!(
         format,
@@ -276,7 +277,8 @@ pub(super) fn open(
         let book = guarded(|| Book::open(path, format))
             .and_then(|r| r)
             .map_err(|e| unreadable(path, format, &e))?;
-        return open_streamed(path, format, book, opts, score);
+        let pick = key.map(|key| KeyPick { score, key });
+        return open_streamed(path, format, book, opts, score, pick.as_ref());
     }
     let book = open_sheets(path, format)?;
     open_loaded(path, format, book, opts, score)
@@ -289,6 +291,7 @@ fn open_streamed(
     mut book: Book,
     opts: &ReadOptions,
     score: HeaderScorer<'_>,
+    pick: Option<&KeyPick<'_>>,
 ) -> Result<Table> {
     let display = path.display();
     let max_rows = opts.max_rows.unwrap_or(DEFAULT_MAX_ROWS);
@@ -303,7 +306,7 @@ fn open_streamed(
     };
     let mut found: Option<(String, Survey)> = None;
     for name in &order {
-        let s = xlsx_stream::survey(&mut book, path, name, header, max_rows)?;
+        let s = xlsx_stream::survey(&mut book, path, name, header, max_rows, pick)?;
         if s.has_data {
             found = Some((name.clone(), s));
             break;
@@ -314,7 +317,7 @@ fn open_streamed(
             )));
         }
     }
-    let (sheet, survey) = found.ok_or_else(|| no_data(path, &order, &meta))?;
+    let (sheet, mut survey) = found.ok_or_else(|| no_data(path, &order, &meta))?;
     if opts.sheet.is_none() && meta.len() > 1 {
         notes.push(format!(
             "reading sheet \"{sheet}\" (of {}); choose another with --sheet",
@@ -351,14 +354,15 @@ fn open_streamed(
             }
             h
         }
-        None => {
-            let candidates: Vec<Vec<String>> = (survey.first_row..=survey.last_row)
-                .take(HEADER_SEARCH_ROWS)
-                .map(|r| survey.row_texts(r))
-                .collect();
-            survey.first_row + detect_header(&candidates, score).unwrap_or(0) as u32
-        }
+        None => xlsx_stream::header_of(&survey, None, score),
     };
+    // Key values gathered for another header or first column than the sheet's are
+    // of no use (the survey decided before it saw the whole sheet).
+    let keys = survey
+        .keys
+        .take()
+        .filter(|(h, first_col, _)| (*h, *first_col) == (header_row, survey.first_col))
+        .map(|(_, _, values)| values);
     let headers = header_texts(&survey.row_texts(header_row));
     let data_rows = survey.data_rows(header_row);
     if data_rows > max_rows {
@@ -374,6 +378,7 @@ fn open_streamed(
         data_rows,
         max_rows,
         book: Arc::new(std::sync::Mutex::new(Some(book))),
+        keys: Arc::new(std::sync::Mutex::new(keys)),
     };
     Ok(Table {
         path: path.to_path_buf(),

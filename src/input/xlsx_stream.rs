@@ -15,7 +15,10 @@ use std::sync::{Arc, Mutex, mpsc};
 use calamine::{Data, DataRef, Reader, Xlsb, XlsbError, Xlsx, XlsxError, open_workbook};
 
 use super::workbook::{guarded, short, to_cell, zero_pad_width};
-use super::{Cell, CellKind, Format, HEADER_SEARCH_ROWS, RawRow, cap_cell_size};
+use super::{
+    Cell, CellKind, Format, HEADER_SEARCH_ROWS, HeaderScorer, KeyPicker, RawRow, cap_cell_size,
+    detect_header,
+};
 use crate::error::{Error, Result};
 
 /// An opened workbook whose sheets can be streamed.
@@ -95,10 +98,14 @@ impl Book {
     /// is one calamine's streamed values cannot express: a formula never calculated, or
     /// an error value newer than calamine knows. Such a sheet is read whole instead (see
     /// `xlsx_cells`), so that those cells are row errors, not lost or fatal.
+    ///
+    /// `pads` is set when some style of the workbook pads numbers with zeros: the
+    /// survey's values then differ from what the sheet shows.
     fn survey_cells(
         &mut self,
         sheet: &str,
         special: &mut bool,
+        pads: &mut bool,
         f: &mut dyn FnMut(u32, u32, DataRef<'_>, u8) -> ControlFlow<()>,
     ) -> std::result::Result<(), String> {
         let Book::Xlsx(book) = self else {
@@ -109,6 +116,11 @@ impl Book {
             Err(XlsxError::NotAWorksheet(_)) => return Ok(()),
             Err(e) => return Err(e.to_string()),
         };
+        *pads = cells.styles().iter().any(|s| {
+            s.number_format
+                .as_ref()
+                .is_some_and(|f| zero_pad_width(&f.format_code) > 0)
+        });
         loop {
             match cells.next_cell_with_formula_metadata() {
                 Ok(Some(record)) => {
@@ -155,6 +167,65 @@ pub(super) struct Survey {
     /// Whether a cell needs the whole-range reader (a formula never calculated, an
     /// error value calamine does not know): the sheet is then read as a whole range.
     pub special: bool,
+    /// The key column's values, gathered on the way (see [`KeyPick`]), with the
+    /// (header row, first column) they were gathered for.
+    pub keys: Option<(u32, u32, ColumnValues)>,
+}
+
+/// How a survey can gather the duplicate-key column while it streams, so that the
+/// duplicate-key pass costs no pass over the sheet: the header is detected as soon as
+/// the top rows are in, and `key` names the column (`None`: gather nothing).
+pub(super) struct KeyPick<'a> {
+    /// Scores a candidate header row.
+    pub score: HeaderScorer<'a>,
+    /// The table column of the key, given the headers.
+    pub key: KeyPicker<'a>,
+}
+
+/// One column's trimmed, non-empty values with their row numbers, in one buffer.
+#[derive(Debug, Default)]
+pub(super) struct ColumnValues {
+    /// The table column.
+    pub col: usize,
+    text: String,
+    /// (1-based row, end of its value in `text`).
+    ends: Vec<(u32, usize)>,
+}
+
+impl ColumnValues {
+    fn push(&mut self, row: u32, value: &str) {
+        self.text.push_str(value);
+        self.ends.push((row, self.text.len()));
+    }
+
+    /// Visit the values in sheet order.
+    pub(super) fn for_each(&self, f: &mut dyn FnMut(u32, &str)) {
+        let mut start = 0;
+        for &(row, end) in &self.ends {
+            f(row, &self.text[start..end]);
+            start = end;
+        }
+    }
+}
+
+/// The zero-based header row: `header` when given, else the best of the top rows.
+pub(super) fn header_of(s: &Survey, header: Option<u32>, score: HeaderScorer<'_>) -> u32 {
+    if let Some(h) = header {
+        return h;
+    }
+    let candidates: Vec<Vec<String>> = (s.first_row..=s.last_row)
+        .take(HEADER_SEARCH_ROWS)
+        .map(|r| s.row_texts(r))
+        .collect();
+    s.first_row + detect_header(&candidates, score).unwrap_or(0) as u32
+}
+
+/// The value a key cell contributes to the duplicate-key pass, if any: what the sheet
+/// shows (no zero padding here), trimmed.
+fn key_text(value: DataRef<'_>) -> Option<String> {
+    let cell = cap_cell_size(cell_of(value));
+    let key = cell.shown_text().trim().to_string();
+    (!key.is_empty()).then_some(key)
 }
 
 impl Survey {
@@ -191,6 +262,7 @@ pub(super) fn survey(
     sheet: &str,
     header: Option<u32>,
     max_rows: u64,
+    pick: Option<&KeyPick<'_>>,
 ) -> Result<Survey> {
     let mut s = Survey {
         ordered: true,
@@ -201,11 +273,48 @@ pub(super) fn survey(
     let mut row_cur: Option<u32> = None;
     let mut row_blank = true;
     let mut over = false;
+    // Gathering the key column: undecided, then (header, first column, its absolute
+    // column, the values), or given up.
+    let mut gather: Option<Option<(u32, u32, u32, ColumnValues)>> = pick.map(|_| None);
     let mut visit = |row: u32, col: u32, value: DataRef<'_>, _pad: u8| {
         if matches!(value, DataRef::Empty) {
             return ControlFlow::Continue(());
         }
-        let cell = to_cell(&Data::from(value));
+        if let (Some(None), Some(pick)) = (&gather, pick)
+            && started
+            && row.saturating_sub(s.first_row) >= HEADER_SEARCH_ROWS as u32
+            && header.is_none_or(|h| row > h)
+        {
+            // The top rows are all in: find the header and the key column, and take
+            // the key values of the rows already passed from the kept top rows.
+            let h = header_of(&s, header, pick.score);
+            let headers = super::header_texts(&s.row_texts(h));
+            gather = Some((pick.key)(&headers).map(|key| {
+                let abs = s.first_col + key as u32;
+                let mut values = ColumnValues {
+                    col: key,
+                    ..ColumnValues::default()
+                };
+                for (&r, cells) in s.head.range(h + 1..) {
+                    for (c, text) in cells {
+                        if *c == abs
+                            && let Some(k) = key_text(DataRef::SharedString(text))
+                        {
+                            values.push(r + 1, &k);
+                        }
+                    }
+                }
+                (h, s.first_col, abs, values)
+            }));
+        }
+        if let Some(Some((h, _, abs, values))) = &mut gather
+            && col == *abs
+            && row > *h
+            && !blank(&value)
+            && let Some(k) = key_text(value.clone())
+        {
+            values.push(row.saturating_add(1), &k);
+        }
         if row_cur != Some(row) {
             if row_cur.is_some_and(|r| row < r) {
                 s.ordered = false;
@@ -225,15 +334,19 @@ pub(super) fn survey(
         s.first_col = s.first_col.min(col);
         s.last_row = row;
         let in_head = row - s.first_row < HEADER_SEARCH_ROWS as u32 || Some(row) == header;
-        if !cell.is_empty() {
+        if !blank(&value) {
             s.has_data = true;
             if row_blank && (in_head || header.is_some_and(|h| row <= h)) {
                 s.nonblank_head.push(row);
             }
             row_blank = false;
         }
+        // Only the top rows' texts are kept: no cell below them is converted.
         if in_head {
-            s.head.entry(row).or_default().push((col, cell.text));
+            s.head
+                .entry(row)
+                .or_default()
+                .push((col, cell_of(value).text));
         }
         if s.nonblank > max_rows.saturating_add(allowance) {
             over = true;
@@ -243,7 +356,8 @@ pub(super) fn survey(
     };
     let display = path.display();
     let mut special = false;
-    guarded(|| book.survey_cells(sheet, &mut special, &mut visit))
+    let mut pads = false;
+    guarded(|| book.survey_cells(sheet, &mut special, &mut pads, &mut visit))
         .and_then(|r| r)
         .map_err(|e| {
             Error::input(format!(
@@ -258,10 +372,34 @@ pub(super) fn survey(
         s.special = true;
         s.has_data = true;
     }
+    if !pads && let Some(Some((h, first_col, _, values))) = gather {
+        s.keys = Some((h, first_col, values));
+    }
     if over {
         return Err(too_many_rows(path, sheet, max_rows));
     }
     Ok(s)
+}
+
+/// Whether a streamed value is blank as a [`Cell`] made of it would be (nothing, or only
+/// white space), without making the cell.
+fn blank(value: &DataRef<'_>) -> bool {
+    match value {
+        DataRef::Empty => true,
+        DataRef::String(s) | DataRef::DurationIso(s) => s.trim().is_empty(),
+        DataRef::SharedString(s) => s.trim().is_empty(),
+        _ => false,
+    }
+}
+
+/// A streamed value as a [`Cell`]: [`to_cell`], moving an owned text into the cell
+/// instead of copying it twice (once into a `Data`, once into the cell).
+fn cell_of(value: DataRef<'_>) -> Cell {
+    match value {
+        DataRef::String(s) => Cell::text(s),
+        DataRef::SharedString(s) => Cell::text(s),
+        other => to_cell(&Data::from(other)),
+    }
 }
 
 /// The refusal of a sheet past `--max-rows`.
@@ -294,6 +432,63 @@ pub(super) struct StreamedSheet {
     /// The opened workbook, lent to one pass at a time: its shared strings are read
     /// once, not once per pass (a pass that finds it lent opens its own).
     pub book: Arc<Mutex<Option<Book>>>,
+    /// The key column's values as the survey gathered them, for the one duplicate-key
+    /// pass that asks for that column (taken by it: the memory is given back).
+    pub keys: Arc<Mutex<Option<ColumnValues>>>,
+}
+
+/// Visit one column's trimmed, non-empty values (as the sheet shows them) with their
+/// row numbers, converting no other cell: the duplicate-key pass costs the parse of the
+/// sheet, not a row of cells per row.
+pub(super) fn scan_column(
+    sheet: &StreamedSheet,
+    col: usize,
+    f: &mut dyn FnMut(u32, &str),
+) -> Result<()> {
+    let gathered = sheet.keys.lock().ok().and_then(|mut k| k.take());
+    if let Some(values) = gathered.filter(|v| v.col == col) {
+        values.for_each(f);
+        return Ok(());
+    }
+    let want = sheet
+        .first_col
+        .saturating_add(u32::try_from(col).unwrap_or(u32::MAX));
+    let scan = || -> std::result::Result<(), String> {
+        let lent = sheet.book.lock().ok().and_then(|mut b| b.take());
+        let mut book = match lent {
+            Some(b) => b,
+            None => Book::open(&sheet.path, sheet.format)?,
+        };
+        let mut visit = |row: u32, c: u32, value: DataRef<'_>, pad: u8| {
+            if row <= sheet.header_row || c != want || blank(&value) {
+                return ControlFlow::Continue(());
+            }
+            let mut cell = cell_of(value);
+            if cell.kind == CellKind::Number {
+                cell.zero_pad = pad;
+            }
+            let cell = cap_cell_size(cell);
+            let key = cell.shown_text();
+            let key = key.trim();
+            if !key.is_empty() {
+                f(row.saturating_add(1), key);
+            }
+            ControlFlow::Continue(())
+        };
+        let scanned = book.for_each_cell(&sheet.sheet, &mut visit);
+        if let Ok(mut shelf) = sheet.book.lock() {
+            shelf.get_or_insert(book);
+        }
+        scanned
+    };
+    guarded(scan).and_then(|r| r).map_err(|e| {
+        Error::input(format!(
+            "sheet \"{}\" of {} cannot be read ({}): open the file in Excel and save it again",
+            sheet.sheet,
+            sheet.path.display(),
+            short(&e)
+        ))
+    })
 }
 
 /// Cells sent from the reader thread at a time (in whole rows, at least one): a few
@@ -399,7 +594,7 @@ fn stream_book(
                 return ControlFlow::Break(());
             }
         }
-        let mut cell = to_cell(&Data::from(value));
+        let mut cell = cell_of(value);
         if cell.kind == CellKind::Number {
             cell.zero_pad = pad;
         }
@@ -422,4 +617,69 @@ fn stream_book(
         let _ = flush(current.take(), &mut chunk, true);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::workbook::SheetData;
+    use super::super::{Source, Table, open, open_keyed};
+
+    /// A sheet with a title row, a header on row 3 and 60 rows whose keys repeat.
+    fn workbook(path: &std::path::Path) {
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let ws = book.add_worksheet();
+        ws.write_string(0, 0, "Daftar Pelanggan").unwrap();
+        for (c, h) in ["Nama", "Kode"].iter().enumerate() {
+            ws.write_string(2, c as u16, *h).unwrap();
+        }
+        for i in 0..60u32 {
+            ws.write_string(3 + i, 0, format!("Toko {i}")).unwrap();
+            if i % 7 == 3 {
+                ws.write_number(3 + i, 1, f64::from(i % 5)).unwrap();
+            } else if i % 11 != 0 {
+                ws.write_string(3 + i, 1, format!(" K{} ", i % 9)).unwrap();
+            }
+        }
+        book.save(path).unwrap();
+    }
+
+    fn keys(table: &Table) -> Vec<(u32, String)> {
+        let mut out = Vec::new();
+        table
+            .scan_column(1, &mut |row, key| out.push((row, key.to_string())))
+            .unwrap();
+        out
+    }
+
+    fn gathered(table: &Table) -> bool {
+        match &table.source {
+            Source::Sheet(data) => match &**data {
+                SheetData::Streamed(s) => s.keys.lock().unwrap().is_some(),
+                SheetData::Loaded(_) => false,
+            },
+            Source::Csv(_) => false,
+        }
+    }
+
+    #[test]
+    fn the_survey_gathers_the_key_column_as_a_scan_reads_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k.xlsx");
+        workbook(&path);
+        let score = |r: &[String]| r.iter().filter(|c| *c == "Nama" || *c == "Kode").count();
+        let plain = open(&path, &Default::default(), &score).unwrap();
+        assert!(!gathered(&plain));
+        let streamed = keys(&plain);
+        let pick = |h: &[String]| h.iter().position(|c| c == "Kode");
+        let keyed = open_keyed(&path, &Default::default(), &score, Some(&pick)).unwrap();
+        assert_eq!(keyed.header_row, 3);
+        assert!(gathered(&keyed), "the survey kept the key column");
+        assert_eq!(keys(&keyed), streamed);
+        assert!(!gathered(&keyed), "the values are handed over once");
+        // A second scan streams the sheet again, with the same values.
+        assert_eq!(keys(&keyed), streamed);
+        assert_eq!(streamed.len(), 54);
+        assert_eq!(streamed[0], (5, "K1".into()));
+        assert_eq!(streamed[2], (7, "3".into()));
+    }
 }

@@ -35,6 +35,7 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::output::Status;
+use crate::output::result::Outcome;
 use crate::spec::{Entity, Mode, TargetId};
 #[cfg(test)]
 use rows::status_from_str;
@@ -193,25 +194,18 @@ pub struct PendingRow {
     pub payload_hash: String,
 }
 
-/// A row's final outcome.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A row's final outcome as the ledger records it: the row, its natural key (needed for
+/// the key → id memory) and the one outcome type the dispatch loop settles and the
+/// result workbook shows (its `_action` is one of [`action`]; a row without a status
+/// is not recorded).
+#[derive(Debug, Clone)]
 pub struct RowOutcome {
     /// Input row number.
     pub row: u32,
-    /// Natural key; needed for the key → id memory.
+    /// Natural key.
     pub key: Option<String>,
-    /// What was done (see [`action`]).
-    pub action: String,
-    /// The row's status, as in the result workbook.
-    pub status: Status,
-    /// The remote record's id, when known.
-    pub remote_id: Option<String>,
-    /// The final HTTP status, when a request was made.
-    pub http: Option<u16>,
-    /// Why the row failed (empty when it did not).
-    pub error: String,
-    /// Requests made for the row.
-    pub attempts: u32,
+    /// What happened to the row.
+    pub outcome: Outcome,
 }
 
 /// A row as the ledger holds it.
@@ -467,40 +461,43 @@ impl Ledger {
             let mut remember = tx.prepare(SQL_REMEMBER)?;
             let mut forget = tx.prepare(SQL_FORGET_DELETED)?;
             let (target, base_url, database, entity) = scope.params();
-            for o in outcomes {
+            for RowOutcome {
+                row,
+                key,
+                outcome: o,
+            } in outcomes
+            {
+                let Some(status) = o.status else {
+                    continue;
+                };
+                let act = o.action.as_deref().unwrap_or_default();
                 upsert.execute(params![
                     run,
-                    o.row,
-                    o.key,
-                    o.action,
-                    o.status.as_str(),
-                    o.remote_id,
+                    row,
+                    key,
+                    act,
+                    status.as_str(),
+                    o.id,
                     o.http,
                     o.error,
-                    o.attempts,
+                    o.attempts.unwrap_or(0),
                     now
                 ])?;
-                if o.status != Status::Ok {
+                if status != Status::Ok {
                     continue;
                 }
-                match memory_effect(&o.action) {
+                match memory_effect(act) {
                     Memory::Remember => {
-                        if let (Some(key), Some(id)) = (&o.key, &o.remote_id) {
+                        if let (Some(key), Some(id)) = (key, &o.id) {
                             remember.execute(params![
-                                target, base_url, database, entity, key, id, run, o.row, now
+                                target, base_url, database, entity, key, id, run, row, now
                             ])?;
                         }
                     }
                     Memory::Forget => {
-                        if o.key.is_some() || o.remote_id.is_some() {
-                            forget.execute(params![
-                                target,
-                                base_url,
-                                database,
-                                entity,
-                                o.key,
-                                o.remote_id
-                            ])?;
+                        if key.is_some() || o.id.is_some() {
+                            forget
+                                .execute(params![target, base_url, database, entity, key, o.id])?;
                         }
                     }
                     Memory::None => {}

@@ -164,12 +164,15 @@ fn resending_a_row_clears_its_old_outcome_and_recording_keeps_the_hash() {
     let failed = RowOutcome {
         row: 2,
         key: None,
-        action: "create".into(),
-        status: Status::Failed,
-        remote_id: None,
-        http: Some(503),
-        error: "service unavailable".into(),
-        attempts: 3,
+        outcome: Outcome {
+            status: Some(Status::Failed),
+            action: Some("create".into()),
+            id: None,
+            http: Some(503),
+            error: "service unavailable".into(),
+            attempts: Some(3),
+            ..Outcome::default()
+        },
     };
     ledger.mark_sending(id, &[pending("h1")]).unwrap();
     ledger.record(id, &[failed]).unwrap();
@@ -199,12 +202,15 @@ fn unfinished_runs_count_from_their_rows_finished_runs_from_storage() {
     let ok = RowOutcome {
         row: 2,
         key: Some("C1".into()),
-        action: "create".into(),
-        status: Status::Ok,
-        remote_id: Some("7".into()),
-        http: Some(201),
-        error: String::new(),
-        attempts: 1,
+        outcome: Outcome {
+            status: Some(Status::Ok),
+            action: Some("create".into()),
+            id: Some("7".into()),
+            http: Some(201),
+            error: String::new(),
+            attempts: Some(1),
+            ..Outcome::default()
+        },
     };
     ledger.record(id, &[ok]).unwrap();
     assert_eq!(ledger.run(id).unwrap().unwrap().counts.ok, 1);
@@ -287,12 +293,15 @@ fn a_run_is_undone_only_when_nothing_it_created_is_left() {
     let created = |row: u32, remote: &str| RowOutcome {
         row,
         key: Some(format!("C{row}")),
-        action: action::CREATE.into(),
-        status: Status::Ok,
-        remote_id: Some(remote.into()),
-        http: Some(201),
-        error: String::new(),
-        attempts: 1,
+        outcome: Outcome {
+            status: Some(Status::Ok),
+            action: Some(action::CREATE.into()),
+            id: Some(remote.into()),
+            http: Some(201),
+            error: String::new(),
+            attempts: Some(1),
+            ..Outcome::default()
+        },
     };
     ledger
         .record(id, &[created(2, "7"), created(3, "8")])

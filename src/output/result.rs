@@ -321,9 +321,14 @@ impl XlsxSink {
             bad: Format::new().set_background_color(Color::RGB(0xFFC7CE)),
             neutral: Format::new().set_background_color(Color::RGB(0xFFEB9C)),
         };
+        let mut book = Workbook::new();
+        // Deflate level 1: the result's XML compresses to a file a little larger than at
+        // the default level 6, written in a fraction of the time (saving is the one step
+        // of a run that no other stage overlaps).
+        book.set_zip_compression_level(1);
         let mut sink = XlsxSink {
             path: path.to_path_buf(),
-            book: Workbook::new(),
+            book,
             headers: headers.to_vec(),
             columns,
             front: columns.front(),

@@ -9,6 +9,7 @@ use sheetload::ledger::{
     payload_hash,
 };
 use sheetload::output::Status;
+use sheetload::output::result::Outcome;
 
 fn new_run(database: &str, entity: &str) -> NewRun {
     NewRun {
@@ -48,16 +49,19 @@ fn outcome(row: u32, key: &str, action: &str, status: Status, id: Option<&str>) 
     RowOutcome {
         row,
         key: Some(key.into()),
-        action: action.into(),
-        status,
-        remote_id: id.map(str::to_string),
-        http: id.map(|_| 201),
-        error: if status.is_failure() {
-            "refused".into()
-        } else {
-            String::new()
+        outcome: Outcome {
+            status: Some(status),
+            action: Some(action.into()),
+            id: id.map(str::to_string),
+            http: id.map(|_| 201),
+            error: if status.is_failure() {
+                "refused".into()
+            } else {
+                String::new()
+            },
+            attempts: Some(1),
+            ..Outcome::default()
         },
-        attempts: 1,
     }
 }
 
