@@ -7,7 +7,6 @@ use std::time::Instant;
 use super::report::report;
 use super::validate::{self, prepare};
 use crate::connection;
-use crate::engine::report::Finished;
 use crate::engine::{self, Stop};
 use crate::error::{Result, exit};
 use crate::ui::Printer;
@@ -67,25 +66,14 @@ async fn import(cfg: Config, ui: &Printer, resume_of: Option<i64>) -> Result<u8>
     let stop = Stop::with_limit(cfg.max_errors).on_ctrl_c();
     let mut progress = super::progress::Progress::new(*ui);
     let target = crate::targets::get(prepared.spec.target);
-    let ran = engine::run(target, &cfg, &prepared, resume_of, stop, &mut progress, ui).await?;
+    let mut ran = engine::run(target, &cfg, &prepared, resume_of, stop, &mut progress, ui).await?;
     drop(progress);
-    let finished = Finished {
-        cfg: &cfg,
-        prepared: &prepared,
-        run_id: ran.run_id,
-        state: ran.state,
-        started,
-        dispatch_seconds: ran.dispatch_seconds,
-        sign_in_seconds: ran.sign_in_seconds,
-        first_sent: ran.first_sent,
-        last_settled: ran.last_settled,
-        base_url: &ran.base_url,
-        database: &ran.database,
-        interrupted: ran.interrupted,
-        stop_reason: ran.stop_reason.clone(),
-        problem: ran.problem.clone(),
-    };
-    match report(&finished, ran.outcomes, ran.payloads, ui) {
+    let (outcomes, payloads) = (
+        std::mem::take(&mut ran.outcomes),
+        std::mem::take(&mut ran.payloads),
+    );
+    let finished = ran.finished(&cfg, &prepared, started);
+    match report(&finished, outcomes, payloads, ui) {
         Err(e) if ran.run_id.is_some() => {
             // Rows were sent: never exit 2 ("nothing sent") now.
             ui.error(&e.to_string());

@@ -53,6 +53,34 @@ pub struct Ran {
     pub database: Database,
 }
 
+impl Ran {
+    /// What the result workbook and the summary need of this run: one place for every
+    /// front end (the terminal, the browser).
+    pub fn finished<'a>(
+        &'a self,
+        cfg: &'a Config,
+        prepared: &'a Prepared,
+        started: Instant,
+    ) -> super::report::Finished<'a> {
+        super::report::Finished {
+            cfg,
+            prepared,
+            run_id: self.run_id,
+            state: self.state,
+            started,
+            dispatch_seconds: self.dispatch_seconds,
+            sign_in_seconds: self.sign_in_seconds,
+            first_sent: self.first_sent,
+            last_settled: self.last_settled,
+            base_url: &self.base_url,
+            database: &self.database,
+            interrupted: self.interrupted,
+            stop_reason: self.stop_reason.clone(),
+            problem: self.problem.clone(),
+        }
+    }
+}
+
 /// Run one import (or resume `resume_of`) until every row has its outcome or `stop`
 /// says so. Nothing is sent before every output path is known to be writable and, for
 /// a destructive mode or `--confirm`, the plan was confirmed.

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use crate::engine::events::{Event, Observer};
-use crate::engine::report::{Finished, write};
+use crate::engine::report::write;
 use crate::engine::{self, Config, Stop};
 use crate::error::Result;
 use crate::output::Status;
@@ -198,22 +198,7 @@ async fn run(job: Arc<Job>, cfg: Config, resume_of: Option<i64>) -> Result<Done>
         &ui,
     )
     .await?;
-    let finished = Finished {
-        cfg: &cfg,
-        prepared: &prepared,
-        run_id: ran.run_id,
-        state: ran.state,
-        started,
-        dispatch_seconds: ran.dispatch_seconds,
-        sign_in_seconds: ran.sign_in_seconds,
-        first_sent: ran.first_sent,
-        last_settled: ran.last_settled,
-        base_url: &ran.base_url,
-        database: &ran.database,
-        interrupted: ran.interrupted,
-        stop_reason: ran.stop_reason.clone(),
-        problem: ran.problem.clone(),
-    };
+    let finished = ran.finished(&cfg, &prepared, started);
     let written = write(&finished, &ran.outcomes, &ran.payloads)?;
     let t = &written.tally;
     let n = thousands;
