@@ -126,6 +126,27 @@ async fn sign_in(ui: &Ui) -> String {
     set.split(';').next().unwrap().to_string()
 }
 
+/// The Results page once the run started in the browser has finished (20 s at most).
+async fn finished_results(ui: &Ui, cookie: &str) -> String {
+    let mut results = String::new();
+    for _ in 0..100 {
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        results = client()
+            .get(format!("{}/results", ui.base))
+            .header(COOKIE, cookie)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        if results.contains("Download the result workbook") {
+            break;
+        }
+    }
+    results
+}
+
 /// A multipart body with one file and the entity.
 fn multipart(name: &str, bytes: &[u8], entity: &str) -> (String, Vec<u8>) {
     let b = "XsheetloadBoundaryX";
@@ -468,22 +489,7 @@ fn every_route_answers_and_a_run_is_in_the_cli_ledger_with_no_secret_anywhere() 
         assert!(fixed.bytes().await.unwrap().starts_with(b"PK"), "an xlsx");
         let start = post("/import", &[("concurrency", "4")]).await.unwrap();
         assert_eq!(start.status(), StatusCode::SEE_OTHER);
-        let mut results = String::new();
-        for _ in 0..100 {
-            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-            results = c
-                .get(format!("{}/results", ui.base))
-                .header(COOKIE, &cookie)
-                .send()
-                .await
-                .unwrap()
-                .text()
-                .await
-                .unwrap();
-            if results.contains("Download the result workbook") {
-                break;
-            }
-        }
+        let results = finished_results(&ui, &cookie).await;
         assert!(
             results.contains("3 OK") && results.contains("10 invalid"),
             "{results}"
@@ -695,22 +701,7 @@ fn try_with_demo_data_needs_no_account() {
             .await
             .unwrap();
         assert_eq!(start.status(), StatusCode::SEE_OTHER);
-        let mut results = String::new();
-        for _ in 0..100 {
-            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-            results = c
-                .get(format!("{}/results", ui.base))
-                .header(COOKIE, &cookie)
-                .send()
-                .await
-                .unwrap()
-                .text()
-                .await
-                .unwrap();
-            if results.contains("Download the result workbook") {
-                break;
-            }
-        }
+        let results = finished_results(&ui, &cookie).await;
         assert!(
             results.contains("&quot;Demo&quot; (db 1)") && results.contains(" 0 failed"),
             "{results}"
