@@ -30,10 +30,10 @@ fn terminal_lines(f: &Finished<'_>, t: &Tally, result_path: &Path) -> Vec<String
     if f.cfg.dry_run {
         out.push(format!(
             "dry run — nothing was sent: {rows} → {place}: would create {}, would update {}, would skip {}, would delete {}, {} invalid ({seconds:.1}s)",
-            n(t.would("create")),
-            n(t.would("update")),
-            n(t.would("skip")),
-            n(t.would("delete")),
+            n(t.would(crate::spec::Verb::Create)),
+            n(t.would(crate::spec::Verb::Update)),
+            n(t.would(crate::spec::Verb::Skip)),
+            n(t.would(crate::spec::Verb::Delete)),
             n(t.of(Status::Invalid)),
         ));
     } else {
@@ -130,10 +130,10 @@ pub(crate) fn report(
         "not_sent": t.of(Status::NotSent),
         "would": if f.cfg.dry_run {
             serde_json::json!({
-                "create": t.would("create"),
-                "update": t.would("update"),
-                "skip": t.would("skip"),
-                "delete": t.would("delete"),
+                "create": t.would(crate::spec::Verb::Create),
+                "update": t.would(crate::spec::Verb::Update),
+                "skip": t.would(crate::spec::Verb::Skip),
+                "delete": t.would(crate::spec::Verb::Delete),
             })
         } else {
             serde_json::Value::Null

@@ -14,6 +14,7 @@ use tracing::Instrument as _;
 
 use crate::connector::{Body, Reply, SendError, Transport, parse};
 use crate::output::Status;
+use crate::output::result::Outcome;
 
 mod describe;
 mod throttle;
@@ -69,21 +70,6 @@ pub struct Ctx {
     /// Set on Ctrl-C (the run's `Stop`): a wait before a retry, or for the rate limit,
     /// ends at once and the row keeps the answer it had; nothing more is sent.
     pub interrupted: Arc<AtomicBool>,
-}
-
-/// What happened to one row's request(s).
-#[derive(Debug, Clone, Default)]
-pub struct Done {
-    /// Final status.
-    pub status: Option<Status>,
-    /// Last HTTP status seen.
-    pub http: Option<u16>,
-    /// Created or matched remote id.
-    pub id: Option<String>,
-    /// Reason, for anything but a plain success (and notes such as "confirmed by lookup").
-    pub error: String,
-    /// Requests sent for this row (lookups excluded).
-    pub attempts: u32,
 }
 
 /// The natural key of a row, for reconciling an ambiguous create.
@@ -433,7 +419,7 @@ impl Ctx {
         body: &Value,
         key: Option<&Key>,
         row: Option<u32>,
-    ) -> Done {
+    ) -> Outcome {
         self.create_row(path, body, key, row)
             .instrument(tracing::info_span!("row", row))
             .await
@@ -445,8 +431,23 @@ impl Ctx {
         body: &Value,
         key: Option<&Key>,
         row: Option<u32>,
-    ) -> Done {
-        let mut done = Done::default();
+    ) -> Outcome {
+        let mut attempts = 0;
+        let mut done = self.create_tries(path, body, key, row, &mut attempts).await;
+        done.attempts = Some(attempts);
+        done
+    }
+
+    /// The tries of one create; `attempts` counts the requests sent.
+    async fn create_tries(
+        &self,
+        path: &str,
+        body: &Value,
+        key: Option<&Key>,
+        row: Option<u32>,
+        attempts: &mut u32,
+    ) -> Outcome {
+        let mut done = Outcome::default();
         let mut ambiguous_seen: Option<String> = None;
         let mut failures = 0;
         let mut throttled = Throttled::default();
@@ -458,7 +459,7 @@ impl Ctx {
                     &[],
                     Body::Json(body),
                     &mut throttled,
-                    &mut done.attempts,
+                    attempts,
                 )
                 .await;
             let (ambiguous, retry_after) = match step {
@@ -535,9 +536,9 @@ impl Ctx {
                 done.error = match &ambiguous_seen {
                     Some(r) => format!(
                         "not created after {} tries (last: {r}); checked by key, nothing was stored",
-                        done.attempts
+                        *attempts
                     ),
-                    None => format!("gave up after {} tries", done.attempts),
+                    None => format!("gave up after {} tries", *attempts),
                 };
                 return done;
             }
@@ -552,7 +553,7 @@ impl Ctx {
                 done.status = Some(Status::Failed);
                 done.error = format!(
                     "interrupted (Ctrl-C) before try {}; nothing was stored, so `sheetload retry` sends it again",
-                    done.attempts + 1
+                    *attempts + 1
                 );
                 return done;
             }
@@ -562,7 +563,7 @@ impl Ctx {
     /// Fill `done` for a create that was answered 2xx: its id, from the answer or by key.
     async fn created(
         &self,
-        done: &mut Done,
+        done: &mut Outcome,
         path: &str,
         r: &Reply,
         key: Option<&Key>,
@@ -593,7 +594,7 @@ impl Ctx {
         path: &str,
         body: Option<&Value>,
         row: Option<u32>,
-    ) -> Done {
+    ) -> Outcome {
         self.change_body(method, path, body.map_or(Body::None, Body::Json), row)
             .await
     }
@@ -605,15 +606,15 @@ impl Ctx {
         path: &str,
         body: Body<'_>,
         row: Option<u32>,
-    ) -> Done {
+    ) -> Outcome {
         let span = tracing::info_span!("row", row);
         let sent = self
             .idempotent_sent(method, path, &[], body)
             .instrument(span)
             .await;
-        let mut done = Done {
-            attempts: sent.attempts,
-            ..Done::default()
+        let mut done = Outcome {
+            attempts: Some(sent.attempts),
+            ..Outcome::default()
         };
         match sent.result {
             Ok(r) if r.is_success() => {
@@ -748,7 +749,7 @@ mod tests {
             .await;
         assert_eq!(done.status, Some(Status::Ok), "{done:?}");
         assert_eq!(done.id.as_deref(), Some("7"));
-        assert_eq!(done.attempts, 4);
+        assert_eq!(done.attempts, Some(4));
         // The run slowed down: it is paced now, below the ten a second it saw served.
         assert!(ctx.limiter.current_rate().is_some_and(|r| r < 10.0));
         // A 5xx still uses up the (zero) retries.
@@ -764,7 +765,7 @@ mod tests {
         let done = ctx.change(Method::PATCH, "/x/1", None, None).await;
         assert_eq!(
             (done.status, done.http, done.attempts),
-            (Some(Status::Failed), Some(500), 1)
+            (Some(Status::Failed), Some(500), Some(1))
         );
     }
 
@@ -779,7 +780,7 @@ mod tests {
         let done = ctx.create("/x", &serde_json::json!({}), None, None).await;
         assert!(started.elapsed() >= Duration::from_millis(300));
         assert_eq!((done.status, done.http), (Some(Status::Failed), Some(429)));
-        assert!(done.attempts > policy.retries + 1, "{done:?}");
+        assert!(done.attempts.unwrap_or(0) > policy.retries + 1, "{done:?}");
         for part in [
             "still rate-limited (HTTP 429) after waiting",
             "(the budget is 0.3s)",
@@ -803,7 +804,7 @@ mod tests {
         let started = Instant::now();
         let done = ctx.change(Method::DELETE, "/x/1", None, None).await;
         assert!(started.elapsed() < Duration::from_secs(5));
-        assert_eq!(done.attempts, 1, "{done:?}");
+        assert_eq!(done.attempts, Some(1), "{done:?}");
         assert!(
             done.error.contains("the server asks to wait"),
             "{}",

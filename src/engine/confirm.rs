@@ -8,7 +8,7 @@ use super::Config;
 use super::job::{RowPlanner, Step};
 use crate::engine::prepare::Prepared;
 use crate::error::{Error, Result};
-use crate::spec::Mode;
+use crate::spec::{Mode, Verb};
 use crate::ui::{count, records};
 use crate::validate::Validator;
 
@@ -32,7 +32,7 @@ pub(crate) fn confirm_plan(
     let mut tally = |steps: &mut Vec<Step>| {
         for step in steps.drain(..) {
             match step {
-                Step::Send(job) => *jobs.entry(job.word).or_default() += 1,
+                Step::Send(job) => *jobs.entry(job.word.as_str()).or_default() += 1,
                 Step::Settle { .. } => invalid += 1,
                 Step::SettleAll(rows) => invalid += rows.len() as u64,
             }
@@ -57,7 +57,7 @@ pub(crate) fn confirm_plan(
     } else {
         let doing: Vec<String> = jobs
             .iter()
-            .filter(|(w, _)| **w != "skip")
+            .filter(|(w, _)| **w != Verb::Skip.as_str())
             .map(|(w, c)| format!("{w} {c}"))
             .collect();
         let doing = if doing.is_empty() {
@@ -67,7 +67,7 @@ pub(crate) fn confirm_plan(
         };
         let sent: u64 = jobs
             .iter()
-            .filter(|(w, _)| **w != "skip")
+            .filter(|(w, _)| **w != Verb::Skip.as_str())
             .map(|(_, c)| c)
             .sum();
         let noun = if sent == 1 {
@@ -75,7 +75,10 @@ pub(crate) fn confirm_plan(
         } else {
             entity.as_str()
         };
-        format!("{doing} {noun} in {place} ({} unchanged)", n("skip"))
+        format!(
+            "{doing} {noun} in {place} ({} unchanged)",
+            n(Verb::Skip.as_str())
+        )
     };
     let plan = if invalid > 0 {
         format!("{plan}; {} not sendable", count(invalid, "row"))

@@ -16,13 +16,14 @@ use tokio::task::JoinSet;
 use super::events::{Event, Observer};
 use super::job::{Job, RowPlanner, Step};
 use super::ledger_writer::LedgerMsg;
-use crate::dispatch::{Ctx, Done};
+use crate::dispatch::Ctx;
 use crate::error::{Error, Result};
 use crate::input::Table;
 use crate::ledger::{self, PendingRow, RowOutcome};
 use crate::output::Status;
 use crate::output::result::Outcome;
 use crate::payload::Action;
+use crate::spec::Verb;
 use crate::validate::Validator;
 
 /// Why the run stops sending: Ctrl-C, or `--max-errors` failed sends. Requests in
@@ -85,7 +86,7 @@ impl Stop {
     }
 
     /// Count a send's outcome; at the limit, stop sending.
-    fn count(&self, done: &Done) {
+    fn count(&self, done: &Outcome) {
         if matches!(done.status, Some(Status::Failed | Status::Unknown)) {
             let n = self.failures.fetch_add(1, Ordering::SeqCst) + 1;
             if self.limit.is_some_and(|m| n >= m) {
@@ -234,7 +235,7 @@ impl Loop<'_> {
             {
                 let o = Outcome {
                     status: Some(Status::Skipped),
-                    action: Some("skip".into()),
+                    action: Some(Verb::Skip),
                     error: "left out: its earlier outcome is unknown; check it on the target, then retry with --include-unknown".into(),
                     ..Outcome::default()
                 };
@@ -293,7 +294,7 @@ impl Loop<'_> {
         if let Action::Skip { id, reason } = &job.action {
             let o = Outcome {
                 status: Some(Status::Skipped),
-                action: Some("skip".into()),
+                action: Some(Verb::Skip),
                 id: id.clone(),
                 error: [reason.as_str(), job.note.as_str()]
                     .into_iter()
@@ -334,7 +335,7 @@ impl Loop<'_> {
         }
         let outcome = |status, id, error: String| Outcome {
             status: Some(status),
-            action: Some("create".into()),
+            action: Some(Verb::Create),
             id,
             error,
             attempts: Some(1),
@@ -393,7 +394,7 @@ struct Sender {
     /// Says when the job queued last has taken its slot: jobs take slots in sheet
     /// order (at `--concurrency 1` they are sent exactly in sheet order).
     last_in_line: Option<oneshot::Receiver<()>>,
-    tasks: JoinSet<(Job, Done)>,
+    tasks: JoinSet<(Job, Outcome)>,
 }
 
 impl Sender {
@@ -492,7 +493,7 @@ impl Sender {
                         let _ = tx.send(LedgerMsg::Unsent(row));
                     }
                 }
-                return (job, Done::default());
+                return (job, Outcome::default());
             }
             let committed = match early_ack {
                 Some(result) => Some(result),
@@ -504,10 +505,10 @@ impl Sender {
             if let Some(result) = committed
                 && !matches!(result, Ok(Ok(())))
             {
-                let done = Done {
+                let done = Outcome {
                     status: Some(Status::Failed),
                     error: "not sent: the run ledger could not be written".into(),
-                    ..Done::default()
+                    ..Outcome::default()
                 };
                 return (job, done);
             }
@@ -544,7 +545,7 @@ fn mark_sending(
         .map(|&row| PendingRow {
             row,
             key: job.key.clone(),
-            action: job.word.to_string(),
+            action: job.word,
             payload_hash: hash.clone(),
         })
         .collect();
@@ -553,7 +554,7 @@ fn mark_sending(
 }
 
 /// Commit a job's outcome and wait for it, before its slot is freed.
-async fn commit_now(tx: &mpsc::Sender<LedgerMsg>, job: &Job, done: &Done) {
+async fn commit_now(tx: &mpsc::Sender<LedgerMsg>, job: &Job, done: &Outcome) {
     let o = outcome_of(job, done.clone());
     let outcomes: Vec<RowOutcome> = job
         .rows
@@ -572,7 +573,7 @@ async fn commit_now(tx: &mpsc::Sender<LedgerMsg>, job: &Job, done: &Done) {
 fn settle_joined(
     planner: &dyn RowPlanner,
     settled: &mut Settled<'_>,
-    joined: std::result::Result<(Job, Done), tokio::task::JoinError>,
+    joined: std::result::Result<(Job, Outcome), tokio::task::JoinError>,
 ) {
     // A task without a status never sent its rows (the run stopped first).
     let Ok((job, mut done)) = joined else { return };
@@ -610,7 +611,7 @@ fn dry_outcome(job: &Job) -> Outcome {
         .join("; ");
     Outcome {
         status: Some(status),
-        action: Some(job.word.into()),
+        action: Some(job.word),
         id,
         error,
         changes: job.changes.clone(),
@@ -624,11 +625,11 @@ async fn wait_for(flag: &AtomicBool) {
     }
 }
 
-async fn execute(ctx: &Ctx, job: &Job) -> Done {
+async fn execute(ctx: &Ctx, job: &Job) -> Outcome {
     let Some(request) = &job.request else {
-        return Done {
+        return Outcome {
             status: Some(Status::Skipped),
-            ..Done::default()
+            ..Outcome::default()
         };
     };
     let row = job.rows.first().copied();
@@ -648,20 +649,19 @@ async fn execute(ctx: &Ctx, job: &Job) -> Done {
     done
 }
 
-fn outcome_of(job: &Job, done: Done) -> Outcome {
-    let error = match (done.error.is_empty(), job.note.is_empty()) {
-        (_, true) => done.error,
-        (true, false) => job.note.clone(),
-        (false, false) => format!("{}; {}", done.error, job.note),
-    };
-    Outcome {
-        status: done.status,
-        action: Some(job.word.into()),
-        id: done.id,
-        http: done.http,
-        error,
-        attempts: Some(done.attempts),
-        payload: None,
-        changes: job.changes.clone(),
+/// The row outcome a job's requests settled, with what the plan knew: the action, its
+/// notes and, for an update, the changes.
+fn outcome_of(job: &Job, mut o: Outcome) -> Outcome {
+    if !job.note.is_empty() {
+        o.error = if o.error.is_empty() {
+            job.note.clone()
+        } else {
+            format!("{}; {}", o.error, job.note)
+        };
     }
+    o.action = Some(job.word);
+    o.attempts = Some(o.attempts.unwrap_or(0));
+    o.payload = None;
+    o.changes = job.changes.clone();
+    o
 }

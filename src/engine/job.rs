@@ -5,7 +5,7 @@ use reqwest::Method;
 use serde_json::Value;
 
 use crate::connector::Body;
-use crate::dispatch::{Done, Key};
+use crate::dispatch::Key;
 use crate::input::RawRow;
 use crate::output::result::Outcome;
 use crate::payload::Action;
@@ -72,7 +72,7 @@ pub struct Job {
     /// What the job does.
     pub action: Action,
     /// The word for `_action` and the ledger (`create`, `update`, `lock` …).
-    pub word: &'static str,
+    pub word: crate::spec::Verb,
     /// The request; `None` for a skip.
     pub request: Option<Request>,
     /// Notes for `_error` that do not fail the rows (warnings, a stale id replaced).
@@ -113,7 +113,7 @@ pub trait RowPlanner {
     /// Every row has been given: what the planner still holds (grouped rows).
     fn finish(&mut self, _out: &mut Vec<Step>) {}
     /// Add what the target knows to a finished request's outcome (a hint for a 404).
-    fn explain(&self, _job: &Job, _done: &mut Done) {}
+    fn explain(&self, _job: &Job, _done: &mut Outcome) {}
     /// Forget the rows given so far: the confirmation's dry pass is over, the real one
     /// starts from the first row again.
     fn reset(&mut self) {}

@@ -14,6 +14,7 @@ use crate::error::Result;
 use crate::ledger::RunState;
 use crate::output::Status;
 use crate::output::result::{self, Columns, Outcome, SummaryData};
+use crate::spec::Verb;
 
 /// What a finished import hands to the report stage.
 pub struct Finished<'a> {
@@ -55,7 +56,7 @@ pub struct Tally {
     pub total: u64,
     by_status: HashMap<Status, u64>,
     /// Dry run: rows per planned action (`create`, `update` …).
-    by_action: HashMap<String, u64>,
+    by_action: HashMap<Verb, u64>,
     kinds: HashMap<String, usize>,
 }
 
@@ -66,8 +67,8 @@ impl Tally {
     }
 
     /// Dry run: rows that would get `action`.
-    pub fn would(&self, action: &str) -> u64 {
-        self.by_action.get(action).copied().unwrap_or(0)
+    pub fn would(&self, action: Verb) -> u64 {
+        self.by_action.get(&action).copied().unwrap_or(0)
     }
 
     /// Rows that reached an outcome (not the ones left unsent).
@@ -138,8 +139,10 @@ fn write_result(
                     *tally.kinds.entry(kind).or_default() += 1;
                 }
             }
-            if dry_run && matches!(s, Status::Valid | Status::Skipped) {
-                let a = o.action.clone().unwrap_or_default();
+            if dry_run
+                && matches!(s, Status::Valid | Status::Skipped)
+                && let Some(a) = o.action
+            {
                 *tally.by_action.entry(a).or_default() += 1;
             }
         }
@@ -202,7 +205,7 @@ fn summary_sheet(f: &Finished<'_>, t: &Tally) -> Vec<(String, String)> {
         ("Rows".into(), t.total.to_string()),
     ];
     if cfg.dry_run {
-        for a in ["create", "update", "skip", "delete"] {
+        for a in [Verb::Create, Verb::Update, Verb::Skip, Verb::Delete] {
             lines.push((format!("Would {a}"), t.would(a).to_string()));
         }
     }

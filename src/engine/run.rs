@@ -271,19 +271,8 @@ fn open_run(
             for r in ledger.rows(id)? {
                 if r.sending {
                     in_flight.insert(r.row, r.key.clone());
-                } else if let Some(status) = r.status {
-                    outcomes.insert(
-                        r.row,
-                        Outcome {
-                            status: Some(status),
-                            action: Some(r.action.clone()),
-                            id: r.remote_id.clone(),
-                            http: r.http,
-                            error: r.error.clone(),
-                            attempts: Some(r.attempts),
-                            ..Outcome::default()
-                        },
-                    );
+                } else if let Some(outcome) = r.outcome() {
+                    outcomes.insert(r.row, outcome);
                 }
             }
             ledger.reopen_run(id)?;

@@ -36,7 +36,7 @@ use serde::Serialize;
 use crate::error::{Error, Result};
 use crate::output::Status;
 use crate::output::result::Outcome;
-use crate::spec::{Entity, Mode, TargetId};
+use crate::spec::{Entity, Mode, TargetId, Verb};
 #[cfg(test)]
 use rows::status_from_str;
 use rows::{counts_from_row, row_from_row, run_from_row, serialize_status, to_i64};
@@ -49,24 +49,6 @@ pub use redact::{redact_base_url, redact_text};
 
 /// The ledger's file name inside the sheetload home.
 pub const FILE_NAME: &str = "ledger.sqlite3";
-
-/// Action words with a meaning to the ledger (others, such as `skip`, are stored as given).
-/// A successful `create`/`update`/`upsert`/`match` teaches the key → id memory; a
-/// successful `delete` makes it forget; `created` and undo look for `create`.
-pub mod action {
-    /// A POST that makes a new remote record.
-    pub const CREATE: &str = "create";
-    /// A change to an existing remote record.
-    pub const UPDATE: &str = "update";
-    /// A create-or-update whose choice was left to the target.
-    pub const UPSERT: &str = "upsert";
-    /// A reconciliation: the key was looked up and found, nothing was sent.
-    pub const MATCH: &str = "match";
-    /// A removal of the remote record.
-    pub const DELETE: &str = "delete";
-    /// Nothing to send (unchanged or invalid).
-    pub const SKIP: &str = "skip";
-}
 
 /// How a run ended, or that it has not (yet): the user contract of `runs list` and
 /// the selector of `resume`.
@@ -188,15 +170,15 @@ pub struct PendingRow {
     pub row: u32,
     /// Natural key, used to reconcile the row after a crash.
     pub key: Option<String>,
-    /// What is being done (see [`action`]).
-    pub action: String,
+    /// What is being done.
+    pub action: Verb,
     /// [`payload_hash`] of the request body.
     pub payload_hash: String,
 }
 
 /// A row's final outcome as the ledger records it: the row, its natural key (needed for
 /// the key → id memory) and the one outcome type the dispatch loop settles and the
-/// result workbook shows (its `_action` is one of [`action`]; a row without a status
+/// result workbook shows (a row without a status
 /// is not recorded).
 #[derive(Debug, Clone)]
 pub struct RowOutcome {
@@ -215,8 +197,8 @@ pub struct RowRecord {
     pub row: u32,
     /// Natural key.
     pub key: Option<String>,
-    /// What was (or is being) done.
-    pub action: String,
+    /// What was (or is being) done; `None` for a row settled without one.
+    pub action: Option<Verb>,
     /// True when the row was in flight and no outcome was recorded: after a crash, its
     /// fate is unknown and must be reconciled, not blindly re-sent.
     pub sending: bool,
@@ -235,6 +217,24 @@ pub struct RowRecord {
     pub payload_hash: Option<String>,
     /// True once `runs undo` deleted the record this row created.
     pub undone: bool,
+}
+
+impl RowRecord {
+    /// The row's outcome as the result workbook shows it; `None` while it is in flight.
+    /// The one conversion from what the ledger holds back to the settled outcome, so a
+    /// resumed run reports earlier rows exactly as they were settled.
+    pub fn outcome(&self) -> Option<Outcome> {
+        let status = self.status.filter(|_| !self.sending)?;
+        Some(Outcome {
+            status: Some(status),
+            action: self.action,
+            id: self.remote_id.clone(),
+            http: self.http,
+            error: self.error.clone(),
+            attempts: Some(self.attempts),
+            ..Outcome::default()
+        })
+    }
 }
 
 /// Row counts of a run, by status. Stored when the run finishes; computed from its rows
@@ -441,7 +441,14 @@ impl Ledger {
         self.write(|tx| {
             let mut upsert = tx.prepare(SQL_SENDING)?;
             for r in rows {
-                upsert.execute(params![run, r.row, r.key, r.action, r.payload_hash, now])?;
+                upsert.execute(params![
+                    run,
+                    r.row,
+                    r.key,
+                    r.action.as_str(),
+                    r.payload_hash,
+                    now
+                ])?;
             }
             Ok(())
         })
@@ -470,7 +477,7 @@ impl Ledger {
                 let Some(status) = o.status else {
                     continue;
                 };
-                let act = o.action.as_deref().unwrap_or_default();
+                let act = o.action.map(|a| a.as_str()).unwrap_or_default();
                 upsert.execute(params![
                     run,
                     row,
@@ -486,7 +493,7 @@ impl Ledger {
                 if status != Status::Ok {
                     continue;
                 }
-                match memory_effect(act) {
+                match memory_effect(o.action) {
                     Memory::Remember => {
                         if let (Some(key), Some(id)) = (key, &o.id) {
                             remember.execute(params![
@@ -625,7 +632,7 @@ impl Ledger {
                AND remote_id IS NOT NULL AND undone = 0
              ORDER BY row_no"
         );
-        self.query(&sql, params![run, action::CREATE], row_from_row)
+        self.query(&sql, params![run, Verb::Create.as_str()], row_from_row)
             .map_err(|e| self.read_error(&e))
     }
 
@@ -689,7 +696,7 @@ impl Ledger {
                 "SELECT count(*) FROM run_rows
                  WHERE run = ?1 AND sending = 0 AND status = 'OK' AND action = ?2
                    AND remote_id IS NOT NULL AND undone = 0",
-                params![run, action::CREATE],
+                params![run, Verb::Create.as_str()],
                 |r| r.get(0),
             )?;
             let undone: i64 = tx.query_row(
@@ -838,14 +845,11 @@ enum Memory {
     None,
 }
 
-fn memory_effect(action: &str) -> Memory {
-    let is = |word: &str| action.eq_ignore_ascii_case(word);
-    if is(action::CREATE) || is(action::UPDATE) || is(action::UPSERT) || is(action::MATCH) {
-        Memory::Remember
-    } else if is(action::DELETE) {
-        Memory::Forget
-    } else {
-        Memory::None
+fn memory_effect(action: Option<Verb>) -> Memory {
+    match action {
+        Some(Verb::Delete) => Memory::Forget,
+        Some(v) if v.teaches_id() => Memory::Remember,
+        _ => Memory::None,
     }
 }
 

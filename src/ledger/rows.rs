@@ -3,6 +3,7 @@
 
 use super::{Counts, RowRecord, RunRecord, RunState};
 use crate::output::Status;
+use crate::spec::Verb;
 
 /// The inverse of [`Status::as_str`], for reading the ledger back.
 pub(super) fn status_from_str(word: &str) -> Option<Status> {
@@ -42,6 +43,17 @@ where
 {
     let text: String = r.get(column)?;
     text.parse::<T>()
+        .map_err(|e| bad_value(column, e.to_string()))
+}
+
+/// The action column: empty for a row settled without one (older ledgers).
+fn verb(r: &rusqlite::Row<'_>, column: usize) -> rusqlite::Result<Option<Verb>> {
+    let text: String = r.get(column)?;
+    if text.is_empty() {
+        return Ok(None);
+    }
+    text.parse::<Verb>()
+        .map(Some)
         .map_err(|e| bad_value(column, e.to_string()))
 }
 
@@ -89,7 +101,7 @@ pub(super) fn row_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RowRecord>
     Ok(RowRecord {
         row: r.get(0)?,
         key: r.get(1)?,
-        action: r.get(2)?,
+        action: verb(r, 2)?,
         sending: r.get(3)?,
         status,
         remote_id: r.get(5)?,

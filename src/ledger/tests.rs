@@ -158,7 +158,7 @@ fn resending_a_row_clears_its_old_outcome_and_recording_keeps_the_hash() {
     let pending = |hash: &str| PendingRow {
         row: 2,
         key: Some("C1".into()),
-        action: "create".into(),
+        action: Verb::Create,
         payload_hash: hash.into(),
     };
     let failed = RowOutcome {
@@ -166,7 +166,7 @@ fn resending_a_row_clears_its_old_outcome_and_recording_keeps_the_hash() {
         key: None,
         outcome: Outcome {
             status: Some(Status::Failed),
-            action: Some("create".into()),
+            action: Some(Verb::Create),
             id: None,
             http: Some(503),
             error: "service unavailable".into(),
@@ -204,7 +204,7 @@ fn unfinished_runs_count_from_their_rows_finished_runs_from_storage() {
         key: Some("C1".into()),
         outcome: Outcome {
             status: Some(Status::Ok),
-            action: Some("create".into()),
+            action: Some(Verb::Create),
             id: Some("7".into()),
             http: Some(201),
             error: String::new(),
@@ -295,7 +295,7 @@ fn a_run_is_undone_only_when_nothing_it_created_is_left() {
         key: Some(format!("C{row}")),
         outcome: Outcome {
             status: Some(Status::Ok),
-            action: Some(action::CREATE.into()),
+            action: Some(Verb::Create),
             id: Some(remote.into()),
             http: Some(201),
             error: String::new(),

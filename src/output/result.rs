@@ -25,7 +25,7 @@ pub struct Outcome {
     /// `_status`.
     pub status: Option<Status>,
     /// `_action` (create / update / skip …).
-    pub action: Option<String>,
+    pub action: Option<crate::spec::Verb>,
     /// `_id`, the created or matched remote id.
     pub id: Option<String>,
     /// `_http`, the last HTTP status.
@@ -456,8 +456,8 @@ impl XlsxSink {
                     }
                 }
                 "_action" => {
-                    if let Some(a) = &o.action {
-                        ws.write_string(r, c, a)?;
+                    if let Some(a) = o.action {
+                        ws.write_string(r, c, a.as_str())?;
                     }
                 }
                 "_id" => {
@@ -662,7 +662,7 @@ impl ResultSink for CsvSink {
             match *name {
                 "_row" => field(&row.number.to_string())?,
                 "_status" => field(o.status.map(Status::as_str).unwrap_or_default())?,
-                "_action" => field(o.action.as_deref().unwrap_or_default())?,
+                "_action" => field(o.action.map(|a| a.as_str()).unwrap_or_default())?,
                 "_id" => field(o.id.as_deref().unwrap_or_default())?,
                 "_http" => field(&o.http.map(|h| h.to_string()).unwrap_or_default())?,
                 "_error" => field(&o.error)?,

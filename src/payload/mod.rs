@@ -37,12 +37,13 @@ pub enum Action {
 
 impl Action {
     /// The word in `_action`.
-    pub fn word(&self) -> &'static str {
+    pub fn word(&self) -> crate::spec::Verb {
+        use crate::spec::Verb;
         match self {
-            Action::Create => "create",
-            Action::Update { .. } => "update",
-            Action::Delete { .. } => "delete",
-            Action::Skip { .. } => "skip",
+            Action::Create => Verb::Create,
+            Action::Update { .. } => Verb::Update,
+            Action::Delete { .. } => Verb::Delete,
+            Action::Skip { .. } => Verb::Skip,
         }
     }
 }

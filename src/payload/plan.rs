@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 use super::{Action, Index, Resolver, diff};
 use crate::output::Status;
 use crate::output::result::Outcome;
-use crate::spec::{EntitySpec, Mode};
+use crate::spec::{EntitySpec, Mode, Verb};
 use crate::validate::RowResult;
 
 /// What to do with one validated row.
@@ -58,10 +58,10 @@ pub struct Planner<'a> {
     seen: HashMap<String, u32>,
 }
 
-fn decided(action: &str, status: Status, error: String) -> Planned {
+fn decided(action: Verb, status: Status, error: String) -> Planned {
     Planned::Done(Outcome {
         status: Some(status),
-        action: Some(action.into()),
+        action: Some(action),
         error,
         ..Outcome::default()
     })
@@ -109,7 +109,7 @@ impl<'a> Planner<'a> {
 
     /// Plan one row.
     pub fn plan(&mut self, res: &RowResult) -> Planned {
-        let word = self.mode.as_str();
+        let word = Verb::from(self.mode);
         if !res.is_valid() {
             return decided(word, Status::Invalid, res.error_text());
         }
@@ -220,7 +220,7 @@ impl<'a> Planner<'a> {
     }
 
     fn plan_change(&mut self, res: &RowResult, payload: Map<String, Value>) -> Planned {
-        let word = self.mode.as_str();
+        let word = Verb::from(self.mode);
         let one = self.entity_one();
         let key_name = self.key_field.unwrap_or("key");
         let key = res.key.as_deref();
@@ -320,12 +320,12 @@ impl<'a> Planner<'a> {
         match target {
             Some(id) => Planned::Send(send(Action::Delete { id }, None)),
             None if key.is_none() => decided(
-                "delete",
+                Verb::Delete,
                 Status::Invalid,
                 nothing_identifies(one, key_name, "delete", res),
             ),
             None => decided(
-                "delete",
+                Verb::Delete,
                 Status::Failed,
                 format!(
                     "no {one} with {key_name} '{}' in this database",

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use crate::error::{Error, Result};
 
 mod names;
-pub use names::{Entity, ExportKind, TargetId};
+pub use names::{Entity, ExportKind, TargetId, Verb};
 
 /// What a row asks the target to do; required-ness of fields depends on it.
 #[derive(

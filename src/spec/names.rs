@@ -206,6 +206,110 @@ impl fmt::Display for ExportKind {
     }
 }
 
+/// What was (or would be) done to one row: the `_action` column, the ledger's `action`
+/// and the word undo and the key → id memory look for. Wider than a [`super::Mode`]: an
+/// upsert row settles as a create or an update, a reconciled row as a match, an
+/// unchanged one as a skip.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verb {
+    /// A POST that makes a new remote record.
+    Create,
+    /// A change to an existing remote record.
+    Update,
+    /// A create-or-update whose choice was left to the target.
+    Upsert,
+    /// A reconciliation: the key was looked up and found, nothing was sent.
+    Match,
+    /// A removal of the remote record.
+    Delete,
+    /// Nothing to send (unchanged, already done or invalid).
+    Skip,
+    /// A lock of the record (Trackfinity).
+    Lock,
+    /// An unlock of the record (Trackfinity).
+    Unlock,
+    /// An erasure of the record's personal data (Trackfinity).
+    Forget,
+}
+
+impl Verb {
+    /// Every verb, for parsing.
+    pub const ALL: [Verb; 9] = [
+        Verb::Create,
+        Verb::Update,
+        Verb::Upsert,
+        Verb::Match,
+        Verb::Delete,
+        Verb::Skip,
+        Verb::Lock,
+        Verb::Unlock,
+        Verb::Forget,
+    ];
+
+    /// The word shown in `_action` and stored in the ledger.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verb::Create => "create",
+            Verb::Update => "update",
+            Verb::Upsert => "upsert",
+            Verb::Match => "match",
+            Verb::Delete => "delete",
+            Verb::Skip => "skip",
+            Verb::Lock => "lock",
+            Verb::Unlock => "unlock",
+            Verb::Forget => "forget",
+        }
+    }
+
+    /// Whether a successful row with this verb shows which remote record its key names
+    /// (the ledger remembers key → id).
+    pub fn teaches_id(self) -> bool {
+        matches!(
+            self,
+            Verb::Create | Verb::Update | Verb::Upsert | Verb::Match
+        )
+    }
+}
+
+impl From<super::Mode> for Verb {
+    fn from(mode: super::Mode) -> Self {
+        use super::Mode;
+        match mode {
+            Mode::Create => Verb::Create,
+            Mode::Update => Verb::Update,
+            Mode::Upsert => Verb::Upsert,
+            Mode::Delete => Verb::Delete,
+            Mode::Lock => Verb::Lock,
+            Mode::Unlock => Verb::Unlock,
+            Mode::Forget => Verb::Forget,
+        }
+    }
+}
+
+impl fmt::Display for Verb {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
+impl FromStr for Verb {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self> {
+        let word = s.trim();
+        Verb::ALL
+            .into_iter()
+            .find(|v| v.as_str().eq_ignore_ascii_case(word))
+            .ok_or_else(|| {
+                Error::usage(format!(
+                    "unknown action '{word}': use {}",
+                    words(Verb::ALL.map(Verb::as_str))
+                ))
+            })
+    }
+}
+
 fn words<const N: usize>(all: [&str; N]) -> String {
     all.join(", ")
 }

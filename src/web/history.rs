@@ -111,7 +111,7 @@ async fn show(Path(id): Path<i64>) -> Response {
         table.push_str(&format!(
             r#"<tr><th scope="row">{}</th><td class="status-{st}">{st}</td><td>{}</td><td>{}</td><td>{}</td><td class="why">{}</td></tr>"#,
             row.row,
-            esc(&row.action),
+            esc(row.action.map(|a| a.as_str()).unwrap_or_default()),
             esc(row.remote_id.as_deref().unwrap_or("")),
             row.http.map(|h| h.to_string()).unwrap_or_default(),
             esc(&row.error),

@@ -206,10 +206,10 @@ async fn run(job: Arc<Job>, cfg: Config, resume_of: Option<i64>) -> Result<Done>
         format!(
             "dry run — nothing was sent: {} rows: would create {}, would update {}, would skip {}, would delete {}, {} invalid",
             n(t.total),
-            n(t.would("create")),
-            n(t.would("update")),
-            n(t.would("skip")),
-            n(t.would("delete")),
+            n(t.would(crate::spec::Verb::Create)),
+            n(t.would(crate::spec::Verb::Update)),
+            n(t.would(crate::spec::Verb::Skip)),
+            n(t.would(crate::spec::Verb::Delete)),
             n(t.of(Status::Invalid))
         )
     } else {
@@ -258,7 +258,7 @@ async fn run(job: Arc<Job>, cfg: Config, resume_of: Option<i64>) -> Result<Done>
         .map(|(row, o)| RowLine {
             row: *row,
             status: o.status.map(|s| s.as_str().to_string()).unwrap_or_default(),
-            action: o.action.clone().unwrap_or_default(),
+            action: o.action.map(|a| a.as_str()).unwrap_or_default().to_owned(),
             id: o.id.clone().unwrap_or_default(),
             changes: o.changes.clone(),
             error: o.error.clone(),

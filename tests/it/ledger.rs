@@ -10,6 +10,7 @@ use sheetload::ledger::{
 };
 use sheetload::output::Status;
 use sheetload::output::result::Outcome;
+use sheetload::spec::Verb;
 
 fn new_run(database: &str, entity: &str) -> NewRun {
     NewRun {
@@ -40,7 +41,7 @@ fn pending(row: u32, key: &str) -> PendingRow {
     PendingRow {
         row,
         key: Some(key.into()),
-        action: "create".into(),
+        action: Verb::Create,
         payload_hash: payload_hash(key.as_bytes()),
     }
 }
@@ -51,7 +52,7 @@ fn outcome(row: u32, key: &str, action: &str, status: Status, id: Option<&str>) 
         key: Some(key.into()),
         outcome: Outcome {
             status: Some(status),
-            action: Some(action.into()),
+            action: Some(action.parse::<Verb>().expect("a known action word")),
             id: id.map(str::to_string),
             http: id.map(|_| 201),
             error: if status.is_failure() {
@@ -150,7 +151,7 @@ fn sending_then_done_keeps_one_row() {
     let row = &rows[0];
     assert!(!row.sending);
     assert_eq!(row.status, Some(Status::Ok));
-    assert_eq!(row.action, "match");
+    assert_eq!(row.action, Some(Verb::Match));
     assert_eq!(row.remote_id.as_deref(), Some("700"));
     assert_eq!(row.payload_hash, Some(payload_hash(b"C7")));
 }

@@ -20,6 +20,7 @@ use crate::mapping::Mapping;
 use crate::output::Status;
 use crate::output::result::Outcome;
 use crate::payload::{Action, Resolver};
+use crate::spec::Verb;
 use crate::spec::{Entity, EntitySpec, Mode};
 use crate::validate::RowResult;
 
@@ -80,10 +81,10 @@ impl Products {
     }
 }
 
-fn outcome(status: Status, action: &str, error: String) -> Outcome {
+fn outcome(status: Status, action: Verb, error: String) -> Outcome {
     Outcome {
         status: Some(status),
-        action: Some(action.into()),
+        action: Some(action),
         error,
         ..Outcome::default()
     }
@@ -164,7 +165,7 @@ impl<'a> Grouped<'a> {
             return settle(
                 number,
                 res,
-                outcome(Status::Invalid, "update", res.error_text()),
+                outcome(Status::Invalid, Verb::Update, res.error_text()),
             );
         }
         let id = res
@@ -177,7 +178,7 @@ impl<'a> Grouped<'a> {
                 res,
                 outcome(
                     Status::Failed,
-                    "update",
+                    Verb::Update,
                     format!(
                         "no order with ext_order_no '{}' is known to sheetload's ledger; give the SalesMania order id in an id column",
                         res.key.clone().unwrap_or_default()
@@ -195,7 +196,7 @@ impl<'a> Grouped<'a> {
             key: res.key.clone(),
             lookup: None,
             action: Action::Update { id: id.clone() },
-            word: "update",
+            word: Verb::Update,
             request: Some(Request {
                 method: Method::PATCH,
                 path: format!("{}/{id}", self.path),
@@ -234,7 +235,7 @@ impl<'a> Grouped<'a> {
                 out.push(settle(
                     raw.number,
                     res,
-                    outcome(Status::Invalid, "create", why),
+                    outcome(Status::Invalid, Verb::Create, why),
                 ));
                 continue;
             }
@@ -272,7 +273,7 @@ impl<'a> Grouped<'a> {
                 (
                     raw.number,
                     res.key.clone(),
-                    outcome(Status::Invalid, "create", text),
+                    outcome(Status::Invalid, Verb::Create, text),
                 )
             })
             .collect();

@@ -6,7 +6,6 @@
 use reqwest::Method;
 use serde_json::Value;
 
-use crate::dispatch::Done;
 use crate::engine::job::{Job, Request, RequestBody, RowPlanner, Step};
 use crate::engine::keyed::join_notes;
 use crate::error::{Error, Result};
@@ -112,7 +111,7 @@ impl FormPlanner {
 
 impl RowPlanner for FormPlanner {
     fn row(&mut self, _raw: &RawRow, res: RowResult, out: &mut Vec<Step>) {
-        let word = self.mode.as_str();
+        let word = crate::spec::Verb::from(self.mode);
         let key = LOOKUP.iter().find_map(|k| {
             res.payload
                 .get(*k)
@@ -124,7 +123,7 @@ impl RowPlanner for FormPlanner {
             key: key.clone(),
             outcome: Outcome {
                 status: Some(Status::Invalid),
-                action: Some(word.into()),
+                action: Some(word),
                 error,
                 ..Outcome::default()
             },
@@ -164,7 +163,7 @@ impl RowPlanner for FormPlanner {
         }));
     }
 
-    fn explain(&self, _job: &Job, done: &mut Done) {
+    fn explain(&self, _job: &Job, done: &mut Outcome) {
         if done.status != Some(Status::Failed) {
             return;
         }
