@@ -611,26 +611,8 @@ fn the_failed_rows_are_fixed_in_the_grid_and_retried() {
         )
         .await;
         assert_eq!(status, StatusCode::SEE_OTHER);
-        let wait_results = || async {
-            for _ in 0..100 {
-                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-                let t = c
-                    .get(format!("{}/results", ui.base))
-                    .header(COOKIE, &cookie)
-                    .send()
-                    .await
-                    .unwrap()
-                    .text()
-                    .await
-                    .unwrap();
-                if t.contains("Download the result workbook") {
-                    return t;
-                }
-            }
-            panic!("the run never ended");
-        };
         post("/import", &[("concurrency", "2")]).await.unwrap();
-        assert!(wait_results().await.contains("3 OK"));
+        assert!(finished_results(&ui, &cookie).await.contains("3 OK"));
         let fix = post("/results/fix", &[]).await.unwrap();
         assert_eq!(fix.status(), StatusCode::SEE_OTHER);
         let grid = c
@@ -654,7 +636,7 @@ fn the_failed_rows_are_fixed_in_the_grid_and_retried() {
         .unwrap();
         assert!(edited.text().await.unwrap().contains("status-VALID"));
         post("/import", &[("concurrency", "2")]).await.unwrap();
-        let again = wait_results().await;
+        let again = finished_results(&ui, &cookie).await;
         assert!(
             again.contains("10 rows")
                 && again.contains("1 OK")
