@@ -489,6 +489,11 @@ impl Ctx {
                 }
                 Step::Failed(SendError::NotSent(why)) => {
                     done.http = None;
+                    if *attempts == 0 && self.is_interrupted() {
+                        // Stopped before its first try left: no outcome, so the row
+                        // stays NOT SENT and `resume` sends it.
+                        return Outcome::default();
+                    }
                     if failures >= self.policy.retries {
                         done.status = Some(Status::Failed);
                         done.error = format!("not sent: {why}");
@@ -550,6 +555,9 @@ impl Ctx {
                 .pause(backoff(&self.policy, failures, retry_after), &why)
                 .await
             {
+                if *attempts == 0 {
+                    return Outcome::default();
+                }
                 done.status = Some(Status::Failed);
                 done.error = format!(
                     "interrupted (Ctrl-C) before try {}; nothing was stored, so `sheetload retry` sends it again",

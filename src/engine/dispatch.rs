@@ -516,6 +516,13 @@ impl Sender {
             stop.count(&done);
             if !early && let (Some(tx), Some(_)) = (&tx, done.status) {
                 commit_now(tx, &job, &done).await;
+            } else if done.status.is_none()
+                && let Some(tx) = &tx
+            {
+                // Stopped before anything left: not in flight any more.
+                for &row in &job.rows {
+                    let _ = tx.send(LedgerMsg::Unsent(row));
+                }
             }
             drop(permit);
             (job, done)
