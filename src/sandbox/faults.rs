@@ -158,7 +158,7 @@ async fn run(ctx: &RouteCtx, request: Request, next: Next) -> (Response, Outcome
 
     if !draws.latency.is_zero() {
         tokio::select! {
-            () = tokio::time::sleep(draws.latency) => {}
+            () = super::timer::sleep(draws.latency) => {}
             () = shared.stopping() => {}
         }
     }

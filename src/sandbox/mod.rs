@@ -66,6 +66,7 @@ mod options;
 mod reply;
 mod salesmania;
 mod stats;
+mod timer;
 mod store;
 mod token;
 mod trackfinity;

@@ -402,7 +402,8 @@ impl<'a> Validator<'a> {
         let v = match f.kind {
             FieldType::String => {
                 let t = text.trim();
-                if let Some(max) = f.max_len {
+                // A text no longer in bytes than the limit is no longer in characters.
+                if let Some(max) = f.max_len.filter(|&max| t.len() > max) {
                     let n = t.chars().count();
                     if n > max {
                         return Err(err(ValueError {

@@ -88,6 +88,20 @@ impl Validator<'_> {
         let n = row.number;
         let is = |flags: &[bool], name: &str| self.field_index(name).is_some_and(|i| flags[i]);
         for rule in self.spec.rules.iter().filter(|r| r.applies(self.mode)) {
+            // Most rows break no rule: tell so from counts, before any list is built.
+            let count = |flags: &[bool]| rule.fields.iter().filter(|f| is(flags, f)).count();
+            let n_given = count(present);
+            let fine = match rule.kind {
+                RuleKind::Together => {
+                    n_given == 0 || (n_given == rule.fields.len() && count(cleared) == 0)
+                }
+                RuleKind::OneOf => n_given > 0,
+                RuleKind::AtMostOne => n_given <= 1,
+                RuleKind::RequiredIf => n_given == rule.fields.len(),
+            };
+            if fine {
+                continue;
+            }
             let all: Vec<&str> = rule.fields.iter().map(String::as_str).collect();
             let given: Vec<&str> = all.iter().copied().filter(|f| is(present, f)).collect();
             let missing: Vec<&str> = all.iter().copied().filter(|f| !given.contains(f)).collect();

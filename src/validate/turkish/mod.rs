@@ -23,7 +23,7 @@ pub use iban::{iban_valid, parse_iban};
 pub use phone::parse_tr_phone;
 pub use tax_number::{parse_tax_number, tckn_check_digits, tckn_valid, vkn_check_digit, vkn_valid};
 
-use super::values::{ValueError, all_ascii_digits, clean, is_trim_char, quote};
+use super::values::{ValueError, all_ascii_digits, clean, is_trim_char, quote, quoted};
 
 /// Outcome of an identifier check that may pass with a warning (the anonymous-consumer placeholder).
 ///

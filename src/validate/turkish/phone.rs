@@ -2,7 +2,7 @@
 
 use super::{
     SCIENTIFIC_HINT, ValueError, all_ascii_digits, clean, error, is_trim_char, looks_scientific,
-    quote,
+    quoted,
 };
 
 const NOT_TR_PHONE: &str = "is not a 10-digit Turkish phone number";
@@ -49,7 +49,7 @@ fn national_number(plus: bool, digits: &str) -> Option<&str> {
 /// normalizes them; numbers of other countries are refused, not guessed at.
 pub fn parse_tr_phone(text: &str) -> Result<String, ValueError> {
     let t = clean(text);
-    let q = quote(t);
+    let q = quoted(t);
     let compact: String = t.chars().filter(|c| !is_phone_decoration(*c)).collect();
     let (plus, digits) = match compact.strip_prefix('+') {
         Some(rest) => (true, rest),

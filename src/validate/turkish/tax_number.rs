@@ -2,7 +2,7 @@
 
 use super::{
     Checked, SCIENTIFIC_HINT, ValueError, all_ascii_digits, ascii_digits, clean, error,
-    is_trim_char, looks_scientific, quote,
+    is_trim_char, looks_scientific, quoted,
 };
 
 /// The customary ID of an anonymous final consumer; it fails the TCKN checksum.
@@ -73,7 +73,7 @@ fn is_tax_decoration(c: char) -> bool {
 /// its length suits the buyer type (company/person) is for the caller to judge.
 pub fn parse_tax_number(text: &str) -> Result<Checked, ValueError> {
     let t = clean(text);
-    let q = quote(t);
+    let q = quoted(t);
     let digits: String = t.chars().filter(|c| !is_tax_decoration(*c)).collect();
     if !all_ascii_digits(&digits) {
         let how = if looks_scientific(t) {

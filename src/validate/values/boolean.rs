@@ -28,7 +28,17 @@ const FALSE_WORDS: &[&str] = &[
 
 /// Reads flags written the way each team types them (yes/ya/evet, x, ✓, 1/0).
 pub fn parse_bool(text: &str) -> Result<bool, ValueError> {
-    let key = clean(text)
+    let word = clean(text);
+    // Most cells are one lower-case word already: compare them as they are.
+    if !word.bytes().any(|b| b.is_ascii_uppercase() || b.is_ascii_whitespace() || b >= 0x80) {
+        if TRUE_WORDS.contains(&word) {
+            return Ok(true);
+        }
+        if FALSE_WORDS.contains(&word) {
+            return Ok(false);
+        }
+    }
+    let key = word
         .split_whitespace()
         .collect::<Vec<_>>()
         .join(" ")

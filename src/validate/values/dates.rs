@@ -5,7 +5,7 @@
 use chrono::{NaiveDate, NaiveDateTime};
 
 use super::{
-    ParseOptions, ValueError, all_ascii_digits, clean, is_trim_char, quote, strip_suffix_ci,
+    ParseOptions, ValueError, all_ascii_digits, clean, is_trim_char, quote, quoted, strip_suffix_ci,
 };
 
 /// Excel's serial for 9999-12-31, the last date it can show.
@@ -319,7 +319,7 @@ fn read_date(t: &str) -> DateResult {
 }
 
 fn date_error(t: &str, issue: DateIssue) -> ValueError {
-    let q = quote(t);
+    let q = quoted(t);
     match issue {
         DateIssue::NotDate => ValueError::new(
             "is not a date",

@@ -1,12 +1,12 @@
 //! Stacked discount expressions (`10% + 5`), normalised so equal discounts compare equal.
 
-use super::{ValueError, all_ascii_digits, clean, quote};
+use super::{ValueError, all_ascii_digits, clean, quote, quoted};
 
 /// Normalizes stacked discounts (`10% + 5` → `10+5`) so equal discounts
 /// compare equal as strings on the API side.
 pub fn parse_discount(text: &str) -> Result<String, ValueError> {
     let t = clean(text);
-    let q = quote(t);
+    let q = quoted(t);
     let invalid = |why: String| {
         ValueError::new(
             "is not a discount expression",

@@ -1,7 +1,7 @@
 //! Coordinates: latitude, longitude and pasted "lat, lon" pairs.
 
 use super::numbers::take_sign;
-use super::{ValueError, all_ascii_digits, clean, is_trim_char, quote, strip_suffix_ci};
+use super::{ValueError, all_ascii_digits, clean, is_trim_char, quoted, strip_suffix_ci};
 
 /// Which coordinate a hemisphere letter belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,7 +50,12 @@ fn read_coordinate(text: &str) -> Option<(f64, Option<Axis>)> {
     if !all_ascii_digits(int) || !all_ascii_digits(frac) {
         return None;
     }
-    let value: f64 = format!("{int}.{frac}").parse().ok()?;
+    // `body` is already `int.frac` unless its separator is a comma or it has none.
+    let value: f64 = if !int.is_empty() && !body.contains(',') {
+        body.parse().ok()?
+    } else {
+        format!("{int}.{frac}").parse().ok()?
+    };
     let flip = negative || hemisphere.is_some_and(|(_, negate)| negate);
     let value = if flip { -value } else { value };
     Some((
@@ -69,7 +74,7 @@ fn in_lon_range(v: f64) -> bool {
 
 fn parse_axis(text: &str, axis: Axis) -> Result<f64, ValueError> {
     let t = clean(text);
-    let q = quote(t);
+    let q = quoted(t);
     let (name, limit, example) = match axis {
         Axis::Lat => ("latitude", 90, "-7.110383 or 7.110383 S"),
         Axis::Lon => ("longitude", 180, "110.473812 or 110.473812 E"),
@@ -135,7 +140,7 @@ fn location_candidates(s: &str) -> Vec<(&str, &str)> {
 /// mistakes: swapped order and the 0, 0 placeholder.
 pub fn parse_location(text: &str) -> Result<(f64, f64), ValueError> {
     let t = clean(text);
-    let q = quote(t);
+    let q = quoted(t);
     let inner = t
         .strip_prefix('(')
         .and_then(|s| s.strip_suffix(')'))

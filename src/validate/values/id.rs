@@ -1,13 +1,13 @@
 //! Record ids, which numeric cells deliver as `123456.0`.
 
 use super::numbers::parse_canonical;
-use super::{ValueError, all_ascii_digits, clean, quote};
+use super::{ValueError, all_ascii_digits, clean, quoted};
 
 /// Reads record ids, which may arrive as `123456.0` from numeric cells.
 /// Scientific notation is refused because Excel has already dropped digits.
 pub fn parse_id(text: &str) -> Result<i64, ValueError> {
     let t = clean(text);
-    let q = quote(t);
+    let q = quoted(t);
     let invalid =
         |how: &str| ValueError::new("is not a valid id", format!("{q} is not a valid id: {how}"));
     let (int, frac) = match t.split_once('.') {

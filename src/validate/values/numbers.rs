@@ -5,7 +5,7 @@
 //! that removes the doubt.
 
 use super::{
-    DecimalStyle, ParseOptions, ValueError, all_ascii_digits, clean, is_trim_char, quote,
+    DecimalStyle, ParseOptions, ValueError, all_ascii_digits, clean, is_trim_char, quoted,
     strip_prefix_ci, strip_suffix_ci,
 };
 
@@ -301,7 +301,7 @@ fn read_number(t: &str, style: DecimalStyle) -> Result<f64, NumberIssue> {
 }
 
 fn number_error(t: &str, issue: NumberIssue, style: DecimalStyle) -> ValueError {
-    let q = quote(t);
+    let q = quoted(t);
     match issue {
         NumberIssue::Malformed => {
             let how = match style {
@@ -367,7 +367,7 @@ pub fn parse_integer(
     opts: &ParseOptions,
 ) -> Result<i64, ValueError> {
     let value = parse_decimal(text, numeric_cell, opts)?;
-    let q = quote(clean(text));
+    let q = quoted(clean(text));
     if value.fract() != 0.0 {
         return Err(ValueError::new(
             "is not a whole number",

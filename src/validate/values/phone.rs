@@ -1,7 +1,7 @@
 //! Phone numbers, normalised to `+digits` / `digits` so the API can match them.
 
 use super::numbers::parse_canonical;
-use super::{ValueError, all_ascii_digits, clean, quote};
+use super::{ValueError, all_ascii_digits, clean, quoted};
 
 /// Characters people put inside phone numbers for readability.
 fn is_phone_decoration(c: char) -> bool {
@@ -15,7 +15,7 @@ fn is_phone_decoration(c: char) -> bool {
 /// Normalizes phone numbers to `+digits`/`digits` so the API can match them.
 pub fn parse_phone(text: &str) -> Result<String, ValueError> {
     let t = clean(text);
-    let q = quote(t);
+    let q = quoted(t);
     let compact: String = t.chars().filter(|c| !is_phone_decoration(*c)).collect();
     let (plus, digits) = match compact.strip_prefix('+') {
         Some(rest) => ("+", rest),
