@@ -38,11 +38,13 @@ impl OtherRows {
 /// Rows per key hash, kept only for keys seen more than once.
 ///
 /// Keys are stored as 64-bit hashes so that a million-row file costs a few megabytes,
-/// not a copy of every key.
+/// not a copy of every key. While the file is read they are only appended, (hash, row)
+/// per row, and sorted once at the end: a hash map of every key, grown as the rows
+/// came, spent most of the first pass rehashing (and faulting in) its table.
 #[derive(Debug, Default)]
 pub struct DuplicateIndex {
     state: std::collections::hash_map::RandomState,
-    first: HashMap<u64, u32>,
+    seen: Vec<(u64, u32)>,
     groups: HashMap<u64, Vec<u32>>,
 }
 
@@ -64,21 +66,17 @@ impl DuplicateIndex {
             return;
         }
         let h = self.hash(key);
-        match self.first.get(&h) {
-            None => {
-                self.first.insert(h, row);
-            }
-            Some(&first) => self
-                .groups
-                .entry(h)
-                .or_insert_with(|| vec![first])
-                .push(row),
-        }
+        self.seen.push((h, row));
     }
 
-    /// Drop the single-occurrence map once every key is in; only groups are needed later.
+    /// Group the keys once every one is in; only the groups are kept.
     pub fn finish(&mut self) {
-        self.first = HashMap::new();
+        let mut seen = std::mem::take(&mut self.seen);
+        seen.sort_unstable();
+        for run in seen.chunk_by(|a, b| a.0 == b.0).filter(|r| r.len() > 1) {
+            self.groups
+                .insert(run[0].0, run.iter().map(|&(_, row)| row).collect());
+        }
     }
 
     /// The other rows holding `key`, if it is duplicated: the first [`LISTED`] of them
