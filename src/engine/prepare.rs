@@ -79,6 +79,15 @@ pub(crate) fn secret_columns(spec: &spec::EntitySpec, mapping: &Mapping) -> Vec<
 /// Load the spec, open and map the input, check the result path and find duplicate
 /// keys; every problem found here stops the run before any row is processed.
 pub fn prepare(cfg: &Config, ui: &Printer) -> Result<Prepared> {
+    prepare_with(cfg, ui, false)
+}
+
+/// [`prepare`], leaving out the duplicate-key pass over a text file when `defer` is set
+/// (`dups` is then `None`): an offline run gathers the keys as it validates and
+/// validates again only if some key is duplicated (see [`gather_key`]), so that a file
+/// without duplicates is read once, not twice. A sheet's keys come with its survey, at
+/// no cost, and are found here as before.
+pub fn prepare_with(cfg: &Config, ui: &Printer, defer: bool) -> Result<Prepared> {
     let spec = spec::builtin(cfg.target, cfg.entity)?;
     if !spec.modes.contains(&cfg.mode) {
         return Err(Error::usage(format!(
@@ -159,7 +168,11 @@ pub fn prepare(cfg: &Config, ui: &Printer) -> Result<Prepared> {
     }
 
     // First pass: duplicate natural keys, so every row of a group can be flagged.
-    let dups = find_duplicates(&spec, &mapping, &table)?;
+    let dups = if defer && table.format == input::Format::Csv {
+        None
+    } else {
+        find_duplicates(&spec, &mapping, &table)?
+    };
     Ok(Prepared {
         spec,
         table,
@@ -185,6 +198,28 @@ fn key_column<'m>(
         .and_then(|k| spec.fields.iter().position(|f| &f.name == k))?;
     let b = &mapping.fields[kf];
     Some((b.column?, b.default.as_deref()))
+}
+
+/// What the duplicate-key pass notes of `row` (its key, as the sheet shows it, unless
+/// empty or shared by many records), for a run that gathers the keys as it goes.
+pub fn gather_key(prepared: &Prepared, row: &input::RawRow, dups: &mut DuplicateIndex) {
+    let Some((col, default)) = key_column(&prepared.spec, &prepared.mapping) else {
+        return;
+    };
+    let cell = &row.cells[col];
+    let shown = cell.shown_text();
+    let key = match default {
+        Some(d) if cell.is_empty() => d,
+        _ => shown.trim(),
+    };
+    if !prepared.spec.is_shared_key(key) {
+        dups.add(key, row.number);
+    }
+}
+
+/// Whether the entity's rows are checked for duplicate keys at all.
+pub fn has_key_check(prepared: &Prepared) -> bool {
+    key_column(&prepared.spec, &prepared.mapping).is_some()
 }
 
 fn find_duplicates(

@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use rayon::prelude::*;
 
-use super::prepare::{Config, Prepared, prepare, secret_columns};
+use super::prepare::{Config, Prepared, gather_key, has_key_check, prepare_with, secret_columns};
 use crate::error::{Error, Result};
 use crate::input::{self, RawRow};
 use crate::mapping::Mapping;
@@ -16,6 +16,7 @@ use crate::output::Status;
 use crate::output::result::{self, Columns, Outcome, SummaryData};
 use crate::spec::{self};
 use crate::ui::Printer;
+use crate::validate::duplicates::DuplicateIndex;
 use crate::validate::{Validator, error_kind};
 
 /// One validated row as the summary counts it.
@@ -56,90 +57,30 @@ pub struct Report {
 /// The whole offline pipeline; usable from tests and benchmarks without a terminal.
 pub fn validate_file(cfg: &Config, ui: &Printer) -> Result<Report> {
     let started = Instant::now();
+    // A text file's duplicate keys are gathered during the pass instead of in a pass of
+    // their own; only a file that has some is validated a second time, with them.
+    let prepared = prepare_with(cfg, ui, true)?;
+    let gather = (prepared.dups.is_none() && has_key_check(&prepared)).then(DuplicateIndex::new);
+    let (sink, mut report, tally) = match pass(cfg, ui, &prepared, prepared.dups.as_ref(), gather)?
+    {
+        Pass::Done(sink, report, tally) => (sink, report, tally),
+        Pass::Duplicated(dups) => match pass(cfg, ui, &prepared, Some(&dups), None)? {
+            Pass::Done(sink, report, tally) => (sink, report, tally),
+            Pass::Duplicated(_) => {
+                return Err(Error::output("the duplicate keys were gathered twice"));
+            }
+        },
+    };
     let Prepared {
         spec,
         table,
         mapping,
         out,
-        dups,
-    } = prepare(cfg, ui)?;
-    let validator = Validator::new(
-        &spec,
-        &mapping,
-        &table,
-        cfg.mode,
-        cfg.parse.clone(),
-        dups.as_ref(),
-    );
-    let columns = Columns {
-        payload: true,
-        ..Columns::default()
-    };
-    let sink = result::create_masked(
-        &out,
-        &table.headers,
-        columns,
-        &secret_columns(&spec, &mapping),
-    )?;
-    let bar = ui.progress(None, "validating");
-    let mut report = Report::default();
-    let mut tally = Tally::default();
-    // Three stages on their own threads so that reading, validating (on every core) and
-    // writing overlap: reader → validate → writer, with small bounded queues between.
-    let (tx_rows, rx_rows) = sync_channel::<Result<Vec<RawRow>>>(2);
-    let (tx_out, rx_out) = sync_channel::<(Vec<RawRow>, Vec<Outcome>)>(2);
-    let sink = std::thread::scope(|s| -> Result<Box<dyn result::ResultSink>> {
-        let table = &table;
-        s.spawn(move || read_chunks(table, &tx_rows));
-        let writer = s.spawn(move || -> Result<Box<dyn result::ResultSink>> {
-            let mut sink = sink;
-            for (rows, outcomes) in rx_out {
-                for (raw, outcome) in rows.iter().zip(&outcomes) {
-                    sink.row(raw, outcome)?;
-                }
-            }
-            Ok(sink)
-        });
-        let mut failure = None;
-        for chunk in rx_rows {
-            let chunk = match chunk {
-                Ok(c) => c,
-                Err(e) => {
-                    failure = Some(e);
-                    break;
-                }
-            };
-            let validated: Vec<Verdict> =
-                chunk.par_iter().map(|r| verdict(&validator, r)).collect();
-            let outcomes = validated
-                .into_iter()
-                .map(|v| tally.add(&mut report, v))
-                .collect();
-            bar.inc(chunk.len() as u64);
-            if tx_out.send((chunk, outcomes)).is_err() {
-                break;
-            }
-        }
-        drop(tx_out);
-        let written = writer
-            .join()
-            .map_err(|_| Error::output("the result writer stopped unexpectedly"))?;
-        match failure {
-            Some(e) => Err(e),
-            None => written,
-        }
-    });
-    let sink = match sink {
-        Ok(s) => s,
-        Err(e) => {
-            remove_partial(&out);
-            return Err(e);
-        }
-    };
-    bar.finish_and_clear();
+        ..
+    } = &prepared;
     if report.rows == 0 {
         drop(sink);
-        remove_partial(&out);
+        remove_partial(out);
         return Err(Error::input(format!(
             "{} has a header row (row {}{}) but no data rows below it: add rows, or check --sheet / --header-row",
             cfg.input.display(),
@@ -162,12 +103,114 @@ pub fn validate_file(cfg: &Config, ui: &Printer) -> Result<Report> {
     report.seconds = started.elapsed().as_secs_f64();
 
     let summary = SummaryData {
-        lines: summary_lines(cfg, &table, &mapping, &report, &spec),
+        lines: summary_lines(cfg, table, mapping, &report, spec),
         error_groups: report.error_groups.clone(),
         warning_groups: report.warning_groups.clone(),
     };
     report.result = sink.finish(&summary)?;
     Ok(report)
+}
+
+/// How one pass over the rows ended.
+enum Pass {
+    /// Every row is in the result (not yet finished) and counted.
+    Done(Box<dyn result::ResultSink>, Report, Tally),
+    /// Keys were gathered and some is duplicated: the result was discarded, and the
+    /// rows are to be validated again with these duplicates.
+    Duplicated(DuplicateIndex),
+}
+
+/// One pass: every row read, validated (on all cores) and written, in order; `gather`
+/// collects the rows' keys when no duplicate index was built before.
+fn pass(
+    cfg: &Config,
+    ui: &Printer,
+    prepared: &Prepared,
+    dups: Option<&DuplicateIndex>,
+    mut gather: Option<DuplicateIndex>,
+) -> Result<Pass> {
+    let Prepared {
+        spec,
+        table,
+        mapping,
+        out,
+        ..
+    } = prepared;
+    let validator = Validator::new(spec, mapping, table, cfg.mode, cfg.parse.clone(), dups);
+    let columns = Columns {
+        payload: true,
+        ..Columns::default()
+    };
+    let sink = result::create_masked(out, &table.headers, columns, &secret_columns(spec, mapping))?;
+    let bar = ui.progress(None, "validating");
+    let mut report = Report::default();
+    let mut tally = Tally::default();
+    // Three stages on their own threads so that reading, validating (on every core) and
+    // writing overlap: reader → validate → writer, with small bounded queues between.
+    let (tx_rows, rx_rows) = sync_channel::<Result<Vec<RawRow>>>(2);
+    let (tx_out, rx_out) = sync_channel::<(Vec<RawRow>, Vec<Outcome>)>(2);
+    let sink = std::thread::scope(|s| -> Result<Box<dyn result::ResultSink>> {
+        s.spawn(move || read_chunks(table, &tx_rows));
+        let writer = s.spawn(move || -> Result<Box<dyn result::ResultSink>> {
+            let mut sink = sink;
+            for (rows, outcomes) in rx_out {
+                for (raw, outcome) in rows.iter().zip(&outcomes) {
+                    sink.row(raw, outcome)?;
+                }
+            }
+            Ok(sink)
+        });
+        let mut failure = None;
+        for chunk in rx_rows {
+            let chunk = match chunk {
+                Ok(c) => c,
+                Err(e) => {
+                    failure = Some(e);
+                    break;
+                }
+            };
+            let validated: Vec<Verdict> =
+                chunk.par_iter().map(|r| verdict(&validator, r)).collect();
+            if let Some(g) = gather.as_mut() {
+                for raw in &chunk {
+                    gather_key(prepared, raw, g);
+                }
+            }
+            let outcomes = validated
+                .into_iter()
+                .map(|v| tally.add(&mut report, v))
+                .collect();
+            bar.inc(chunk.len() as u64);
+            if tx_out.send((chunk, outcomes)).is_err() {
+                break;
+            }
+        }
+        drop(tx_out);
+        let written = writer
+            .join()
+            .map_err(|_| Error::output("the result writer stopped unexpectedly"))?;
+        match failure {
+            Some(e) => Err(e),
+            None => written,
+        }
+    });
+    bar.finish_and_clear();
+    let sink = match sink {
+        Ok(s) => s,
+        Err(e) => {
+            remove_partial(out);
+            return Err(e);
+        }
+    };
+    if let Some(mut g) = gather {
+        g.finish();
+        if g.duplicated_keys() > 0 {
+            drop(sink);
+            remove_partial(out);
+            return Ok(Pass::Duplicated(g));
+        }
+    }
+    Ok(Pass::Done(sink, report, tally))
 }
 
 /// The reader stage: the table's rows in chunks of [`CHUNK`], then the first read error.

@@ -119,7 +119,10 @@ mod tests {
         for t in tasks {
             let took = t.await.unwrap();
             assert!(took >= asked, "woke early: {took:?}");
-            assert!(took < Duration::from_secs(5), "never woke in time: {took:?}");
+            assert!(
+                took < Duration::from_secs(5),
+                "never woke in time: {took:?}"
+            );
         }
         // A sleep shorter than the coarse margin goes to the thread at once.
         let start = Instant::now();

@@ -30,7 +30,10 @@ const FALSE_WORDS: &[&str] = &[
 pub fn parse_bool(text: &str) -> Result<bool, ValueError> {
     let word = clean(text);
     // Most cells are one lower-case word already: compare them as they are.
-    if !word.bytes().any(|b| b.is_ascii_uppercase() || b.is_ascii_whitespace() || b >= 0x80) {
+    if !word
+        .bytes()
+        .any(|b| b.is_ascii_uppercase() || b.is_ascii_whitespace() || b >= 0x80)
+    {
         if TRUE_WORDS.contains(&word) {
             return Ok(true);
         }
