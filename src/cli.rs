@@ -584,6 +584,7 @@ impl ReadArgs {
             encoding: self.encoding.as_deref().map(encoding).transpose()?,
             delimiter: self.delimiter.as_deref().map(delimiter).transpose()?,
             max_rows: self.max_rows,
+            quick_survey: false,
         })
     }
 

@@ -38,13 +38,17 @@ pub enum Error {
     /// The user pressed Ctrl-C.
     #[error("interrupted")]
     Interrupted,
+    /// A sheet read after a quick survey (see `ReadOptions::quick_survey`) met what only
+    /// a full survey handles: the run starts over with one. Never shown to a user.
+    #[error("{0}: the sheet must be read again with a full survey")]
+    Reread(String),
 }
 
 impl Error {
     /// The documented exit code for this kind of failure.
     pub fn exit_code(&self) -> u8 {
         match self {
-            Error::Usage(_) | Error::Input(_) | Error::Output(_) => exit::USAGE,
+            Error::Usage(_) | Error::Input(_) | Error::Output(_) | Error::Reread(_) => exit::USAGE,
             Error::Auth(_) => exit::AUTH,
             Error::Interrupted => exit::INTERRUPTED,
         }

@@ -82,11 +82,10 @@ pub fn prepare(cfg: &Config, ui: &Printer) -> Result<Prepared> {
     prepare_with(cfg, ui, false)
 }
 
-/// [`prepare`], leaving out the duplicate-key pass over a text file when `defer` is set
-/// (`dups` is then `None`): an offline run gathers the keys as it validates and
-/// validates again only if some key is duplicated (see [`gather_key`]), so that a file
-/// without duplicates is read once, not twice. A sheet's keys come with its survey, at
-/// no cost, and are found here as before.
+/// [`prepare`], leaving out the duplicate-key pass when `defer` is set (`dups` is then
+/// `None`): an offline run gathers the keys as it validates and validates again only
+/// if some key is duplicated (see [`gather_key`]), so that a file without duplicates is
+/// read once, not twice.
 pub fn prepare_with(cfg: &Config, ui: &Printer, defer: bool) -> Result<Prepared> {
     let spec = spec::builtin(cfg.target, cfg.entity)?;
     if !spec.modes.contains(&cfg.mode) {
@@ -168,7 +167,7 @@ pub fn prepare_with(cfg: &Config, ui: &Printer, defer: bool) -> Result<Prepared>
     }
 
     // First pass: duplicate natural keys, so every row of a group can be flagged.
-    let dups = if defer && table.format == input::Format::Csv {
+    let dups = if defer {
         None
     } else {
         find_duplicates(&spec, &mapping, &table)?

@@ -57,19 +57,34 @@ pub struct Report {
 /// The whole offline pipeline; usable from tests and benchmarks without a terminal.
 pub fn validate_file(cfg: &Config, ui: &Printer) -> Result<Report> {
     let started = Instant::now();
-    // A text file's duplicate keys are gathered during the pass instead of in a pass of
-    // their own; only a file that has some is validated a second time, with them.
-    let prepared = prepare_with(cfg, ui, true)?;
-    let gather = (prepared.dups.is_none() && has_key_check(&prepared)).then(DuplicateIndex::new);
-    let (sink, mut report, tally) = match pass(cfg, ui, &prepared, prepared.dups.as_ref(), gather)?
-    {
-        Pass::Done(sink, report, tally) => (sink, report, tally),
-        Pass::Duplicated(dups) => match pass(cfg, ui, &prepared, Some(&dups), None)? {
-            Pass::Done(sink, report, tally) => (sink, report, tally),
-            Pass::Duplicated(_) => {
-                return Err(Error::output("the duplicate keys were gathered twice"));
-            }
+    // The file is read once where it can be: a sheet's survey stops at its top rows
+    // (`quick_survey`), and duplicate keys are gathered during the pass instead of in a
+    // pass of their own. A file that has duplicates is validated a second time with
+    // them; a sheet whose rows meet what only a full survey handles, read again with one.
+    let quick = Config {
+        read: crate::input::ReadOptions {
+            quick_survey: true,
+            ..cfg.read.clone()
         },
+        ..cfg.clone()
+    };
+    let first = prepare_with(&quick, ui, true)?;
+    let (prepared, (sink, mut report, tally)) = match validated(cfg, ui, &first) {
+        Err(Error::Reread(_)) => {
+            drop(first);
+            let again = Config {
+                save_map: None,
+                ..cfg.clone()
+            };
+            let quiet = Printer {
+                quiet: true,
+                json: false,
+            };
+            let full = prepare_with(&again, &quiet, true)?;
+            let done = validated(cfg, ui, &full)?;
+            (full, done)
+        }
+        other => (first, other?),
     };
     let Prepared {
         spec,
@@ -109,6 +124,23 @@ pub fn validate_file(cfg: &Config, ui: &Printer) -> Result<Report> {
     };
     report.result = sink.finish(&summary)?;
     Ok(report)
+}
+
+/// Every row validated into the result (not yet finished), the duplicate keys gathered
+/// on the way, and the rows validated again if some key is duplicated.
+fn validated(
+    cfg: &Config,
+    ui: &Printer,
+    prepared: &Prepared,
+) -> Result<(Box<dyn result::ResultSink>, Report, Tally)> {
+    let gather = (prepared.dups.is_none() && has_key_check(prepared)).then(DuplicateIndex::new);
+    match pass(cfg, ui, prepared, prepared.dups.as_ref(), gather)? {
+        Pass::Done(sink, report, tally) => Ok((sink, report, tally)),
+        Pass::Duplicated(dups) => match pass(cfg, ui, prepared, Some(&dups), None)? {
+            Pass::Done(sink, report, tally) => Ok((sink, report, tally)),
+            Pass::Duplicated(_) => Err(Error::output("the duplicate keys were gathered twice")),
+        },
+    }
 }
 
 /// How one pass over the rows ended.

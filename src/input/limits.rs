@@ -127,6 +127,10 @@ pub(super) struct PartScan {
     /// Shared strings: the count the part declares (`uniqueCount`), which calamine
     /// reserves room for up front.
     pub declared_strings: u64,
+    /// Worksheets: `<f>` (formula) elements. A sheet without any cannot hold a formula
+    /// that was never calculated, the one cell a streamed pass cannot tell from an
+    /// empty one; so only such a sheet may be read without a survey of every row.
+    pub formulas: u64,
 }
 
 /// Bytes kept from the end of a buffer so that a tag name cut by the buffer's end is
@@ -284,6 +288,9 @@ impl Scanner {
     fn tag(&mut self, tag: &[u8]) -> std::result::Result<(), Stop> {
         match self.kind {
             PartKind::Sheet => {
+                if is_formula_tag(tag) {
+                    self.scan.formulas += 1;
+                }
                 let name = local_name(tag);
                 if name == b"row" {
                     self.row_has_value = false;
@@ -328,6 +335,22 @@ fn local_name(tag: &[u8]) -> &[u8] {
         Some(colon) => &name[colon + 1..],
         None => name,
     }
+}
+
+/// Whether a tag's opening bytes open a formula, `<f …>` or `<x:f>`: unlike
+/// [`local_name`], any white space ends the name, since a formula missed here would be
+/// read as an empty cell.
+fn is_formula_tag(tag: &[u8]) -> bool {
+    let end = tag
+        .iter()
+        .position(|&b| matches!(b, b' ' | b'\t' | b'\r' | b'\n' | b'>' | b'/'))
+        .unwrap_or(tag.len());
+    let name = &tag[..end];
+    let name = match memchr::memrchr(b':', name) {
+        Some(colon) => &name[colon + 1..],
+        None => name,
+    };
+    name == b"f"
 }
 
 /// The last row (1-based) of a worksheet's `<dimension ref="A1:C300">`; 0 when none.
@@ -428,6 +451,20 @@ mod tests {
         let ok = b"<sst uniqueCount=\"2\"><si><t>a</t></si><si><t>b</t></si></sst>";
         let s = scan(PartKind::Strings, ok, 0).unwrap();
         assert_eq!((s.strings, s.declared_strings), (2, 2));
+    }
+
+    #[test]
+    fn formulas_are_counted_whatever_their_spelling() {
+        let xml = b"<worksheet><sheetData><row r=\"1\"><c r=\"A1\"><f>SUM(B1)</f></c><c r=\"B1\"><x:f\nt=\"shared\"/></c><c r=\"C1\" t=\"inlineStr\"><is><t>f</t></is></c><c><font/></c></row></sheetData></worksheet>";
+        let scan = scan(PartKind::Sheet, xml, 100).unwrap();
+        assert_eq!(scan.formulas, 2);
+        let none =
+            scan_plain(b"<worksheet><sheetData><row><c><v>1</v></c></row></sheetData></worksheet>");
+        assert_eq!(none.formulas, 0);
+    }
+
+    fn scan_plain(xml: &[u8]) -> PartScan {
+        scan(PartKind::Sheet, xml, 100).unwrap()
     }
 
     #[test]

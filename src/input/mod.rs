@@ -221,6 +221,13 @@ pub struct ReadOptions {
     /// Most data rows read (default [`DEFAULT_MAX_ROWS`]): a bound on what a hostile
     /// file can make a run cost.
     pub max_rows: Option<u64>,
+    /// Survey only the top rows of a streamed sheet (an XLSX without formulas), so that
+    /// one pass reads it, not two: its rows pass then stops with [`Error::Reread`] at
+    /// anything only a full survey handles (a cell left of the table, cells out of
+    /// order, an error value calamine does not know). For a run that can start over
+    /// (`validate`), never for one that sends.
+    #[serde(skip)]
+    pub quick_survey: bool,
 }
 
 /// Scores a candidate header row: how many of its cells name a known field.
@@ -312,7 +319,7 @@ impl Table {
     pub fn row_count_hint(&self) -> Option<u64> {
         match &self.source {
             Source::Csv(_) => None,
-            Source::Sheet(d) => Some(d.data_rows()),
+            Source::Sheet(d) => d.data_rows_known().then(|| d.data_rows()),
         }
     }
 

@@ -56,6 +56,14 @@ impl SheetData {
         }
     }
 
+    /// Whether [`Self::data_rows`] counted every row (not so after a quick survey).
+    pub(super) fn data_rows_known(&self) -> bool {
+        match self {
+            SheetData::Loaded(_) => true,
+            SheetData::Streamed(s) => !s.verify,
+        }
+    }
+
     /// Zero-based absolute column of the table's first column.
     pub(super) fn first_col(&self) -> u32 {
         match self {
@@ -162,7 +170,8 @@ fn has_data(range: &Range<Data>) -> bool {
 
 /// Stream every part calamine will read through [`limits::scan_part`] before calamine
 /// reads any: sizes, giant texts and, for worksheets, rows past any limit.
-fn prescan(path: &Path, opts: &ReadOptions) -> Result<()> {
+/// Returns whether some worksheet holds a formula (see [`limits::PartScan::formulas`]).
+fn prescan(path: &Path, opts: &ReadOptions) -> Result<bool> {
     let allowance = opts
         .header_row
         .map_or(HEADER_SEARCH_ROWS as u64, |h| u64::from(h) + 1);
@@ -174,10 +183,11 @@ fn prescan(path: &Path, opts: &ReadOptions) -> Result<()> {
         .max(DEFAULT_MAX_ROWS)
         .saturating_add(allowance);
     let names = limits::read_parts(path)?;
+    let mut formulas = 0;
     for name in names {
-        limits::scan_part(path, &name, row_cap)?;
+        formulas += limits::scan_part(path, &name, row_cap)?.formulas;
     }
-    Ok(())
+    Ok(formulas > 0)
 }
 
 /// The sheets to try, in order, and notes on the hidden ones: hidden and very hidden
@@ -267,18 +277,23 @@ pub(super) fn open(
     score: HeaderScorer<'_>,
     key: Option<KeyPicker<'_>>,
 ) -> Result<Table> {
-    if matches!(
+    let formulas = if matches!(
         format,
         Format::Xlsx | Format::Xlsm | Format::Xlsb | Format::Ods
     ) {
-        prescan(path, opts)?;
-    }
+        prescan(path, opts)?
+    } else {
+        true
+    };
     if matches!(format, Format::Xlsx | Format::Xlsm | Format::Xlsb) {
         let book = guarded(|| Book::open(path, format))
             .and_then(|r| r)
             .map_err(|e| unreadable(path, format, &e))?;
+        // A quick survey (top rows only) needs an XLSX without formulas: see
+        // `StreamedSheet::verify`. An XLSB's formulas are not looked for.
+        let quick = opts.quick_survey && !formulas && format != Format::Xlsb;
         let pick = key.map(|key| KeyPick { score, key });
-        return open_streamed(path, format, book, opts, score, pick.as_ref());
+        return open_streamed(path, format, book, opts, score, pick.as_ref(), quick);
     }
     let book = open_sheets(path, format)?;
     open_loaded(path, format, book, opts, score)
@@ -292,10 +307,13 @@ fn open_streamed(
     opts: &ReadOptions,
     score: HeaderScorer<'_>,
     pick: Option<&KeyPick<'_>>,
+    quick: bool,
 ) -> Result<Table> {
     let display = path.display();
     let max_rows = opts.max_rows.unwrap_or(DEFAULT_MAX_ROWS);
     let meta = book.sheets_metadata();
+    // A quick survey gathers no keys: the run that asked for it gathers them itself.
+    let pick = pick.filter(|_| !quick);
     if meta.is_empty() {
         return Err(Error::input(format!("{display} has no sheets")));
     }
@@ -306,7 +324,7 @@ fn open_streamed(
     };
     let mut found: Option<(String, Survey)> = None;
     for name in &order {
-        let s = xlsx_stream::survey(&mut book, path, name, header, max_rows, pick)?;
+        let s = xlsx_stream::survey(&mut book, path, name, header, max_rows, pick, quick)?;
         if s.has_data {
             found = Some((name.clone(), s));
             break;
@@ -365,7 +383,7 @@ fn open_streamed(
         .map(|(_, _, values)| values);
     let headers = header_texts(&survey.row_texts(header_row));
     let data_rows = survey.data_rows(header_row);
-    if data_rows > max_rows {
+    if survey.complete && data_rows > max_rows {
         return Err(xlsx_stream::too_many_rows(path, &sheet, max_rows));
     }
     let data = StreamedSheet {
@@ -377,6 +395,7 @@ fn open_streamed(
         width: headers.len(),
         data_rows,
         max_rows,
+        verify: !survey.complete,
         book: Arc::new(std::sync::Mutex::new(Some(book))),
         keys: Arc::new(std::sync::Mutex::new(keys)),
     };

@@ -53,6 +53,17 @@ impl Book {
         sheet: &str,
         f: &mut dyn FnMut(u32, u32, DataRef<'_>, u8) -> ControlFlow<()>,
     ) -> std::result::Result<(), String> {
+        self.for_each_cell_or_unknown(sheet, f, None)
+    }
+
+    /// [`Self::for_each_cell`]; with `unknown`, an error value calamine does not know
+    /// ends the visit and sets it instead of failing the sheet.
+    fn for_each_cell_or_unknown(
+        &mut self,
+        sheet: &str,
+        f: &mut dyn FnMut(u32, u32, DataRef<'_>, u8) -> ControlFlow<()>,
+        mut unknown: Option<&mut bool>,
+    ) -> std::result::Result<(), String> {
         match self {
             Book::Xlsx(book) => {
                 let mut cells = match book.worksheet_cells_reader(sheet) {
@@ -69,9 +80,18 @@ impl Book {
                             .map_or(0, |f| zero_pad_width(&f.format_code))
                     })
                     .collect();
-                while let Some((cell, style)) =
-                    cells.next_cell_with_style_id().map_err(|e| e.to_string())?
-                {
+                loop {
+                    let (cell, style) = match cells.next_cell_with_style_id() {
+                        Ok(Some(next)) => next,
+                        Ok(None) => break,
+                        Err(XlsxError::CellError(_)) if unknown.is_some() => {
+                            if let Some(u) = unknown.as_mut() {
+                                **u = true;
+                            }
+                            break;
+                        }
+                        Err(e) => return Err(e.to_string()),
+                    };
                     let (row, col) = cell.get_position();
                     let pad = widths.get(style).copied().unwrap_or(0);
                     if f(row, col, cell.get_value().clone(), pad).is_break() {
@@ -170,6 +190,8 @@ pub(super) struct Survey {
     /// The key column's values, gathered on the way (see [`KeyPick`]), with the
     /// (header row, first column) they were gathered for.
     pub keys: Option<(u32, u32, ColumnValues)>,
+    /// Whether every row was surveyed (a quick survey stops below the top rows).
+    pub complete: bool,
 }
 
 /// How a survey can gather the duplicate-key column while it streams, so that the
@@ -256,6 +278,7 @@ impl Survey {
 /// Survey `sheet`: one streaming pass that keeps only its top rows. `header` is an
 /// explicit zero-based header row, kept even below the search window. Refuses a sheet
 /// with more than `max_rows` non-blank rows besides those that may sit above the header.
+/// A `quick` survey stops once the top rows (and the header) are in and hold data.
 pub(super) fn survey(
     book: &mut Book,
     path: &Path,
@@ -263,6 +286,7 @@ pub(super) fn survey(
     header: Option<u32>,
     max_rows: u64,
     pick: Option<&KeyPick<'_>>,
+    quick: bool,
 ) -> Result<Survey> {
     let mut s = Survey {
         ordered: true,
@@ -276,9 +300,19 @@ pub(super) fn survey(
     // Gathering the key column: undecided, then (header, first column, its absolute
     // column, the values), or given up.
     let mut gather: Option<Option<(u32, u32, u32, ColumnValues)>> = pick.map(|_| None);
+    let mut stopped = false;
     let mut visit = |row: u32, col: u32, value: DataRef<'_>, _pad: u8| {
         if matches!(value, DataRef::Empty) {
             return ControlFlow::Continue(());
+        }
+        if quick
+            && started
+            && s.has_data
+            && row.saturating_sub(s.first_row) >= HEADER_SEARCH_ROWS as u32
+            && header.is_none_or(|h| row > h)
+        {
+            stopped = true;
+            return ControlFlow::Break(());
         }
         if let (Some(None), Some(pick)) = (&gather, pick)
             && started
@@ -368,6 +402,7 @@ pub(super) fn survey(
     if !row_blank {
         s.nonblank += 1;
     }
+    s.complete = !stopped;
     if special {
         s.special = true;
         s.has_data = true;
@@ -429,6 +464,10 @@ pub(super) struct StreamedSheet {
     pub data_rows: u64,
     /// The `--max-rows` limit.
     pub max_rows: u64,
+    /// Whether the survey was quick: the rows pass then checks what a full survey would
+    /// have (no cell left of the table or out of row order, no unknown error value)
+    /// and ends with [`Error::Reread`] when one is there.
+    pub verify: bool,
     /// The opened workbook, lent to one pass at a time: its shared strings are read
     /// once, not once per pass (a pass that finds it lent opens its own).
     pub book: Arc<Mutex<Option<Book>>>,
@@ -578,7 +617,22 @@ fn stream_book(
         }
         ControlFlow::Continue(())
     };
+    // After a quick survey: the first cell that a full survey would have read the sheet
+    // differently for, and the last row seen (cells must come in row order).
+    let mut reread: Option<&'static str> = None;
+    let mut last_row = 0u32;
     let mut visit = |row: u32, col: u32, value: DataRef<'_>, pad: u8| {
+        if sheet.verify && !matches!(value, DataRef::Empty) {
+            if col < sheet.first_col {
+                reread = Some("a cell lies left of the table's first column");
+                return ControlFlow::Break(());
+            }
+            if row < last_row {
+                reread = Some("its cells are not in row order");
+                return ControlFlow::Break(());
+            }
+            last_row = row;
+        }
         if row <= sheet.header_row || col < sheet.first_col {
             return ControlFlow::Continue(());
         }
@@ -612,7 +666,24 @@ fn stream_book(
         }
         ControlFlow::Continue(())
     };
-    book.for_each_cell(&sheet.sheet, &mut visit)?;
+    let mut unknown = false;
+    book.for_each_cell_or_unknown(
+        &sheet.sheet,
+        &mut visit,
+        sheet.verify.then_some(&mut unknown),
+    )?;
+    if unknown {
+        reread = Some("a cell holds an error value calamine does not know");
+    }
+    if let Some(why) = reread {
+        // The rows read so far are in the chunk; the run that reads them starts over.
+        chunk.push(Err(Error::Reread(format!(
+            "sheet \"{}\": {why}",
+            sheet.sheet
+        ))));
+        let _ = tx.send(chunk);
+        return Ok(());
+    }
     if !closed {
         let _ = flush(current.take(), &mut chunk, true);
     }

@@ -653,3 +653,77 @@ fn rows_out_of_order_are_all_read() {
     assert_eq!(numbers, ["2", "3"]);
     assert_eq!(rows[0]["ext_cust_no"], "1");
 }
+
+/// `validate` surveys only a sheet's top rows and reads it once; what only a full
+/// survey handles (below those rows) makes it read the sheet again with one, so the
+/// result is what it was. Rows 2..=45 of `ext_cust_no | name` in columns B and C,
+/// with `extra` (raw cells) appended to row `at`.
+fn sheet_below_the_top(at: u32, extra: &str, reorder: bool) -> Vec<u8> {
+    let mut rows: Vec<String> = Vec::new();
+    rows.push(
+        r#"<row r="1"><c r="B1" t="s"><v>0</v></c><c r="C1" t="s"><v>1</v></c></row>"#.to_string(),
+    );
+    for r in 2..=45u32 {
+        let more = if r == at { extra } else { "" };
+        rows.push(format!(
+            r#"<row r="{r}">{more}<c r="B{r}"><v>{r}</v></c><c r="C{r}" t="s"><v>2</v></c></row>"#
+        ));
+    }
+    if reorder {
+        // Row 45 written before rows 41..=44.
+        let last = rows.pop().unwrap_or_default();
+        rows.insert(40, last);
+    }
+    format!(
+        "{SHEET_HEAD}<sheetData>{}</sheetData></worksheet>",
+        rows.concat()
+    )
+    .into_bytes()
+}
+
+#[test]
+fn a_cell_left_of_the_table_far_below_the_top_is_not_dropped() {
+    let sheet = sheet_below_the_top(44, r#"<c r="A44" t="s"><v>2</v></c>"#, false);
+    let m = validate("left.xlsx", |p| write_xlsx(p, &sheet, STRINGS), &[]);
+    let dir = m.done.dir();
+    m.bounded().expect_code(0).stderr_has("44 rows: 44 valid");
+    let rows = records(&dir.join("left.result.xlsx"), "Results");
+    assert_eq!(rows.len(), 44);
+    let row44 = rows.iter().find(|r| r["_row"] == "44").expect("row 44");
+    assert!(
+        row44["_error"].contains("empty header"),
+        "the cell in column A is named, not dropped: {row44:?}"
+    );
+    assert!(rows.iter().filter(|r| r["_error"].is_empty()).count() == 43);
+}
+
+#[test]
+fn rows_out_of_order_far_below_the_top_are_all_read_in_order() {
+    let sheet = sheet_below_the_top(0, "", true);
+    let m = validate("late.xlsx", |p| write_xlsx(p, &sheet, STRINGS), &[]);
+    let dir = m.done.dir();
+    m.bounded().expect_code(0).stderr_has("44 rows: 44 valid");
+    let rows = records(&dir.join("late.result.xlsx"), "Results");
+    let numbers: Vec<u32> = rows.iter().map(|r| r["_row"].parse().unwrap()).collect();
+    assert_eq!(numbers, (2..=45).collect::<Vec<u32>>());
+}
+
+#[test]
+fn an_unknown_error_value_far_below_the_top_makes_its_row_invalid() {
+    let sheet = sheet_below_the_top(43, "", false);
+    let sheet = String::from_utf8(sheet).unwrap().replace(
+        r#"<c r="C43" t="s"><v>2</v></c>"#,
+        r#"<c r="C43" t="e"><v>#SPILL!</v></c>"#,
+    );
+    let m = validate(
+        "spill.xlsx",
+        |p| write_xlsx(p, sheet.as_bytes(), STRINGS),
+        &[],
+    );
+    let dir = m.done.dir();
+    m.bounded().expect_code(1).stderr_has("44 rows: 43 valid");
+    let rows = records(&dir.join("spill.result.xlsx"), "Results");
+    let row43 = rows.iter().find(|r| r["_row"] == "43").expect("row 43");
+    assert_eq!(row43["_status"], "INVALID");
+    assert!(row43["_error"].contains("#SPILL!"), "{row43:?}");
+}
