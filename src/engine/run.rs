@@ -142,14 +142,8 @@ pub async fn run(
     }
 
     let mut spill = SpillWriter::create()?;
-    let (ledger_tx, ledger_thread, run_id, before, in_flight_before) = if cfg.dry_run {
-        (None, None, None, RowSet::default(), HashMap::new())
-    } else {
-        let (ledger, run, before, in_flight) =
-            open_run(cfg, prepared, &conn, resume_of, &mut spill)?;
-        let (tx, h) = spawn_ledger(ledger, run);
-        (Some(tx), Some(h), Some(run), before, in_flight)
-    };
+    let (ledger_tx, ledger_thread, run_id, before, in_flight_before) =
+        start_ledger(cfg, prepared, &conn, resume_of, &mut spill)?;
     stop.arm();
     observer.event(Event::Started {
         total: row_total(prepared),
@@ -213,6 +207,32 @@ pub async fn run(
         base_url: conn.base_url.clone(),
         database: conn.database.clone(),
     })
+}
+
+/// The ledger's side of a run: its writer thread, the run, the rows an earlier attempt
+/// settled and those it left in flight.
+type LedgerSide = (
+    Option<std::sync::mpsc::Sender<super::ledger_writer::LedgerMsg>>,
+    Option<super::ledger_writer::LedgerThread>,
+    Option<i64>,
+    RowSet,
+    HashMap<u32, Option<String>>,
+);
+
+/// Open the run in the ledger and start its writer thread; a dry run has no ledger.
+fn start_ledger(
+    cfg: &Config,
+    prepared: &Prepared,
+    conn: &connection::Connected,
+    resume_of: Option<i64>,
+    spill: &mut SpillWriter,
+) -> Result<LedgerSide> {
+    if cfg.dry_run {
+        return Ok((None, None, None, RowSet::default(), HashMap::new()));
+    }
+    let (ledger, run, before, in_flight) = open_run(cfg, prepared, conn, resume_of, spill)?;
+    let (tx, h) = spawn_ledger(ledger, run);
+    Ok((Some(tx), Some(h), Some(run), before, in_flight))
 }
 
 /// Sign in to the run's target, and the request context every job shares.
