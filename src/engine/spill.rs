@@ -83,12 +83,43 @@ fn spill_error(path: &Path, doing: &str, e: impl std::fmt::Display) -> Error {
     ))
 }
 
+/// How every spill's file name starts; the writing process's id follows.
+const PREFIX: &str = "sheetload-outcomes-";
+
+/// Delete the spills that killed runs left behind (their process is gone), so that a
+/// `kill -9` does not leave outcomes in the temp folder for good. Only where the live
+/// processes can be told (Linux's `/proc`); a spill whose process lives is kept.
+fn sweep(dir: &Path) {
+    let proc = Path::new("/proc");
+    if !proc.join("self").exists() {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix(PREFIX))
+            .and_then(|rest| rest.split('-').next())
+            .and_then(|pid| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if pid != std::process::id() && !proc.join(pid.to_string()).exists() {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
 /// A new, empty spill file in the temp folder with a random name, readable by its owner
 /// only, opened for fast throw-away writes (no journal, no syncs: it never outlives
 /// the process that writes it).
 fn create_file(dir: &Path) -> Result<(TempFile, Connection)> {
+    sweep(dir);
     let name = format!(
-        "sheetload-outcomes-{}-{:016x}.sqlite",
+        "{PREFIX}{}-{:016x}.sqlite",
         std::process::id(),
         fastrand::u64(..)
     );
@@ -464,6 +495,24 @@ mod tests {
         w.push(2, outcome(Status::Ok, "x"));
         drop(w);
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn the_spill_of_a_process_that_is_gone_is_swept() {
+        let dir = tempfile::tempdir().unwrap();
+        // Beyond the largest process id Linux hands out.
+        let gone = dir.path().join(format!("{PREFIX}99999999-0.sqlite"));
+        let mine = dir
+            .path()
+            .join(format!("{PREFIX}{}-1.sqlite", std::process::id()));
+        let other = dir.path().join("sheetload-outcomes.txt");
+        for f in [&gone, &mine, &other] {
+            std::fs::write(f, b"").unwrap();
+        }
+        let w = SpillWriter::create_in(dir.path()).unwrap();
+        assert_eq!(gone.exists(), !Path::new("/proc/self").exists());
+        assert!(mine.exists() && other.exists());
+        drop(w);
     }
 
     #[test]
