@@ -7,8 +7,8 @@
 //! The file holds exactly what the result workbook shows for each row — the outcome
 //! columns and, for a dry run, the `_payload` with its secrets already masked — never a
 //! password or a token. It is created readable by its owner only and deleted when the
-//! run's [`Spill`] is dropped (a crash can leave it in the temp folder, like any
-//! temporary file).
+//! run's [`Spill`] is dropped; one that a killed run left behind is swept by the next
+//! run (on Linux, where a gone process can be told).
 
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
