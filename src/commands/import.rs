@@ -66,14 +66,10 @@ async fn import(cfg: Config, ui: &Printer, resume_of: Option<i64>) -> Result<u8>
     let stop = Stop::with_limit(cfg.max_errors).on_ctrl_c();
     let mut progress = super::progress::Progress::new(*ui);
     let target = crate::targets::get(prepared.spec.target);
-    let mut ran = engine::run(target, &cfg, &prepared, resume_of, stop, &mut progress, ui).await?;
+    let ran = engine::run(target, &cfg, &prepared, resume_of, stop, &mut progress, ui).await?;
     drop(progress);
-    let (outcomes, payloads) = (
-        std::mem::take(&mut ran.outcomes),
-        std::mem::take(&mut ran.payloads),
-    );
     let finished = ran.finished(&cfg, &prepared, started);
-    match report(&finished, outcomes, payloads, ui) {
+    match report(&finished, ran.spill(), ui) {
         Err(e) if ran.run_id.is_some() => {
             // Rows were sent: never exit 2 ("nothing sent") now.
             ui.error(&e.to_string());

@@ -2,15 +2,14 @@
 //! last line), `--json`, and the exit code. The result workbook is the engine's
 //! (`engine::report`).
 
-use std::collections::HashMap;
 use std::path::Path;
 use std::time::Instant;
 
 use crate::engine::report::{Finished, Tally, write};
+use crate::engine::spill::Spill;
 use crate::error::{Result, exit};
 use crate::ledger::RunState;
 use crate::output::Status;
-use crate::output::result::Outcome;
 use crate::ui::{Printer, thousands};
 
 /// The terminal summary: a dry run says so on its first and last line and counts what
@@ -95,16 +94,10 @@ fn timings(f: &Finished<'_>, result_seconds: f64) -> serde_json::Value {
 
 /// Write the result workbook (every input row with its outcome), print the summary and
 /// choose the exit code.
-pub(crate) fn report(
-    f: &Finished<'_>,
-    outcomes: HashMap<u32, Outcome>,
-    payloads: HashMap<u32, String>,
-    ui: &Printer,
-) -> Result<u8> {
+pub(crate) fn report(f: &Finished<'_>, outcomes: Result<&Spill>, ui: &Printer) -> Result<u8> {
     let writing = Instant::now();
-    let written = write(f, &outcomes, &payloads)?;
+    let written = write(f, outcomes?)?;
     let result_seconds = writing.elapsed().as_secs_f64();
-    drop((outcomes, payloads));
     if let Some(why) = &written.fell_back {
         ui.warn(&format!(
             "{why}; the result was written to {} instead",

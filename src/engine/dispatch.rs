@@ -16,6 +16,7 @@ use tokio::task::JoinSet;
 use super::events::{Event, Observer};
 use super::job::{Job, RowPlanner, Step};
 use super::ledger_writer::LedgerMsg;
+use super::spill::{RowSet, SpillWriter};
 use crate::dispatch::Ctx;
 use crate::error::{Error, Result};
 use crate::input::Table;
@@ -114,12 +115,13 @@ impl Stop {
 
 /// The rows of a run that have an outcome, and where each outcome goes as it settles:
 /// the ledger (committed in batches on its own thread), the observer (progress), the
-/// map the result workbook is written from.
+/// spill the result workbook is written from (on disk, so that memory stays flat
+/// however many rows the run has).
 pub struct Settled<'o> {
-    /// Row number → outcome.
-    pub outcomes: HashMap<u32, Outcome>,
-    /// `_payload` per row, for a dry run.
-    pub payloads: HashMap<u32, String>,
+    /// Rows an earlier attempt of a resumed run settled: passed over, not sent again.
+    pub done_before: RowSet,
+    /// Every outcome of the run, `_payload` included for a dry run.
+    pub spill: SpillWriter,
     /// The ledger thread, unless a dry run.
     pub ledger: Option<mpsc::Sender<LedgerMsg>>,
     /// Who watches the run.
@@ -152,7 +154,7 @@ impl Settled<'_> {
         self.last_settled = Some(Instant::now());
         for (row, _, o) in rows {
             self.observer.event(Event::Settled { row, outcome: &o });
-            self.outcomes.insert(row, o);
+            self.spill.push(row, o);
         }
     }
 }
@@ -226,7 +228,7 @@ impl Loop<'_> {
                 }
             };
             let number = raw.number;
-            if settled.outcomes.contains_key(&number) {
+            if settled.done_before.contains(number) {
                 settled.observer.event(Event::AlreadyDone { row: number });
                 continue;
             }
@@ -281,9 +283,6 @@ impl Loop<'_> {
             Step::Send(job) => job,
         };
         if self.dry_run {
-            for &row in &job.rows {
-                settled.payloads.insert(row, job.shown.clone());
-            }
             settle_job(settled, &job, dry_outcome(&job));
             return Ok(());
         }
@@ -602,7 +601,8 @@ fn settle_job(settled: &mut Settled<'_>, job: &Job, o: Outcome) {
     settled.settle_all(rows);
 }
 
-/// A dry run's outcome: VALID for what would be sent, SKIPPED for what would not.
+/// A dry run's outcome: VALID for what would be sent, SKIPPED for what would not; its
+/// `_payload` shows what would be sent.
 fn dry_outcome(job: &Job) -> Outcome {
     let (status, id, reason) = match &job.action {
         Action::Skip { id, reason } => (Status::Skipped, id.clone(), reason.clone()),
@@ -621,6 +621,7 @@ fn dry_outcome(job: &Job) -> Outcome {
         action: Some(job.word),
         id,
         error,
+        payload: Some(job.shown.clone()),
         changes: job.changes.clone(),
         ..Outcome::default()
     }

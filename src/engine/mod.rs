@@ -21,6 +21,7 @@ mod remote;
 pub mod report;
 mod run;
 mod signals;
+pub mod spill;
 pub mod target;
 pub mod undo;
 pub mod validate;

@@ -229,7 +229,32 @@ fn find_duplicates(
     let Some((col, default)) = key_column(spec, mapping) else {
         return Ok(None);
     };
+    // Two passes in bounded memory: a fixed-size filter finds the keys that may occur
+    // more than once, and only their rows go into the index (an index of every key of
+    // a million-row file would be the import's peak memory).
+    let mut filter = RepeatFilter::new();
+    each_key(spec, table, col, default, &mut |key, _| filter.see(key))?;
     let mut dups = DuplicateIndex::new();
+    if filter.any_repeated() {
+        each_key(spec, table, col, default, &mut |key, row| {
+            if filter.maybe_repeated(key) {
+                dups.add(key, row);
+            }
+        })?;
+    }
+    dups.finish();
+    Ok(Some(dups))
+}
+
+/// Every row's key (`default` for an empty cell, if there is one), except the keys the
+/// spec says rows may share.
+fn each_key(
+    spec: &spec::EntitySpec,
+    table: &input::Table,
+    col: usize,
+    default: Option<&str>,
+    f: &mut dyn FnMut(&str, u32),
+) -> Result<()> {
     if let Some(default) = default {
         // Empty cells take the default key: fall back to full rows.
         for row in table.rows()? {
@@ -242,18 +267,70 @@ fn find_duplicates(
                 shown.trim()
             };
             if !spec.is_shared_key(key) {
-                dups.add(key, row.number);
+                f(key, row.number);
             }
         }
+        Ok(())
     } else {
         table.scan_column(col, &mut |row, key| {
             if !spec.is_shared_key(key) {
-                dups.add(key, row)
+                f(key, row)
             }
-        })?;
+        })
     }
-    dups.finish();
-    Ok(Some(dups))
+}
+
+/// Bits of each of [`RepeatFilter`]'s two maps: 2 MB each, whatever the file's size.
+const FILTER_BITS: usize = 1 << 24;
+
+/// Which keys may occur more than once, in constant memory: a key's hash picks one bit;
+/// a bit hit a second time marks every key on it as a candidate. Every key that does
+/// repeat is a candidate (a superset: a few others share its bit, about 6% of the keys
+/// of a million-row file), so the exact index built from the candidates alone finds
+/// exactly the duplicates an index of every key would.
+struct RepeatFilter {
+    state: std::hash::RandomState,
+    once: Vec<u64>,
+    twice: Vec<u64>,
+    repeated: bool,
+}
+
+impl RepeatFilter {
+    fn new() -> Self {
+        RepeatFilter {
+            state: std::hash::RandomState::new(),
+            once: vec![0; FILTER_BITS / 64],
+            twice: vec![0; FILTER_BITS / 64],
+            repeated: false,
+        }
+    }
+
+    fn slot(&self, key: &str) -> (usize, u64) {
+        let bit = (std::hash::BuildHasher::hash_one(&self.state, key) as usize) % FILTER_BITS;
+        (bit / 64, 1u64 << (bit % 64))
+    }
+
+    fn see(&mut self, key: &str) {
+        if key.is_empty() {
+            return;
+        }
+        let (word, bit) = self.slot(key);
+        if self.once[word] & bit == 0 {
+            self.once[word] |= bit;
+        } else {
+            self.twice[word] |= bit;
+            self.repeated = true;
+        }
+    }
+
+    fn any_repeated(&self) -> bool {
+        self.repeated
+    }
+
+    fn maybe_repeated(&self, key: &str) -> bool {
+        let (word, bit) = self.slot(key);
+        self.twice[word] & bit != 0
+    }
 }
 
 /// Whether two paths name the same file.
@@ -306,4 +383,34 @@ pub fn with_key(
     }
     prepared.dups = find_duplicates(&prepared.spec, &prepared.mapping, &prepared.table)?;
     Ok(prepared)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RepeatFilter;
+
+    #[test]
+    fn every_repeated_key_is_a_candidate_and_few_others_are() {
+        let mut f = RepeatFilter::new();
+        assert!(!f.any_repeated());
+        for i in 0..200_000 {
+            f.see(&format!("C{i:07}"));
+        }
+        for i in (0..200_000).step_by(1000) {
+            f.see(&format!("C{i:07}"));
+        }
+        f.see("");
+        f.see("");
+        assert!(f.any_repeated());
+        assert!(
+            (0..200_000)
+                .step_by(1000)
+                .all(|i| f.maybe_repeated(&format!("C{i:07}")))
+        );
+        let others = (0..200_000)
+            .filter(|i| i % 1000 != 0 && f.maybe_repeated(&format!("C{i:07}")))
+            .count();
+        // About 1 - e^(-200,000 / 2^24) ≈ 1.2% of the keys share a bit with another.
+        assert!(others < 6_000, "{others} false candidates");
+    }
 }

@@ -9,6 +9,7 @@ use std::time::Instant;
 
 use super::Config;
 use super::prepare::Prepared;
+use super::spill::Spill;
 use crate::connector::Database;
 use crate::error::Result;
 use crate::ledger::RunState;
@@ -94,12 +95,9 @@ fn not_sent_reason(f: &Finished<'_>) -> String {
 }
 
 /// Write every input row with its outcome to `path`; returns where it went and the counts.
-fn write_result(
-    f: &Finished<'_>,
-    outcomes: &HashMap<u32, Outcome>,
-    payloads: &HashMap<u32, String>,
-    path: &Path,
-) -> Result<(PathBuf, Tally)> {
+/// The input is read again and joined with the spill's outcomes as both go in row order,
+/// so that memory stays flat however many rows there are.
+fn write_result(f: &Finished<'_>, spill: &Spill, path: &Path) -> Result<(PathBuf, Tally)> {
     let prepared = f.prepared;
     let dry_run = f.cfg.dry_run;
     let columns = Columns {
@@ -117,17 +115,15 @@ fn write_result(
     )?;
     let mut tally = Tally::default();
     let unsent = not_sent_reason(f);
+    let mut outcomes = spill.cursor()?;
     for raw in prepared.table.rows()? {
         let raw = raw?;
         tally.total += 1;
-        let mut o = outcomes
-            .get(&raw.number)
-            .cloned()
-            .unwrap_or_else(|| Outcome {
-                status: Some(Status::NotSent),
-                error: unsent.clone(),
-                ..Outcome::default()
-            });
+        let mut o = outcomes.take(raw.number)?.unwrap_or_else(|| Outcome {
+            status: Some(Status::NotSent),
+            error: unsent.clone(),
+            ..Outcome::default()
+        });
         if let Some(s) = o.status {
             *tally.by_status.entry(s).or_default() += 1;
             if s.is_failure() && s != Status::NotSent {
@@ -146,8 +142,8 @@ fn write_result(
                 *tally.by_action.entry(a).or_default() += 1;
             }
         }
-        if dry_run {
-            o.payload = payloads.get(&raw.number).cloned();
+        if !dry_run {
+            o.payload = None;
         }
         sink.row(&raw, &o)?;
     }
@@ -258,13 +254,9 @@ pub struct Written {
 
 /// Write the result workbook at its path, or at the first fallback that works; fails
 /// only when none can be written.
-pub fn write(
-    f: &Finished<'_>,
-    outcomes: &HashMap<u32, Outcome>,
-    payloads: &HashMap<u32, String>,
-) -> Result<Written> {
+pub fn write(f: &Finished<'_>, spill: &Spill) -> Result<Written> {
     let out = &f.prepared.out;
-    let first = match write_result(f, outcomes, payloads, out) {
+    let first = match write_result(f, spill, out) {
         Ok((path, tally)) => {
             return Ok(Written {
                 path,
@@ -279,7 +271,7 @@ pub fn write(
         if let Some(dir) = alt.parent() {
             let _ = std::fs::create_dir_all(dir);
         }
-        match write_result(f, outcomes, payloads, &alt) {
+        match write_result(f, spill, &alt) {
             Ok((path, tally)) => {
                 return Ok(Written {
                     path,

@@ -11,6 +11,7 @@ use super::dispatch::{Loop, Settled, Stop};
 use super::events::{Event, Observer};
 use super::ledger_writer::spawn_ledger;
 use super::remote::column_names;
+use super::spill::{RowSet, Spill, SpillWriter};
 use super::target::{PlanInputs, Target};
 use super::{Config, stored_options};
 use crate::connection;
@@ -19,7 +20,6 @@ use crate::dispatch::{Ctx, Limiter};
 use crate::engine::prepare::Prepared;
 use crate::error::Result;
 use crate::ledger::{self, Ledger, NewRun, RunState};
-use crate::output::result::Outcome;
 use crate::ui::Printer;
 use crate::validate::Validator;
 
@@ -43,10 +43,11 @@ pub struct Ran {
     pub stop_reason: Option<String>,
     /// A problem after sending began (a ledger write that failed).
     pub problem: Option<String>,
-    /// Row number → outcome (rows without one were not sent).
-    pub outcomes: HashMap<u32, Outcome>,
-    /// `_payload` per row, for a dry run.
-    pub payloads: HashMap<u32, String>,
+    /// Every row's outcome (rows without one were not sent), `_payload` included for a
+    /// dry run: on disk, read back in row order. An error when the spill could not be
+    /// written: the result workbook then fails (the ledger still has every outcome),
+    /// never the run whose rows were sent.
+    pub outcomes: Result<Spill>,
     /// The target's address.
     pub base_url: String,
     /// Where the run wrote.
@@ -54,6 +55,13 @@ pub struct Ran {
 }
 
 impl Ran {
+    /// The outcomes to write the result from, or why they cannot be read.
+    pub fn spill(&self) -> Result<&Spill> {
+        self.outcomes
+            .as_ref()
+            .map_err(|e| crate::error::Error::output(e.to_string()))
+    }
+
     /// What the result workbook and the summary need of this run: one place for every
     /// front end (the terminal, the browser).
     pub fn finished<'a>(
@@ -133,13 +141,9 @@ pub async fn run(
         )?;
     }
 
-    let (ledger_tx, ledger_thread, run_id, before, in_flight_before) = if cfg.dry_run {
-        (None, None, None, HashMap::new(), HashMap::new())
-    } else {
-        let (ledger, run, before, in_flight) = open_run(cfg, prepared, &conn, resume_of)?;
-        let (tx, h) = spawn_ledger(ledger, run);
-        (Some(tx), Some(h), Some(run), before, in_flight)
-    };
+    let mut spill = SpillWriter::create()?;
+    let (ledger_tx, ledger_thread, run_id, before, in_flight_before) =
+        start_ledger(cfg, prepared, &conn, resume_of, &mut spill)?;
     stop.arm();
     observer.event(Event::Started {
         total: row_total(prepared),
@@ -147,8 +151,8 @@ pub async fn run(
     });
     let dispatch_started = Instant::now();
     let mut settled = Settled {
-        outcomes: before,
-        payloads: HashMap::new(),
+        done_before: before,
+        spill,
         ledger: ledger_tx,
         observer,
         first_sent: None,
@@ -176,8 +180,7 @@ pub async fn run(
         RunState::Completed
     };
     let Settled {
-        outcomes,
-        payloads,
+        spill,
         ledger,
         first_sent,
         last_settled,
@@ -189,6 +192,7 @@ pub async fn run(
     {
         problem.get_or_insert(p);
     }
+    let outcomes = spill.finish();
     Ok(Ran {
         run_id,
         state,
@@ -200,10 +204,35 @@ pub async fn run(
         stop_reason: stop.reason(),
         problem,
         outcomes,
-        payloads,
         base_url: conn.base_url.clone(),
         database: conn.database.clone(),
     })
+}
+
+/// The ledger's side of a run: its writer thread, the run, the rows an earlier attempt
+/// settled and those it left in flight.
+type LedgerSide = (
+    Option<std::sync::mpsc::Sender<super::ledger_writer::LedgerMsg>>,
+    Option<super::ledger_writer::LedgerThread>,
+    Option<i64>,
+    RowSet,
+    HashMap<u32, Option<String>>,
+);
+
+/// Open the run in the ledger and start its writer thread; a dry run has no ledger.
+fn start_ledger(
+    cfg: &Config,
+    prepared: &Prepared,
+    conn: &connection::Connected,
+    resume_of: Option<i64>,
+    spill: &mut SpillWriter,
+) -> Result<LedgerSide> {
+    if cfg.dry_run {
+        return Ok((None, None, None, RowSet::default(), HashMap::new()));
+    }
+    let (ledger, run, before, in_flight) = open_run(cfg, prepared, conn, resume_of, spill)?;
+    let (tx, h) = spawn_ledger(ledger, run);
+    Ok((Some(tx), Some(h), Some(run), before, in_flight))
 }
 
 /// Sign in to the run's target, and the request context every job shares.
@@ -245,36 +274,35 @@ fn close_run(
     }
 }
 
-/// A run opened in the ledger: the ledger, the run, the outcomes it already has, and the
-/// rows (with their key) that were being sent when it stopped.
-type Opened = (
-    Ledger,
-    i64,
-    HashMap<u32, Outcome>,
-    HashMap<u32, Option<String>>,
-);
+/// A run opened in the ledger: the ledger, the run, the rows it already has an outcome
+/// for, and the rows (with their key) that were being sent when it stopped.
+type Opened = (Ledger, i64, RowSet, HashMap<u32, Option<String>>);
 
-/// The run in the ledger: a new one, or the one being resumed with the outcomes it has
-/// and the rows that were in flight when it stopped.
+/// The run in the ledger: a new one, or the one being resumed with the rows that were
+/// in flight when it stopped; the outcomes it already has go to `spill` (for the result
+/// workbook) and their rows to the returned set (so they are not sent again).
 fn open_run(
     cfg: &Config,
     prepared: &Prepared,
     conn: &connection::Connected,
     resume_of: Option<i64>,
+    spill: &mut SpillWriter,
 ) -> Result<Opened> {
     let spec = &prepared.spec;
     let mut ledger = Ledger::open(&ledger::default_home())?;
-    let mut outcomes = HashMap::new();
+    let mut done = RowSet::default();
     let mut in_flight = HashMap::new();
     let run = match resume_of {
         Some(id) => {
-            for r in ledger.rows(id)? {
+            ledger.each_row(id, |r| {
                 if r.sending {
                     in_flight.insert(r.row, r.key.clone());
                 } else if let Some(outcome) = r.outcome() {
-                    outcomes.insert(r.row, outcome);
+                    done.insert(r.row);
+                    spill.push(r.row, outcome);
                 }
-            }
+                Ok(())
+            })?;
             ledger.reopen_run(id)?;
             id
         }
@@ -295,5 +323,5 @@ fn open_run(
             total_rows: 0,
         })?,
     };
-    Ok((ledger, run, outcomes, in_flight))
+    Ok((ledger, run, done, in_flight))
 }

@@ -602,6 +602,20 @@ impl Ledger {
             .map_err(|e| self.read_error(&e))
     }
 
+    /// Every recorded row of a run, by row number, one at a time: `resume` streams a
+    /// million-row run's outcomes into its spill without holding them all at once.
+    pub fn each_row(&self, run: i64, mut f: impl FnMut(RowRecord) -> Result<()>) -> Result<()> {
+        let sql = format!("SELECT {ROW_COLUMNS} FROM run_rows WHERE run = ?1 ORDER BY row_no");
+        let mut stmt = self.conn.prepare(&sql).map_err(|e| self.read_error(&e))?;
+        let rows = stmt
+            .query_map([run], row_from_row)
+            .map_err(|e| self.read_error(&e))?;
+        for r in rows {
+            f(r.map_err(|e| self.read_error(&e))?)?;
+        }
+        Ok(())
+    }
+
     /// Natural key → remote id for `scope`, learned from OK create/update/upsert/match
     /// outcomes of every run (latest wins); keys whose record was deleted (OK delete,
     /// or undone) are absent. Upsert and reference resolution start from this.

@@ -41,12 +41,45 @@ pub struct Done {
     pub result: PathBuf,
     /// Summary lines.
     pub lines: Vec<String>,
-    /// Dry run: every row's plan; import: the rows that did not succeed (first 2,000).
+    /// Dry run: every row's plan; import: the rows that did not succeed (the first
+    /// [`LISTED`] in row order: the page stays small, the workbook has them all).
     pub rows: Vec<RowLine>,
+    /// Rows like those of `rows` left out of it.
+    pub more: u64,
     /// Rows that failed, were invalid or unknown.
     pub bad: u64,
     /// Stopped before every row was sent.
     pub interrupted: bool,
+}
+
+/// Rows a finished run's page lists at most.
+pub const LISTED: usize = 2000;
+
+/// The rows the page lists, read from the run's spill in row order: a dry run's every
+/// row, an import's rows that did not succeed; the first [`LISTED`] of them, and how many
+/// more there are. Only those are kept, however many rows the run had.
+fn listed(spill: &crate::engine::spill::Spill, dry_run: bool) -> Result<(Vec<RowLine>, u64)> {
+    let mut rows = Vec::new();
+    let mut more = 0u64;
+    spill.each(|row, o| {
+        if !dry_run && !o.status.is_some_and(|s| s.is_failure()) {
+            return Ok(true);
+        }
+        if rows.len() == LISTED {
+            more += 1;
+            return Ok(true);
+        }
+        rows.push(RowLine {
+            row,
+            status: o.status.map(|s| s.as_str().to_string()).unwrap_or_default(),
+            action: o.action.map(|a| a.as_str()).unwrap_or_default().to_owned(),
+            id: o.id.unwrap_or_default(),
+            changes: o.changes,
+            error: o.error,
+        });
+        Ok(true)
+    })?;
+    Ok((rows, more))
 }
 
 /// A run in progress or finished.
@@ -199,7 +232,8 @@ async fn run(job: Arc<Job>, cfg: Config, resume_of: Option<i64>) -> Result<Done>
     )
     .await?;
     let finished = ran.finished(&cfg, &prepared, started);
-    let written = write(&finished, &ran.outcomes, &ran.payloads)?;
+    let spill = ran.spill()?;
+    let written = write(&finished, spill)?;
     let t = &written.tally;
     let n = thousands;
     let mut lines = vec![if cfg.dry_run {
@@ -251,27 +285,14 @@ async fn run(job: Arc<Job>, cfg: Config, resume_of: Option<i64>) -> Result<Done>
             "run {id} {why}; Resume (History) or `sheetload resume {id}` sends the rest"
         ));
     }
-    let mut rows: Vec<RowLine> = ran
-        .outcomes
-        .iter()
-        .filter(|(_, o)| cfg.dry_run || o.status.is_some_and(|s| s.is_failure()))
-        .map(|(row, o)| RowLine {
-            row: *row,
-            status: o.status.map(|s| s.as_str().to_string()).unwrap_or_default(),
-            action: o.action.map(|a| a.as_str()).unwrap_or_default().to_owned(),
-            id: o.id.clone().unwrap_or_default(),
-            changes: o.changes.clone(),
-            error: o.error.clone(),
-        })
-        .collect();
-    rows.sort_by_key(|r| r.row);
-    rows.truncate(2000);
+    let (rows, more) = listed(spill, cfg.dry_run)?;
     let bad = t.of(Status::Invalid) + t.of(Status::Failed) + t.of(Status::Unknown);
     Ok(Done {
         run_id: ran.run_id,
         result: written.path,
         lines,
         rows,
+        more,
         bad,
         interrupted: ran.interrupted,
     })

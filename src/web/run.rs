@@ -210,13 +210,25 @@ async fn dry_show(State(app): State<Arc<App>>) -> Response {
                 ));
             }
             let body = format!(
-                r#"{lines}<div class="grid-wrap"><table class="plan"><thead><tr><th>Row</th><th>Status</th><th>Plan</th><th>Matched id</th><th>Changes (old → new)</th><th>Problems</th></tr></thead><tbody>{rows}</tbody></table></div>
+                r#"{lines}<div class="grid-wrap"><table class="plan"><thead><tr><th>Row</th><th>Status</th><th>Plan</th><th>Matched id</th><th>Changes (old → new)</th><th>Problems</th></tr></thead><tbody>{rows}</tbody></table></div>{more}
 <p><a class="button" href="/import" id="to-import">Next: import →</a> <a class="button secondary" href="/results/download">Download the dry-run workbook</a></p>"#,
                 lines = summary(&d.lines),
+                more = more_rows(d.more),
             );
             page(Step::DryRun, "Dry run", &body).into_response()
         }
     }
+}
+
+/// The line under a row list cut short: how many rows it leaves out, and where they are.
+fn more_rows(more: u64) -> String {
+    if more == 0 {
+        return String::new();
+    }
+    format!(
+        r#"<p class="muted" id="more-rows">… and {} more: the result workbook lists every row</p>"#,
+        crate::ui::thousands(more)
+    )
 }
 
 fn summary(lines: &[String]) -> String {
@@ -340,7 +352,12 @@ async fn results(State(app): State<Arc<App>>) -> Response {
         "<p>Every row went through.</p>".to_string()
     } else {
         format!(
-            r#"<h2>Rows that did not go through</h2><div class="grid-wrap"><table><thead><tr><th>Row</th><th>Status</th><th>Action</th><th>Reason (column and cell)</th></tr></thead><tbody>{rows}</tbody></table></div>"#
+            r#"<h2>Rows that did not go through</h2><div class="grid-wrap"><table><thead><tr><th>Row</th><th>Status</th><th>Action</th><th>Reason (column and cell)</th></tr></thead><tbody>{rows}</tbody></table></div>{more}"#,
+            more = if j.dry_run {
+                String::new()
+            } else {
+                more_rows(d.more)
+            },
         )
     };
     let retry = if d.bad > 0 && d.run_id.is_some() {

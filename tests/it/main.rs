@@ -15,6 +15,7 @@ mod dispatch_fixes;
 mod every_target;
 mod export;
 mod export_fixes;
+mod flat_memory;
 mod formats;
 mod fuzz_regressions;
 mod hostile_cells;

@@ -779,3 +779,42 @@ fn a_mapping_with_a_default_is_saved_and_applied_next_time_the_headers_match() {
         );
     });
 }
+
+#[test]
+fn a_long_list_of_failed_rows_is_cut_at_2000_and_says_how_many_more() {
+    let ui = Ui::start(&[], &[]);
+    let mut csv = String::from("Kode Pelanggan,Nama,No HP\n");
+    for i in 0..2_150 {
+        csv.push_str(&format!("C{i:05},Toko {i},bukan-nomor\n"));
+    }
+    rt().block_on(async {
+        let cookie = sign_in(&ui).await;
+        let c = client();
+        let post = |path: &str, form: &[(&str, &str)]| {
+            c.post(format!("{}{path}", ui.base))
+                .header(COOKIE, &cookie)
+                .header(ORIGIN, &ui.base)
+                .form(form)
+                .send()
+        };
+        let demo = post("/connect/demo", &[("target", "salesmania")])
+            .await
+            .unwrap();
+        assert_eq!(demo.status(), StatusCode::SEE_OTHER);
+        let (status, _) = upload(&ui, &cookie, "bad.csv", csv.as_bytes()).await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        post("/import", &[("concurrency", "4")]).await.unwrap();
+        let results = finished_results(&ui, &cookie).await;
+        assert_eq!(
+            results.matches("<td class=\"status-INVALID\">").count(),
+            2_000,
+            "the page lists the first 2,000 rows"
+        );
+        assert!(results.contains("<th scope=\"row\">2</th>"), "row 2 first");
+        assert!(
+            results.contains(r#"id="more-rows">… and 150 more"#),
+            "{}",
+            &results[results.len().saturating_sub(2000)..]
+        );
+    });
+}
