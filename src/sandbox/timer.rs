@@ -38,10 +38,12 @@ impl Ord for WakeOnDrop {
     }
 }
 
+/// A sleep handed to the timer thread: when it ends and who to wake.
+type Request = (Instant, oneshot::Sender<()>);
+
 /// The timer thread's inbox; started on first use, lives as long as the process.
-fn timer() -> Option<&'static std::sync::Mutex<Sender<(Instant, oneshot::Sender<()>)>>> {
-    static TIMER: OnceLock<Option<std::sync::Mutex<Sender<(Instant, oneshot::Sender<()>)>>>> =
-        OnceLock::new();
+fn timer() -> Option<&'static std::sync::Mutex<Sender<Request>>> {
+    static TIMER: OnceLock<Option<std::sync::Mutex<Sender<Request>>>> = OnceLock::new();
     TIMER
         .get_or_init(|| {
             let (tx, rx) = channel();
@@ -55,7 +57,7 @@ fn timer() -> Option<&'static std::sync::Mutex<Sender<(Instant, oneshot::Sender<
 }
 
 /// Wake every sleep whose deadline has come, waiting on the inbox until the next one.
-fn run(rx: Receiver<(Instant, oneshot::Sender<()>)>) {
+fn run(rx: Receiver<Request>) {
     let mut heap: BinaryHeap<Waiting> = BinaryHeap::new();
     let mut seq = 0u64;
     loop {
