@@ -221,7 +221,7 @@ fn outcome_from(r: &rusqlite::Row<'_>) -> rusqlite::Result<(u32, Outcome)> {
 
 /// Writes outcomes to the spill as they settle: they are gathered in batches and
 /// committed by a thread of its own, so that the dispatch loop never waits on the disk
-/// (unless the disk falls [`QUEUED`] batches behind).
+/// (unless the disk falls `QUEUED` batches behind).
 pub struct SpillWriter {
     buf: Vec<(u32, Outcome)>,
     tx: Option<mpsc::SyncSender<Vec<(u32, Outcome)>>>,
