@@ -205,15 +205,7 @@ fn summary_sheet(f: &Finished<'_>, t: &Tally) -> Vec<(String, String)> {
             lines.push((format!("Would {a}"), t.would(a).to_string()));
         }
     }
-    for s in [
-        Status::Ok,
-        Status::Valid,
-        Status::Skipped,
-        Status::Invalid,
-        Status::Failed,
-        Status::Unknown,
-        Status::NotSent,
-    ] {
+    for s in Status::ALL {
         if t.of(s) > 0 {
             lines.push((s.as_str().into(), t.of(s).to_string()));
         }

@@ -177,28 +177,15 @@ fn insert(conn: &mut Connection, rows: &[(u32, Outcome)]) -> rusqlite::Result<()
     tx.commit()
 }
 
-/// The inverse of [`Status::as_str`].
-fn status_of(word: &str) -> Option<Status> {
-    [
-        Status::Ok,
-        Status::Valid,
-        Status::Skipped,
-        Status::Invalid,
-        Status::Failed,
-        Status::Unknown,
-        Status::NotSent,
-    ]
-    .into_iter()
-    .find(|s| s.as_str() == word)
-}
-
 fn outcome_from(r: &rusqlite::Row<'_>) -> rusqlite::Result<(u32, Outcome)> {
     let bad = |column: usize, what: String| {
         rusqlite::Error::FromSqlConversionFailure(column, rusqlite::types::Type::Text, what.into())
     };
     let status = match r.get::<_, Option<String>>(1)? {
         None => None,
-        Some(w) => Some(status_of(&w).ok_or_else(|| bad(1, format!("unknown status `{w}`")))?),
+        Some(w) => {
+            Some(Status::from_word(&w).ok_or_else(|| bad(1, format!("unknown status `{w}`")))?)
+        }
     };
     let action = match r.get::<_, Option<String>>(2)? {
         None => None,

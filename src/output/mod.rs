@@ -73,6 +73,22 @@ pub enum Status {
 }
 
 impl Status {
+    /// Every status, in the order summaries list them.
+    pub const ALL: [Status; 7] = [
+        Status::Ok,
+        Status::Valid,
+        Status::Skipped,
+        Status::Invalid,
+        Status::Failed,
+        Status::Unknown,
+        Status::NotSent,
+    ];
+
+    /// The status whose `_status` word is `word` (the inverse of [`Status::as_str`]).
+    pub fn from_word(word: &str) -> Option<Status> {
+        Status::ALL.into_iter().find(|s| s.as_str() == word)
+    }
+
     /// The word written in `_status`.
     pub fn as_str(self) -> &'static str {
         match self {
