@@ -141,7 +141,7 @@ impl<'a> Planner<'a> {
     /// The payload with every reference replaced by the id it names; an unknown
     /// reference is the row's error (nothing is sent that the server would refuse).
     fn resolve(&self, res: &RowResult) -> Result<Map<String, Value>, String> {
-        super::apply_refs(&self.resolver, res.payload.clone(), &res.refs).map_err(|missing| {
+        super::apply_refs(&self.resolver, res.payload.to_map(), &res.refs).map_err(|missing| {
             format!("{}; check the value or create it first", missing.join("; "))
         })
     }

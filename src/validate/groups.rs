@@ -4,7 +4,7 @@
 
 use serde_json::{Map, Value as Json};
 
-use super::{Problem, RowResult, Typed, Validator, set_path};
+use super::{Problem, RowResult, Typed, Validator};
 use crate::input::RawRow;
 use crate::mapping::Binding;
 use crate::spec::{BaseRule, GroupSpec};
@@ -133,7 +133,7 @@ impl Validator<'_> {
             .into_iter()
             .map(|it| Json::Object(it.object))
             .collect();
-        set_path(&mut res.payload, &group.path, Json::Array(array));
+        res.payload.set(self.group_paths[g], Json::Array(array));
     }
 
     /// Exactly one instance has the base value (one unit of ratio 1). The field may be left

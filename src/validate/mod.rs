@@ -3,6 +3,7 @@
 //! An invalid row is data, not an abort: it comes back with every reason, each naming
 //! the user's column and its cell (`No HP (Customers!D14)`), and the run goes on.
 
+mod body;
 mod cells;
 mod date_order;
 pub mod duplicates;
@@ -20,6 +21,7 @@ use serde_json::{Map, Value as Json};
 use crate::input::{Cell, CellKind, RawRow, Table};
 use crate::mapping::{Binding, Mapping};
 use crate::spec::{Entity, EntitySpec, FieldSpec, FieldType, Mode};
+pub use body::{Key, Payload, intern, set_path};
 pub use kind::{error_kind, error_kinds};
 pub use values::{DecimalStyle, ParseOptions, ValueError, check_date_format};
 
@@ -71,7 +73,7 @@ pub struct RowResult {
     pub problems: Vec<Problem>,
     /// The body to send (without references still to resolve); built even when invalid
     /// so that a user sees what was understood.
-    pub payload: Map<String, Json>,
+    pub payload: Payload,
     /// The natural key (`ext_cust_no`), trimmed, when given.
     pub key: Option<String>,
     /// The remote id, when the row names one.
@@ -96,9 +98,9 @@ impl RowResult {
     /// references still to look up.
     pub fn payload_display(&self) -> String {
         if self.refs.is_empty() && self.secrets.is_empty() {
-            return serde_json::to_string(&self.payload).unwrap_or_default();
+            return self.payload.to_json_string();
         }
-        let mut shown = self.payload.clone();
+        let mut shown = self.payload.to_map();
         for path in &self.secrets {
             if shown.contains_key(path) {
                 shown.insert(path.clone(), Json::String("***".into()));
@@ -148,6 +150,20 @@ pub struct Validator<'a> {
     duplicates: Option<&'a duplicates::DuplicateIndex>,
     /// Day/month orders of the date columns, counted on first need (see [`date_order`]).
     date_orders: OnceLock<date_order::DateOrders>,
+    /// Per field, where its value goes in the payload: the path, and for a location the
+    /// paths of its two parts.
+    paths: Vec<Option<FieldPath>>,
+    /// Per group, where its array goes.
+    group_paths: Vec<Key>,
+}
+
+/// Where a field's value goes in the payload, interned once for all rows.
+struct FieldPath {
+    /// The field's path (`name`, `location`).
+    at: Key,
+    /// `<path>.lat` and `<path>.lon`, where a location's parts go.
+    lat: Key,
+    lon: Key,
 }
 
 /// What the reader found wrong with the row as a whole (fields that do not line up with
@@ -212,6 +228,18 @@ impl<'a> Validator<'a> {
             key_field,
             duplicates,
             date_orders: OnceLock::new(),
+            paths: spec
+                .fields
+                .iter()
+                .map(|f| {
+                    f.path.as_deref().map(|p| FieldPath {
+                        at: intern(p),
+                        lat: intern(&format!("{p}.lat")),
+                        lon: intern(&format!("{p}.lon")),
+                    })
+                })
+                .collect(),
+            group_paths: spec.groups.iter().map(|g| intern(&g.path)).collect(),
         }
     }
 
@@ -302,7 +330,7 @@ impl<'a> Validator<'a> {
         let mut res = RowResult {
             number: row.number,
             problems: Vec::new(),
-            payload: Map::new(),
+            payload: Payload::default(),
             key: None,
             id: None,
             refs: Vec::new(),
@@ -328,7 +356,7 @@ impl<'a> Validator<'a> {
                         });
                     }
                     cleared[i] = v == Typed::Clear;
-                    self.place(f, v, &src, &mut res);
+                    self.place(i, v, &src, &mut res);
                 }
                 Err(p) => res.problems.push(p),
             }
@@ -350,7 +378,6 @@ impl<'a> Validator<'a> {
             self.group(g, group, row, &mut res);
         }
         self.check_duplicate(row, &mut res);
-        clear_emptied_objects(&mut res.payload);
         res
     }
 
@@ -568,7 +595,9 @@ impl<'a> Validator<'a> {
     }
 
     /// Put a typed value where it belongs: payload path, id, or reference list.
-    fn place(&self, f: &FieldSpec, v: Typed, src: &Sourced<'_>, res: &mut RowResult) {
+    fn place(&self, i: usize, v: Typed, src: &Sourced<'_>, res: &mut RowResult) {
+        let f = &self.spec.fields[i];
+        let at = self.paths[i].as_ref();
         if f.secret
             && let Some(path) = &f.path
         {
@@ -576,8 +605,8 @@ impl<'a> Validator<'a> {
         }
         match v {
             Typed::Clear => {
-                if let Some(path) = &f.path {
-                    set_path(&mut res.payload, path, Json::Null);
+                if let Some(p) = at {
+                    res.payload.set(p.at, Json::Null);
                 }
             }
             Typed::Id(id) => res.id = Some(id),
@@ -593,9 +622,9 @@ impl<'a> Validator<'a> {
                 }
             }
             Typed::Location(lat, lon) => {
-                if let Some(path) = &f.path {
-                    set_path(&mut res.payload, &format!("{path}.lat"), json_number(lat));
-                    set_path(&mut res.payload, &format!("{path}.lon"), json_number(lon));
+                if let Some(p) = at {
+                    res.payload.set(p.lat, json_number(lat));
+                    res.payload.set(p.lon, json_number(lon));
                 }
             }
             Typed::Json(j) => {
@@ -613,22 +642,10 @@ impl<'a> Validator<'a> {
                             column: self.column_name(src),
                         });
                     }
-                    set_path(&mut res.payload, path, j);
+                    if let Some(p) = at {
+                        res.payload.set(p.at, j);
+                    }
                 }
-            }
-        }
-    }
-}
-
-/// Clearing every part of an object clears the object: `#CLEAR` in both Lintang and
-/// Bujur sends `"location": null`, which is what the API understands, not
-/// `{"lat": null, "lon": null}`, which it refuses. Arrays (product units) are left alone.
-fn clear_emptied_objects(payload: &mut Map<String, Json>) {
-    for value in payload.values_mut() {
-        if let Json::Object(inner) = value {
-            clear_emptied_objects(inner);
-            if !inner.is_empty() && inner.values().all(Json::is_null) {
-                *value = Json::Null;
             }
         }
     }
@@ -643,41 +660,9 @@ fn json_number(n: f64) -> Json {
     }
 }
 
-/// Set `a.b.c` in a JSON object, creating intermediate objects.
-pub fn set_path(map: &mut Map<String, Json>, path: &str, value: Json) {
-    match path.split_once('.') {
-        None => {
-            map.insert(path.to_string(), value);
-        }
-        Some((head, rest)) => {
-            let entry = map
-                .entry(head.to_string())
-                .or_insert_with(|| Json::Object(Map::new()));
-            if !entry.is_object() {
-                *entry = Json::Object(Map::new());
-            }
-            if let Json::Object(inner) = entry {
-                set_path(inner, rest, value);
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn set_path_nests() {
-        let mut m = Map::new();
-        set_path(&mut m, "location.lat", Json::from(1));
-        set_path(&mut m, "location.lon", Json::from(2));
-        set_path(&mut m, "name", Json::from("x"));
-        assert_eq!(
-            Json::Object(m).to_string(),
-            r#"{"location":{"lat":1,"lon":2},"name":"x"}"#
-        );
-    }
 
     #[test]
     fn whole_numbers_are_integers_in_json() {

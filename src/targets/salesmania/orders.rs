@@ -323,11 +323,11 @@ impl<'a> Grouped<'a> {
         for &i in &group.rows {
             let res = &self.held[i].1;
             let mut payload =
-                match crate::payload::apply_refs(&self.resolver, res.payload.clone(), &res.refs) {
+                match crate::payload::apply_refs(&self.resolver, res.payload.to_map(), &res.refs) {
                     Ok(p) => p,
                     Err(missing) => {
                         errors.extend(missing.into_iter().map(|m| (i, m)));
-                        res.payload.clone()
+                        res.payload.to_map()
                     }
                 };
             let mut line = match payload.remove("line") {

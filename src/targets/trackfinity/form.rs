@@ -132,7 +132,7 @@ impl RowPlanner for FormPlanner {
             out.push(invalid(res.error_text()));
             return;
         }
-        let form = match form_of(&res.payload, self.mode, self.keep.as_deref()) {
+        let form = match form_of(&res.payload.to_map(), self.mode, self.keep.as_deref()) {
             Ok(f) => f,
             Err(why) => {
                 out.push(invalid(why));
