@@ -220,7 +220,7 @@ impl ExportSink for XlsxExport {
         finish(&mut self.book).map_err(|e| failed(&path, e))?;
         let tmp = partial(&path);
         self.book.save(&tmp).map_err(|e| failed(&path, e))?;
-        std::fs::rename(&tmp, &path).map_err(|e| failed(&path, e))?;
+        super::replace_file(&tmp, &path).map_err(|e| failed(&path, e))?;
         Ok(path)
     }
 }
@@ -266,7 +266,7 @@ impl ExportSink for CsvExport {
     fn finish(mut self: Box<Self>, _summary: &[(String, String)]) -> Result<PathBuf> {
         self.out.flush().map_err(|e| failed(&self.path, e))?;
         drop(self.out);
-        std::fs::rename(&self.tmp, &self.path).map_err(|e| failed(&self.path, e))?;
+        super::replace_file(&self.tmp, &self.path).map_err(|e| failed(&self.path, e))?;
         Ok(self.path)
     }
 }

@@ -9,6 +9,35 @@ use std::path::Path;
 
 use crate::error::{Error, Result};
 
+/// Move a finished file (written beside `path` under a temporary name) into place.
+///
+/// Renaming onto an existing file makes ext4 write the new file's data to disk before
+/// the rename returns (its `auto_da_alloc` safeguard): a quarter of a second for a
+/// large result, paid on every rerun that rewrites it. So an existing file is moved
+/// aside first, the new one renamed onto the free name, and the old one removed. The
+/// path never holds a half-written file; between the two renames it holds none.
+pub fn replace_file(tmp: &Path, path: &Path) -> std::io::Result<()> {
+    let existing = std::fs::symlink_metadata(path).is_ok_and(|m| m.is_file());
+    if !existing {
+        return std::fs::rename(tmp, path);
+    }
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    let aside = path.with_file_name(format!(".{name}.replaced-{}", std::process::id()));
+    if std::fs::rename(path, &aside).is_err() {
+        return std::fs::rename(tmp, path);
+    }
+    match std::fs::rename(tmp, path) {
+        Ok(()) => {
+            let _ = std::fs::remove_file(&aside);
+            Ok(())
+        }
+        Err(e) => {
+            let _ = std::fs::rename(&aside, path);
+            Err(e)
+        }
+    }
+}
+
 /// Fail before anything is sent when the result file cannot be written (open in Excel,
 /// a read-only folder, a folder where the file should be): the rows are written there
 /// at the end, in a temp file beside it that is renamed into place.
@@ -156,5 +185,25 @@ mod tests {
         for v in ["=SUM(A1)", "@x", "+A1", "-7.11", "Toko", "'plain"] {
             assert_eq!(csv_unguard(&csv_safe(v)), v);
         }
+    }
+
+    #[test]
+    fn a_finished_file_replaces_the_old_one_and_leaves_nothing_beside_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.csv");
+        let tmp = dir.path().join("r.csv.partial");
+        std::fs::write(&tmp, "first").unwrap();
+        replace_file(&tmp, &path).unwrap();
+        std::fs::write(&tmp, "second").unwrap();
+        replace_file(&tmp, &path).unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "second");
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["r.csv"]);
+        // A failed move keeps the old file where it was.
+        assert!(replace_file(&dir.path().join("missing"), &path).is_err());
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "second");
     }
 }

@@ -580,7 +580,7 @@ impl ResultSink for XlsxSink {
             .map_err(|e| write_failed(&path, e))?;
         let tmp = temp_path(&path);
         self.book.save(&tmp).map_err(|e| write_failed(&path, e))?;
-        std::fs::rename(&tmp, &path).map_err(|e| write_failed(&path, e))?;
+        super::replace_file(&tmp, &path).map_err(|e| write_failed(&path, e))?;
         Ok(path)
     }
 }
@@ -686,7 +686,7 @@ impl ResultSink for CsvSink {
     fn finish(mut self: Box<Self>, _summary: &SummaryData) -> Result<PathBuf> {
         self.out.flush().map_err(|e| write_failed(&self.path, e))?;
         drop(self.out);
-        std::fs::rename(&self.tmp, &self.path).map_err(|e| write_failed(&self.path, e))?;
+        super::replace_file(&self.tmp, &self.path).map_err(|e| write_failed(&self.path, e))?;
         Ok(self.path)
     }
 }

@@ -71,7 +71,7 @@ pub fn write(spec: &EntitySpec, path: &Path) -> Result<()> {
     let saved = book
         .save(&temp)
         .map_err(|e| e.to_string())
-        .and_then(|()| std::fs::rename(&temp, path).map_err(|e| crate::input::io_reason(&e)));
+        .and_then(|()| super::replace_file(&temp, path).map_err(|e| crate::input::io_reason(&e)));
     if let Err(why) = saved {
         let _ = std::fs::remove_file(&temp);
         return Err(Error::output(format!(

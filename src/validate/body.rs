@@ -66,7 +66,7 @@ impl Payload {
     }
 
     /// The body as a JSON map, nested along the dots: what is sent. Clearing every part
-    /// of an object clears the object (see [`clear_emptied_objects`]).
+    /// of an object clears the object (see `clear_emptied_objects`).
     pub fn to_map(&self) -> Map<String, Json> {
         let mut map = Map::new();
         for (path, value) in &self.entries {
@@ -116,9 +116,7 @@ impl Payload {
             member(&mut out, &mut has_member, leaf);
             let _ = serde_json::to_writer(&mut out, value);
         }
-        for _ in 0..=open.len() {
-            out.push(b'}');
-        }
+        out.extend(std::iter::repeat_n(b'}', open.len() + 1));
         String::from_utf8(out).unwrap_or_default()
     }
 }

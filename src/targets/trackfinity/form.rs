@@ -114,7 +114,7 @@ impl RowPlanner for FormPlanner {
         let word = crate::spec::Verb::from(self.mode);
         let key = LOOKUP.iter().find_map(|k| {
             res.payload
-                .get(*k)
+                .get(k)
                 .and_then(Value::as_str)
                 .map(str::to_string)
         });
