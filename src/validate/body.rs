@@ -114,7 +114,12 @@ impl Payload {
                 has_member.push(false);
             }
             member(&mut out, &mut has_member, leaf);
-            let _ = serde_json::to_writer(&mut out, value);
+            match value {
+                Json::String(text) => write_str(&mut out, text),
+                _ => {
+                    let _ = serde_json::to_writer(&mut out, value);
+                }
+            }
         }
         out.extend(std::iter::repeat_n(b'}', open.len() + 1));
         String::from_utf8(out).unwrap_or_default()
@@ -130,8 +135,25 @@ fn member(out: &mut Vec<u8>, has_member: &mut [bool], key: &str) {
         }
         *seen = true;
     }
-    let _ = serde_json::to_writer(&mut *out, key);
+    write_str(out, key);
     out.push(b':');
+}
+
+/// A JSON string as serde_json writes it; text with nothing to escape (most of it) is
+/// copied as it is, without serde's byte-by-byte escape table.
+fn write_str(out: &mut Vec<u8>, text: &str) {
+    // serde_json escapes `"`, `\` and the control characters below U+0020, nothing else.
+    let plain = text
+        .bytes()
+        .fold(true, |ok, b| ok & (b >= 0x20 && b != b'"' && b != b'\\'));
+    if plain {
+        out.reserve(text.len() + 2);
+        out.push(b'"');
+        out.extend_from_slice(text.as_bytes());
+        out.push(b'"');
+    } else {
+        let _ = serde_json::to_writer(&mut *out, text);
+    }
 }
 
 /// The order a JSON map's keys serialise in, level by level: `a` < `a.b` < `a-c`. That
@@ -275,7 +297,7 @@ mod tests {
                     prop_oneof![
                         Just(Json::Null),
                         any::<i64>().prop_map(Json::from),
-                        "[a-zé\"\\\\]{0,4}".prop_map(Json::from),
+                        "[a-zé\"\\\\\u{0}-\u{1f}\u{7f}\u{2028}İ]{0,6}".prop_map(Json::from),
                         Just(serde_json::json!({"x": 1})),
                         Just(serde_json::json!([1, {"y": null}])),
                     ],
