@@ -70,6 +70,9 @@ pub struct Ctx {
     /// Set on Ctrl-C (the run's `Stop`): a wait before a retry, or for the rate limit,
     /// ends at once and the row keeps the answer it had; nothing more is sent.
     pub interrupted: Arc<AtomicBool>,
+    /// What users call the target (`Fatura Entegratör`), for messages that send them to
+    /// look at it.
+    pub service: &'static str,
 }
 
 /// The natural key of a row, for reconciling an ambiguous create.
@@ -508,33 +511,10 @@ impl Ctx {
             };
             failures += 1;
             if let Some(reason) = ambiguous {
-                let Some(k) = key else {
-                    done.status = Some(Status::Unknown);
-                    done.error = format!(
-                        "sent, but {reason}: the record may or may not have been created, and without a natural key it cannot be looked up; check in SalesMania before sending this row again"
-                    );
-                    return done;
-                };
-                match self.find_by_key(path, k).await {
-                    Ok(Some(found)) => {
-                        done.status = Some(Status::Ok);
-                        done.id = parse::record_id(&found);
-                        done.error = format!(
-                            "sent, but {reason}; found {} {} on the server, so it was created",
-                            k.field, k.value
-                        );
-                        return done;
-                    }
-                    Ok(None) => ambiguous_seen = Some(reason),
-                    Err(e) => {
-                        done.status = Some(Status::Unknown);
-                        done.error = format!(
-                            "sent, but {reason}, and looking up {} {} failed ({e}); check in SalesMania before sending this row again",
-                            k.field, k.value
-                        );
-                        return done;
-                    }
+                if let Some(settled) = self.look_up_lost_create(path, key, &reason, &done).await {
+                    return settled;
                 }
+                ambiguous_seen = Some(reason);
             }
             if failures > self.policy.retries {
                 done.status = Some(Status::Failed);
@@ -564,6 +544,47 @@ impl Ctx {
                     *attempts + 1
                 );
                 return done;
+            }
+        }
+    }
+
+    /// A create whose answer was lost (a 5xx, no answer) may have been stored: look the
+    /// row up by its key. `Some` settles the row (found, or it cannot be told); `None`
+    /// means nothing was stored, so the next try may go.
+    async fn look_up_lost_create(
+        &self,
+        path: &str,
+        key: Option<&Key>,
+        reason: &str,
+        done: &Outcome,
+    ) -> Option<Outcome> {
+        let mut done = done.clone();
+        let Some(k) = key else {
+            done.status = Some(Status::Unknown);
+            done.error = format!(
+                "sent, but {reason}: the record may or may not have been created, and without a natural key it cannot be looked up; check in {} before sending this row again",
+                self.service
+            );
+            return Some(done);
+        };
+        match self.find_by_key(path, k).await {
+            Ok(Some(found)) => {
+                done.status = Some(Status::Ok);
+                done.id = parse::record_id(&found);
+                done.error = format!(
+                    "sent, but {reason}; found {} {} on the server, so it was created",
+                    k.field, k.value
+                );
+                Some(done)
+            }
+            Ok(None) => None,
+            Err(e) => {
+                done.status = Some(Status::Unknown);
+                done.error = format!(
+                    "sent, but {reason}, and looking up {} {} failed ({e}); check in {} before sending this row again",
+                    k.field, k.value, self.service
+                );
+                Some(done)
             }
         }
     }
@@ -732,6 +753,7 @@ mod tests {
             policy,
             columns: HashMap::new(),
             interrupted: Default::default(),
+            service: "the target",
         };
         for _ in 0..10 {
             let (r, _) = ctx.idempotent(Method::GET, "/x", &[], None).await;
@@ -775,6 +797,23 @@ mod tests {
             (done.status, done.http, done.attempts),
             (Some(Status::Failed), Some(500), Some(1))
         );
+    }
+
+    #[tokio::test]
+    async fn an_ambiguous_create_without_a_key_sends_the_user_to_the_target_it_went_to() {
+        let mut ctx = scripted(&[(502, None)], (201, None), Policy::default()).await;
+        ctx.service = "Fatura Entegratör";
+        let done = ctx
+            .create("/x", &serde_json::json!({}), None, Some(3))
+            .await;
+        assert_eq!(done.status, Some(Status::Unknown), "{done:?}");
+        assert!(
+            done.error
+                .ends_with("check in Fatura Entegratör before sending this row again"),
+            "{}",
+            done.error
+        );
+        assert!(!done.error.contains("SalesMania"), "{}", done.error);
     }
 
     #[tokio::test]

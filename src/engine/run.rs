@@ -252,6 +252,7 @@ async fn connect(
         policy: cfg.policy.clone(),
         columns: column_names(&prepared.spec, prepared),
         interrupted: stop.interrupted.clone(),
+        service: target.label(),
     });
     Ok((conn, ctx))
 }

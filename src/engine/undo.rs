@@ -53,6 +53,7 @@ pub async fn delete_created(
         policy: Policy::default(),
         columns: Default::default(),
         interrupted: Default::default(),
+        service: target.label(),
     };
     let mut out = Undone {
         deleted: Vec::new(),

@@ -418,6 +418,7 @@ async fn export(cfg: &Config, ui: &Printer) -> Result<u8> {
         policy: Policy::default(),
         columns: Default::default(),
         interrupted: Default::default(),
+        service: target.label(),
     });
     let path = export_path(target, &conn, what)?;
     let spec = match entity {

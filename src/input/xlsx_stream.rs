@@ -319,27 +319,7 @@ pub(super) fn survey(
             && row.saturating_sub(s.first_row) >= HEADER_SEARCH_ROWS as u32
             && header.is_none_or(|h| row > h)
         {
-            // The top rows are all in: find the header and the key column, and take
-            // the key values of the rows already passed from the kept top rows.
-            let h = header_of(&s, header, pick.score);
-            let headers = super::header_texts(&s.row_texts(h));
-            gather = Some((pick.key)(&headers).map(|key| {
-                let abs = s.first_col + key as u32;
-                let mut values = ColumnValues {
-                    col: key,
-                    ..ColumnValues::default()
-                };
-                for (&r, cells) in s.head.range(h + 1..) {
-                    for (c, text) in cells {
-                        if *c == abs
-                            && let Some(k) = key_text(DataRef::SharedString(text))
-                        {
-                            values.push(r + 1, &k);
-                        }
-                    }
-                }
-                (h, s.first_col, abs, values)
-            }));
+            gather = Some(key_column(&s, header, pick));
         }
         if let Some(Some((h, _, abs, values))) = &mut gather
             && col == *abs
@@ -414,6 +394,35 @@ pub(super) fn survey(
         return Err(too_many_rows(path, sheet, max_rows));
     }
     Ok(s)
+}
+
+/// Once the top rows are all in: the header row and the key column (header, first
+/// column, the key's absolute column, the key values of the top rows already passed),
+/// or `None` when the sheet has no key column.
+fn key_column(
+    s: &Survey,
+    header: Option<u32>,
+    pick: &KeyPick<'_>,
+) -> Option<(u32, u32, u32, ColumnValues)> {
+    let h = header_of(s, header, pick.score);
+    let headers = super::header_texts(&s.row_texts(h));
+    (pick.key)(&headers).map(|key| {
+        let abs = s.first_col + key as u32;
+        let mut values = ColumnValues {
+            col: key,
+            ..ColumnValues::default()
+        };
+        for (&r, cells) in s.head.range(h + 1..) {
+            for (c, text) in cells {
+                if *c == abs
+                    && let Some(k) = key_text(DataRef::SharedString(text))
+                {
+                    values.push(r + 1, &k);
+                }
+            }
+        }
+        (h, s.first_col, abs, values)
+    })
 }
 
 /// Whether a streamed value is blank as a [`Cell`] made of it would be (nothing, or only
