@@ -10,6 +10,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use calamine::{Data, Ods, Range, Reader, Sheet, SheetVisible, Sheets, Xls, Xlsx, open_workbook};
+use rayon::prelude::*;
 
 use super::limits::{self, DEFAULT_MAX_ROWS};
 use super::xlsx_stream::{self, Book, KeyPick, StreamedSheet, Survey};
@@ -183,10 +184,9 @@ fn prescan(path: &Path, opts: &ReadOptions) -> Result<bool> {
         .max(DEFAULT_MAX_ROWS)
         .saturating_add(allowance);
     let names = limits::read_parts(path)?;
-    // The parts are independent and the big ones (a worksheet, the shared strings) are
-    // about the same size: scanned side by side they cost the time of the largest. The
-    // first refusal in the zip's order is the one reported, as when scanned in turn.
-    use rayon::prelude::*;
+    // The parts are independent: scanned side by side (a worksheet beside the shared
+    // strings) they cost about the time of the largest. The first refusal in the zip's
+    // order is the one reported, as when they were scanned in turn.
     let scans: Vec<Result<limits::PartScan>> = names
         .par_iter()
         .with_max_len(1)
