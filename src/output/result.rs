@@ -5,7 +5,6 @@
 //! does not grow with the row count.
 
 use std::fs::File;
-use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 
 use rust_xlsxwriter::{Color, ExcelDateTime, Format, FormatBorder, Workbook, Worksheet, XlsxError};
@@ -619,10 +618,14 @@ fn parse_date_time(s: &str) -> Option<(ExcelDateTime, bool)> {
 struct CsvSink {
     path: PathBuf,
     tmp: PathBuf,
-    out: csv::Writer<BufWriter<File>>,
+    out: csv::Writer<File>,
     front: Vec<&'static str>,
     payload: bool,
     width: usize,
+    /// One row's fields, gathered so that the writer can take them in one go: the csv
+    /// crate copies a whole record that needs no quoting straight into its buffer,
+    /// where field by field it goes through its quoting state machine byte by byte.
+    record: csv::ByteRecord,
 }
 
 impl CsvSink {
@@ -630,7 +633,9 @@ impl CsvSink {
         let tmp = temp_path(path);
         let file =
             File::create(&tmp).map_err(|e| write_failed(path, crate::input::io_reason(&e)))?;
-        let mut out = csv::Writer::from_writer(BufWriter::with_capacity(1 << 16, file));
+        let mut out = csv::WriterBuilder::new()
+            .buffer_capacity(1 << 16)
+            .from_writer(file);
         let front = columns.front();
         let mut titles: Vec<&str> = front.clone();
         titles.extend(headers.iter().map(String::as_str));
@@ -646,41 +651,39 @@ impl CsvSink {
             front,
             payload: columns.payload,
             width: headers.len(),
+            record: csv::ByteRecord::new(),
         })
     }
 }
 
 impl ResultSink for CsvSink {
     fn row(&mut self, row: &RawRow, o: &Outcome) -> Result<()> {
-        let path = &self.path;
-        let out = &mut self.out;
-        let mut field = |v: &str| {
-            out.write_field(csv_safe(v).as_bytes())
-                .map_err(|e| write_failed(path, e))
-        };
+        let rec = &mut self.record;
+        rec.clear();
+        let mut field = |v: &str| rec.push_field(csv_safe(v).as_bytes());
         for name in &self.front {
             match *name {
-                "_row" => field(&row.number.to_string())?,
-                "_status" => field(o.status.map(Status::as_str).unwrap_or_default())?,
-                "_action" => field(o.action.map(|a| a.as_str()).unwrap_or_default())?,
-                "_id" => field(o.id.as_deref().unwrap_or_default())?,
-                "_http" => field(&o.http.map(|h| h.to_string()).unwrap_or_default())?,
-                "_error" => field(&o.error)?,
-                "_changes" => field(&o.changes)?,
-                "_attempts" => field(&o.attempts.map(|a| a.to_string()).unwrap_or_default())?,
-                _ => field("")?,
+                "_row" => field(&row.number.to_string()),
+                "_status" => field(o.status.map(Status::as_str).unwrap_or_default()),
+                "_action" => field(o.action.map(|a| a.as_str()).unwrap_or_default()),
+                "_id" => field(o.id.as_deref().unwrap_or_default()),
+                "_http" => field(&o.http.map(|h| h.to_string()).unwrap_or_default()),
+                "_error" => field(&o.error),
+                "_changes" => field(&o.changes),
+                "_attempts" => field(&o.attempts.map(|a| a.to_string()).unwrap_or_default()),
+                _ => field(""),
             }
         }
         for cell in row.cells.iter().take(self.width) {
-            field(&cell.text)?;
+            field(&cell.text);
         }
         if self.payload {
             // JSON starts with `{`: never a formula, and must stay valid JSON.
-            out.write_field(o.payload.as_deref().unwrap_or_default())
-                .map_err(|e| write_failed(path, e))?;
+            rec.push_field(o.payload.as_deref().unwrap_or_default().as_bytes());
         }
-        out.write_record(None::<&[u8]>)
-            .map_err(|e| write_failed(path, e))
+        self.out
+            .write_byte_record(rec)
+            .map_err(|e| write_failed(&self.path, e))
     }
 
     fn finish(mut self: Box<Self>, _summary: &SummaryData) -> Result<PathBuf> {
