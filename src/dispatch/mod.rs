@@ -511,8 +511,11 @@ impl Ctx {
             };
             failures += 1;
             if let Some(reason) = ambiguous {
-                if let Some(settled) = self.look_up_lost_create(path, key, &reason, &done).await {
-                    return settled;
+                if self
+                    .look_up_lost_create(path, key, &reason, &mut done)
+                    .await
+                {
+                    return done;
                 }
                 ambiguous_seen = Some(reason);
             }
@@ -549,23 +552,22 @@ impl Ctx {
     }
 
     /// A create whose answer was lost (a 5xx, no answer) may have been stored: look the
-    /// row up by its key. `Some` settles the row (found, or it cannot be told); `None`
-    /// means nothing was stored, so the next try may go.
+    /// row up by its key. `true` when that settles the row in `done` (found, or it
+    /// cannot be told); `false` when nothing was stored, so the next try may go.
     async fn look_up_lost_create(
         &self,
         path: &str,
         key: Option<&Key>,
         reason: &str,
-        done: &Outcome,
-    ) -> Option<Outcome> {
-        let mut done = done.clone();
+        done: &mut Outcome,
+    ) -> bool {
         let Some(k) = key else {
             done.status = Some(Status::Unknown);
             done.error = format!(
                 "sent, but {reason}: the record may or may not have been created, and without a natural key it cannot be looked up; check in {} before sending this row again",
                 self.service
             );
-            return Some(done);
+            return true;
         };
         match self.find_by_key(path, k).await {
             Ok(Some(found)) => {
@@ -575,16 +577,16 @@ impl Ctx {
                     "sent, but {reason}; found {} {} on the server, so it was created",
                     k.field, k.value
                 );
-                Some(done)
+                true
             }
-            Ok(None) => None,
+            Ok(None) => false,
             Err(e) => {
                 done.status = Some(Status::Unknown);
                 done.error = format!(
                     "sent, but {reason}, and looking up {} {} failed ({e}); check in {} before sending this row again",
                     k.field, k.value, self.service
                 );
-                Some(done)
+                true
             }
         }
     }
