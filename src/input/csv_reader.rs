@@ -30,6 +30,10 @@ pub(super) struct CsvSource {
     width: usize,
     /// How many fields a record may have.
     shape: shape::Shape,
+    /// The unclosed-quote check was left to the rows pass (see
+    /// [`ReadOptions::quick_survey`]): its scan rides along every pass, and a quote
+    /// never closed ends the pass with that error at the end of the file.
+    scan_quotes: bool,
 }
 
 type Decoded = DecodeReaderBytes<BufReader<File>, Vec<u8>>;
@@ -55,13 +59,19 @@ fn reader(
     delimiter: u8,
     terminator: csv::Terminator,
 ) -> Result<csv::Reader<Decoded>> {
-    Ok(csv::ReaderBuilder::new()
+    Ok(reader_builder(delimiter, terminator).from_reader(decoder(path, encoding)?))
+}
+
+/// How every pass parses the records.
+fn reader_builder(delimiter: u8, terminator: csv::Terminator) -> csv::ReaderBuilder {
+    let mut builder = csv::ReaderBuilder::new();
+    builder
         .has_headers(false)
         .flexible(true)
         .delimiter(delimiter)
         .terminator(terminator)
-        .buffer_capacity(1 << 16)
-        .from_reader(decoder(path, encoding)?))
+        .buffer_capacity(1 << 16);
+    builder
 }
 
 /// The decoded first 64 KB of the file, read once for sniffing the delimiter and the
@@ -269,17 +279,29 @@ pub(super) fn open(path: &Path, opts: &ReadOptions, score: HeaderScorer<'_>) -> 
         Some(d) => d,
         None => sniff_delimiter(&sample, given_row.map_or(0, |n| n - 1), score),
     };
-    check_quotes(path, opts.encoding, delimiter, terminator)?;
+    // A run that can throw its pass away leaves the check to that pass (one read of the
+    // file, not two), unless the first records already reach the end of the file or
+    // fail: a quote left open among them would have made them what they are.
+    let defer = opts.quick_survey;
+    if !defer {
+        check_quotes(path, opts.encoding, delimiter, terminator)?;
+    }
     // An explicit header row is honoured however far down it is; the records below it
     // are read too, to learn how many fields a data row has.
-    let limit = given_row.map_or(0, |n| n + HEADER_SEARCH_ROWS);
-    let (records, lines) = first_records(
-        path,
-        opts.encoding,
-        delimiter,
-        terminator,
-        limit.max(2 * HEADER_SEARCH_ROWS),
-    )?;
+    let limit = given_row
+        .map_or(0, |n| n + HEADER_SEARCH_ROWS)
+        .max(2 * HEADER_SEARCH_ROWS);
+    let first = first_records(path, opts.encoding, delimiter, terminator, limit);
+    let scan_quotes = match &first {
+        Ok((records, _)) if defer && records.len() == limit => true,
+        _ => {
+            if defer {
+                check_quotes(path, opts.encoding, delimiter, terminator)?;
+            }
+            false
+        }
+    };
+    let (records, lines) = first?;
     if records
         .iter()
         .all(|r| r.iter().all(|c| c.trim().is_empty()))
@@ -345,6 +367,7 @@ pub(super) fn open(path: &Path, opts: &ReadOptions, score: HeaderScorer<'_>) -> 
             header_index,
             width,
             shape,
+            scan_quotes,
         }),
     })
 }
@@ -357,21 +380,29 @@ fn check_quotes(
     delimiter: u8,
     terminator: csv::Terminator,
 ) -> Result<()> {
-    let cannot = |e: std::io::Error| {
-        Error::input(format!(
-            "cannot read {}: {}",
-            path.display(),
-            super::io_reason(&e)
-        ))
-    };
     let cr_ends = matches!(terminator, csv::Terminator::CRLF);
-    let Some(offset) =
-        quotes::find_unclosed(decoder(path, encoding)?, delimiter, cr_ends).map_err(cannot)?
-    else {
-        return Ok(());
+    let found = quotes::find_unclosed(decoder(path, encoding)?, delimiter, cr_ends);
+    match found.map_err(|e| cannot_read(path, &e))? {
+        None => Ok(()),
+        Some(offset) => Err(unclosed_quote(path, encoding, delimiter, offset)),
+    }
+}
+
+/// The error for a quote that opens the value at stream offset `offset` and is never
+/// closed: where it is, and how many lines it would swallow.
+fn unclosed_quote(
+    path: &Path,
+    encoding: Option<&'static Encoding>,
+    delimiter: u8,
+    offset: u64,
+) -> Error {
+    let at = match decoder(path, encoding)
+        .and_then(|d| quotes::locate(d, offset, delimiter).map_err(|e| cannot_read(path, &e)))
+    {
+        Ok(at) => at,
+        Err(e) => return e,
     };
-    let at = quotes::locate(decoder(path, encoding)?, offset, delimiter).map_err(cannot)?;
-    Err(Error::input(format!(
+    Error::input(format!(
         "{}: the quote that opens the value in column {} of line {} ({}) is never closed, so the {} line{} after it would be read as one cell: close the quote, or double it (\"\") if it is part of the value",
         path.display(),
         super::column_letter(at.field),
@@ -379,7 +410,16 @@ fn check_quotes(
         at.preview,
         at.lines_after,
         if at.lines_after == 1 { "" } else { "s" }
-    )))
+    ))
+}
+
+/// A file that could not be read (after it was opened).
+fn cannot_read(path: &Path, e: &std::io::Error) -> Error {
+    Error::input(format!(
+        "cannot read {}: {}",
+        path.display(),
+        super::io_reason(e)
+    ))
 }
 
 /// Refuse UTF-32 text, which the decoder would take for UTF-16 (its little-endian BOM
@@ -499,14 +539,33 @@ impl CsvSource {
     }
 
     pub(super) fn rows<'a>(&'a self, table: &'a Table) -> Result<RowIter<'a>> {
-        let mut rdr = reader(&self.path, self.encoding, self.delimiter, self.terminator)?;
+        let cr_ends = matches!(self.terminator, csv::Terminator::CRLF);
+        let scan = self
+            .scan_quotes
+            .then(|| quotes::Scan::new(self.delimiter, cr_ends));
+        let mut rdr = reader_builder(self.delimiter, self.terminator).from_reader(
+            quotes::Scanning::new(decoder(&self.path, self.encoding)?, scan),
+        );
         let mut rec = csv::ByteRecord::new();
         let mut index = 0usize;
+        let mut ended = false;
         let iter = std::iter::from_fn(move || {
             loop {
+                if ended {
+                    return None;
+                }
                 match rdr.read_byte_record(&mut rec) {
                     Ok(true) => {}
-                    Ok(false) => return None,
+                    Ok(false) => {
+                        ended = true;
+                        let offset = rdr.get_ref().unclosed_at_end()?;
+                        return Some(Err(unclosed_quote(
+                            &self.path,
+                            self.encoding,
+                            self.delimiter,
+                            offset,
+                        )));
+                    }
                     Err(e) => return Some(Err(csv_error(&self.path, e))),
                 }
                 index += 1;

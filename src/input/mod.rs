@@ -221,11 +221,13 @@ pub struct ReadOptions {
     /// Most data rows read (default [`DEFAULT_MAX_ROWS`]): a bound on what a hostile
     /// file can make a run cost.
     pub max_rows: Option<u64>,
-    /// Survey only the top rows of a streamed sheet (an XLSX without formulas), so that
-    /// one pass reads it, not two: its rows pass then stops with [`Error::Reread`] at
-    /// anything only a full survey handles (a cell left of the table, cells out of
-    /// order, an error value calamine does not know). For a run that can start over
-    /// (`validate`), never for one that sends.
+    /// Read the file once where a pass of its own would come first, for a run that can
+    /// throw its rows pass away (`validate`), never for one that sends. A streamed sheet
+    /// (an XLSX without formulas) is surveyed at its top rows only: its rows pass then
+    /// stops with [`Error::Reread`] at anything only a full survey handles (a cell left
+    /// of the table, cells out of order, an error value calamine does not know). A CSV's
+    /// check for a quote never closed rides along the rows pass, which ends with that
+    /// error at the end of the file instead of before the first row.
     #[serde(skip)]
     pub quick_survey: bool,
 }

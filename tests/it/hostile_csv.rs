@@ -182,6 +182,25 @@ fn an_unclosed_quote_is_refused_naming_the_line_where_it_opens() {
         m.refused("column A of line 6")
             .has("is never closed, so the 55 lines after it would be read as one cell");
     }
+    // Far below the first records (whose check `validate` leaves to its rows pass), the
+    // same refusal, the same exit code, and no result left behind; the import refuses
+    // before it sends a row.
+    let mut body = lines(500);
+    body[300] = "Toko 300,\"Jl Pemuda 300,Semarang,C300".into();
+    let run = TestEnv::new().file("late.csv", csv(HEAD, &body));
+    let (v, i) = both(&run, "late.csv", &[]);
+    for m in [&v, &i] {
+        m.refused("column B of line 302")
+            .has("is never closed, so the 199 lines after it would be read as one cell");
+    }
+    let left: Vec<String> = std::fs::read_dir(run.dir())
+        .expect("list")
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("result") || n.starts_with("i.xlsx"))
+        .collect();
+    assert!(left.is_empty(), "a refused file leaves no result: {left:?}");
+    assert!(!i.stderr.contains("created"), "{}", i.stderr);
     // A closed quote spanning lines is a value with a line break, not a problem.
     let mut body = lines(5);
     body[1] = "\"Toko\nDua\",Jl Pemuda 1,Semarang,C001".into();

@@ -1,6 +1,8 @@
 //! A quote that opens a value and is never closed makes the csv parser read the rest of
 //! the file as that one value: dozens of rows vanish into a cell. One fast pass over the
-//! file (only the quote characters are looked at) finds it before any row is processed.
+//! file (only the quote characters are looked at) finds it before any row is processed,
+//! or, for a run that can throw its pass away, the same scan rides along the rows pass
+//! and ends it at the end of the file ([`Scanning`]).
 
 use std::io::{self, Read};
 
@@ -19,6 +21,86 @@ pub(super) struct Unclosed {
     pub lines_after: u64,
 }
 
+/// The quote state of a stream read so far: the scan of [`find_unclosed`], fed buffer by
+/// buffer, so that it can also ride along a reader that is parsing the same bytes
+/// ([`Scanning`]).
+#[derive(Debug, Clone)]
+pub(super) struct Scan {
+    delimiter: u8,
+    cr_ends_records: bool,
+    /// Stream offset of the next byte fed.
+    base: u64,
+    /// The byte before the next one fed; the start of the stream starts a field.
+    prev: u8,
+    /// Where the quoted value we are inside opened.
+    open: Option<u64>,
+    /// Inside a quoted value, the last buffer ended on a quote: a doubled quote
+    /// (escaped) or the closing one, decided by the next byte.
+    pending: bool,
+}
+
+impl Scan {
+    /// A scan of a stream not yet read. `cr_ends_records`: whether a bare `\r` ends a
+    /// record (old Mac files), so that a quote after it starts a field.
+    pub(super) fn new(delimiter: u8, cr_ends_records: bool) -> Self {
+        Scan {
+            delimiter,
+            cr_ends_records,
+            base: 0,
+            prev: b'\n',
+            open: None,
+            pending: false,
+        }
+    }
+
+    /// Take the stream's next bytes into account.
+    pub(super) fn feed(&mut self, chunk: &[u8]) {
+        let n = chunk.len();
+        if n == 0 {
+            return;
+        }
+        let mut i = 0;
+        if std::mem::take(&mut self.pending) {
+            if chunk[0] == b'"' {
+                i = 1;
+            } else {
+                self.open = None;
+            }
+        }
+        while i < n {
+            let Some(k) = memchr(b'"', &chunk[i..]) else {
+                break;
+            };
+            let at = i + k;
+            if self.open.is_none() {
+                let before = if at == 0 { self.prev } else { chunk[at - 1] };
+                let starts_field = before == self.delimiter
+                    || before == b'\n'
+                    || (self.cr_ends_records && before == b'\r');
+                if starts_field {
+                    self.open = Some(self.base + at as u64);
+                }
+                i = at + 1;
+            } else if at + 1 == n {
+                self.pending = true;
+                i = n;
+            } else if chunk[at + 1] == b'"' {
+                i = at + 2;
+            } else {
+                self.open = None;
+                i = at + 1;
+            }
+        }
+        self.prev = chunk[n - 1];
+        self.base += n as u64;
+    }
+
+    /// Once the whole stream was fed: where the quote that is never closed opened.
+    pub(super) fn unclosed(&self) -> Option<u64> {
+        if self.pending { None } else { self.open }
+    }
+}
+
 /// The stream offset of a quote that opens a value (at the start of a field, as the csv
 /// crate reads it) and is never closed; `None` when every quoted value is closed.
 ///
@@ -30,56 +112,58 @@ pub(super) fn find_unclosed(
     cr_ends_records: bool,
 ) -> io::Result<Option<u64>> {
     let mut buf = vec![0u8; 1 << 16];
-    let mut base = 0u64;
-    // The byte before the current one; the start of the stream starts a field.
-    let mut prev = b'\n';
-    let mut open: Option<u64> = None;
-    // Inside a quoted value, the previous buffer ended on a quote: a doubled quote
-    // (escaped) or the closing one, decided by the next byte.
-    let mut pending = false;
+    let mut scan = Scan::new(delimiter, cr_ends_records);
     loop {
-        let n = match r.read(&mut buf) {
+        match r.read(&mut buf) {
             Ok(0) => break,
-            Ok(n) => n,
+            Ok(n) => scan.feed(&buf[..n]),
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(e),
-        };
-        let chunk = &buf[..n];
-        let mut i = 0;
-        if std::mem::take(&mut pending) {
-            if chunk[0] == b'"' {
-                i = 1;
-            } else {
-                open = None;
-            }
         }
-        while i < n {
-            let Some(k) = memchr(b'"', &chunk[i..]) else {
-                break;
-            };
-            let at = i + k;
-            if open.is_none() {
-                let before = if at == 0 { prev } else { chunk[at - 1] };
-                let starts_field =
-                    before == delimiter || before == b'\n' || (cr_ends_records && before == b'\r');
-                if starts_field {
-                    open = Some(base + at as u64);
-                }
-                i = at + 1;
-            } else if at + 1 == n {
-                pending = true;
-                i = n;
-            } else if chunk[at + 1] == b'"' {
-                i = at + 2;
-            } else {
-                open = None;
-                i = at + 1;
-            }
-        }
-        prev = chunk[n - 1];
-        base += n as u64;
     }
-    Ok(if pending { None } else { open })
+    Ok(scan.unclosed())
+}
+
+/// A reader that scans for an unclosed quote the bytes it passes on (when given a
+/// [`Scan`]): the check of a pass that parses the file anyway, at no extra read.
+pub(super) struct Scanning<R> {
+    inner: R,
+    scan: Option<Scan>,
+    /// The inner reader said end of stream: the scan has seen everything.
+    ended: bool,
+}
+
+impl<R> Scanning<R> {
+    /// Pass `inner` on, scanned when `scan` is given.
+    pub(super) fn new(inner: R, scan: Option<Scan>) -> Self {
+        Scanning {
+            inner,
+            scan,
+            ended: false,
+        }
+    }
+
+    /// At the end of the stream, where a quote that is never closed opened; `None` also
+    /// before the end and when nothing is scanned.
+    pub(super) fn unclosed_at_end(&self) -> Option<u64> {
+        match &self.scan {
+            Some(scan) if self.ended => scan.unclosed(),
+            _ => None,
+        }
+    }
+}
+
+impl<R: Read> Read for Scanning<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if n == 0 && !buf.is_empty() {
+            self.ended = true;
+        }
+        if let Some(scan) = &mut self.scan {
+            scan.feed(&buf[..n]);
+        }
+        Ok(n)
+    }
 }
 
 /// Describe the unclosed quote at stream offset `offset`: its line, field and the start
@@ -181,5 +265,25 @@ mod tests {
         text.push_str(&"x".repeat((1 << 16) - 4));
         text.push_str("\"\"y\nb\n");
         assert_eq!(unclosed(&text), Some(2));
+    }
+
+    #[test]
+    fn a_scanning_reader_finds_what_the_pass_of_its_own_finds() {
+        let texts = [
+            "Nama,Kota\nToko A,Semarang\n\"Toko B,Solo\nToko C,Kudus\n",
+            "a,\"multi\nline\",c\n",
+            "a,\"ends on a quote\"",
+        ];
+        for text in texts {
+            let mut r = Scanning::new(text.as_bytes(), Some(Scan::new(b',', false)));
+            // Small reads, as a parser's buffer may make them.
+            let mut buf = [0u8; 5];
+            assert_eq!(r.unclosed_at_end(), None);
+            while r.read(&mut buf).unwrap() > 0 {}
+            assert_eq!(r.unclosed_at_end(), unclosed(text), "{text:?}");
+        }
+        let mut unscanned = Scanning::new(texts[0].as_bytes(), None);
+        std::io::copy(&mut unscanned, &mut std::io::sink()).unwrap();
+        assert_eq!(unscanned.unclosed_at_end(), None);
     }
 }
