@@ -29,6 +29,15 @@ struct Verdict {
     warned: Vec<String>,
 }
 
+/// What the writer stage hands back: the result so far, and what it counted.
+struct Written {
+    sink: Box<dyn result::ResultSink>,
+    report: Report,
+    tally: Tally,
+    /// The keys gathered, when no duplicate index was built before the pass.
+    gather: Option<DuplicateIndex>,
+}
+
 /// Rows validated together; big enough to keep both cores busy, small enough to stream.
 const CHUNK: usize = 4096;
 
@@ -159,7 +168,7 @@ fn pass(
     ui: &Printer,
     prepared: &Prepared,
     dups: Option<&DuplicateIndex>,
-    mut gather: Option<DuplicateIndex>,
+    gather: Option<DuplicateIndex>,
 ) -> Result<Pass> {
     let Prepared {
         spec,
@@ -175,22 +184,37 @@ fn pass(
     };
     let sink = result::create_masked(out, &table.headers, columns, &secret_columns(spec, mapping))?;
     let bar = ui.progress(None, "validating");
-    let mut report = Report::default();
-    let mut tally = Tally::default();
     // Three stages on their own threads so that reading, validating (on every core) and
     // writing overlap: reader → validate → writer, with small bounded queues between.
+    // The writer also counts the verdicts and gathers the keys, so that the validating
+    // stage goes on to the next chunk at once.
     let (tx_rows, rx_rows) = sync_channel::<Result<Vec<RawRow>>>(2);
-    let (tx_out, rx_out) = sync_channel::<(Vec<RawRow>, Vec<Outcome>)>(2);
-    let sink = std::thread::scope(|s| -> Result<Box<dyn result::ResultSink>> {
-        s.spawn(move || read_chunks(table, &tx_rows));
-        let writer = s.spawn(move || -> Result<Box<dyn result::ResultSink>> {
-            let mut sink = sink;
-            for (rows, outcomes) in rx_out {
-                for (raw, outcome) in rows.iter().zip(&outcomes) {
-                    sink.row(raw, outcome)?;
+    let (tx_out, rx_out) = sync_channel::<(Vec<RawRow>, Vec<Verdict>)>(2);
+    // Written chunks go back to the reader, which frees their rows where they were
+    // allocated (a free from another thread costs several times as much) and fills
+    // the emptied vector again.
+    let (tx_back, rx_back) = sync_channel::<Vec<RawRow>>(4);
+    let written = std::thread::scope(|s| -> Result<Written> {
+        s.spawn(move || read_chunks(table, &tx_rows, &rx_back));
+        let writer = s.spawn(move || -> Result<Written> {
+            let mut done = Written {
+                sink,
+                report: Report::default(),
+                tally: Tally::default(),
+                gather,
+            };
+            for (rows, verdicts) in rx_out {
+                for (raw, verdict) in rows.iter().zip(verdicts) {
+                    if let Some(g) = done.gather.as_mut() {
+                        gather_key(prepared, raw, g);
+                    }
+                    let outcome = done.tally.add(&mut done.report, verdict);
+                    done.sink.row(raw, &outcome)?;
                 }
+                // Full (the reader is ahead) or gone: the rows are freed here.
+                let _ = tx_back.try_send(rows);
             }
-            Ok(sink)
+            Ok(done)
         });
         let mut failure = None;
         for chunk in rx_rows {
@@ -201,19 +225,9 @@ fn pass(
                     break;
                 }
             };
-            let validated: Vec<Verdict> =
-                chunk.par_iter().map(|r| verdict(&validator, r)).collect();
-            if let Some(g) = gather.as_mut() {
-                for raw in &chunk {
-                    gather_key(prepared, raw, g);
-                }
-            }
-            let outcomes = validated
-                .into_iter()
-                .map(|v| tally.add(&mut report, v))
-                .collect();
+            let verdicts: Vec<Verdict> = chunk.par_iter().map(|r| verdict(&validator, r)).collect();
             bar.inc(chunk.len() as u64);
-            if tx_out.send((chunk, outcomes)).is_err() {
+            if tx_out.send((chunk, verdicts)).is_err() {
                 break;
             }
         }
@@ -227,8 +241,13 @@ fn pass(
         }
     });
     bar.finish_and_clear();
-    let sink = match sink {
-        Ok(s) => s,
+    let Written {
+        sink,
+        report,
+        tally,
+        gather,
+    } = match written {
+        Ok(w) => w,
         Err(e) => {
             remove_partial(out);
             return Err(e);
@@ -245,8 +264,13 @@ fn pass(
     Ok(Pass::Done(sink, report, tally))
 }
 
-/// The reader stage: the table's rows in chunks of [`CHUNK`], then the first read error.
-fn read_chunks(table: &input::Table, tx: &std::sync::mpsc::SyncSender<Result<Vec<RawRow>>>) {
+/// The reader stage: the table's rows in chunks of [`CHUNK`], then the first read error;
+/// each chunk in a vector the writer sent `back` when there is one.
+fn read_chunks(
+    table: &input::Table,
+    tx: &std::sync::mpsc::SyncSender<Result<Vec<RawRow>>>,
+    back: &std::sync::mpsc::Receiver<Vec<RawRow>>,
+) {
     let mut rows = match table.rows() {
         Ok(r) => r,
         Err(e) => {
@@ -255,7 +279,13 @@ fn read_chunks(table: &input::Table, tx: &std::sync::mpsc::SyncSender<Result<Vec
         }
     };
     loop {
-        let mut chunk = Vec::with_capacity(CHUNK);
+        let mut chunk = match back.try_recv() {
+            Ok(mut used) => {
+                used.clear();
+                used
+            }
+            Err(_) => Vec::with_capacity(CHUNK),
+        };
         for row in rows.by_ref().take(CHUNK) {
             match row {
                 Ok(r) => chunk.push(r),
