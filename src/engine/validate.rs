@@ -1,12 +1,10 @@
 //! The offline run (`validate`, `import --dry-run` without a connection): every row
 //! validated on all cores, in order, into the result workbook, counted by kind of error.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::sync_channel;
+use std::sync::mpsc::{channel, sync_channel};
 use std::time::Instant;
-
-use rayon::prelude::*;
 
 use super::prepare::{Config, Prepared, gather_key, has_key_check, prepare_with, secret_columns};
 use crate::error::{Error, Result};
@@ -38,8 +36,13 @@ struct Written {
     gather: Option<DuplicateIndex>,
 }
 
-/// Rows validated together; big enough to keep both cores busy, small enough to stream.
-const CHUNK: usize = 4096;
+/// Rows validated together, as one task: big enough that a task costs little to hand
+/// out, small enough to stream.
+const CHUNK: usize = 2048;
+
+/// Chunks being validated or waiting to be written: enough that every core has one and
+/// the next is ready.
+const IN_FLIGHT: usize = 4;
 
 /// What a finished validation found, for the terminal, `--json` and tests.
 #[derive(Debug, Clone, Default)]
@@ -184,18 +187,24 @@ fn pass(
     };
     let sink = result::create_masked(out, &table.headers, columns, &secret_columns(spec, mapping))?;
     let bar = ui.progress(None, "validating");
-    // Three stages on their own threads so that reading, validating (on every core) and
-    // writing overlap: reader → validate → writer, with small bounded queues between.
-    // The writer also counts the verdicts and gathers the keys, so that the validating
-    // stage goes on to the next chunk at once.
+    // Reading, validating (on every core) and writing overlap: the reader sends chunks,
+    // each chunk is validated as one task on the pool (the cores work on different
+    // chunks, so none waits for the slowest part of another), and the writer puts the
+    // chunks back in order as they come. The writer also counts the verdicts and
+    // gathers the keys. At most IN_FLIGHT chunks are between the reader and the file.
     let (tx_rows, rx_rows) = sync_channel::<Result<Vec<RawRow>>>(2);
-    let (tx_out, rx_out) = sync_channel::<(Vec<RawRow>, Vec<Verdict>)>(2);
+    let (tx_done, rx_done) = channel::<(usize, Vec<RawRow>, Vec<Verdict>)>();
+    let (tx_slot, rx_slot) = sync_channel::<()>(IN_FLIGHT);
+    for _ in 0..IN_FLIGHT {
+        let _ = tx_slot.send(());
+    }
     // Written chunks go back to the reader, which frees their rows where they were
     // allocated (a free from another thread costs several times as much) and fills
     // the emptied vector again.
-    let (tx_back, rx_back) = sync_channel::<Vec<RawRow>>(4);
+    let (tx_back, rx_back) = sync_channel::<Vec<RawRow>>(IN_FLIGHT);
     let written = std::thread::scope(|s| -> Result<Written> {
         s.spawn(move || read_chunks(table, &tx_rows, &rx_back));
+        let progress = bar.clone();
         let writer = s.spawn(move || -> Result<Written> {
             let mut done = Written {
                 sink,
@@ -203,35 +212,50 @@ fn pass(
                 tally: Tally::default(),
                 gather,
             };
-            for (rows, verdicts) in rx_out {
-                for (raw, verdict) in rows.iter().zip(verdicts) {
-                    if let Some(g) = done.gather.as_mut() {
-                        gather_key(prepared, raw, g);
+            let mut early: BTreeMap<usize, (Vec<RawRow>, Vec<Verdict>)> = BTreeMap::new();
+            let mut next = 0;
+            for (seq, rows, verdicts) in rx_done {
+                early.insert(seq, (rows, verdicts));
+                while let Some((rows, verdicts)) = early.remove(&next) {
+                    next += 1;
+                    progress.inc(rows.len() as u64);
+                    for (raw, verdict) in rows.iter().zip(verdicts) {
+                        if let Some(g) = done.gather.as_mut() {
+                            gather_key(prepared, raw, g);
+                        }
+                        let outcome = done.tally.add(&mut done.report, verdict);
+                        done.sink.row(raw, &outcome)?;
                     }
-                    let outcome = done.tally.add(&mut done.report, verdict);
-                    done.sink.row(raw, &outcome)?;
+                    let _ = tx_slot.send(());
+                    // Full (the reader is ahead) or gone: the rows are freed here.
+                    let _ = tx_back.try_send(rows);
                 }
-                // Full (the reader is ahead) or gone: the rows are freed here.
-                let _ = tx_back.try_send(rows);
             }
             Ok(done)
         });
         let mut failure = None;
-        for chunk in rx_rows {
-            let chunk = match chunk {
-                Ok(c) => c,
-                Err(e) => {
-                    failure = Some(e);
+        let validator = &validator;
+        rayon::in_place_scope(|tasks| {
+            for (seq, chunk) in rx_rows.into_iter().enumerate() {
+                let chunk = match chunk {
+                    Ok(c) => c,
+                    Err(e) => {
+                        failure = Some(e);
+                        break;
+                    }
+                };
+                // A slot frees when the writer has written a chunk; none: it stopped.
+                if rx_slot.recv().is_err() {
                     break;
                 }
-            };
-            let verdicts: Vec<Verdict> = chunk.par_iter().map(|r| verdict(&validator, r)).collect();
-            bar.inc(chunk.len() as u64);
-            if tx_out.send((chunk, verdicts)).is_err() {
-                break;
+                let tx = tx_done.clone();
+                tasks.spawn(move |_| {
+                    let verdicts = chunk.iter().map(|r| verdict(validator, r)).collect();
+                    let _ = tx.send((seq, chunk, verdicts));
+                });
             }
-        }
-        drop(tx_out);
+        });
+        drop(tx_done);
         let written = writer
             .join()
             .map_err(|_| Error::output("the result writer stopped unexpectedly"))?;
