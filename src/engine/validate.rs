@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{channel, sync_channel};
+use std::sync::mpsc::{Receiver, SyncSender, channel, sync_channel};
 use std::time::Instant;
 
 use super::prepare::{Config, Prepared, gather_key, has_key_check, prepare_with, secret_columns};
@@ -205,33 +205,14 @@ fn pass(
     let written = std::thread::scope(|s| -> Result<Written> {
         s.spawn(move || read_chunks(table, &tx_rows, &rx_back));
         let progress = bar.clone();
-        let writer = s.spawn(move || -> Result<Written> {
-            let mut done = Written {
+        let writer = s.spawn(move || {
+            let done = Written {
                 sink,
                 report: Report::default(),
                 tally: Tally::default(),
                 gather,
             };
-            let mut early: BTreeMap<usize, (Vec<RawRow>, Vec<Verdict>)> = BTreeMap::new();
-            let mut next = 0;
-            for (seq, rows, verdicts) in rx_done {
-                early.insert(seq, (rows, verdicts));
-                while let Some((rows, verdicts)) = early.remove(&next) {
-                    next += 1;
-                    progress.inc(rows.len() as u64);
-                    for (raw, verdict) in rows.iter().zip(verdicts) {
-                        if let Some(g) = done.gather.as_mut() {
-                            gather_key(prepared, raw, g);
-                        }
-                        let outcome = done.tally.add(&mut done.report, verdict);
-                        done.sink.row(raw, &outcome)?;
-                    }
-                    let _ = tx_slot.send(());
-                    // Full (the reader is ahead) or gone: the rows are freed here.
-                    let _ = tx_back.try_send(rows);
-                }
-            }
-            Ok(done)
+            write_in_order(prepared, done, &rx_done, &tx_slot, &tx_back, &progress)
         });
         let mut failure = None;
         let validator = &validator;
@@ -288,12 +269,44 @@ fn pass(
     Ok(Pass::Done(sink, report, tally))
 }
 
+/// The writer stage: the validated chunks put back in file order, each row counted, its
+/// key gathered and written; a written chunk frees a slot and goes back to the reader.
+fn write_in_order(
+    prepared: &Prepared,
+    mut done: Written,
+    validated: &Receiver<(usize, Vec<RawRow>, Vec<Verdict>)>,
+    slot: &SyncSender<()>,
+    back: &SyncSender<Vec<RawRow>>,
+    progress: &indicatif::ProgressBar,
+) -> Result<Written> {
+    let mut early: BTreeMap<usize, (Vec<RawRow>, Vec<Verdict>)> = BTreeMap::new();
+    let mut next = 0;
+    for (seq, rows, verdicts) in validated {
+        early.insert(seq, (rows, verdicts));
+        while let Some((rows, verdicts)) = early.remove(&next) {
+            next += 1;
+            progress.inc(rows.len() as u64);
+            for (raw, verdict) in rows.iter().zip(verdicts) {
+                if let Some(g) = done.gather.as_mut() {
+                    gather_key(prepared, raw, g);
+                }
+                let outcome = done.tally.add(&mut done.report, verdict);
+                done.sink.row(raw, &outcome)?;
+            }
+            let _ = slot.send(());
+            // Full (the reader is ahead) or gone: the rows are freed here.
+            let _ = back.try_send(rows);
+        }
+    }
+    Ok(done)
+}
+
 /// The reader stage: the table's rows in chunks of [`CHUNK`], then the first read error;
 /// each chunk in a vector the writer sent `back` when there is one.
 fn read_chunks(
     table: &input::Table,
-    tx: &std::sync::mpsc::SyncSender<Result<Vec<RawRow>>>,
-    back: &std::sync::mpsc::Receiver<Vec<RawRow>>,
+    tx: &SyncSender<Result<Vec<RawRow>>>,
+    back: &Receiver<Vec<RawRow>>,
 ) {
     let mut rows = match table.rows() {
         Ok(r) => r,
