@@ -142,23 +142,37 @@ const LOOKAHEAD: usize = 24;
 /// [`MAX_MARKUP_RUN`] bytes, more than `row_cap` rows with values (worksheets), or
 /// more shared strings than memory allows.
 pub(super) fn scan_part(path: &Path, name: &str, row_cap: u64) -> Result<PartScan> {
-    let display = path.display();
-    let damaged = || {
+    let file = std::fs::File::open(path).map_err(|e| {
         Error::input(format!(
-            "{display} is damaged (its part {name} cannot be unpacked): open it in Excel and save it again"
+            "cannot read {}: {}",
+            path.display(),
+            super::io_reason(&e)
         ))
-    };
-    let file = std::fs::File::open(path)
-        .map_err(|e| Error::input(format!("cannot read {display}: {}", super::io_reason(&e))))?;
-    let mut zip = zip::ZipArchive::new(std::io::BufReader::new(file)).map_err(|_| damaged())?;
-    let entry = zip.by_name(name).map_err(|_| damaged())?;
-    let kind = PartKind::of(name);
-    let markup = name.ends_with(".xml") || name.ends_with(".rels");
-    let mut scanner = Scanner::new(kind, row_cap);
-    scanner.markup = markup;
-    scanner.run(entry).map_err(|stop| match stop {
-        Stop::Io => damaged(),
-        Stop::Size(n) => too_big(path, name, kind, n),
+    })?;
+    let mut zip =
+        zip::ZipArchive::new(std::io::BufReader::new(file)).map_err(|_| damaged(path, name))?;
+    let entry = zip.by_name(name).map_err(|_| damaged(path, name))?;
+    let mut scanner = Scanner::new(name, row_cap);
+    scanner
+        .run(entry, &mut || {})
+        .map_err(|stop| refusal(path, name, row_cap, stop))?;
+    Ok(scanner.scan)
+}
+
+/// The refusal of a part that cannot be unpacked.
+pub(super) fn damaged(path: &Path, name: &str) -> Error {
+    Error::input(format!(
+        "{} is damaged (its part {name} cannot be unpacked): open it in Excel and save it again",
+        path.display()
+    ))
+}
+
+/// The refusal of the part `name` whose scan stopped at `stop`.
+pub(super) fn refusal(path: &Path, name: &str, row_cap: u64, stop: Stop) -> Error {
+    let display = path.display();
+    match stop {
+        Stop::Io => damaged(path, name),
+        Stop::Size(n) => too_big(path, name, PartKind::of(name), n),
         Stop::Run(at) => Error::input(format!(
             "{display} holds, in its part {name} near byte {at}, one text or tag longer than {} MB, far past the 32,767 characters of a cell (a zip bomb?): open it in Excel and save it again",
             mb(MAX_MARKUP_RUN)
@@ -174,12 +188,11 @@ pub(super) fn scan_part(path: &Path, name: &str, row_cap: u64) -> Result<PartSca
                 format!("holds more than {MAX_SHARED_STRINGS}")
             }
         )),
-    })?;
-    Ok(scanner.scan)
+    }
 }
 
 /// Why a scan stopped early.
-enum Stop {
+pub(super) enum Stop {
     Io,
     Size(u64),
     Run(u64),
@@ -189,10 +202,11 @@ enum Stop {
 }
 
 /// The counting state of [`scan_part`].
-struct Scanner {
+pub(super) struct Scanner {
     kind: PartKind,
     row_cap: u64,
-    scan: PartScan,
+    /// What the part showed so far.
+    pub scan: PartScan,
     /// Absolute offset of the last `<` seen.
     last_lt: u64,
     /// Whether the current `<row>` has had a value yet.
@@ -201,22 +215,34 @@ struct Scanner {
     head: Vec<u8>,
     /// Whether the part is XML (binary parts of an XLSB are only measured).
     markup: bool,
+    /// Whether the opening bytes have been checked (see [`Self::check_head`]).
+    head_checked: bool,
 }
 
 impl Scanner {
-    fn new(kind: PartKind, row_cap: u64) -> Self {
+    /// A scanner for the zip entry `name`, with `row_cap` rows of values allowed.
+    pub(super) fn new(name: &str, row_cap: u64) -> Self {
         Scanner {
-            kind,
+            kind: PartKind::of(name),
             row_cap,
             scan: PartScan::default(),
             last_lt: 0,
             row_has_value: false,
             head: Vec::new(),
-            markup: true,
+            markup: name.ends_with(".xml") || name.ends_with(".rels"),
+            head_checked: false,
         }
     }
 
-    fn run(&mut self, mut reader: impl Read) -> std::result::Result<(), Stop> {
+    /// Stream the part out of `reader`, stopping at the first limit it passes.
+    /// `checked` is called each time everything read so far (but a few bytes kept to
+    /// see a tag whole) has passed every check, once the opening bytes have: what was
+    /// read up to then may be given to calamine.
+    pub(super) fn run(
+        &mut self,
+        mut reader: impl Read,
+        checked: &mut dyn FnMut(),
+    ) -> std::result::Result<(), Stop> {
         let mut buf = vec![0u8; 1 << 16];
         let mut filled = 0usize;
         // Absolute offset of buf[0].
@@ -239,16 +265,17 @@ impl Scanner {
                 let from = (self.head.len() as u64 - base) as usize;
                 let to = filled.min(from + 4096 - self.head.len());
                 self.head.extend_from_slice(&buf[from..to]);
-                if self.head.len() >= 4096 || n == 0 {
-                    self.check_dimension()?;
-                }
             }
             let eof = n == 0;
+            if !self.head_checked && (self.head.len() >= 4096 || eof) {
+                self.check_head()?;
+            }
             if !self.markup {
                 if eof {
                     return Ok(());
                 }
                 filled = 0;
+                checked();
                 continue;
             }
             let end = if eof {
@@ -271,15 +298,12 @@ impl Scanner {
             if eof {
                 break;
             }
+            if self.head_checked {
+                checked();
+            }
             buf.copy_within(end..filled, 0);
             base += end as u64;
             filled -= end;
-        }
-        if self.kind == PartKind::Strings {
-            self.scan.declared_strings = declared_count(&self.head);
-            if self.scan.declared_strings > MAX_SHARED_STRINGS {
-                return Err(Stop::Strings(self.scan.declared_strings, true));
-            }
         }
         Ok(())
     }
@@ -317,12 +341,21 @@ impl Scanner {
         Ok(())
     }
 
-    /// Once the opening bytes of a worksheet are in: a `<dimension>` whose last row is
-    /// past the row limit (no Excel sheet has more than 1,048,576 rows) stops the scan
-    /// before the rows are inflated.
-    fn check_dimension(&self) -> std::result::Result<(), Stop> {
+    /// Once the opening bytes of a part are in: a worksheet's `<dimension>` whose last
+    /// row is past the row limit (no Excel sheet has more than 1,048,576 rows) stops the
+    /// scan before the rows are inflated; shared strings declaring more than memory
+    /// allows (calamine reserves room for them up front) stop it before calamine sees
+    /// the declaration.
+    fn check_head(&mut self) -> std::result::Result<(), Stop> {
+        self.head_checked = true;
         if self.kind == PartKind::Sheet && last_dimension_row(&self.head) > self.row_cap {
             return Err(Stop::Rows);
+        }
+        if self.kind == PartKind::Strings {
+            self.scan.declared_strings = declared_count(&self.head);
+            if self.scan.declared_strings > MAX_SHARED_STRINGS {
+                return Err(Stop::Strings(self.scan.declared_strings, true));
+            }
         }
         Ok(())
     }
@@ -400,8 +433,13 @@ mod tests {
     use super::*;
 
     fn scan(kind: PartKind, xml: &[u8], cap: u64) -> std::result::Result<PartScan, &'static str> {
-        let mut s = Scanner::new(kind, cap);
-        match s.run(xml) {
+        let name = match kind {
+            PartKind::Sheet => "xl/worksheets/sheet1.xml",
+            PartKind::Strings => "xl/sharedStrings.xml",
+            _ => "xl/styles.xml",
+        };
+        let mut s = Scanner::new(name, cap);
+        match s.run(xml, &mut || {}) {
             Ok(()) => Ok(s.scan),
             Err(Stop::Rows) => Err("rows"),
             Err(Stop::Run(_)) => Err("run"),

@@ -4,6 +4,7 @@
 //! (sheet, row, column) for a message to name it as `Customers!D14`.
 
 mod csv_reader;
+mod gate;
 mod limits;
 mod sniff;
 mod workbook;

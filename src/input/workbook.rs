@@ -12,6 +12,7 @@ use std::sync::Arc;
 use calamine::{Data, Ods, Range, Reader, Sheet, SheetVisible, Sheets, Xls, Xlsx, open_workbook};
 use rayon::prelude::*;
 
+use super::gate::{self, Gate};
 use super::limits::{self, DEFAULT_MAX_ROWS};
 use super::xlsx_stream::{self, Book, KeyPick, StreamedSheet, Survey};
 use super::{
@@ -173,16 +174,7 @@ fn has_data(range: &Range<Data>) -> bool {
 /// reads any: sizes, giant texts and, for worksheets, rows past any limit.
 /// Returns whether some worksheet holds a formula (see [`limits::PartScan::formulas`]).
 fn prescan(path: &Path, opts: &ReadOptions) -> Result<bool> {
-    let allowance = opts
-        .header_row
-        .map_or(HEADER_SEARCH_ROWS as u64, |h| u64::from(h) + 1);
-    // Every sheet is scanned, the chosen one is counted exactly by its survey: so the
-    // scan only stops what no --max-rows could make readable.
-    let row_cap = opts
-        .max_rows
-        .unwrap_or(DEFAULT_MAX_ROWS)
-        .max(DEFAULT_MAX_ROWS)
-        .saturating_add(allowance);
+    let row_cap = row_cap(opts);
     let names = limits::read_parts(path)?;
     // The parts are independent: scanned side by side (a worksheet beside the shared
     // strings) they cost about the time of the largest. The first refusal in the zip's
@@ -197,6 +189,19 @@ fn prescan(path: &Path, opts: &ReadOptions) -> Result<bool> {
         formulas += scan?.formulas;
     }
     Ok(formulas > 0)
+}
+
+/// Rows of values the pre-scan allows a worksheet part. Every sheet is scanned, the
+/// chosen one is counted exactly by its survey: so the scan only stops what no
+/// `--max-rows` could make readable.
+fn row_cap(opts: &ReadOptions) -> u64 {
+    let allowance = opts
+        .header_row
+        .map_or(HEADER_SEARCH_ROWS as u64, |h| u64::from(h) + 1);
+    opts.max_rows
+        .unwrap_or(DEFAULT_MAX_ROWS)
+        .max(DEFAULT_MAX_ROWS)
+        .saturating_add(allowance)
 }
 
 /// The sheets to try, in order, and notes on the hidden ones: hidden and very hidden
@@ -286,33 +291,52 @@ pub(super) fn open(
     score: HeaderScorer<'_>,
     key: Option<KeyPicker<'_>>,
 ) -> Result<Table> {
-    let formulas = if matches!(
-        format,
-        Format::Xlsx | Format::Xlsm | Format::Xlsb | Format::Ods
-    ) {
+    let streamed = matches!(format, Format::Xlsx | Format::Xlsm | Format::Xlsb);
+    // A run that can throw its pass away scans the parts beside calamine's read (see
+    // `gate`); one that sends rows as it reads them scans them all first.
+    let gate = if streamed && opts.quick_survey {
+        Some(Gate::start(path, row_cap(opts))?)
+    } else {
+        None
+    };
+    let formulas = if gate.is_some() {
+        // Not known yet: the pass ends with Error::Reread if there are.
+        false
+    } else if streamed || format == Format::Ods {
         prescan(path, opts)?
     } else {
         true
     };
-    if matches!(format, Format::Xlsx | Format::Xlsm | Format::Xlsb) {
-        let book = guarded(|| Book::open(path, format))
+    if streamed {
+        let book = guarded(|| Book::open(path, format, gate.clone()))
             .and_then(|r| r)
-            .map_err(|e| unreadable(path, format, &e))?;
+            .map_err(|e| gate::blame(gate.as_deref(), unreadable(path, format, &e)))?;
         // A quick survey (top rows only) needs an XLSX without formulas: see
         // `StreamedSheet::verify`. An XLSB's formulas are not looked for.
         let quick = opts.quick_survey && !formulas && format != Format::Xlsb;
         let pick = key.map(|key| KeyPick { score, key });
-        return open_streamed(path, format, book, opts, score, pick.as_ref(), quick);
+        let scans = gate.clone();
+        return open_streamed(
+            path,
+            format,
+            (book, gate),
+            opts,
+            score,
+            pick.as_ref(),
+            quick,
+        )
+        .map_err(|e| gate::blame(scans.as_deref(), e));
     }
     let book = open_sheets(path, format)?;
     open_loaded(path, format, book, opts, score)
 }
 
 /// Open a sheet of an XLSX, XLSM or XLSB by streaming it.
+/// `gate`: the scans the book is read behind, if any (see [`gate`]).
 fn open_streamed(
     path: &Path,
     format: Format,
-    mut book: Book,
+    (mut book, gate): (Book, Option<Arc<Gate>>),
     opts: &ReadOptions,
     score: HeaderScorer<'_>,
     pick: Option<&KeyPick<'_>>,
@@ -353,8 +377,12 @@ fn open_streamed(
     }
     if !survey.ordered || survey.special {
         // Out-of-order cells cannot be streamed into rows, and cells the stream cannot
-        // express need the whole-range reader: read the sheet whole.
+        // express need the whole-range reader: read the sheet whole, once every part
+        // has passed its scan.
         drop(book);
+        if let Some(gate) = &gate {
+            gate.verdict()?;
+        }
         let book = open_sheets(path, format)?;
         let mut table = open_loaded(
             path,
@@ -407,6 +435,7 @@ fn open_streamed(
         verify: !survey.complete,
         book: Arc::new(std::sync::Mutex::new(Some(book))),
         keys: Arc::new(std::sync::Mutex::new(keys)),
+        gate,
     };
     Ok(Table {
         path: path.to_path_buf(),

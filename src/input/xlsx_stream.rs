@@ -12,8 +12,9 @@ use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, mpsc};
 
-use calamine::{Data, DataRef, Reader, Xlsb, XlsbError, Xlsx, XlsxError, open_workbook};
+use calamine::{Data, DataRef, Reader, Xlsb, XlsbError, Xlsx, XlsxError};
 
+use super::gate::{Gate, GatedFile};
 use super::workbook::{guarded, short, to_cell, zero_pad_width};
 use super::{
     Cell, CellKind, Format, HEADER_SEARCH_ROWS, HeaderScorer, KeyPicker, RawRow, cap_cell_size,
@@ -24,17 +25,24 @@ use crate::error::{Error, Result};
 /// An opened workbook whose sheets can be streamed.
 pub(super) enum Book {
     /// XLSX or XLSM.
-    Xlsx(Xlsx<BufReader<std::fs::File>>),
+    Xlsx(Xlsx<BufReader<GatedFile>>),
     /// XLSB.
-    Xlsb(Xlsb<BufReader<std::fs::File>>),
+    Xlsb(Xlsb<BufReader<GatedFile>>),
 }
 
 impl Book {
-    /// Open the workbook at `path` for streaming.
-    pub(super) fn open(path: &Path, format: Format) -> std::result::Result<Book, String> {
+    /// Open the workbook at `path` for streaming; with a `gate`, calamine reads only
+    /// what its scans have checked.
+    pub(super) fn open(
+        path: &Path,
+        format: Format,
+        gate: Option<Arc<Gate>>,
+    ) -> std::result::Result<Book, String> {
+        let file = GatedFile::open(path, gate).map_err(|e| super::io_reason(&e))?;
+        let file = BufReader::new(file);
         Ok(match format {
-            Format::Xlsb => Book::Xlsb(open_workbook(path).map_err(|e: XlsbError| e.to_string())?),
-            _ => Book::Xlsx(open_workbook(path).map_err(|e: XlsxError| e.to_string())?),
+            Format::Xlsb => Book::Xlsb(Xlsb::new(file).map_err(|e: XlsbError| e.to_string())?),
+            _ => Book::Xlsx(Xlsx::new(file).map_err(|e: XlsxError| e.to_string())?),
         })
     }
 
@@ -483,6 +491,27 @@ pub(super) struct StreamedSheet {
     /// The key column's values as the survey gathered them, for the one duplicate-key
     /// pass that asks for that column (taken by it: the memory is given back).
     pub keys: Arc<Mutex<Option<ColumnValues>>>,
+    /// The scans the workbook is read behind (see [`super::gate`]), when they ran
+    /// beside the survey: a pass ends with their verdict.
+    pub gate: Option<Arc<Gate>>,
+}
+
+impl StreamedSheet {
+    /// The verdict of the scans the book is read behind, if any: their refusal, or
+    /// [`Error::Reread`] when a quick survey met a workbook with formulas (see
+    /// `StreamedSheet::verify`).
+    fn settled(&self) -> Result<()> {
+        let Some(gate) = &self.gate else {
+            return Ok(());
+        };
+        if gate.verdict()? && self.verify {
+            return Err(Error::Reread(format!(
+                "sheet \"{}\": the workbook holds formulas",
+                self.sheet
+            )));
+        }
+        Ok(())
+    }
 }
 
 /// Visit one column's trimmed, non-empty values (as the sheet shows them) with their
@@ -501,11 +530,12 @@ pub(super) fn scan_column(
     let want = sheet
         .first_col
         .saturating_add(u32::try_from(col).unwrap_or(u32::MAX));
+    sheet.settled()?;
     let scan = || -> std::result::Result<(), String> {
         let lent = sheet.book.lock().ok().and_then(|mut b| b.take());
         let mut book = match lent {
             Some(b) => b,
-            None => Book::open(&sheet.path, sheet.format)?,
+            None => Book::open(&sheet.path, sheet.format, sheet.gate.clone())?,
         };
         let mut visit = |row: u32, c: u32, value: DataRef<'_>, pad: u8| {
             if row <= sheet.header_row || c != want || blank(&value) {
@@ -581,7 +611,7 @@ fn stream(
     let lent = sheet.book.lock().ok().and_then(|mut b| b.take());
     let mut book = match lent {
         Some(b) => b,
-        None => Book::open(&sheet.path, sheet.format)?,
+        None => Book::open(&sheet.path, sheet.format, sheet.gate.clone())?,
     };
     let streamed = stream_book(sheet, &mut book, tx);
     if let Ok(mut shelf) = sheet.book.lock() {
@@ -676,11 +706,19 @@ fn stream_book(
         ControlFlow::Continue(())
     };
     let mut unknown = false;
-    book.for_each_cell_or_unknown(
+    let read = book.for_each_cell_or_unknown(
         &sheet.sheet,
         &mut visit,
         sheet.verify.then_some(&mut unknown),
-    )?;
+    );
+    // The rows are not all in until the scans the book was read behind have passed
+    // (calamine stopped where a refused part held it back).
+    if !closed && let Err(e) = sheet.settled() {
+        chunk.push(Err(e));
+        let _ = tx.send(chunk);
+        return Ok(());
+    }
+    read?;
     if unknown {
         reread = Some("a cell holds an error value calamine does not know");
     }

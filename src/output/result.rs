@@ -296,6 +296,10 @@ struct XlsxSink {
     sheet_rows: u32,
     /// The Summary line naming input columns the sheets had no room for.
     left_out: Option<String>,
+    /// Each data sheet's column widths, set when the workbook is finished: a sheet with
+    /// column settings looks every unformatted cell's column up in a hash map as it is
+    /// written, and the widths only matter once the sheet is saved.
+    widths: Vec<(usize, Vec<f64>)>,
 }
 
 struct Formats {
@@ -336,6 +340,7 @@ impl XlsxSink {
             formats,
             sheet_rows,
             left_out: None,
+            widths: Vec::new(),
         };
         sink.results.0 = sink
             .add_sheet("Results", true)
@@ -361,18 +366,19 @@ impl XlsxSink {
             titles.extend(["_row", "_status", "_error"].map(String::from));
         }
         let header = self.formats.header.clone();
-        let ws = self.book.add_worksheet_with_constant_memory()?;
-        ws.set_name(name)?;
-        for (c, t) in titles.iter().enumerate() {
-            let width = match t.as_str() {
+        let widths = titles
+            .iter()
+            .map(|t| match t.as_str() {
                 "_error" | "_payload" => 60.0,
                 "_changes" => 40.0,
                 "_row" | "_http" | "_attempts" => 7.0,
                 "_status" | "_action" => 10.0,
                 _ => (t.chars().count() as f64 + 2.0).clamp(10.0, 40.0),
-            };
-            ws.set_column_width(c as u16, width)?;
-        }
+            })
+            .collect();
+        self.widths.push((index, widths));
+        let ws = self.book.add_worksheet_with_constant_memory()?;
+        ws.set_name(name)?;
         ws.set_freeze_panes(1, 0)?;
         for (c, t) in titles.iter().enumerate() {
             ws.write_string_with_format(0, c as u16, t, &header)?;
@@ -434,12 +440,11 @@ impl XlsxSink {
             self.results = (self.add_sheet(&format!("Results ({n})"), true)?, 1, n);
         }
         let (idx, r, _) = self.results;
-        let front = self.front.clone();
         let payload = self.columns.payload;
         let nh = self.headers.len();
         let ws = self.book.worksheet_from_index(idx)?;
         let mut c: u16 = 0;
-        for name in &front {
+        for name in &self.front {
             match *name {
                 "_row" => {
                     ws.write_number(r, c, row.number)?;
@@ -574,6 +579,16 @@ impl ResultSink for XlsxSink {
         let (ri, rr, _) = self.results;
         if let Ok(ws) = self.book.worksheet_from_index(ri) {
             let _ = ws.autofilter(0, 0, rr.saturating_sub(1).max(1), last_col);
+        }
+        for (index, widths) in std::mem::take(&mut self.widths) {
+            let ws = self
+                .book
+                .worksheet_from_index(index)
+                .map_err(|e| write_failed(&path, e))?;
+            for (c, width) in widths.into_iter().enumerate() {
+                ws.set_column_width(c as u16, width)
+                    .map_err(|e| write_failed(&path, e))?;
+            }
         }
         self.write_summary(summary)
             .map_err(|e| write_failed(&path, e))?;

@@ -732,3 +732,60 @@ fn an_unknown_error_value_far_below_the_top_makes_its_row_invalid() {
     assert_eq!(row43["_status"], "INVALID");
     assert!(row43["_error"].contains("#SPILL!"), "{row43:?}");
 }
+
+/// `validate` reads a workbook while its parts are scanned beside it (`input::gate`):
+/// a part it never reads, here a second worksheet holding one text longer than any
+/// cell, still refuses the file once the first sheet is read, and no result is left.
+#[test]
+fn a_giant_text_in_a_sheet_never_read_still_refuses_the_workbook() {
+    let sheet = small_sheet("");
+    let giant = format!(
+        r#"{SHEET_HEAD}<sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>{}</t></is></c></row></sheetData></worksheet>"#,
+        "z".repeat(20 << 20)
+    );
+    let m = validate(
+        "two.xlsx",
+        |p| {
+            let mut parts = xlsx_parts(&sheet, STRINGS);
+            parts.push(("xl/worksheets/sheet2.xml", giant.into_bytes()));
+            let entries: Vec<(&str, &[u8])> =
+                parts.iter().map(|(n, b)| (*n, b.as_slice())).collect();
+            write_zip(p, &entries);
+        },
+        &[],
+    );
+    let dir = m.done.dir();
+    m.bounded()
+        .expect_code(2)
+        .one_clear_error()
+        .stderr_has("its part xl/worksheets/sheet2.xml")
+        .stderr_has("one text or tag longer than 16 MB");
+    assert!(!dir.join("two.result.xlsx").exists(), "no result is left");
+}
+
+/// A formula never calculated below the rows a quick survey reads: the scan beside the
+/// read finds the workbook's formulas only after the pass began, and the sheet is read
+/// again with a full survey, so the row names the formula instead of an empty name.
+#[test]
+fn a_formula_never_calculated_far_below_the_top_is_named() {
+    let sheet = sheet_below_the_top(0, "", false);
+    let sheet = String::from_utf8(sheet).unwrap().replace(
+        r#"<c r="C44" t="s"><v>2</v></c>"#,
+        r#"<c r="C44"><f>UPPER("toko")</f></c>"#,
+    );
+    let m = validate(
+        "formula.xlsx",
+        |p| write_xlsx(p, sheet.as_bytes(), STRINGS),
+        &[],
+    );
+    let dir = m.done.dir();
+    m.bounded().expect_code(1).stderr_has("44 rows: 43 valid");
+    let rows = records(&dir.join("formula.result.xlsx"), "Results");
+    assert_eq!(rows.len(), 44);
+    let row44 = rows.iter().find(|r| r["_row"] == "44").expect("row 44");
+    assert_eq!(row44["_status"], "INVALID");
+    assert!(
+        row44["_error"].contains("holds a formula that was never calculated"),
+        "{row44:?}"
+    );
+}
