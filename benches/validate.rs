@@ -2,8 +2,12 @@
 //! and a 1,000,000-row CSV of customers, runs the real `sheetload validate` binary on each,
 //! and prints rows/s and peak RSS. Run with `cargo bench --bench validate`.
 //!
-//! Every workload runs three times, interleaved, and the median is printed (the machine
-//! may be shared). The XLSX → result.xlsx run is also set against, in the same run, the
+//! Every workload runs five times, interleaved, and the median is printed (the machine
+//! may be shared). Before each run, untimed, the file system is synced and the run's
+//! previous output deleted: each run writes a new result, as for a new input file, and pays
+//! neither for writing back the run before (the 1M-row CSV's result is 380 MB) nor for
+//! replacing an old result (on ext4, renaming over a file first flushes the new one:
+//! +0.13–0.2 s for 380 MB, measured in the README). The XLSX → result.xlsx run is also set against, in the same run, the
 //! read-only floor (this bench reading the file with sheetload's reader and nothing
 //! else) and the Python baseline a user would write (`bench/alternatives/calamine_validate.py`:
 //! python-calamine, three checks, a CSV), when python-calamine is installed.
@@ -158,6 +162,9 @@ fn measure_python(python: &Path, xlsx: &Path, out: &Path) -> (f64, f64, i32) {
     (run.secs, run.peak_mb, run.code())
 }
 
+/// Runs of each workload.
+const ROUNDS: usize = 5;
+
 /// The median of three or more measurements (seconds, MB, exit code), by seconds.
 fn median(mut runs: Vec<(f64, f64, i32)>) -> (f64, f64, i32) {
     runs.sort_by(|a, b| a.0.total_cmp(&b.0));
@@ -237,6 +244,9 @@ fn main() {
             rows,
             Box::new(move || {
                 let args: Vec<&str> = args.iter().map(String::as_str).collect();
+                if let Some(out) = args.iter().skip_while(|a| **a != "--out").nth(1) {
+                    let _ = std::fs::remove_file(out);
+                }
                 measure(&args)
             }),
         ));
@@ -248,16 +258,20 @@ fn main() {
         work.push((
             "100k-row XLSX → CSV, Python baseline (python-calamine + 3 checks)".into(),
             100_000,
-            Box::new(move || measure_python(&py, &xlsx, &out)),
+            Box::new(move || {
+                let _ = std::fs::remove_file(&out);
+                measure_python(&py, &xlsx, &out)
+            }),
         ));
     }
     let mut results: Vec<Vec<(f64, f64, i32)>> = vec![Vec::new(); work.len()];
-    for _ in 0..3 {
+    for _ in 0..ROUNDS {
         for (i, (_, _, run)) in work.iter().enumerate() {
+            let _ = Command::new("sync").status();
             results[i].push(run());
         }
     }
-    println!("| workload (median of 3) | rows | seconds | rows/s | peak RSS MB | exit |");
+    println!("| workload (median of {ROUNDS}) | rows | seconds | rows/s | peak RSS MB | exit |");
     println!("|---|---:|---:|---:|---:|---:|");
     let medians: Vec<(f64, f64, i32)> = results.into_iter().map(median).collect();
     for ((name, rows, _), (secs, mb, code)) in work.iter().zip(&medians) {

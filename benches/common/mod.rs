@@ -33,10 +33,33 @@ fn peak_kb(pid: u32) -> Option<u64> {
 }
 
 /// Waits for `child` (spawned at `started`), polling its peak RSS; with a `limit`, kills
-/// it once that much time has passed and reports `status: None`.
+/// it once that much time has passed and reports `status: None`. Without one, the exit
+/// is awaited on a thread of its own, so that the time measured ends when the child
+/// does, not at the poll after.
 pub fn watch(child: &mut Child, started: Instant, limit: Option<Duration>) -> Measured {
     let pid = child.id();
     let mut peak = 0u64;
+    if limit.is_none() {
+        let done = std::sync::atomic::AtomicBool::new(false);
+        let (status, ended) = std::thread::scope(|s| {
+            let waiter = s.spawn(|| {
+                let status = child.wait().ok();
+                let ended = started.elapsed();
+                done.store(true, std::sync::atomic::Ordering::Release);
+                (status, ended)
+            });
+            while !done.load(std::sync::atomic::Ordering::Acquire) {
+                peak = peak.max(peak_kb(pid).unwrap_or(0));
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            waiter.join().unwrap_or((None, started.elapsed()))
+        });
+        return Measured {
+            secs: ended.as_secs_f64(),
+            peak_mb: peak as f64 / 1024.0,
+            status,
+        };
+    }
     loop {
         peak = peak.max(peak_kb(pid).unwrap_or(0));
         let measured = |status| Measured {
