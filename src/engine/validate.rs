@@ -308,7 +308,7 @@ fn read_chunks(
     tx: &SyncSender<Result<Vec<RawRow>>>,
     back: &Receiver<Vec<RawRow>>,
 ) {
-    let mut rows = match table.rows() {
+    let (mut rows, hand_back) = match table.rows_handing_back() {
         Ok(r) => r,
         Err(e) => {
             let _ = tx.send(Err(e));
@@ -317,10 +317,18 @@ fn read_chunks(
     };
     loop {
         let mut chunk = match back.try_recv() {
-            Ok(mut used) => {
-                used.clear();
-                used
-            }
+            Ok(mut used) => match &hand_back {
+                // Rows read on a thread of their own go back to it to be freed (or, when
+                // it has enough to free, are freed here).
+                Some(reader) => {
+                    let _ = reader.try_send(used);
+                    Vec::with_capacity(CHUNK)
+                }
+                None => {
+                    used.clear();
+                    used
+                }
+            },
             Err(_) => Vec::with_capacity(CHUNK),
         };
         for row in rows.by_ref().take(CHUNK) {

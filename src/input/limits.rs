@@ -316,10 +316,22 @@ impl Scanner {
         }
         match self.kind {
             PartKind::Sheet => {
-                if is_formula_tag(tag) {
-                    self.scan.formulas += 1;
-                }
-                let name = local_name(tag);
+                // Most of a sheet's tags have a one-letter name and no prefix (`<c `,
+                // `<v>`, `<t>`): both readings of the name are that letter.
+                let name = match tag {
+                    [letter, b' ' | b'>' | b'/', ..] => {
+                        if *letter == b'f' {
+                            self.scan.formulas += 1;
+                        }
+                        std::slice::from_ref(letter)
+                    }
+                    _ => {
+                        if is_formula_tag(tag) {
+                            self.scan.formulas += 1;
+                        }
+                        local_name(tag)
+                    }
+                };
                 if name == b"row" {
                     self.row_has_value = false;
                 } else if (name == b"v" || name == b"is") && !self.row_has_value {

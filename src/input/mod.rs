@@ -269,11 +269,22 @@ enum Source {
 /// Iterator over a table's data rows; blank rows are skipped.
 pub type RowIter<'a> = Box<dyn Iterator<Item = Result<RawRow>> + Send + 'a>;
 
+/// Where a pass hands back the rows it is done with, for the thread that read them to
+/// free (a streamed sheet's reader thread): mimalloc then reuses that memory at once,
+/// where rows freed on another thread cost it fresh pages and remote frees.
+pub type RowsBack = std::sync::mpsc::SyncSender<Vec<RawRow>>;
+
 impl Table {
     /// Iterate the data rows below the header, from the start.
     pub fn rows(&self) -> Result<RowIter<'_>> {
-        let rows: RowIter<'_> = match &self.source {
-            Source::Csv(src) => src.rows(self)?,
+        Ok(self.rows_handing_back()?.0)
+    }
+
+    /// [`Self::rows`], and where to hand the rows back when they are read on a thread
+    /// of their own (`None`: they were read on the caller's).
+    pub fn rows_handing_back(&self) -> Result<(RowIter<'_>, Option<RowsBack>)> {
+        let (rows, back): (RowIter<'_>, Option<RowsBack>) = match &self.source {
+            Source::Csv(src) => (src.rows(self)?, None),
             Source::Sheet(data) => workbook::rows(data.clone(), self),
         };
         let headerless: Vec<usize> = (0..self.headers.len())
@@ -282,10 +293,10 @@ impl Table {
         // A workbook row may carry a cell past the last header (CSV warns by itself).
         let sheet = matches!(self.source, Source::Sheet(_));
         if headerless.is_empty() && !sheet {
-            return Ok(rows);
+            return Ok((rows, back));
         }
         let width = self.headers.len();
-        Ok(Box::new(rows.map(move |row| {
+        let rows = Box::new(rows.map(move |row| {
             let mut row = row?;
             for &col in &headerless {
                 if row.cells.get(col).is_some_and(|c| !c.is_empty()) {
@@ -299,7 +310,8 @@ impl Table {
                 row.cells.truncate(width);
             }
             Ok(row)
-        })))
+        }));
+        Ok((rows, back))
     }
 
     /// The warning for a value in a column without a header: nothing maps it, so it

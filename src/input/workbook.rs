@@ -558,10 +558,18 @@ fn open_loaded(
 }
 
 /// Iterate the data rows below the header; blank rows are skipped.
-pub(super) fn rows<'a>(data: Arc<SheetData>, table: &'a Table) -> RowIter<'a> {
+/// With where to hand the rows back when a reader thread reads them (see
+/// [`super::RowsBack`]).
+pub(super) fn rows<'a>(
+    data: Arc<SheetData>,
+    table: &'a Table,
+) -> (RowIter<'a>, Option<super::RowsBack>) {
     match &*data {
-        SheetData::Streamed(s) => Box::new(xlsx_stream::rows(s.clone())),
-        SheetData::Loaded(_) => Box::new(loaded_rows(data, table)),
+        SheetData::Streamed(s) => {
+            let (rows, back) = xlsx_stream::rows(s.clone());
+            (Box::new(rows), Some(back))
+        }
+        SheetData::Loaded(_) => (Box::new(loaded_rows(data, table)), None),
     }
 }
 

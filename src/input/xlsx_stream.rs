@@ -571,18 +571,27 @@ pub(super) fn scan_column(
 
 /// Cells sent from the reader thread at a time (in whole rows, at least one): a few
 /// MB, however wide the sheet.
-const CHUNK_CELLS: usize = 1 << 16;
+const CHUNK_CELLS: usize = 1 << 14;
 
 /// Stream the data rows below the header on a reader thread; blank rows are skipped.
-/// Dropping the iterator stops the thread.
-pub(super) fn rows(sheet: StreamedSheet) -> impl Iterator<Item = Result<RawRow>> + Send {
+/// Dropping the iterator stops the thread. Rows handed back on the sender are freed
+/// on the reader thread (see [`super::RowsBack`]).
+pub(super) fn rows(
+    sheet: StreamedSheet,
+) -> (
+    impl Iterator<Item = Result<RawRow>> + Send,
+    mpsc::SyncSender<Vec<RawRow>>,
+) {
     let (tx, rx) = mpsc::sync_channel::<Vec<Result<RawRow>>>(2);
+    let (back, used) = mpsc::sync_channel::<Vec<RawRow>>(RETURNED_CHUNKS);
     let spawned = std::thread::Builder::new()
         .name("sheet-reader".into())
         .spawn(move || {
             let failed = tx.clone();
             let outcome = crate::quiet_panics(|| {
-                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| stream(&sheet, &tx)))
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    stream(&sheet, &tx, &used)
+                }))
             });
             let error = match outcome {
                 Ok(Ok(())) => return,
@@ -599,21 +608,26 @@ pub(super) fn rows(sheet: StreamedSheet) -> impl Iterator<Item = Result<RawRow>>
     let first: Option<Result<RawRow>> = spawned
         .err()
         .map(|e| Err(Error::input(format!("cannot start reading the sheet: {e}"))));
-    first.into_iter().chain(rx.into_iter().flatten())
+    (first.into_iter().chain(rx.into_iter().flatten()), back)
 }
+
+/// Chunks of used rows waiting for the reader thread to free them; past that, the
+/// pass frees them itself.
+const RETURNED_CHUNKS: usize = 2;
 
 /// The reader thread's work: assemble rows from cells and send them in chunks.
 /// Returns a library error's text; a closed channel just ends it.
 fn stream(
     sheet: &StreamedSheet,
     tx: &mpsc::SyncSender<Vec<Result<RawRow>>>,
+    used: &mpsc::Receiver<Vec<RawRow>>,
 ) -> std::result::Result<(), String> {
     let lent = sheet.book.lock().ok().and_then(|mut b| b.take());
     let mut book = match lent {
         Some(b) => b,
         None => Book::open(&sheet.path, sheet.format, sheet.gate.clone())?,
     };
-    let streamed = stream_book(sheet, &mut book, tx);
+    let streamed = stream_book(sheet, &mut book, tx, used);
     if let Ok(mut shelf) = sheet.book.lock() {
         shelf.get_or_insert(book);
     }
@@ -625,6 +639,7 @@ fn stream_book(
     sheet: &StreamedSheet,
     book: &mut Book,
     tx: &mpsc::SyncSender<Vec<Result<RawRow>>>,
+    used: &mpsc::Receiver<Vec<RawRow>>,
 ) -> std::result::Result<(), String> {
     let chunk_rows = (CHUNK_CELLS / sheet.width.max(1)).max(1);
     let mut chunk: Vec<Result<RawRow>> = Vec::with_capacity(chunk_rows);
@@ -649,6 +664,10 @@ fn stream_book(
             chunk.push(Ok(row));
         }
         if (chunk.len() >= chunk_rows || last) && !chunk.is_empty() {
+            // The rows handed back are freed here, where they were allocated.
+            for rows in used.try_iter() {
+                drop(rows);
+            }
             let full = std::mem::replace(chunk, Vec::with_capacity(chunk_rows));
             if tx.send(full).is_err() {
                 return ControlFlow::Break(());
