@@ -569,8 +569,9 @@ pub(super) fn scan_column(
     })
 }
 
-/// Cells sent from the reader thread at a time (in whole rows, at least one): a few
-/// MB, however wide the sheet.
+/// Cells sent from the reader thread at a time (in whole rows, at least one): about a
+/// megabyte, however wide the sheet; the fewer rows wait in the channel, the less
+/// fresh memory the pass touches.
 const CHUNK_CELLS: usize = 1 << 14;
 
 /// Stream the data rows below the header on a reader thread; blank rows are skipped.
