@@ -54,6 +54,15 @@ impl DuplicateIndex {
         Self::default()
     }
 
+    /// An empty index with room for `rows` keys: reserved, not touched, so it costs
+    /// memory only as keys come, and the list is never copied to grow.
+    pub fn with_capacity(rows: usize) -> Self {
+        DuplicateIndex {
+            seen: Vec::with_capacity(rows),
+            ..Self::default()
+        }
+    }
+
     fn hash(&self, key: &str) -> u64 {
         let mut h = self.state.build_hasher();
         h.write(key.as_bytes());
