@@ -54,21 +54,51 @@ pub struct Columns {
     pub changes: bool,
 }
 
+/// A result column before the input's own: which outcome field it shows. Rows are
+/// written by matching these, not their names (a string comparison per column per row).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Front {
+    Row,
+    Status,
+    Action,
+    Id,
+    Http,
+    Error,
+    Changes,
+    Attempts,
+}
+
+impl Front {
+    /// The column's title.
+    fn name(self) -> &'static str {
+        match self {
+            Front::Row => "_row",
+            Front::Status => "_status",
+            Front::Action => "_action",
+            Front::Id => "_id",
+            Front::Http => "_http",
+            Front::Error => "_error",
+            Front::Changes => "_changes",
+            Front::Attempts => "_attempts",
+        }
+    }
+}
+
 impl Columns {
-    fn front(&self) -> Vec<&'static str> {
-        let mut v = vec!["_row", "_status"];
+    fn front(&self) -> Vec<Front> {
+        let mut v = vec![Front::Row, Front::Status];
         if self.action {
-            v.push("_action");
+            v.push(Front::Action);
         }
         if self.remote {
-            v.extend(["_id", "_http"]);
+            v.extend([Front::Id, Front::Http]);
         }
-        v.push("_error");
+        v.push(Front::Error);
         if self.changes {
-            v.push("_changes");
+            v.push(Front::Changes);
         }
         if self.attempts {
-            v.push("_attempts");
+            v.push(Front::Attempts);
         }
         v
     }
@@ -288,7 +318,7 @@ struct XlsxSink {
     book: Workbook,
     headers: Vec<String>,
     columns: Columns,
-    front: Vec<&'static str>,
+    front: Vec<Front>,
     /// (sheet index, next row) of the current Results and Failed sheets.
     results: (usize, u32, u32),
     failed: (usize, u32, u32),
@@ -356,7 +386,7 @@ impl XlsxSink {
         let index = self.book.worksheets().len();
         let mut titles: Vec<String> = Vec::new();
         if results {
-            titles.extend(self.front.iter().map(|s| s.to_string()));
+            titles.extend(self.front.iter().map(|f| f.name().to_string()));
             titles.extend(self.headers.iter().cloned());
             if self.columns.payload {
                 titles.push("_payload".into());
@@ -446,10 +476,10 @@ impl XlsxSink {
         let mut c: u16 = 0;
         for name in &self.front {
             match *name {
-                "_row" => {
+                Front::Row => {
                     ws.write_number(r, c, row.number)?;
                 }
-                "_status" => {
+                Front::Status => {
                     if let Some(s) = o.status {
                         let fmt = match s {
                             Status::Ok | Status::Valid => &self.formats.good,
@@ -459,28 +489,28 @@ impl XlsxSink {
                         ws.write_string_with_format(r, c, s.as_str(), fmt)?;
                     }
                 }
-                "_action" => {
+                Front::Action => {
                     if let Some(a) = o.action {
                         ws.write_string(r, c, a.as_str())?;
                     }
                 }
-                "_id" => {
+                Front::Id => {
                     if let Some(id) = &o.id {
                         ws.write_string(r, c, id)?;
                     }
                 }
-                "_http" => {
+                Front::Http => {
                     if let Some(h) = o.http {
                         ws.write_number(r, c, h)?;
                     }
                 }
-                "_error" if !o.error.is_empty() => {
+                Front::Error if !o.error.is_empty() => {
                     ws.write_string(r, c, clip(&o.error))?;
                 }
-                "_changes" if !o.changes.is_empty() => {
+                Front::Changes if !o.changes.is_empty() => {
                     ws.write_string(r, c, clip(&o.changes))?;
                 }
-                "_attempts" => {
+                Front::Attempts => {
                     if let Some(a) = o.attempts {
                         ws.write_number(r, c, a)?;
                     }
@@ -634,7 +664,7 @@ struct CsvSink {
     path: PathBuf,
     tmp: PathBuf,
     out: csv::Writer<File>,
-    front: Vec<&'static str>,
+    front: Vec<Front>,
     payload: bool,
     width: usize,
     /// One row's fields, gathered so that the writer can take them in one go: the csv
@@ -652,7 +682,7 @@ impl CsvSink {
             .buffer_capacity(1 << 16)
             .from_writer(file);
         let front = columns.front();
-        let mut titles: Vec<&str> = front.clone();
+        let mut titles: Vec<&str> = front.iter().map(|f| f.name()).collect();
         titles.extend(headers.iter().map(String::as_str));
         if columns.payload {
             titles.push("_payload");
@@ -676,17 +706,18 @@ impl ResultSink for CsvSink {
         let rec = &mut self.record;
         rec.clear();
         let mut field = |v: &str| rec.push_field(csv_safe(v).as_bytes());
+        // The row number written without a String of its own (a million allocations).
+        let mut number = itoa::Buffer::new();
         for name in &self.front {
             match *name {
-                "_row" => field(&row.number.to_string()),
-                "_status" => field(o.status.map(Status::as_str).unwrap_or_default()),
-                "_action" => field(o.action.map(|a| a.as_str()).unwrap_or_default()),
-                "_id" => field(o.id.as_deref().unwrap_or_default()),
-                "_http" => field(&o.http.map(|h| h.to_string()).unwrap_or_default()),
-                "_error" => field(&o.error),
-                "_changes" => field(&o.changes),
-                "_attempts" => field(&o.attempts.map(|a| a.to_string()).unwrap_or_default()),
-                _ => field(""),
+                Front::Row => field(number.format(row.number)),
+                Front::Status => field(o.status.map(Status::as_str).unwrap_or_default()),
+                Front::Action => field(o.action.map(|a| a.as_str()).unwrap_or_default()),
+                Front::Id => field(o.id.as_deref().unwrap_or_default()),
+                Front::Http => field(&o.http.map(|h| h.to_string()).unwrap_or_default()),
+                Front::Error => field(&o.error),
+                Front::Changes => field(&o.changes),
+                Front::Attempts => field(&o.attempts.map(|a| a.to_string()).unwrap_or_default()),
             }
         }
         for cell in row.cells.iter().take(self.width) {
