@@ -325,6 +325,12 @@ impl Scanner {
                         }
                         std::slice::from_ref(letter)
                     }
+                    // `<is>` (an inline string), two letters: not a formula.
+                    [a, b, b' ' | b'>' | b'/', ..]
+                        if a.is_ascii_alphabetic() && b.is_ascii_alphabetic() =>
+                    {
+                        &tag[..2]
+                    }
                     _ => {
                         if is_formula_tag(tag) {
                             self.scan.formulas += 1;
