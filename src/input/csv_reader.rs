@@ -126,6 +126,25 @@ fn record_texts(
     record: &csv::ByteRecord,
     encoding_given: bool,
 ) -> Result<Vec<String>> {
+    // Checked as one text (one call, not one per field), each field then cut out of it
+    // where it starts and ends on a character; a field that does not is looked at alone.
+    if let Ok(text) = std::str::from_utf8(record.as_slice()) {
+        let fields: Option<Vec<String>> = (0..record.len())
+            .map(|i| {
+                let range = record.range(i)?;
+                let cut = text.get(range)?;
+                let cut = if i + 1 == record.len() {
+                    cut.strip_suffix('\r').unwrap_or(cut)
+                } else {
+                    cut
+                };
+                Some(cut.to_string())
+            })
+            .collect();
+        if let Some(fields) = fields {
+            return Ok(fields);
+        }
+    }
     let line = record.position().map(|p| p.line()).unwrap_or(0);
     (0..record.len())
         .map(|i| field(record, i).unwrap_or_default())
@@ -602,6 +621,21 @@ impl CsvSource {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The record is checked as one text, but a character cut by a delimiter is still
+    /// not valid text: `é` is C3 A9, here split over two fields.
+    #[test]
+    fn a_character_cut_by_a_delimiter_is_refused() {
+        let path = Path::new("x.csv");
+        let split = csv::ByteRecord::from(vec![&b"\xC3"[..], &b"\xA9"[..]]);
+        let refused = record_texts(path, &split, false).expect_err("not valid text");
+        assert!(
+            refused.to_string().contains("not valid UTF-8 (byte 0xC3)"),
+            "{refused}"
+        );
+        let whole = csv::ByteRecord::from(vec![&b"caf\xC3\xA9"[..], &b"x\r"[..]]);
+        assert_eq!(record_texts(path, &whole, false).unwrap(), ["café", "x"]);
+    }
 
     #[test]
     fn split_respects_quotes() {
