@@ -126,27 +126,41 @@ fn record_texts(
     record: &csv::ByteRecord,
     encoding_given: bool,
 ) -> Result<Vec<String>> {
+    let mut texts = Vec::with_capacity(record.len());
+    record_texts_into(path, record, encoding_given, &mut texts)?;
+    Ok(texts)
+}
+
+/// [`record_texts`] into `texts` (emptied first), whose room a pass reuses row after row.
+fn record_texts_into(
+    path: &Path,
+    record: &csv::ByteRecord,
+    encoding_given: bool,
+    texts: &mut Vec<String>,
+) -> Result<()> {
+    texts.clear();
     // Checked as one text (one call, not one per field), each field then cut out of it
     // where it starts and ends on a character; a field that does not is looked at alone.
     if let Ok(text) = std::str::from_utf8(record.as_slice()) {
-        let fields: Option<Vec<String>> = (0..record.len())
-            .map(|i| {
-                let range = record.range(i)?;
-                let cut = text.get(range)?;
-                let cut = if i + 1 == record.len() {
-                    cut.strip_suffix('\r').unwrap_or(cut)
-                } else {
-                    cut
-                };
-                Some(cut.to_string())
-            })
-            .collect();
-        if let Some(fields) = fields {
-            return Ok(fields);
+        let last = record.len().saturating_sub(1);
+        for i in 0..record.len() {
+            let Some(cut) = record.range(i).and_then(|r| text.get(r)) else {
+                texts.clear();
+                break;
+            };
+            let cut = if i == last {
+                cut.strip_suffix('\r').unwrap_or(cut)
+            } else {
+                cut
+            };
+            texts.push(cut.to_string());
+        }
+        if texts.len() == record.len() {
+            return Ok(());
         }
     }
     let line = record.position().map(|p| p.line()).unwrap_or(0);
-    (0..record.len())
+    let fields = (0..record.len())
         .map(|i| field(record, i).unwrap_or_default())
         .map(|field| match std::str::from_utf8(field) {
             Ok(s) => Ok(s.to_string()),
@@ -161,8 +175,11 @@ fn record_texts(
                     path.display()
                 )))
             }
-        })
-        .collect()
+        });
+    for text in fields {
+        texts.push(text?);
+    }
+    Ok(())
 }
 
 fn csv_error(path: &Path, e: csv::Error) -> Error {
@@ -566,6 +583,7 @@ impl CsvSource {
             quotes::Scanning::new(decoder(&self.path, self.encoding)?, scan),
         );
         let mut rec = csv::ByteRecord::new();
+        let mut texts: Vec<String> = Vec::new();
         let mut index = 0usize;
         let mut ended = false;
         let iter = std::iter::from_fn(move || {
@@ -592,16 +610,17 @@ impl CsvSource {
                     continue;
                 }
                 let number = line_of(&rec, index);
-                let texts = match record_texts(&self.path, &rec, self.encoding.is_some()) {
-                    Ok(t) => t,
-                    Err(e) => return Some(Err(e)),
-                };
+                if let Err(e) =
+                    record_texts_into(&self.path, &rec, self.encoding.is_some(), &mut texts)
+                {
+                    return Some(Err(e));
+                }
                 if texts.iter().all(|t| t.trim().is_empty()) {
                     continue;
                 }
                 let defects = self.shape.defects(table, number, &texts);
                 let mut cells: Vec<Cell> = Vec::with_capacity(self.width);
-                for t in texts.into_iter().take(self.width) {
+                for t in texts.drain(..).take(self.width) {
                     let cell = match super::csv_unguard(&t) {
                         u if u.len() != t.len() => Cell::text(u.to_string()),
                         _ => Cell::text(t),
