@@ -1,6 +1,6 @@
-//! Shared by the benches: a child's wall time and peak RSS (Linux only). The peak is
-//! `wait4`'s `ru_maxrss`, or, for a child killed past a time limit, its `VmHWM` in
-//! `/proc/<pid>/status` read every 5 ms.
+//! Shared by the benches: a child's wall time and peak RSS, its `VmHWM` in
+//! `/proc/<pid>/status` (Linux only; 0 elsewhere), read while it runs, because the kernel
+//! forgets it once the child is reaped.
 #![allow(dead_code)]
 
 use std::process::{Child, ExitStatus};
@@ -23,6 +23,10 @@ impl Measured {
     }
 }
 
+/// How often a running child's peak RSS is read: `VmHWM` only grows, so a read after
+/// the peak has it; what a child adds in its last few milliseconds may be missed.
+const PEAK_POLL: Duration = Duration::from_millis(20);
+
 /// The `VmHWM` of process `pid` in kB, if its status can be read now.
 fn peak_kb(pid: u32) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
@@ -33,34 +37,33 @@ fn peak_kb(pid: u32) -> Option<u64> {
 }
 
 /// Waits for `child` (spawned at `started`), with its peak RSS; with a `limit`, kills it
-/// once that much time has passed and reports `status: None` (polling `/proc` for the
-/// peak meanwhile). Without one, the child is reaped with `wait4`, whose `ru_maxrss` is
-/// the peak the kernel kept: exact, and nothing reads `/proc` while the child runs (each
-/// read takes the child's memory-map lock; polled every 5 ms it slowed a 1.25 s run by
-/// ~30 ms).
+/// once that much time has passed and reports `status: None`. Without one, the exit is
+/// awaited on a thread of its own, so that the time ends when the child does, and the
+/// peak is polled every [`PEAK_POLL`]: each read of `/proc/<pid>/status` takes the
+/// child's memory-map lock (polled every 5 ms it slowed a 1.25 s run by ~30 ms), and
+/// `wait4`'s `ru_maxrss` cannot stand in for it, since Linux counts in it the parent's
+/// own peak at the moment it spawned the child.
 pub fn watch(child: &mut Child, started: Instant, limit: Option<Duration>) -> Measured {
     let pid = child.id();
     let mut peak = 0u64;
     if limit.is_none() {
-        let mut status: libc::c_int = 0;
-        // SAFETY: an all-zero `rusage` is a valid value of the plain C struct.
-        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-        let reaped = loop {
-            // SAFETY: `status` and `usage` are valid for writes for the call; `pid` is
-            // this process's own child, not yet reaped (std reaps only in `wait`).
-            let r = unsafe { libc::wait4(pid as libc::pid_t, &mut status, 0, &mut usage) };
-            if r != -1 || std::io::Error::last_os_error().kind() != std::io::ErrorKind::Interrupted
-            {
-                break r;
+        let done = std::sync::atomic::AtomicBool::new(false);
+        let (status, ended) = std::thread::scope(|s| {
+            let waiter = s.spawn(|| {
+                let status = child.wait().ok();
+                let ended = started.elapsed();
+                done.store(true, std::sync::atomic::Ordering::Release);
+                (status, ended)
+            });
+            while !done.load(std::sync::atomic::Ordering::Acquire) {
+                peak = peak.max(peak_kb(pid).unwrap_or(0));
+                std::thread::sleep(PEAK_POLL);
             }
-        };
-        let secs = started.elapsed().as_secs_f64();
-        let status = (reaped == pid as libc::pid_t)
-            .then(|| std::os::unix::process::ExitStatusExt::from_raw(status));
+            waiter.join().unwrap_or((None, started.elapsed()))
+        });
         return Measured {
-            secs,
-            // Linux gives ru_maxrss in kB.
-            peak_mb: usage.ru_maxrss as f64 / 1024.0,
+            secs: ended.as_secs_f64(),
+            peak_mb: peak as f64 / 1024.0,
             status,
         };
     }
