@@ -70,13 +70,9 @@ impl Gate {
     /// List the parts calamine may read from the zip at `path` and start scanning
     /// them; `row_cap` as for [`limits::scan_part`].
     pub(super) fn start(path: &Path, row_cap: u64) -> Result<Arc<Gate>> {
-        let file = std::fs::File::open(path).map_err(|e| cannot_read(path, &e))?;
-        let mut zip = zip::ZipArchive::new(std::io::BufReader::new(file)).map_err(|_| {
-            Error::input(format!(
-                "{} is damaged (its zip structure cannot be read): open it in Excel and save it again",
-                path.display()
-            ))
-        })?;
+        let file = std::fs::File::open(path).map_err(|e| limits::cannot_read(path, &e))?;
+        let mut zip = zip::ZipArchive::new(std::io::BufReader::new(file))
+            .map_err(|_| limits::not_a_zip(path))?;
         let mut parts = Vec::new();
         for i in 0..zip.len() {
             let entry = zip
@@ -180,7 +176,8 @@ impl Gate {
         if method == Method::Other {
             return Err(refuse(Stop::Io));
         }
-        let mut file = std::fs::File::open(&self.path).map_err(|e| cannot_read(&self.path, &e))?;
+        let mut file =
+            std::fs::File::open(&self.path).map_err(|e| limits::cannot_read(&self.path, &e))?;
         file.seek(SeekFrom::Start(start))
             .map_err(|_| refuse(Stop::Io))?;
         let consumed = Cell::new(0u64);
@@ -265,14 +262,6 @@ pub(super) fn blame(gate: Option<&Gate>, e: Error) -> Error {
         Some(Err(refused)) => refused,
         _ => e,
     }
-}
-
-fn cannot_read(path: &Path, e: &std::io::Error) -> Error {
-    Error::input(format!(
-        "cannot read {}: {}",
-        path.display(),
-        super::io_reason(e)
-    ))
 }
 
 /// A part's bytes as calamine will see them: inflated (or stored) straight from the

@@ -98,16 +98,27 @@ fn too_big(path: &Path, name: &str, kind: PartKind, size: u64) -> Error {
     ))
 }
 
+/// The refusal of a workbook file that cannot be opened.
+pub(super) fn cannot_read(path: &Path, e: &std::io::Error) -> Error {
+    Error::input(format!(
+        "cannot read {}: {}",
+        path.display(),
+        super::io_reason(e)
+    ))
+}
+
+/// The refusal of a workbook whose zip directory cannot be read.
+pub(super) fn not_a_zip(path: &Path) -> Error {
+    Error::input(format!(
+        "{} is damaged (its zip structure cannot be read): open it in Excel and save it again",
+        path.display()
+    ))
+}
+
 /// The names of the entries of the zip at `path` that calamine reads.
 pub(super) fn read_parts(path: &Path) -> Result<Vec<String>> {
-    let display = path.display();
-    let file = std::fs::File::open(path)
-        .map_err(|e| Error::input(format!("cannot read {display}: {}", super::io_reason(&e))))?;
-    let zip = zip::ZipArchive::new(std::io::BufReader::new(file)).map_err(|_| {
-        Error::input(format!(
-            "{display} is damaged (its zip structure cannot be read): open it in Excel and save it again"
-        ))
-    })?;
+    let file = std::fs::File::open(path).map_err(|e| cannot_read(path, &e))?;
+    let zip = zip::ZipArchive::new(std::io::BufReader::new(file)).map_err(|_| not_a_zip(path))?;
     Ok(zip
         .file_names()
         .filter_map(|n| n.ok().map(|n| n.into_owned()))
@@ -142,13 +153,7 @@ const LOOKAHEAD: usize = 24;
 /// [`MAX_MARKUP_RUN`] bytes, more than `row_cap` rows with values (worksheets), or
 /// more shared strings than memory allows.
 pub(super) fn scan_part(path: &Path, name: &str, row_cap: u64) -> Result<PartScan> {
-    let file = std::fs::File::open(path).map_err(|e| {
-        Error::input(format!(
-            "cannot read {}: {}",
-            path.display(),
-            super::io_reason(&e)
-        ))
-    })?;
+    let file = std::fs::File::open(path).map_err(|e| cannot_read(path, &e))?;
     let mut zip =
         zip::ZipArchive::new(std::io::BufReader::new(file)).map_err(|_| damaged(path, name))?;
     let entry = zip.by_name(name).map_err(|_| damaged(path, name))?;
