@@ -68,7 +68,7 @@ pub(super) struct Gate {
 
 impl Gate {
     /// List the parts calamine may read from the zip at `path` and start scanning
-    /// them; `row_cap` as for [`limits::scan_part`].
+    /// them; `row_cap` rows of values are allowed a worksheet.
     pub(super) fn start(path: &Path, row_cap: u64) -> Result<Arc<Gate>> {
         let file = std::fs::File::open(path).map_err(|e| limits::cannot_read(path, &e))?;
         let mut zip = zip::ZipArchive::new(std::io::BufReader::new(file))

@@ -115,17 +115,6 @@ pub(super) fn not_a_zip(path: &Path) -> Error {
     ))
 }
 
-/// The names of the entries of the zip at `path` that calamine reads.
-pub(super) fn read_parts(path: &Path) -> Result<Vec<String>> {
-    let file = std::fs::File::open(path).map_err(|e| cannot_read(path, &e))?;
-    let zip = zip::ZipArchive::new(std::io::BufReader::new(file)).map_err(|_| not_a_zip(path))?;
-    Ok(zip
-        .file_names()
-        .filter_map(|n| n.ok().map(|n| n.into_owned()))
-        .filter(|n| PartKind::of(n) != PartKind::Unread)
-        .collect())
-}
-
 /// What streaming a part showed.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub(super) struct PartScan {
@@ -147,22 +136,6 @@ pub(super) struct PartScan {
 /// Bytes kept from the end of a buffer so that a tag name cut by the buffer's end is
 /// looked at whole.
 const LOOKAHEAD: usize = 24;
-
-/// Stream the zip entry `name` of the file at `path` through a counter, refusing it as
-/// soon as it passes its limits: its size, one text or tag of more than
-/// [`MAX_MARKUP_RUN`] bytes, more than `row_cap` rows with values (worksheets), or
-/// more shared strings than memory allows.
-pub(super) fn scan_part(path: &Path, name: &str, row_cap: u64) -> Result<PartScan> {
-    let file = std::fs::File::open(path).map_err(|e| cannot_read(path, &e))?;
-    let mut zip =
-        zip::ZipArchive::new(std::io::BufReader::new(file)).map_err(|_| damaged(path, name))?;
-    let entry = zip.by_name(name).map_err(|_| damaged(path, name))?;
-    let mut scanner = Scanner::new(name, row_cap);
-    scanner
-        .run(entry, &mut || {})
-        .map_err(|stop| refusal(path, name, row_cap, stop))?;
-    Ok(scanner.scan)
-}
 
 /// The refusal of a part that cannot be unpacked.
 pub(super) fn damaged(path: &Path, name: &str) -> Error {
@@ -206,7 +179,9 @@ pub(super) enum Stop {
     Strings(u64, bool),
 }
 
-/// The counting state of [`scan_part`].
+/// Streams a part through a counter, refusing it as soon as it passes its limits: its
+/// size, one text or tag of more than [`MAX_MARKUP_RUN`] bytes, more than `row_cap` rows
+/// with values (worksheets), or more shared strings than memory allows.
 pub(super) struct Scanner {
     kind: PartKind,
     row_cap: u64,

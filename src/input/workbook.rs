@@ -10,7 +10,6 @@ use std::path::Path;
 use std::sync::Arc;
 
 use calamine::{Data, Ods, Range, Reader, Sheet, SheetVisible, Sheets, Xls, Xlsx, open_workbook};
-use rayon::prelude::*;
 
 use super::gate::{self, Gate};
 use super::limits::{self, DEFAULT_MAX_ROWS};
@@ -170,25 +169,11 @@ fn has_data(range: &Range<Data>) -> bool {
     })
 }
 
-/// Stream every part calamine will read through [`limits::scan_part`] before calamine
-/// reads any: sizes, giant texts and, for worksheets, rows past any limit.
+/// Scan every part calamine will read before calamine reads any (the same scans as
+/// [`Gate`]'s, awaited): sizes, giant texts and, for worksheets, rows past any limit.
 /// Returns whether some worksheet holds a formula (see [`limits::PartScan::formulas`]).
 fn prescan(path: &Path, opts: &ReadOptions) -> Result<bool> {
-    let row_cap = row_cap(opts);
-    let names = limits::read_parts(path)?;
-    // The parts are independent: scanned side by side (a worksheet beside the shared
-    // strings) they cost about the time of the largest. The first refusal in the zip's
-    // order is the one reported, as when they were scanned in turn.
-    let scans: Vec<Result<limits::PartScan>> = names
-        .par_iter()
-        .with_max_len(1)
-        .map(|name| limits::scan_part(path, name, row_cap))
-        .collect();
-    let mut formulas = 0;
-    for scan in scans {
-        formulas += scan?.formulas;
-    }
-    Ok(formulas > 0)
+    Gate::start(path, row_cap(opts))?.verdict()
 }
 
 /// Rows of values the pre-scan allows a worksheet part. Every sheet is scanned, the
