@@ -39,6 +39,13 @@ pub struct Payload {
 }
 
 impl Payload {
+    /// Room for `n` values, so that a row's values are set without the list growing.
+    pub fn with_capacity(n: usize) -> Self {
+        Payload {
+            entries: Vec::with_capacity(n),
+        }
+    }
+
     /// Set `value` at `path`; a later value at the same path wins, as in a JSON map.
     pub fn set(&mut self, path: Key, value: Json) {
         self.entries.push((path, value));
@@ -87,33 +94,31 @@ impl Payload {
         }
         let mut out: Vec<u8> = Vec::with_capacity(32 * order.len() + 2);
         out.push(b'{');
-        // The object levels open above the current value, and whether each level has a
-        // member yet (a comma goes before the next one).
-        let mut open: Vec<&str> = Vec::new();
-        let mut has_member = vec![false];
+        // The objects open, outermost first (the body itself, unnamed, at the bottom),
+        // and whether each has a member yet (a comma goes before the next one).
+        let mut levels: Vec<(&str, bool)> = Vec::with_capacity(4);
+        levels.push(("", false));
         for (path, value) in order {
             let (parents, leaf) = match path.bytes().rposition(|b| b == b'.') {
                 Some(dot) => (Some(&path[..dot]), &path[dot + 1..]),
                 None => (None, *path),
             };
             let parents = parents.into_iter().flat_map(|p| p.split('.'));
-            let common = open
+            let common = levels[1..]
                 .iter()
                 .zip(parents.clone())
-                .take_while(|(a, b)| **a == *b)
+                .take_while(|((a, _), b)| *a == *b)
                 .count();
-            while open.len() > common {
-                open.pop();
-                has_member.pop();
+            while levels.len() > common + 1 {
+                levels.pop();
                 out.push(b'}');
             }
             for segment in parents.skip(common) {
-                member(&mut out, &mut has_member, segment);
+                member(&mut out, &mut levels, segment);
                 out.push(b'{');
-                open.push(segment);
-                has_member.push(false);
+                levels.push((segment, false));
             }
-            member(&mut out, &mut has_member, leaf);
+            member(&mut out, &mut levels, leaf);
             match value {
                 Json::String(text) => write_str(&mut out, text),
                 _ => {
@@ -121,15 +126,15 @@ impl Payload {
                 }
             }
         }
-        out.extend(std::iter::repeat_n(b'}', open.len() + 1));
+        out.extend(std::iter::repeat_n(b'}', levels.len()));
         String::from_utf8(out).unwrap_or_default()
     }
 }
 
 /// Start a member of the innermost open object: a comma unless it is the first, then
 /// the key and its colon.
-fn member(out: &mut Vec<u8>, has_member: &mut [bool], key: &str) {
-    if let Some(seen) = has_member.last_mut() {
+fn member(out: &mut Vec<u8>, levels: &mut [(&str, bool)], key: &str) {
+    if let Some((_, seen)) = levels.last_mut() {
         if *seen {
             out.push(b',');
         }

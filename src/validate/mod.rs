@@ -155,6 +155,9 @@ pub struct Validator<'a> {
     paths: Vec<Option<FieldPath>>,
     /// Per group, where its array goes.
     group_paths: Vec<Key>,
+    /// Per rule of the spec, the positions of its fields (none: not a field of the
+    /// spec), found once instead of by name for every row.
+    rule_fields: Vec<Vec<Option<usize>>>,
 }
 
 /// Where a field's value goes in the payload, interned once for all rows.
@@ -240,6 +243,16 @@ impl<'a> Validator<'a> {
                 })
                 .collect(),
             group_paths: spec.groups.iter().map(|g| intern(&g.path)).collect(),
+            rule_fields: spec
+                .rules
+                .iter()
+                .map(|r| {
+                    r.fields
+                        .iter()
+                        .map(|name| spec.fields.iter().position(|f| &f.name == name))
+                        .collect()
+                })
+                .collect(),
         }
     }
 
@@ -330,7 +343,8 @@ impl<'a> Validator<'a> {
         let mut res = RowResult {
             number: row.number,
             problems: Vec::new(),
-            payload: Payload::default(),
+            // A location sets two values, the rest one each.
+            payload: Payload::with_capacity(self.spec.fields.len() + 1),
             key: None,
             id: None,
             refs: Vec::new(),
@@ -338,8 +352,10 @@ impl<'a> Validator<'a> {
             secrets: Vec::new(),
         };
         reader_defects(row, &mut res);
-        let mut present = vec![false; self.spec.fields.len()];
-        let mut cleared = vec![false; self.spec.fields.len()];
+        // Which fields have a value, then which were cleared: one allocation for both.
+        let n = self.spec.fields.len();
+        let mut flags = vec![false; 2 * n];
+        let (present, cleared) = flags.split_at_mut(n);
         for (i, f) in self.spec.fields.iter().enumerate() {
             let b = &self.mapping.fields[i];
             let Some(src) = self.source(b, row, &f.name) else {
@@ -372,8 +388,8 @@ impl<'a> Validator<'a> {
             ));
         }
         self.check_tax_type(row, &mut res);
-        self.check_required(row, &present, &mut res);
-        self.check_rules(row, &present, &cleared, &mut res);
+        self.check_required(row, present, &mut res);
+        self.check_rules(row, present, cleared, &mut res);
         for (g, group) in self.spec.groups.iter().enumerate() {
             self.group(g, group, row, &mut res);
         }

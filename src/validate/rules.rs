@@ -87,9 +87,12 @@ impl Validator<'_> {
     ) {
         let n = row.number;
         let is = |flags: &[bool], name: &str| self.field_index(name).is_some_and(|i| flags[i]);
-        for rule in self.spec.rules.iter().filter(|r| r.applies(self.mode)) {
+        for (rule, at) in self.spec.rules.iter().zip(&self.rule_fields) {
+            if !rule.applies(self.mode) {
+                continue;
+            }
             // Most rows break no rule: tell so from counts, before any list is built.
-            let count = |flags: &[bool]| rule.fields.iter().filter(|f| is(flags, f)).count();
+            let count = |flags: &[bool]| at.iter().filter(|i| i.is_some_and(|i| flags[i])).count();
             let n_given = count(present);
             let fine = match rule.kind {
                 RuleKind::Together => {

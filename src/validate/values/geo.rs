@@ -28,7 +28,9 @@ const HEMISPHERES: [(&str, Axis, bool); 8] = [
 fn read_coordinate(text: &str) -> Option<(f64, Option<Axis>)> {
     let mut s = clean(text);
     let mut hemisphere = None;
-    for (letters, axis, negate) in HEMISPHERES {
+    // Every hemisphere suffix ends in an ASCII letter: a number's last digit has none.
+    let lettered = s.as_bytes().last().is_some_and(u8::is_ascii_alphabetic);
+    for (letters, axis, negate) in HEMISPHERES.into_iter().filter(|_| lettered) {
         if let Some(rest) = strip_suffix_ci(s, letters) {
             s = rest.trim_end_matches(is_trim_char);
             hemisphere = Some((axis, negate));

@@ -99,6 +99,11 @@ pub(crate) fn is_trim_char(c: char) -> bool {
 
 /// A cell's text without its edges' white space and invisible characters.
 pub(crate) fn clean(text: &str) -> &str {
+    // Printable ASCII at both edges (most cells) has nothing to trim.
+    let printable = |b: Option<&u8>| b.is_some_and(|b| (0x21..0x7f).contains(b));
+    if printable(text.as_bytes().first()) && printable(text.as_bytes().last()) {
+        return text;
+    }
     text.trim_matches(is_trim_char)
 }
 

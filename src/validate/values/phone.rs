@@ -16,11 +16,9 @@ fn is_phone_decoration(c: char) -> bool {
 pub fn parse_phone(text: &str) -> Result<String, ValueError> {
     let t = clean(text);
     let q = quoted(t);
-    let compact: String = t.chars().filter(|c| !is_phone_decoration(*c)).collect();
-    let (plus, digits) = match compact.strip_prefix('+') {
-        Some(rest) => ("+", rest),
-        None => ("", compact.as_str()),
-    };
+    let mut compact = String::with_capacity(t.len());
+    compact.extend(t.chars().filter(|c| !is_phone_decoration(*c)));
+    let digits = compact.strip_prefix('+').unwrap_or(&compact);
     if !all_ascii_digits(digits) {
         let how = if t.contains(['e', 'E']) && parse_canonical(t).is_some() {
             "Excel turned it into scientific notation; format the column as Text and re-enter it"
@@ -41,7 +39,8 @@ pub fn parse_phone(text: &str) -> Result<String, ValueError> {
             format!("{q} has {count} digits: a phone number has 6 to 15, country code included"),
         ));
     }
-    Ok(format!("{plus}{digits}"))
+    // `+digits` or `digits`: the compacted text is already the number as it is sent.
+    Ok(compact)
 }
 
 #[cfg(test)]
