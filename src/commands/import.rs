@@ -41,6 +41,16 @@ pub fn run(cfg: &Config, ui: &Printer) -> Result<u8> {
     connection::runtime()?.block_on(import(cfg.clone(), ui, None))
 }
 
+/// Hand the memory that the passes before sending (the survey, the duplicate keys) used
+/// and freed back to the system. The sending runs on other threads, which do not reuse
+/// this thread's free pages: held, they stayed in the import's peak for the whole run
+/// (3 MB of a million-row file's 37–41 MB).
+fn release_freed_memory() {
+    // SAFETY: `mi_collect` has no preconditions; it only returns free pages of the
+    // allocator's heaps to the system (and does nothing to blocks in use).
+    unsafe { libmimalloc_sys::mi_collect(true) };
+}
+
 /// Finish an interrupted or killed run (the newest unfinished one by default).
 pub fn resume(run_id: Option<i64>, ui: &Printer) -> Result<u8> {
     let (cfg, record) = crate::engine::again::resume(run_id)?;
@@ -61,6 +71,7 @@ async fn import(cfg: Config, ui: &Printer, resume_of: Option<i64>) -> Result<u8>
         cfg.key.as_deref(),
         cfg.group_by.as_deref(),
     )?;
+    release_freed_memory();
     // Ctrl-C once sending begins: stop dispatching, let the requests in flight finish,
     // write everything.
     let stop = Stop::with_limit(cfg.max_errors).on_ctrl_c();
