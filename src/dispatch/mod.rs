@@ -359,9 +359,24 @@ impl Ctx {
         path: &str,
         filters: &[(String, String)],
     ) -> Result<Vec<Value>, String> {
+        let mut out = Vec::new();
+        self.list_each(path, filters, |page| out.extend(page))
+            .await?;
+        Ok(out)
+    }
+
+    /// [`Ctx::list_all`], each page handed to `each` as it comes instead of all
+    /// of them gathered: what keeps only a digest of each record (an import's index of
+    /// the target) never holds the whole listing. Returns how many records came.
+    pub async fn list_each(
+        &self,
+        path: &str,
+        filters: &[(String, String)],
+        mut each: impl FnMut(Vec<Value>),
+    ) -> Result<u64, String> {
         let f = self.client.fields();
         let size = f.page_size.max(1);
-        let mut out = Vec::new();
+        let mut seen = 0u64;
         for page in 1..=1_000_000u32 {
             let mut q = filters.to_vec();
             q.push((f.page_param.clone(), page.to_string()));
@@ -380,13 +395,14 @@ impl Ctx {
             }
             let (items, total) = parse::page(&r.json());
             let n = items.len();
-            out.extend(items);
-            let done = n < size as usize || total.is_some_and(|t| out.len() as u64 >= t);
+            seen += n as u64;
+            each(items);
+            let done = n < size as usize || total.is_some_and(|t| seen >= t);
             if n == 0 || done {
                 break;
             }
         }
-        Ok(out)
+        Ok(seen)
     }
     /// The remote record holding `key`, if any: with the list filter when the API has
     /// one (checking the answer really matches), else by paging through the list.

@@ -37,11 +37,13 @@ pub(crate) async fn read_remote(
             "reading the {} already in {} \"{}\"…",
             spec.entity, conn.database.id, conn.database.name
         ));
-        let records = ctx
-            .list_all(path, &[])
-            .await
-            .map_err(|e| Error::usage(format!("cannot plan the import: {e}")))?;
-        index = Index::new(records, key_field);
+        ctx.list_each(path, &[], |page| {
+            for record in page {
+                index.add(record, key_field);
+            }
+        })
+        .await
+        .map_err(|e| Error::usage(format!("cannot plan the import: {e}")))?;
     }
     let (resolver, _) = references(ctx, conn, prepared).await?;
     Ok((index, resolver))

@@ -229,7 +229,7 @@ impl<'a> Planner<'a> {
             .map(str::to_string);
         let mut note = String::new();
         let target = match res.id.map(|i| i.to_string()) {
-            Some(id) if self.index.record(&id).is_some() => Some(id),
+            Some(id) if self.index.contains(&id) => Some(id),
             // The sheet names an id the database no longer has (an old export).
             Some(id) => match (self.mode, key) {
                 (Mode::Upsert, Some(k)) => {
@@ -285,7 +285,7 @@ impl<'a> Planner<'a> {
             );
         };
         let remote = self.index.record(&id).filter(|r| !r.is_null());
-        let changes = match remote {
+        let changes = match &remote {
             Some(remote) => diff(&payload, remote),
             None => payload,
         };
@@ -298,7 +298,7 @@ impl<'a> Planner<'a> {
                 None,
             )
         } else {
-            let described = describe_changes(&changes, remote, &res.secrets);
+            let described = describe_changes(&changes, remote.as_ref(), &res.secrets);
             let mut s = send(Action::Update { id }, Some(changes));
             s.changes = described;
             s
