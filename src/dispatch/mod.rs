@@ -365,15 +365,15 @@ impl Ctx {
         Ok(out)
     }
 
-    /// [`Ctx::list_all`], each page handed to `each` as it comes instead of all
-    /// of them gathered: what keeps only a digest of each record (an import's index of
-    /// the target) never holds the whole listing. Returns how many records came.
+    /// [`Ctx::list_all`], each page handed to `each` as it comes instead of all of them
+    /// gathered, so that a caller keeping less than the records themselves (an import's
+    /// index of the target) never holds the whole listing.
     pub async fn list_each(
         &self,
         path: &str,
         filters: &[(String, String)],
         mut each: impl FnMut(Vec<Value>),
-    ) -> Result<u64, String> {
+    ) -> Result<(), String> {
         let f = self.client.fields();
         let size = f.page_size.max(1);
         let mut seen = 0u64;
@@ -402,7 +402,7 @@ impl Ctx {
                 break;
             }
         }
-        Ok(seen)
+        Ok(())
     }
     /// The remote record holding `key`, if any: with the list filter when the API has
     /// one (checking the answer really matches), else by paging through the list.

@@ -61,17 +61,9 @@ pub struct Index {
 }
 
 impl Index {
-    /// Index records by id and, when given, by the natural-key field (trimmed).
-    pub fn new(records: Vec<Value>, key_field: Option<&str>) -> Self {
-        let mut index = Index::default();
-        for r in records {
-            index.add(r, key_field);
-        }
-        index
-    }
-
-    /// Index one more record (a record without an id is left out): a listing's pages
-    /// go in as they come, so that no page outlives its turn.
+    /// Index one more record by id and, when given, by the natural-key field (trimmed);
+    /// a record without an id is left out. A listing's pages go in as they come, so
+    /// that no page outlives its turn.
     pub fn add(&mut self, record: Value, key_field: Option<&str>) {
         let Some(id) = record_id(&record) else { return };
         if let Some(k) = key_field.and_then(|f| record.get(f)).and_then(scalar_text) {
@@ -270,7 +262,10 @@ mod tests {
             json!({"id": 2, "ext_cust_no": " C2 "}),
             json!({"name": "no id"}),
         ];
-        let i = Index::new(recs.clone(), Some("ext_cust_no"));
+        let mut i = Index::default();
+        for r in &recs {
+            i.add(r.clone(), Some("ext_cust_no"));
+        }
         assert_eq!(i.id_for_key("C2"), Some("2"));
         assert_eq!(i.len(), 2);
         assert!(i.contains("1") && !i.contains("3"));
