@@ -27,6 +27,7 @@ mod manners;
 mod matrix;
 mod orders;
 mod orders_sample;
+mod readme;
 mod result_identity;
 mod robustness;
 mod row_fixes;
