@@ -335,6 +335,52 @@ pub struct ImportArgs {
     /// Trackfinity --mode forget: fields to keep, comma-separated (e.g. email,country).
     #[arg(long, value_name = "FIELDS")]
     pub keep: Option<String>,
+    #[command(flatten)]
+    pub lock: LockArgs,
+}
+
+/// What a run does when another run is writing to the same target, database and entity.
+#[derive(Debug, Args)]
+pub struct LockArgs {
+    /// When another run is importing the same entity into the same database, wait for
+    /// it to finish (at most DURATION: 90s, 10m, 2h; no value: as long as it takes)
+    /// instead of refusing.
+    #[arg(long, value_name = "DURATION", num_args = 0..=1, require_equals = true,
+          default_missing_value = "")]
+    pub wait_for_lock: Option<String>,
+}
+
+impl LockArgs {
+    /// How long to wait for the run lock: `None` refuses at once, `Duration::MAX` waits
+    /// as long as it takes.
+    pub fn wait(&self) -> Result<Option<std::time::Duration>> {
+        self.wait_for_lock.as_deref().map(parse_wait).transpose()
+    }
+}
+
+/// `--wait-for-lock` given alone (as long as it takes), or with `90`, `90s`, `10m`,
+/// `2h`.
+fn parse_wait(text: &str) -> Result<std::time::Duration> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(std::time::Duration::MAX);
+    }
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (n, unit) = text.split_at(split);
+    let per = match unit.trim() {
+        "" | "s" | "sec" => Some(1),
+        "m" | "min" => Some(60),
+        "h" => Some(3600),
+        _ => None,
+    };
+    match (n.parse::<u64>(), per) {
+        (Ok(n), Some(per)) => Ok(std::time::Duration::from_secs(n.saturating_mul(per))),
+        _ => Err(Error::usage(format!(
+            "--wait-for-lock={text} is not a duration: give seconds (90, 90s), minutes (10m) or hours (2h), or no value to wait as long as it takes"
+        ))),
+    }
 }
 
 impl ImportArgs {
@@ -374,6 +420,7 @@ impl ImportArgs {
             confirm: self.confirm
                 || crate::connection::profile_confirms(self.connect.profile.as_deref())?,
             keep: self.keep.clone(),
+            wait_for_lock: self.lock.wait()?,
         })
     }
 }
@@ -479,6 +526,8 @@ pub struct RetryArgs {
     /// Confirm a destructive run's plan (delete, forget) without being asked.
     #[arg(long)]
     pub yes: bool,
+    #[command(flatten)]
+    pub lock: LockArgs,
 }
 
 /// `sheetload runs`.
@@ -537,6 +586,8 @@ impl RunsArgs {
 pub struct ResumeArgs {
     /// The run to finish (default: the newest unfinished one).
     pub run: Option<i64>,
+    #[command(flatten)]
+    pub lock: LockArgs,
 }
 
 /// `sheetload template`.

@@ -12,7 +12,8 @@ pub mod exit {
     pub const OK: u8 = 0;
     /// Some rows failed, were invalid or ended unknown.
     pub const ROWS_FAILED: u8 = 1;
-    /// Usage, configuration or unreadable input; nothing was sent.
+    /// Usage, configuration or unreadable input, or another run holds the run lock of
+    /// the same target, database and entity; nothing was sent.
     pub const USAGE: u8 = 2;
     /// The target refused the credentials.
     pub const AUTH: u8 = 3;
@@ -35,6 +36,16 @@ pub enum Error {
     /// Writing an output file failed.
     #[error("{0}")]
     Output(String),
+    /// Another run is writing to the same target, database and entity (the run lock
+    /// is held): nothing was sent. `plain` says it without flags or commands, for the
+    /// browser.
+    #[error("{text}")]
+    Busy {
+        /// The message for the terminal: who holds the lock, how to wait for it.
+        text: String,
+        /// The same in plain words.
+        plain: String,
+    },
     /// The user pressed Ctrl-C.
     #[error("interrupted")]
     Interrupted,
@@ -48,7 +59,11 @@ impl Error {
     /// The documented exit code for this kind of failure.
     pub fn exit_code(&self) -> u8 {
         match self {
-            Error::Usage(_) | Error::Input(_) | Error::Output(_) | Error::Reread(_) => exit::USAGE,
+            Error::Usage(_)
+            | Error::Input(_)
+            | Error::Output(_)
+            | Error::Reread(_)
+            | Error::Busy { .. } => exit::USAGE,
             Error::Auth(_) => exit::AUTH,
             Error::Interrupted => exit::INTERRUPTED,
         }

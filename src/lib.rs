@@ -14,6 +14,7 @@ pub mod export;
 pub mod input;
 pub mod ledger;
 pub mod mapping;
+pub mod os;
 pub mod output;
 pub mod payload;
 pub mod sandbox;

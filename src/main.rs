@@ -41,14 +41,20 @@ fn main() -> ExitCode {
         Command::Import(args) => args
             .config()
             .and_then(|cfg| sheetload::commands::import::run(&cfg, &ui)),
-        Command::Resume(args) => sheetload::commands::import::resume(args.run, &ui),
-        Command::Retry(args) => sheetload::commands::import::retry(
-            &args.result,
-            args.include_unknown,
-            args.out.clone(),
-            args.yes,
-            &ui,
-        ),
+        Command::Resume(args) => args
+            .lock
+            .wait()
+            .and_then(|wait| sheetload::commands::import::resume(args.run, wait, &ui)),
+        Command::Retry(args) => args.lock.wait().and_then(|wait| {
+            sheetload::commands::import::retry(
+                &args.result,
+                args.include_unknown,
+                args.out.clone(),
+                args.yes,
+                wait,
+                &ui,
+            )
+        }),
         Command::Runs(args) => args.run(&ui),
         Command::Export(args) => args
             .config()

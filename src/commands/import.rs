@@ -20,10 +20,12 @@ pub fn retry(
     include_unknown: bool,
     out: Option<PathBuf>,
     yes: bool,
+    wait_for_lock: Option<std::time::Duration>,
     ui: &Printer,
 ) -> Result<u8> {
     let (mut cfg, record) = crate::engine::again::retry(result, include_unknown, out)?;
     cfg.yes = yes;
+    cfg.wait_for_lock = wait_for_lock;
     let run_id = record.id;
     ui.note(&format!(
         "retrying the Failed rows of run {run_id} ({} {})",
@@ -52,8 +54,13 @@ fn release_freed_memory() {
 }
 
 /// Finish an interrupted or killed run (the newest unfinished one by default).
-pub fn resume(run_id: Option<i64>, ui: &Printer) -> Result<u8> {
-    let (cfg, record) = crate::engine::again::resume(run_id)?;
+pub fn resume(
+    run_id: Option<i64>,
+    wait_for_lock: Option<std::time::Duration>,
+    ui: &Printer,
+) -> Result<u8> {
+    let (mut cfg, record) = crate::engine::again::resume(run_id)?;
+    cfg.wait_for_lock = wait_for_lock;
     ui.note(&format!(
         "resuming run {} ({} {}, {})",
         record.id,

@@ -1,10 +1,13 @@
 //! `sheetload runs list | show RUN`: the run history kept in the ledger (`runs undo` is
 //! `commands::undo`).
 
+use std::collections::HashMap;
 use std::io::Write;
 
+use chrono::Utc;
+
 use crate::error::{Error, Result, exit};
-use crate::ledger::{self, Ledger, RunRecord};
+use crate::ledger::{self, Ledger, RunRecord, RunState};
 use crate::output::Status;
 use crate::ui::{Printer, thousands};
 
@@ -31,10 +34,23 @@ fn when(rfc3339: &str) -> String {
         .unwrap_or_else(|_| rfc3339.to_string())
 }
 
+/// What `runs` calls a run's state: a `running` run whose process still holds the run
+/// lock is running; one left `running` by a process that is gone (killed, crashed)
+/// has stopped, and `resume` finishes it.
+fn state_word(r: &RunRecord, holders: &HashMap<i64, ledger::Holder>) -> &'static str {
+    match r.state {
+        RunState::Running if !holders.get(&r.id).is_some_and(|h| !h.is_gone(Utc::now())) => {
+            "stopped"
+        }
+        state => state.as_str(),
+    }
+}
+
 /// `runs list`: the newest runs, one line each.
 pub fn list(limit: usize, ui: &Printer) -> Result<u8> {
     let ledger = open()?;
     let runs = ledger.runs(limit)?;
+    let holders = ledger.lease_holders()?;
     if ui.json {
         ui.json(&serde_json::to_value(&runs).unwrap_or_default());
         return Ok(exit::OK);
@@ -66,7 +82,7 @@ pub fn list(limit: usize, ui: &Printer) -> Result<u8> {
             "{:>5}  {:<16}  {:<11}  {:<11} {:<9} {:<7}  {:>6} {:>6} {:>7} {:>6} {:>6}  {} / {}",
             r.id,
             when(&r.started_at),
-            r.state.as_str(),
+            state_word(&r, &holders),
             r.target,
             r.entity,
             r.mode,
@@ -99,7 +115,7 @@ pub fn show(id: i64, ui: &Printer) -> Result<u8> {
         r.id,
         r.entity,
         r.mode,
-        r.state.as_str()
+        state_word(&r, &ledger.lease_holders()?)
     );
     let _ = writeln!(out, "  started   {}", when(&r.started_at));
     if let Some(f) = &r.finished_at {
@@ -149,7 +165,17 @@ pub fn show(id: i64, ui: &Printer) -> Result<u8> {
             bad.len() - 20
         );
     }
-    if r.state.is_unfinished() {
+    if let Some(h) = ledger.lease_holders()?.get(&r.id)
+        && r.state == RunState::Running
+        && !h.is_gone(Utc::now())
+    {
+        let _ = writeln!(
+            out,
+            "Still going: pid {} on {}; an import of the same entity and database with --wait-for-lock waits for it.",
+            h.pid,
+            if h.host.is_empty() { "?" } else { &h.host }
+        );
+    } else if r.state.is_unfinished() {
         let _ = writeln!(out, "`sheetload resume {}` finishes it.", r.id);
     }
     Ok(exit::OK)

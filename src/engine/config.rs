@@ -43,6 +43,11 @@ pub struct Config {
     pub confirm: bool,
     /// Trackfinity `forget`: the fields to keep, comma-separated.
     pub keep: Option<String>,
+    /// When another run holds the run lock of the same scope: wait up to this long for
+    /// it (`Duration::MAX`: as long as it takes) instead of refusing at once. Asked
+    /// each time, like `--yes`.
+    #[serde(skip)]
+    pub wait_for_lock: Option<Duration>,
 }
 
 /// The options of a run as the ledger keeps them for `resume` and `retry`: the typed
@@ -114,6 +119,7 @@ mod tests {
             yes: true,
             confirm: true,
             keep: Some("email".into()),
+            wait_for_lock: Some(Duration::from_secs(60)),
         };
         let json = stored_options(&cfg);
         let back = stored_config(&json, 1, "resumed").unwrap();
@@ -129,6 +135,7 @@ mod tests {
         assert_eq!(back.keep.as_deref(), Some("email"));
         assert!(back.conn.sandbox);
         assert!(!back.yes && !back.confirm, "a confirmation counts once");
+        assert!(back.wait_for_lock.is_none(), "waiting is asked each time");
         assert!(back.base.save_map.is_none(), "the map is saved once");
         let err = stored_config(r#"{"input":"x"}"#, 9, "resumed").unwrap_err();
         assert!(err.to_string().contains("run 9 cannot be resumed"), "{err}");

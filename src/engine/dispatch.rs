@@ -42,6 +42,9 @@ pub struct Stop {
     /// Listen for Ctrl-C once sending begins (the terminal's front end): before then a
     /// Ctrl-C at a password or confirmation prompt ends the process as usual.
     pub ctrl_c: bool,
+    /// The run lock was taken over by another run (this one was not heard from for
+    /// minutes: a computer asleep): stop as Ctrl-C does, so two runs never send at once.
+    lost_lock: Arc<AtomicBool>,
 }
 
 impl Stop {
@@ -76,6 +79,13 @@ impl Stop {
         self.sending.store(true, Ordering::SeqCst);
     }
 
+    /// Stop because another run took the run lock over: as [`Stop::interrupt`], with
+    /// its own reason.
+    pub fn lose_lock(&self) {
+        self.lost_lock.store(true, Ordering::SeqCst);
+        self.interrupt();
+    }
+
     /// Whether Ctrl-C (or Stop) was asked for.
     pub fn is_interrupted(&self) -> bool {
         self.interrupted.load(Ordering::SeqCst)
@@ -98,7 +108,12 @@ impl Stop {
 
     /// Why rows were left unsent, if they were.
     pub fn reason(&self) -> Option<String> {
-        if self.is_interrupted() {
+        if self.lost_lock.load(Ordering::SeqCst) {
+            Some(format!(
+                "stopped: another sheetload run took over the run lock after this one was not heard from for {} s (was the computer asleep?)",
+                crate::ledger::STALE_AFTER.as_secs()
+            ))
+        } else if self.is_interrupted() {
             Some("interrupted (Ctrl-C)".into())
         } else if self.stopped() {
             self.limit.map(|m| {

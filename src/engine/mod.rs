@@ -16,6 +16,7 @@ pub mod events;
 pub mod job;
 pub mod keyed;
 mod ledger_writer;
+mod lock;
 pub mod prepare;
 mod remote;
 pub mod report;

@@ -10,6 +10,7 @@ use super::confirm::{confirm_plan, row_total};
 use super::dispatch::{Loop, Settled, Stop};
 use super::events::{Event, Observer};
 use super::ledger_writer::spawn_ledger;
+use super::lock::{Place, RunLock, tell_if_held};
 use super::remote::column_names;
 use super::spill::{RowSet, Spill, SpillWriter};
 use super::target::{PlanInputs, Target};
@@ -19,7 +20,7 @@ use crate::connector::Database;
 use crate::dispatch::{Ctx, Limiter};
 use crate::engine::prepare::Prepared;
 use crate::error::Result;
-use crate::ledger::{self, Ledger, NewRun, RunState};
+use crate::ledger::{self, Ledger, NewRun, RunState, Scope};
 use crate::ui::Printer;
 use crate::validate::Validator;
 
@@ -112,6 +113,8 @@ pub async fn run(
     let signing_in = Instant::now();
     let (conn, ctx) = connect(target, cfg, prepared, &stop, ui).await?;
     let sign_in_seconds = signing_in.elapsed().as_secs_f64();
+    // One run at a time per scope, from before the plan reads the target to the end.
+    let lock = lock_scope(cfg, prepared, &conn, resume_of, &stop, ui).await?;
     let validator = Validator::new(
         spec,
         &prepared.mapping,
@@ -144,6 +147,9 @@ pub async fn run(
     let mut spill = SpillWriter::create()?;
     let (ledger_tx, ledger_thread, run_id, before, in_flight_before) =
         start_ledger(cfg, prepared, &conn, resume_of, &mut spill)?;
+    if let (Some(lock), Some(run)) = (&lock, run_id) {
+        lock.attach_run(run);
+    }
     stop.arm();
     observer.event(Event::Started {
         total: row_total(prepared),
@@ -233,6 +239,36 @@ fn start_ledger(
     let (ledger, run, before, in_flight) = open_run(cfg, prepared, conn, resume_of, spill)?;
     let (tx, h) = spawn_ledger(ledger, run);
     Ok((Some(tx), Some(h), Some(run), before, in_flight))
+}
+
+/// The run lock of the run's scope (target, server, database, entity), taken before the
+/// plan reads the target, so that a second run plans only once the first has finished.
+/// A dry run writes nothing and takes none; it only says when a run holds it.
+async fn lock_scope(
+    cfg: &Config,
+    prepared: &Prepared,
+    conn: &connection::Connected,
+    resume_of: Option<i64>,
+    stop: &Stop,
+    ui: &Printer,
+) -> Result<Option<RunLock>> {
+    let destination = conn.destination();
+    let place = Place {
+        scope: Scope {
+            target: prepared.spec.target,
+            base_url: conn.base_url.clone(),
+            database_id: Some(conn.database.id.clone()),
+            entity: prepared.spec.entity,
+        },
+        destination: &destination,
+    };
+    if cfg.dry_run {
+        tell_if_held(&place, ui);
+        return Ok(None);
+    }
+    RunLock::acquire(&place, resume_of, cfg.wait_for_lock, stop, ui)
+        .await
+        .map(Some)
 }
 
 /// Sign in to the run's target, and the request context every job shares.

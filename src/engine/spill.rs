@@ -8,7 +8,7 @@
 //! columns and, for a dry run, the `_payload` with its secrets already masked — never a
 //! password or a token. It is created readable by its owner only and deleted when the
 //! run's [`Spill`] is dropped; one that a killed run left behind is swept by the next
-//! run (on Linux, where a gone process can be told).
+//! run once its process is gone.
 
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
@@ -87,13 +87,9 @@ fn spill_error(path: &Path, doing: &str, e: impl std::fmt::Display) -> Error {
 const PREFIX: &str = "sheetload-outcomes-";
 
 /// Delete the spills that killed runs left behind (their process is gone), so that a
-/// `kill -9` does not leave outcomes in the temp folder for good. Only where the live
-/// processes can be told (Linux's `/proc`); a spill whose process lives is kept.
+/// `kill -9` does not leave outcomes in the temp folder for good; a spill whose process
+/// lives is kept (see [`crate::os::process_alive`]).
 fn sweep(dir: &Path) {
-    let proc = Path::new("/proc");
-    if !proc.join("self").exists() {
-        return;
-    }
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
@@ -107,7 +103,7 @@ fn sweep(dir: &Path) {
         else {
             continue;
         };
-        if pid != std::process::id() && !proc.join(pid.to_string()).exists() {
+        if pid != std::process::id() && !crate::os::process_alive(pid) {
             let _ = std::fs::remove_file(entry.path());
         }
     }
@@ -487,7 +483,7 @@ mod tests {
     #[test]
     fn the_spill_of_a_process_that_is_gone_is_swept() {
         let dir = tempfile::tempdir().unwrap();
-        // Beyond the largest process id Linux hands out.
+        // Beyond the largest process id Linux or Windows hands out.
         let gone = dir.path().join(format!("{PREFIX}99999999-0.sqlite"));
         let mine = dir
             .path()
@@ -497,7 +493,7 @@ mod tests {
             std::fs::write(f, b"").unwrap();
         }
         let w = SpillWriter::create_in(dir.path()).unwrap();
-        assert_eq!(gone.exists(), !Path::new("/proc/self").exists());
+        assert!(!gone.exists(), "the spill of a gone process is swept");
         assert!(mine.exists() && other.exists());
         drop(w);
     }

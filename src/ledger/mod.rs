@@ -17,6 +17,7 @@
 
 mod hash;
 mod home;
+mod lease;
 mod redact;
 mod schema;
 
@@ -45,6 +46,7 @@ mod rows;
 
 pub use hash::{file_fingerprint, payload_hash};
 pub use home::{config_dirs, default_home};
+pub use lease::{Acquired, HEARTBEAT, Holder, STALE_AFTER};
 pub use redact::{redact_base_url, redact_text};
 
 /// The ledger's file name inside the sheetload home.

@@ -21,7 +21,7 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Migration `i` takes a file from version `i` to version `i + 1`. Append only: a
 /// published migration is never edited, because files out there already ran it.
-const MIGRATIONS: &[&str] = &[V1, V2];
+const MIGRATIONS: &[&str] = &[V1, V2, V3];
 
 /// The schema version this build writes.
 pub(super) const VERSION: i64 = MIGRATIONS.len() as i64;
@@ -93,6 +93,25 @@ CREATE INDEX remote_ids_by_id ON remote_ids (target, base_url, database_id, enti
 /// (its state is then `undone`). Version 1 files gain the column, empty, and read as before.
 const V2: &str = "
 ALTER TABLE runs ADD COLUMN undone_at TEXT;
+";
+
+/// Version 3. `run_leases`: the run lock, one row per scope (target, server, database,
+/// entity) that a run is writing to, naming its holder (see `lease.rs`). Empty when no
+/// run is going; a row a killed run left is taken over by the next one.
+const V3: &str = "
+CREATE TABLE run_leases (
+    target       TEXT    NOT NULL,
+    base_url     TEXT    NOT NULL,
+    database_id  TEXT    NOT NULL,
+    entity       TEXT    NOT NULL,
+    run          INTEGER,
+    pid          INTEGER NOT NULL,
+    host         TEXT    NOT NULL,
+    token        TEXT    NOT NULL,
+    started_at   TEXT    NOT NULL,
+    heartbeat_at TEXT    NOT NULL,
+    PRIMARY KEY (target, base_url, database_id, entity)
+) WITHOUT ROWID;
 ";
 
 /// The schema as text, for the report and for anyone reading the file by hand.

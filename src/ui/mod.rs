@@ -208,6 +208,17 @@ pub fn count(n: u64, noun: &str) -> String {
     plural(n, noun, &format!("{noun}s"))
 }
 
+/// A span of time as a person says it: `45 s`, `5 min`, `1 h 20 min`.
+pub fn duration(d: std::time::Duration) -> String {
+    let s = d.as_secs();
+    match s {
+        0..60 => format!("{s} s"),
+        60..3600 => format!("{} min", s / 60),
+        _ if s % 3600 / 60 == 0 => format!("{} h", s / 3600),
+        _ => format!("{} h {} min", s / 3600, s % 3600 / 60),
+    }
+}
+
 /// [`plural`] for an entity, which specs and the ledger name in the plural (`visits`,
 /// `customers`): `records(1, "visits")` → `1 visit`.
 pub fn records(n: u64, entity: &str) -> String {

@@ -200,7 +200,11 @@ pub fn start(cfg: Config, resume_of: Option<i64>) -> Arc<Job> {
     std::thread::spawn(move || {
         let out = crate::connection::runtime()
             .and_then(|rt| rt.block_on(run(j.clone(), cfg, resume_of)))
-            .map_err(|e| e.to_string());
+            .map_err(|e| match e {
+                // The terminal's refusal names flags and commands; the page says it plainly.
+                crate::error::Error::Busy { plain, .. } => plain,
+                e => e.to_string(),
+            });
         if let Ok(mut end) = j.end.lock() {
             *end = Some(out);
         }

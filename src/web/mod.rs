@@ -187,11 +187,8 @@ pub async fn serve(opts: Options, ui: &Printer) -> Result<u8> {
 }
 
 /// Remove the upload folders of servers that were killed before they could (their
-/// process is gone); Linux only, where `/proc` tells.
+/// process is gone).
 fn remove_stale_sessions(home: &std::path::Path) {
-    if !std::path::Path::new("/proc/self").exists() {
-        return;
-    }
     let Ok(entries) = std::fs::read_dir(home) else {
         return;
     };
@@ -203,7 +200,7 @@ fn remove_stale_sessions(home: &std::path::Path) {
             .and_then(|p| p.parse::<u32>().ok());
         if let Some(pid) = pid
             && pid != std::process::id()
-            && !std::path::Path::new(&format!("/proc/{pid}")).exists()
+            && !crate::os::process_alive(pid)
         {
             let _ = std::fs::remove_dir_all(e.path());
         }

@@ -504,7 +504,7 @@ fn duplicated_keys(stats: &Value) -> Vec<String> {
 }
 
 /// A port free right now: bound to 0, read, released.
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .expect("pick a free port")
@@ -513,7 +513,7 @@ fn free_port() -> u16 {
 
 /// Starts the sandbox on the options' port, retrying while the port is still held
 /// (the previous server's listener going away, or another process briefly).
-fn start_sandbox(opts: &SandboxOptions) -> ThreadSandbox {
+pub(crate) fn start_sandbox(opts: &SandboxOptions) -> ThreadSandbox {
     let mut tries = 0;
     loop {
         match spawn_in_thread(opts.clone()) {

@@ -1,0 +1,284 @@
+//! The run lock of an import, resume or retry (see `ledger/lease.rs`): taken once the
+//! sign-in has named the server and database and before the plan reads the target, so
+//! that a second run of the same scope plans only after the first has finished; held
+//! while rows are sent, refreshed by a heartbeat thread, and given back on every way
+//! out (completed, interrupted, an error: [`RunLock`]'s `Drop`). A process killed
+//! outright leaves its lease behind; the next run takes it over once that process is
+//! gone. A dry run writes nothing and takes no lock: it only says when a run holds one.
+
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+
+use super::dispatch::Stop;
+use crate::error::{Error, Result};
+use crate::ledger::{self, Acquired, HEARTBEAT, Holder, Ledger, Scope};
+use crate::spec::Entity;
+use crate::ui::Printer;
+
+/// How often a run waiting for the lock (`--wait-for-lock`) asks again.
+const POLL: Duration = Duration::from_millis(500);
+
+/// What the messages say of the scope: its entity and its destination.
+pub(super) struct Place<'a> {
+    /// The scope the lock is for.
+    pub scope: Scope,
+    /// `"Demo" (db 1)`.
+    pub destination: &'a str,
+}
+
+impl Place<'_> {
+    fn entity(&self) -> Entity {
+        self.scope.entity
+    }
+}
+
+/// A held run lock; dropping it stops the heartbeat and releases the lease.
+pub(super) struct RunLock {
+    beat: Option<mpsc::Sender<i64>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl RunLock {
+    /// Take the lock of `place` for run `run` (a resumed run; a new one has no id yet):
+    /// at once, or after waiting up to `wait` for the run holding it; refused with
+    /// [`Error::Busy`] otherwise. The browser's Stop ends the wait.
+    pub(super) async fn acquire(
+        place: &Place<'_>,
+        run: Option<i64>,
+        wait: Option<Duration>,
+        stop: &Stop,
+        ui: &Printer,
+    ) -> Result<RunLock> {
+        let mut ledger = Ledger::open(&ledger::default_home())?;
+        let me = Holder::this_process(run);
+        let started = Instant::now();
+        let mut told = None;
+        loop {
+            match ledger.acquire_lease(&place.scope, &me)? {
+                Acquired::Taken { took_over } => {
+                    if let Some(gone) = took_over {
+                        ui.note(&format!(
+                            "took over the run lock of {} left by {} (its process is gone)",
+                            place.entity(),
+                            who(&gone)
+                        ));
+                    }
+                    break;
+                }
+                Acquired::Held(holder) => {
+                    let waited = started.elapsed();
+                    let Some(limit) = wait.filter(|limit| waited < *limit) else {
+                        return Err(busy(place, &holder, wait.map(|_| waited)));
+                    };
+                    if told.as_ref() != Some(&holder.token) {
+                        ui.note(&format!(
+                            "waiting for {} to finish importing {} into {}{} (Ctrl-C stops waiting)",
+                            who(&holder),
+                            place.entity(),
+                            place.destination,
+                            if limit == Duration::MAX {
+                                String::new()
+                            } else {
+                                format!(", at most {}", crate::ui::duration(limit))
+                            }
+                        ));
+                        told = Some(holder.token.clone());
+                    }
+                    if stop.is_interrupted() {
+                        return Err(Error::Interrupted);
+                    }
+                    tokio::time::sleep(POLL.min(limit.saturating_sub(waited))).await;
+                }
+            }
+        }
+        let (beat, rx) = mpsc::channel();
+        let scope = place.scope.clone();
+        let stop = stop.clone();
+        let thread = std::thread::spawn(move || heartbeat(ledger, scope, me, rx, stop));
+        Ok(RunLock {
+            beat: Some(beat),
+            thread: Some(thread),
+        })
+    }
+
+    /// Name the run the lock is held for, once it has begun: `runs list` and a
+    /// refused run show it.
+    pub(super) fn attach_run(&self, run: i64) {
+        if let Some(beat) = &self.beat {
+            let _ = beat.send(run);
+        }
+    }
+}
+
+impl Drop for RunLock {
+    fn drop(&mut self) {
+        // Closing the channel ends the heartbeat thread, which releases the lease.
+        self.beat.take();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// Refresh the lease every [`HEARTBEAT`] until the lock is dropped, then release it.
+/// A lease found taken over (this process was not heard from for minutes) stops the
+/// run's sending at once: two runs must never send to one scope together.
+fn heartbeat(mut ledger: Ledger, scope: Scope, me: Holder, rx: mpsc::Receiver<i64>, stop: Stop) {
+    let mut run = me.run;
+    loop {
+        match rx.recv_timeout(HEARTBEAT) {
+            Ok(id) => run = Some(id),
+            Err(mpsc::RecvTimeoutError::Timeout) => {}
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+        }
+        // A failed write (the ledger busy for seconds) is tried again at the next beat;
+        // the lease goes stale only after minutes.
+        if let Ok(false) = ledger.heartbeat_lease(&scope, &me.token, run) {
+            stop.lose_lock();
+            return;
+        }
+    }
+    let _ = ledger.release_lease(&scope, &me.token);
+}
+
+/// A dry run takes no lock, but says when a run is writing to its scope: its plan is a
+/// picture of a target that is changing.
+pub(super) fn tell_if_held(place: &Place<'_>, ui: &Printer) {
+    let Ok(ledger) = Ledger::open(&ledger::default_home()) else {
+        return;
+    };
+    if let Ok(Some(holder)) = ledger.lease(&place.scope)
+        && !holder.is_gone(Utc::now())
+    {
+        ui.note(&format!(
+            "{} is importing {} into {} right now: this plan may change as it goes",
+            who(&holder),
+            place.entity(),
+            place.destination
+        ));
+    }
+}
+
+/// `run 14 (pid 4242 on host X)`, or `a run still planning (…)`.
+fn who(h: &Holder) -> String {
+    let run = h.run.map_or_else(
+        || "a run still planning".to_string(),
+        |id| format!("run {id}"),
+    );
+    format!("{run} (pid {} on {})", h.pid, host(h))
+}
+
+fn host(h: &Holder) -> String {
+    if h.host == crate::os::host_name() {
+        "this computer".into()
+    } else if h.host.is_empty() {
+        "another computer".into()
+    } else {
+        format!("host {}", h.host)
+    }
+}
+
+/// `01:32` today, `2026-12-07 23:10` before.
+fn local_time(rfc3339: &str) -> String {
+    let Ok(t) = chrono::DateTime::parse_from_rfc3339(rfc3339) else {
+        return rfc3339.to_string();
+    };
+    let t = t.with_timezone(&chrono::Local);
+    if t.date_naive() == chrono::Local::now().date_naive() {
+        t.format("%H:%M").to_string()
+    } else {
+        t.format("%Y-%m-%d %H:%M").to_string()
+    }
+}
+
+/// The refusal: who holds the lock, since when, how lately it was heard from, and how to
+/// wait for it; `waited` when `--wait-for-lock` gave up.
+fn busy(place: &Place<'_>, h: &Holder, waited: Option<Duration>) -> Error {
+    let seen = h.silent_for(Utc::now()).map_or_else(String::new, |d| {
+        format!(", last seen {} s ago", d.as_secs())
+    });
+    let run = h.run.map_or_else(
+        || "a run still planning".to_string(),
+        |id| format!("run {id}"),
+    );
+    let check = h.run.map_or_else(
+        || "`sheetload runs list`".to_string(),
+        |id| format!("`sheetload runs show {id}`"),
+    );
+    let gave_up = waited.map_or_else(String::new, |w| {
+        format!("gave up waiting after {}: ", crate::ui::duration(w))
+    });
+    let wait = if waited.is_some() {
+        "Wait longer with --wait-for-lock (no limit) or --wait-for-lock=DURATION"
+    } else {
+        "Wait for it with --wait-for-lock"
+    };
+    let text = format!(
+        "{gave_up}another sheetload run is importing {entity} into {dest}: {run}, started {at} by pid {pid} on {host}{seen}. {wait}, or check it with {check}.",
+        entity = place.entity(),
+        dest = place.destination,
+        at = local_time(&h.started_at),
+        pid = h.pid,
+        host = host(h),
+    );
+    let plain = format!(
+        "Another import is already sending {entity} to {dest} ({run}, started at {at} on {host}). Two imports at once would create every record twice: wait until it has finished (History shows it), then start this import again.",
+        entity = place.entity(),
+        dest = place.destination,
+        at = local_time(&h.started_at),
+        host = host(h),
+    );
+    Error::Busy { text, plain }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::TargetId;
+
+    fn place() -> Place<'static> {
+        Place {
+            scope: Scope {
+                target: TargetId::SalesMania,
+                base_url: "http://127.0.0.1:9/".into(),
+                database_id: Some("1".into()),
+                entity: Entity::Customers,
+            },
+            destination: "\"Demo\" (db 1)",
+        }
+    }
+
+    #[test]
+    fn the_refusal_names_the_run_and_how_to_wait_the_plain_one_no_flags() {
+        let mut h = Holder::this_process(Some(14));
+        h.pid = 4242;
+        h.host = "build-7".into();
+        let Error::Busy { text, plain } = busy(&place(), &h, None) else {
+            panic!("not a busy error");
+        };
+        assert!(
+            text.starts_with(
+                "another sheetload run is importing customers into \"Demo\" (db 1): run 14, started "
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("by pid 4242 on host build-7, last seen 0 s ago"),
+            "{text}"
+        );
+        assert!(text.contains("--wait-for-lock"), "{text}");
+        assert!(text.contains("`sheetload runs show 14`"), "{text}");
+        assert!(
+            plain.contains("customers") && plain.contains("run 14"),
+            "{plain}"
+        );
+        assert!(!plain.contains("--") && !plain.contains('`'), "{plain}");
+        let Error::Busy { text, .. } = busy(&place(), &h, Some(Duration::from_secs(30))) else {
+            panic!("not a busy error");
+        };
+        assert!(text.starts_with("gave up waiting after 30 s"), "{text}");
+    }
+}

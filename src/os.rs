@@ -1,0 +1,128 @@
+//! Questions to the operating system, in one place with one path per OS (DESIGN.md):
+//! whether a process still runs, and this computer's name. The run lock, the sweep of
+//! spills that killed runs left and the browser's stale upload folders all ask here,
+//! so a port to another OS changes this file only.
+
+/// Whether process `pid` runs on this computer. A process that exists but belongs to
+/// another user counts as running. A pid no process can have (0, out of range) is
+/// gone. Where the OS cannot be asked, every process counts as running, so that
+/// nothing of a live run is ever taken or deleted.
+pub fn process_alive(pid: u32) -> bool {
+    imp::process_alive(pid)
+}
+
+/// This computer's name, as the run lock records who holds it; empty when the OS does
+/// not tell.
+pub fn host_name() -> String {
+    imp::host_name()
+}
+
+#[cfg(unix)]
+mod imp {
+    pub fn process_alive(pid: u32) -> bool {
+        let Ok(pid) = libc::pid_t::try_from(pid) else {
+            return false;
+        };
+        if pid <= 0 {
+            // 0 and negative pids name process groups, never one process.
+            return false;
+        }
+        // SAFETY: signal 0 sends nothing: `kill` only checks that the process exists
+        // and may be signalled; it reads and writes no memory of ours.
+        if unsafe { libc::kill(pid, 0) } == 0 {
+            return true;
+        }
+        // EPERM: it exists, owned by another user. ESRCH: no such process.
+        std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+    }
+
+    pub fn host_name() -> String {
+        let mut buf = [0u8; 256];
+        // SAFETY: `buf` is writable for the length given; `gethostname` writes at most
+        // that many bytes.
+        let rc = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) };
+        if rc != 0 {
+            return String::new();
+        }
+        let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
+        String::from_utf8_lossy(&buf[..end]).into_owned()
+    }
+}
+
+#[cfg(windows)]
+mod imp {
+    use windows_sys::Win32::Foundation::{
+        CloseHandle, ERROR_ACCESS_DENIED, GetLastError, STILL_ACTIVE,
+    };
+    use windows_sys::Win32::System::Threading::{
+        GetExitCodeProcess, OpenProcess, PROCESS_QUERY_LIMITED_INFORMATION,
+    };
+
+    pub fn process_alive(pid: u32) -> bool {
+        if pid == 0 {
+            return false;
+        }
+        // SAFETY: the handle is checked before use and closed once; the exit code is
+        // written into a local of the type the call asks for.
+        unsafe {
+            let handle = OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION, 0, pid);
+            if handle.is_null() {
+                // Access denied: it exists, owned by another user.
+                return GetLastError() == ERROR_ACCESS_DENIED;
+            }
+            let mut code: u32 = 0;
+            let asked = GetExitCodeProcess(handle, &mut code);
+            CloseHandle(handle);
+            asked != 0 && code == STILL_ACTIVE as u32
+        }
+    }
+
+    pub fn host_name() -> String {
+        std::env::var("COMPUTERNAME").unwrap_or_default()
+    }
+}
+
+#[cfg(not(any(unix, windows)))]
+mod imp {
+    pub fn process_alive(_pid: u32) -> bool {
+        true
+    }
+
+    pub fn host_name() -> String {
+        String::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn this_process_runs_and_one_beyond_every_pid_range_does_not() {
+        assert!(process_alive(std::process::id()));
+        assert!(!process_alive(0));
+        // Beyond the largest pid Linux (4,194,304) and Windows hand out.
+        assert!(!process_alive(99_999_999));
+        assert!(!process_alive(u32::MAX));
+    }
+
+    #[test]
+    fn a_child_that_exited_is_gone() {
+        let Ok(mut child) = std::process::Command::new(std::env::current_exe().unwrap())
+            .arg("--list")
+            .stdout(std::process::Stdio::null())
+            .spawn()
+        else {
+            return;
+        };
+        let pid = child.id();
+        child.wait().unwrap();
+        // Reaped: the pid is free (unless reused at once, which the OS avoids).
+        assert!(!process_alive(pid));
+    }
+
+    #[test]
+    fn this_computer_has_a_name() {
+        assert!(!host_name().is_empty());
+    }
+}
