@@ -43,6 +43,10 @@ pub struct Config {
     pub confirm: bool,
     /// Trackfinity `forget`: the fields to keep, comma-separated.
     pub keep: Option<String>,
+    /// Send an update even where it replaces a stored value with what looks like its
+    /// Excel-damaged form (a dropped leading zero, `6.28524E+12`, a date serial).
+    #[serde(default)]
+    pub allow_excel_damage: bool,
 }
 
 /// The options of a run as the ledger keeps them for `resume` and `retry`: the typed
@@ -114,6 +118,7 @@ mod tests {
             yes: true,
             confirm: true,
             keep: Some("email".into()),
+            allow_excel_damage: false,
         };
         let json = stored_options(&cfg);
         let back = stored_config(&json, 1, "resumed").unwrap();

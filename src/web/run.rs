@@ -135,6 +135,7 @@ async fn run_config(app: &Arc<App>, dry_run: bool, f: &RunForm) -> Result<Config
         yes: f.confirm.is_some(),
         confirm: false,
         keep: None,
+        allow_excel_damage: false,
     })
 }
 
