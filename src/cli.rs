@@ -335,6 +335,10 @@ pub struct ImportArgs {
     /// Trackfinity --mode forget: fields to keep, comma-separated (e.g. email,country).
     #[arg(long, value_name = "FIELDS")]
     pub keep: Option<String>,
+    /// Send updates that replace a stored value with what looks like Excel's damage of
+    /// it (081… → 81…, 6.28524E+12, a date as 46095); by default such rows are held.
+    #[arg(long)]
+    pub allow_excel_damage: bool,
     #[command(flatten)]
     pub lock: LockArgs,
 }
@@ -420,6 +424,7 @@ impl ImportArgs {
             confirm: self.confirm
                 || crate::connection::profile_confirms(self.connect.profile.as_deref())?,
             keep: self.keep.clone(),
+            allow_excel_damage: self.allow_excel_damage,
             wait_for_lock: self.lock.wait()?,
         })
     }

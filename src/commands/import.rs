@@ -71,8 +71,11 @@ pub fn resume(
     connection::runtime()?.block_on(import(cfg, ui, Some(record.id)))
 }
 
-async fn import(cfg: Config, ui: &Printer, resume_of: Option<i64>) -> Result<u8> {
+async fn import(mut cfg: Config, ui: &Printer, resume_of: Option<i64>) -> Result<u8> {
     let started = Instant::now();
+    if cfg.dry_run {
+        cfg.base = crate::engine::prepare::keep_real_result(&cfg.base, ui);
+    }
     let prepared = crate::engine::prepare::with_key(
         prepare(&cfg.base, ui)?,
         cfg.key.as_deref(),

@@ -60,6 +60,9 @@ fn terminal_lines(f: &Finished<'_>, t: &Tally, result_path: &Path) -> Vec<String
     if let Some(p) = &f.problem {
         out.push(format!("problem: {p}"));
     }
+    if let Some(n) = f.prepared.table.left_out_note() {
+        out.push(format!("note: {n}"));
+    }
     out.push(format!("result: {}", result_path.display()));
     if let (RunState::Interrupted, Some(id)) = (f.state, f.run_id) {
         let why = f.stop_reason.as_deref().unwrap_or("stopped early");

@@ -53,6 +53,9 @@ fn print_report(cfg: &Config, r: &Report, ui: &Printer) {
             r.warning_groups.len() - 10
         ));
     }
+    if let Some(n) = &r.left_out {
+        lines.push(format!("note: {n}"));
+    }
     if r.invalid > 0 {
         lines.push("Fix the rows on the Failed sheet and validate that sheet again.".to_string());
     }

@@ -91,6 +91,12 @@ pub fn resume(run_id: Option<i64>) -> Result<(Config, RunRecord)> {
 }
 
 /// The key/value lines of a result workbook's `Summary` sheet.
+/// The run whose result workbook `path` is, if it is one: its Summary sheet names the
+/// run (a validation's or a dry run's does not).
+pub(crate) fn run_of_result(path: &Path) -> Option<i64> {
+    read_summary(path).ok()?.get("Run")?.trim().parse().ok()
+}
+
 fn read_summary(path: &Path) -> Result<HashMap<String, String>> {
     use calamine::Reader as _;
     let mut book = calamine::open_workbook_auto(path).map_err(|e| {

@@ -48,6 +48,10 @@ pub struct Config {
     /// each time, like `--yes`.
     #[serde(skip)]
     pub wait_for_lock: Option<Duration>,
+    /// Send an update even where it replaces a stored value with what looks like its
+    /// Excel-damaged form (a dropped leading zero, `6.28524E+12`, a date serial).
+    #[serde(default)]
+    pub allow_excel_damage: bool,
 }
 
 /// The options of a run as the ledger keeps them for `resume` and `retry`: the typed
@@ -120,6 +124,7 @@ mod tests {
             confirm: true,
             keep: Some("email".into()),
             wait_for_lock: Some(Duration::from_secs(60)),
+            allow_excel_damage: false,
         };
         let json = stored_options(&cfg);
         let back = stored_config(&json, 1, "resumed").unwrap();

@@ -45,7 +45,8 @@ pub async fn planner<'a>(inputs: PlanInputs<'a>) -> Result<Box<dyn RowPlanner + 
         read_remote(ctx, conn, prepared, cfg.base.mode, key_field, &path, ui).await?;
     let known = remembered(spec, conn)?;
     Ok(Box::new(Keyed {
-        plan: Planner::new(spec, cfg.base.mode, key_field, index, resolver, known),
+        plan: Planner::new(spec, cfg.base.mode, key_field, index, resolver, known)
+            .guarded(prepared.excel_guard(cfg.allow_excel_damage)),
         path,
         dry_run: cfg.dry_run,
     }))

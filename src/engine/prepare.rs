@@ -9,7 +9,8 @@ use crate::input::{self, ReadOptions};
 use crate::mapping::{HeaderIndex, MapFile, Mapping};
 use crate::spec::{self, Entity, Mode, TargetId};
 use crate::ui::Printer;
-use crate::validate::{ParseOptions, duplicates::DuplicateIndex};
+use crate::validate::ParseOptions;
+use crate::validate::duplicates::{DuplicateIndex, Space};
 
 /// Everything `validate` needs, already checked by the CLI layer.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
@@ -45,6 +46,37 @@ pub fn default_result_path(input: &Path) -> PathBuf {
     input.with_file_name(format!("{stem}.result.xlsx"))
 }
 
+/// The options of a run that sends nothing (`validate`, `import --dry-run`): its result
+/// goes to the default `<stem>.result.xlsx` unless that file is a real run's result,
+/// which a check never replaces (`retry` needs its Failed sheet): then to
+/// `<stem>.check.xlsx`, and the run says so. An `--out` given is taken as given.
+pub fn keep_real_result(cfg: &Config, ui: &Printer) -> Config {
+    let mut cfg = cfg.clone();
+    if cfg.out.is_some() {
+        return cfg;
+    }
+    let default = default_result_path(&cfg.input);
+    if let Some(run) = super::again::run_of_result(&default) {
+        let check = check_result_path(&cfg.input);
+        ui.note(&format!(
+            "{} holds the result of run {run}, which a check never replaces (retry needs it): this one goes to {}",
+            default.display(),
+            check.display()
+        ));
+        cfg.out = Some(check);
+    }
+    cfg
+}
+
+/// Where a check writes when `<stem>.result.xlsx` is a real run's: `<stem>.check.xlsx`.
+pub fn check_result_path(input: &Path) -> PathBuf {
+    let stem = input
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "sheetload".into());
+    input.with_file_name(format!("{stem}.check.xlsx"))
+}
+
 /// Everything known before the first row is processed: the spec, the opened table,
 /// its mapping, the result path and the duplicate keys. Shared by validate and import.
 pub struct Prepared {
@@ -64,6 +96,20 @@ impl Prepared {
     /// Input columns that hold secrets (passwords): never written back out.
     pub fn secret_columns(&self) -> Vec<usize> {
         secret_columns(&self.spec, &self.mapping)
+    }
+
+    /// The check that holds an update replacing a stored value with its Excel-damaged
+    /// form, knowing which column each payload field comes from; `allow` lets them pass.
+    pub fn excel_guard(&self, allow: bool) -> crate::payload::excel_damage::Guard {
+        let mut guard = crate::payload::excel_damage::Guard::new(allow);
+        for (f, b) in self.spec.fields.iter().zip(&self.mapping.fields) {
+            if let (Some(path), Some(col)) = (&f.path, b.column) {
+                let cell = self.table.cell_name(1, col);
+                let cell = cell.strip_suffix('1').unwrap_or(&cell).to_string();
+                guard.column(path, self.table.column_name(col), cell);
+            }
+        }
+        guard
     }
 }
 
@@ -117,10 +163,7 @@ pub fn prepare_with(cfg: &Config, ui: &Printer, defer: bool) -> Result<Prepared>
     // surveyed (needing the mapping, so it is resolved from the headers found).
     let pick = |headers: &[String]| {
         let mapping = Mapping::resolve(&spec, headers, map.as_ref(), cfg.mode).ok()?;
-        match key_column(&spec, &mapping) {
-            Some((col, None)) => Some(col),
-            _ => None,
-        }
+        key_column(&spec, &mapping)
     };
     let table = input::open_keyed(&cfg.input, &cfg.read, &score, Some(&pick))?;
     for n in &table.notes {
@@ -181,44 +224,105 @@ pub fn prepare_with(cfg: &Config, ui: &Printer, defer: bool) -> Result<Prepared>
     })
 }
 
-/// The column whose values are checked for duplicate keys, with the default that its
-/// empty cells take; `None` when there is no such check (no key, or grouped rows).
-fn key_column<'m>(
-    spec: &spec::EntitySpec,
-    mapping: &'m Mapping,
-) -> Option<(usize, Option<&'m str>)> {
-    if spec.group_by.is_some() {
-        // Rows sharing the key are one record's lines (an order), not duplicates.
-        return None;
-    }
-    let kf = spec
-        .natural_key
-        .as_ref()
-        .and_then(|k| spec.fields.iter().position(|f| &f.name == k))?;
-    let b = &mapping.fields[kf];
-    Some((b.column?, b.default.as_deref()))
+/// Where one value the duplicate pass checks comes from.
+#[derive(Clone, Copy)]
+enum Source<'m> {
+    /// A column, with the default its empty cells take.
+    Column(usize, Option<&'m str>),
+    /// The same text on every row: a mapping constant, or a default without a column.
+    Every(&'m str),
 }
 
-/// What the duplicate-key pass notes of `row` (its key, as the sheet shows it, unless
-/// empty or shared by many records), for a run that gathers the keys as it goes.
+impl<'m> Source<'m> {
+    /// Where a field's value comes from, as the validator takes it: constant, cell,
+    /// default.
+    fn of(b: &'m crate::mapping::Binding) -> Option<Self> {
+        if let Some(c) = &b.constant {
+            return Some(Source::Every(c));
+        }
+        match (b.column, b.default.as_deref()) {
+            (Some(col), default) => Some(Source::Column(col, default)),
+            (None, Some(d)) => Some(Source::Every(d)),
+            (None, None) => None,
+        }
+    }
+
+    /// The row's text: the cell as the sheet shows it, trimmed, or what stands for it.
+    fn text<'r>(&self, row: &'r input::RawRow) -> std::borrow::Cow<'r, str>
+    where
+        'm: 'r,
+    {
+        match *self {
+            Source::Every(t) => t.into(),
+            Source::Column(col, default) => {
+                let cell = &row.cells[col];
+                match default {
+                    Some(d) if cell.is_empty() => d.into(),
+                    _ => match cell.shown_text() {
+                        std::borrow::Cow::Borrowed(t) => t.trim().into(),
+                        std::borrow::Cow::Owned(t) => t.trim().to_string().into(),
+                    },
+                }
+            }
+        }
+    }
+}
+
+/// The values checked for duplicates, each in its space: the natural key and the id,
+/// wherever they come from (a column, or a constant that gives every row the same
+/// one). None for an entity whose rows sharing a key are one record's lines (orders).
+fn checked<'m>(spec: &spec::EntitySpec, mapping: &'m Mapping) -> Vec<(Space, Source<'m>)> {
+    if spec.group_by.is_some() {
+        return Vec::new();
+    }
+    let key = spec
+        .natural_key
+        .as_ref()
+        .and_then(|k| spec.fields.iter().position(|f| &f.name == k));
+    let id = spec.fields.iter().position(|f| f.is_id);
+    [(Space::Key, key), (Space::Id, id)]
+        .into_iter()
+        .filter_map(|(space, field)| Some((space, Source::of(&mapping.fields[field?])?)))
+        .collect()
+}
+
+/// The one column a streamed sheet may gather for the pass while it is surveyed: when
+/// the key is the only value checked and has no default.
+fn key_column(spec: &spec::EntitySpec, mapping: &Mapping) -> Option<usize> {
+    match checked(spec, mapping)[..] {
+        [(Space::Key, Source::Column(col, None))] => Some(col),
+        _ => None,
+    }
+}
+
+/// The value as the pass compares it: a key unless the spec says rows share it, an id
+/// as its whole number (`1000010.0` is `1000010`); `None`: not checked.
+fn checked_value<'t>(
+    spec: &spec::EntitySpec,
+    space: Space,
+    text: std::borrow::Cow<'t, str>,
+) -> Option<std::borrow::Cow<'t, str>> {
+    match space {
+        Space::Key => (!spec.is_shared_key(&text)).then_some(text),
+        Space::Id => crate::validate::values::parse_id(&text)
+            .ok()
+            .map(|id| id.to_string().into()),
+    }
+}
+
+/// What the duplicate-key pass notes of `row` (its key and id, unless empty or shared
+/// by many records), for a run that gathers them as it goes.
 pub fn gather_key(prepared: &Prepared, row: &input::RawRow, dups: &mut DuplicateIndex) {
-    let Some((col, default)) = key_column(&prepared.spec, &prepared.mapping) else {
-        return;
-    };
-    let cell = &row.cells[col];
-    let shown = cell.shown_text();
-    let key = match default {
-        Some(d) if cell.is_empty() => d,
-        _ => shown.trim(),
-    };
-    if !prepared.spec.is_shared_key(key) {
-        dups.add(key, row.number);
+    for (space, source) in checked(&prepared.spec, &prepared.mapping) {
+        if let Some(v) = checked_value(&prepared.spec, space, source.text(row)) {
+            dups.add_in(space, &v, row.number);
+        }
     }
 }
 
 /// Whether the entity's rows are checked for duplicate keys at all.
 pub fn has_key_check(prepared: &Prepared) -> bool {
-    key_column(&prepared.spec, &prepared.mapping).is_some()
+    !checked(&prepared.spec, &prepared.mapping).is_empty()
 }
 
 fn find_duplicates(
@@ -226,19 +330,22 @@ fn find_duplicates(
     mapping: &Mapping,
     table: &input::Table,
 ) -> Result<Option<DuplicateIndex>> {
-    let Some((col, default)) = key_column(spec, mapping) else {
+    let checks = checked(spec, mapping);
+    if checks.is_empty() {
         return Ok(None);
-    };
+    }
     // Two passes in bounded memory: a fixed-size filter finds the keys that may occur
     // more than once, and only their rows go into the index (an index of every key of
     // a million-row file would be the import's peak memory).
     let mut filter = RepeatFilter::new();
-    each_key(spec, table, col, default, &mut |key, _| filter.see(key))?;
+    each_key(spec, table, &checks, &mut |space, key, _| {
+        filter.see(space, key)
+    })?;
     let mut dups = DuplicateIndex::new();
     if filter.any_repeated() {
-        each_key(spec, table, col, default, &mut |key, row| {
-            if filter.maybe_repeated(key) {
-                dups.add(key, row);
+        each_key(spec, table, &checks, &mut |space, key, row| {
+            if filter.maybe_repeated(space, key) {
+                dups.add_in(space, key, row);
             }
         })?;
     }
@@ -246,38 +353,37 @@ fn find_duplicates(
     Ok(Some(dups))
 }
 
-/// Every row's key (`default` for an empty cell, if there is one), except the keys the
-/// spec says rows may share.
+/// Every row's checked values, except the keys the spec says rows may share. A column
+/// without a default is scanned alone; the rest take the rows.
 fn each_key(
     spec: &spec::EntitySpec,
     table: &input::Table,
-    col: usize,
-    default: Option<&str>,
-    f: &mut dyn FnMut(&str, u32),
+    checks: &[(Space, Source<'_>)],
+    f: &mut dyn FnMut(Space, &str, u32),
 ) -> Result<()> {
-    if let Some(default) = default {
-        // Empty cells take the default key: fall back to full rows.
-        for row in table.rows()? {
-            let row = row?;
-            let cell = &row.cells[col];
-            let shown = cell.shown_text();
-            let key = if cell.is_empty() {
-                default
-            } else {
-                shown.trim()
-            };
-            if !spec.is_shared_key(key) {
-                f(key, row.number);
+    let mut by_row = Vec::new();
+    for &(space, source) in checks {
+        match source {
+            Source::Column(col, None) => table.scan_column(col, &mut |row, key| {
+                if let Some(v) = checked_value(spec, space, key.into()) {
+                    f(space, &v, row)
+                }
+            })?,
+            _ => by_row.push((space, source)),
+        }
+    }
+    if by_row.is_empty() {
+        return Ok(());
+    }
+    for row in table.rows()? {
+        let row = row?;
+        for &(space, source) in &by_row {
+            if let Some(v) = checked_value(spec, space, source.text(&row)) {
+                f(space, &v, row.number);
             }
         }
-        Ok(())
-    } else {
-        table.scan_column(col, &mut |row, key| {
-            if !spec.is_shared_key(key) {
-                f(key, row)
-            }
-        })
     }
+    Ok(())
 }
 
 /// Bits of each of [`RepeatFilter`]'s two maps: 2 MB each, whatever the file's size.
@@ -305,16 +411,17 @@ impl RepeatFilter {
         }
     }
 
-    fn slot(&self, key: &str) -> (usize, u64) {
-        let bit = (std::hash::BuildHasher::hash_one(&self.state, key) as usize) % FILTER_BITS;
+    fn slot(&self, space: Space, key: &str) -> (usize, u64) {
+        let h = std::hash::BuildHasher::hash_one(&self.state, (space == Space::Id, key));
+        let bit = (h as usize) % FILTER_BITS;
         (bit / 64, 1u64 << (bit % 64))
     }
 
-    fn see(&mut self, key: &str) {
+    fn see(&mut self, space: Space, key: &str) {
         if key.is_empty() {
             return;
         }
-        let (word, bit) = self.slot(key);
+        let (word, bit) = self.slot(space, key);
         if self.once[word] & bit == 0 {
             self.once[word] |= bit;
         } else {
@@ -327,8 +434,8 @@ impl RepeatFilter {
         self.repeated
     }
 
-    fn maybe_repeated(&self, key: &str) -> bool {
-        let (word, bit) = self.slot(key);
+    fn maybe_repeated(&self, space: Space, key: &str) -> bool {
+        let (word, bit) = self.slot(space, key);
         self.twice[word] & bit != 0
     }
 }
@@ -387,28 +494,28 @@ pub fn with_key(
 
 #[cfg(test)]
 mod tests {
-    use super::RepeatFilter;
+    use super::{RepeatFilter, Space};
 
     #[test]
     fn every_repeated_key_is_a_candidate_and_few_others_are() {
         let mut f = RepeatFilter::new();
         assert!(!f.any_repeated());
         for i in 0..200_000 {
-            f.see(&format!("C{i:07}"));
+            f.see(Space::Key, &format!("C{i:07}"));
         }
         for i in (0..200_000).step_by(1000) {
-            f.see(&format!("C{i:07}"));
+            f.see(Space::Key, &format!("C{i:07}"));
         }
-        f.see("");
-        f.see("");
+        f.see(Space::Key, "");
+        f.see(Space::Key, "");
         assert!(f.any_repeated());
         assert!(
             (0..200_000)
                 .step_by(1000)
-                .all(|i| f.maybe_repeated(&format!("C{i:07}")))
+                .all(|i| f.maybe_repeated(Space::Key, &format!("C{i:07}")))
         );
         let others = (0..200_000)
-            .filter(|i| i % 1000 != 0 && f.maybe_repeated(&format!("C{i:07}")))
+            .filter(|i| i % 1000 != 0 && f.maybe_repeated(Space::Key, &format!("C{i:07}")))
             .count();
         // About 1 - e^(-200,000 / 2^24) ≈ 1.2% of the keys share a bit with another.
         assert!(others < 6_000, "{others} false candidates");

@@ -216,6 +216,9 @@ fn summary_sheet(f: &Finished<'_>, t: &Tally) -> Vec<(String, String)> {
     if let Some(p) = &f.problem {
         lines.push(("Problem".into(), p.clone()));
     }
+    if let Some(n) = f.prepared.table.left_out_note() {
+        lines.push(("Left out".into(), n));
+    }
     lines.extend([
         ("Seconds".into(), format!("{seconds:.2}")),
         (

@@ -64,11 +64,15 @@ pub struct Report {
     pub result: PathBuf,
     /// Seconds taken.
     pub seconds: f64,
+    /// The rows left out as not records (a row describing the columns, a total),
+    /// named; `None` when every row was one.
+    pub left_out: Option<String>,
 }
 
 /// The whole offline pipeline; usable from tests and benchmarks without a terminal.
 pub fn validate_file(cfg: &Config, ui: &Printer) -> Result<Report> {
     let started = Instant::now();
+    let cfg = &super::prepare::keep_real_result(cfg, ui);
     // The file is read once where it can be: a sheet's survey stops at its top rows
     // (`quick_survey`), and duplicate keys are gathered during the pass instead of in a
     // pass of their own. A file that has duplicates is validated a second time with
@@ -128,6 +132,7 @@ pub fn validate_file(cfg: &Config, ui: &Printer) -> Result<Report> {
     report.error_groups = result::ranked(described);
     report.warning_groups = result::ranked(tally.warnings);
     report.seconds = started.elapsed().as_secs_f64();
+    report.left_out = table.left_out_note();
 
     let summary = SummaryData {
         lines: summary_lines(cfg, table, mapping, &report, spec),
@@ -461,6 +466,11 @@ pub(crate) fn summary_lines(
         ("VALID".into(), report.valid.to_string()),
         ("INVALID".into(), report.invalid.to_string()),
         ("Rows with warnings".into(), report.warned.to_string()),
+    ]);
+    if let Some(n) = &report.left_out {
+        lines.push(("Left out".into(), n.clone()));
+    }
+    lines.extend([
         ("Seconds".into(), format!("{:.2}", report.seconds)),
         (
             "Rows per second".into(),

@@ -11,8 +11,8 @@ use encoding_rs::Encoding;
 use encoding_rs_io::{DecodeReaderBytes, DecodeReaderBytesBuilder};
 
 use super::{
-    Cell, Format, HEADER_SEARCH_ROWS, HeaderScorer, RawRow, ReadOptions, RowIter, Source, Table,
-    cap_cell_size, detect_header, header_texts,
+    Cell, Format, HEADER_SEARCH_ROWS, HeaderScorer, RawRow, ReadOptions, RowDefect, RowIter,
+    Source, Table, cap_cell_size, detect_header, header_texts,
 };
 use crate::error::{Error, Result};
 
@@ -23,6 +23,8 @@ const DELIMITERS: [u8; 4] = [b',', b';', b'\t', b'|'];
 pub(super) struct CsvSource {
     path: PathBuf,
     encoding: Option<&'static Encoding>,
+    /// What a field that is not text makes of its row.
+    on_bad: OnBad,
     delimiter: u8,
     terminator: csv::Terminator,
     /// Zero-based record index of the header (blank lines are not records).
@@ -35,6 +37,25 @@ pub(super) struct CsvSource {
     /// never closed ends the pass with that error at the end of the file.
     scan_quotes: bool,
 }
+
+/// What a field whose bytes are not text (not UTF-8, in a file read without
+/// transcoding) makes of the file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum OnBad {
+    /// The file is in the given `--encoding`, transcoded: a field that is still not text
+    /// could not be decoded, and the file is refused.
+    Given,
+    /// The file looks like a legacy code page nothing guessed: refused with the
+    /// `--encoding` to pass.
+    Refuse,
+    /// The file is UTF-8 but for a few bytes: the field is kept with the bytes
+    /// replaced (so the row can be shown) and its row is refused naming the byte.
+    Mark,
+}
+
+/// A field whose bytes are not text: its position in the record and its first bad
+/// byte.
+pub(super) type BadField = (usize, u8);
 
 type Decoded = DecodeReaderBytes<BufReader<File>, Vec<u8>>;
 
@@ -121,24 +142,23 @@ fn field(record: &csv::ByteRecord, i: usize) -> Option<&[u8]> {
 }
 
 /// Convert one record to text cells, naming the line when it is not valid text.
-fn record_texts(
-    path: &Path,
-    record: &csv::ByteRecord,
-    encoding_given: bool,
-) -> Result<Vec<String>> {
+fn record_texts(path: &Path, record: &csv::ByteRecord, on_bad: OnBad) -> Result<Vec<String>> {
     let mut texts = Vec::with_capacity(record.len());
-    record_texts_into(path, record, encoding_given, &mut texts)?;
+    record_texts_into(path, record, on_bad, &mut texts, &mut Vec::new())?;
     Ok(texts)
 }
 
-/// [`record_texts`] into `texts` (emptied first), whose room a pass reuses row after row.
+/// [`record_texts`] into `texts` (emptied first), whose room a pass reuses row after row;
+/// with [`OnBad::Mark`], the fields that are not text go to `bad`.
 fn record_texts_into(
     path: &Path,
     record: &csv::ByteRecord,
-    encoding_given: bool,
+    on_bad: OnBad,
     texts: &mut Vec<String>,
+    bad: &mut Vec<BadField>,
 ) -> Result<()> {
     texts.clear();
+    bad.clear();
     // Checked as one text (one call, not one per field), each field then cut out of it
     // where it starts and ends on a character; a field that does not is looked at alone.
     if let Ok(text) = std::str::from_utf8(record.as_slice()) {
@@ -160,26 +180,51 @@ fn record_texts_into(
         }
     }
     let line = record.position().map(|p| p.line()).unwrap_or(0);
-    let fields = (0..record.len())
-        .map(|i| field(record, i).unwrap_or_default())
-        .map(|field| match std::str::from_utf8(field) {
-            Ok(s) => Ok(s.to_string()),
-            Err(_) if encoding_given => Err(Error::input(format!(
-                "line {line} of {} cannot be decoded with the given --encoding",
-                path.display()
-            ))),
-            Err(e) => {
-                let bad = field.get(e.valid_up_to()).copied().unwrap_or(0);
-                Err(Error::input(format!(
-                    "line {line} of {} is not valid UTF-8 (byte 0x{bad:02X}); the file was probably saved in a legacy code page: pass --encoding windows-1252 (Western European) or --encoding windows-1254 (Turkish)",
-                    path.display()
-                )))
+    for i in 0..record.len() {
+        let field = field(record, i).unwrap_or_default();
+        let e = match std::str::from_utf8(field) {
+            Ok(s) => {
+                texts.push(s.to_string());
+                continue;
             }
-        });
-    for text in fields {
-        texts.push(text?);
+            Err(e) => e,
+        };
+        let byte = field.get(e.valid_up_to()).copied().unwrap_or(0);
+        match on_bad {
+            OnBad::Mark => {
+                texts.push(String::from_utf8_lossy(field).into_owned());
+                bad.push((i, byte));
+            }
+            OnBad::Given => {
+                return Err(Error::input(format!(
+                    "line {line} of {} cannot be decoded with the given --encoding",
+                    path.display()
+                )));
+            }
+            OnBad::Refuse => {
+                return Err(Error::input(format!(
+                    "line {line} of {} is not valid UTF-8 (byte 0x{byte:02X}); the file was probably saved in a legacy code page: pass --encoding windows-1252 (Western European) or --encoding windows-1254 (Turkish)",
+                    path.display()
+                )));
+            }
+        }
     }
     Ok(())
+}
+
+/// The row defect of a field whose bytes are not text, in a file that is otherwise
+/// UTF-8: the row is refused naming the cell and the byte, and nothing of it is sent.
+fn not_text(table: &Table, row: u32, col: usize, byte: u8) -> RowDefect {
+    let column = table.column_name(col);
+    RowDefect {
+        invalid: true,
+        place: format!("{column} ({})", table.cell_name(row, col)),
+        column,
+        summary: "holds bytes that are not text".into(),
+        detail: format!(
+            "holds the byte 0x{byte:02X}, which is not UTF-8 text like the rest of the file (shown as \u{FFFD}): the value was damaged or pasted from another program; type it again (if the whole file is in a legacy code page, pass --encoding windows-1252 or windows-1254)"
+        ),
+    }
 }
 
 fn csv_error(path: &Path, e: csv::Error) -> Error {
@@ -201,6 +246,7 @@ fn csv_error(path: &Path, e: csv::Error) -> Error {
 fn first_records(
     path: &Path,
     encoding: Option<&'static Encoding>,
+    on_bad: OnBad,
     delimiter: u8,
     terminator: csv::Terminator,
     limit: usize,
@@ -212,7 +258,7 @@ fn first_records(
     while out.len() < limit {
         match rdr.read_byte_record(&mut rec) {
             Ok(true) => {
-                out.push(record_texts(path, &rec, encoding.is_some())?);
+                out.push(record_texts(path, &rec, on_bad)?);
                 lines.push(u64::from(line_of(&rec, out.len())));
             }
             Ok(false) => break,
@@ -327,7 +373,12 @@ pub(super) fn open(path: &Path, opts: &ReadOptions, score: HeaderScorer<'_>) -> 
     let limit = given_row
         .map_or(0, |n| n + HEADER_SEARCH_ROWS)
         .max(2 * HEADER_SEARCH_ROWS);
-    let first = first_records(path, opts.encoding, delimiter, terminator, limit);
+    let on_bad = match opts.encoding {
+        Some(_) => OnBad::Given,
+        None if super::sniff::head_is_utf8(path)? => OnBad::Mark,
+        None => OnBad::Refuse,
+    };
+    let first = first_records(path, opts.encoding, on_bad, delimiter, terminator, limit);
     let scan_quotes = match &first {
         Ok((records, _)) if defer && records.len() == limit => true,
         _ => {
@@ -388,6 +439,7 @@ pub(super) fn open(path: &Path, opts: &ReadOptions, score: HeaderScorer<'_>) -> 
         .to_string();
     let width = headers.len();
     Ok(Table {
+        left_out: Default::default(),
         path: path.to_path_buf(),
         format: Format::Csv,
         sheet,
@@ -398,6 +450,7 @@ pub(super) fn open(path: &Path, opts: &ReadOptions, score: HeaderScorer<'_>) -> 
         source: Source::Csv(CsvSource {
             path: path.to_path_buf(),
             encoding: opts.encoding,
+            on_bad,
             delimiter,
             terminator,
             header_index,
@@ -561,12 +614,17 @@ impl CsvSource {
                 continue;
             };
             let number = line_of(&rec, index);
-            let text = std::str::from_utf8(raw).map_err(|_| {
-                Error::input(format!(
-                    "line {number} of {} is not valid UTF-8; pass --encoding (windows-1252, windows-1254 …)",
-                    self.path.display()
-                ))
-            })?;
+            let text = match std::str::from_utf8(raw) {
+                Ok(t) => std::borrow::Cow::Borrowed(t),
+                // The rows pass refuses the row, naming the byte.
+                Err(_) if self.on_bad == OnBad::Mark => String::from_utf8_lossy(raw),
+                Err(_) => {
+                    return Err(Error::input(format!(
+                        "line {number} of {} is not valid UTF-8; pass --encoding (windows-1252, windows-1254 …)",
+                        self.path.display()
+                    )));
+                }
+            };
             let text = text.trim();
             if !text.is_empty() {
                 f(number, text);
@@ -584,6 +642,7 @@ impl CsvSource {
         );
         let mut rec = csv::ByteRecord::new();
         let mut texts: Vec<String> = Vec::new();
+        let mut bad: Vec<BadField> = Vec::new();
         let mut index = 0usize;
         let mut ended = false;
         let iter = std::iter::from_fn(move || {
@@ -611,7 +670,7 @@ impl CsvSource {
                 }
                 let number = line_of(&rec, index);
                 if let Err(e) =
-                    record_texts_into(&self.path, &rec, self.encoding.is_some(), &mut texts)
+                    record_texts_into(&self.path, &rec, self.on_bad, &mut texts, &mut bad)
                 {
                     return Some(Err(e));
                 }
@@ -630,6 +689,10 @@ impl CsvSource {
                 cells.resize_with(self.width, Cell::empty);
                 let mut row = RawRow::new(number, cells);
                 row.defects = defects;
+                row.defects.extend(
+                    bad.iter()
+                        .map(|&(col, byte)| not_text(table, number, col, byte)),
+                );
                 return Some(Ok(row));
             }
         });
@@ -647,13 +710,19 @@ mod tests {
     fn a_character_cut_by_a_delimiter_is_refused() {
         let path = Path::new("x.csv");
         let split = csv::ByteRecord::from(vec![&b"\xC3"[..], &b"\xA9"[..]]);
-        let refused = record_texts(path, &split, false).expect_err("not valid text");
+        let refused = record_texts(path, &split, OnBad::Refuse).expect_err("not valid text");
         assert!(
             refused.to_string().contains("not valid UTF-8 (byte 0xC3)"),
             "{refused}"
         );
+        let (mut texts, mut bad) = (Vec::new(), Vec::new());
+        record_texts_into(path, &split, OnBad::Mark, &mut texts, &mut bad).unwrap();
+        assert_eq!(bad, [(0, 0xC3), (1, 0xA9)], "each field names its byte");
         let whole = csv::ByteRecord::from(vec![&b"caf\xC3\xA9"[..], &b"x\r"[..]]);
-        assert_eq!(record_texts(path, &whole, false).unwrap(), ["café", "x"]);
+        assert_eq!(
+            record_texts(path, &whole, OnBad::Refuse).unwrap(),
+            ["café", "x"]
+        );
     }
 
     #[test]

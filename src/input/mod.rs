@@ -6,6 +6,7 @@
 mod csv_reader;
 mod gate;
 mod limits;
+mod not_records;
 mod sniff;
 mod workbook;
 mod xlsx_cells;
@@ -259,6 +260,8 @@ pub struct Table {
     /// Notes worth telling the user (delimiter, encoding, sheet chosen).
     pub notes: Vec<String>,
     source: Source,
+    /// The rows the passes left out as not records (see [`not_records`]).
+    left_out: not_records::LeftOut,
 }
 
 enum Source {
@@ -292,12 +295,22 @@ impl Table {
             .collect();
         // A workbook row may carry a cell past the last header (CSV warns by itself).
         let sheet = matches!(self.source, Source::Sheet(_));
-        if headerless.is_empty() && !sheet {
-            return Ok((rows, back));
-        }
         let width = self.headers.len();
-        let rows = Box::new(rows.map(move |row| {
-            let mut row = row?;
+        let mut before_records = true;
+        let rows = Box::new(rows.filter_map(move |row| {
+            let mut row = match row {
+                Ok(r) => r,
+                Err(e) => return Some(Err(e)),
+            };
+            // Rows that describe or sum the columns are left out (and named) alike by
+            // every pass, before anything looks at their cells.
+            if let Some(why) =
+                not_records::reason(&row.cells[..row.cells.len().min(width)], before_records)
+            {
+                self.left_out.add(row.number, why);
+                return None;
+            }
+            before_records = false;
             for &col in &headerless {
                 if row.cells.get(col).is_some_and(|c| !c.is_empty()) {
                     row.defects.push(self.headerless_data(row.number, col));
@@ -309,9 +322,15 @@ impl Table {
                 }
                 row.cells.truncate(width);
             }
-            Ok(row)
+            Some(Ok(row))
         }));
         Ok((rows, back))
+    }
+
+    /// What the run says of the rows left out as not records (a row describing the
+    /// columns, a total), naming each; `None` when every row was a record.
+    pub fn left_out_note(&self) -> Option<String> {
+        self.left_out.note()
     }
 
     /// The warning for a value in a column without a header: nothing maps it, so it
@@ -460,6 +479,15 @@ pub fn open_keyed(
     let (format, note) = sniff::detect(path)?;
     let mut table = match format {
         Format::Csv => match opts.encoding {
+            // UTF-8 is read as it is, not transcoded: a byte that is not text is then
+            // found and its row refused, never sent as U+FFFD.
+            Some(e) if e == encoding_rs::UTF_8 => {
+                let opts = ReadOptions {
+                    encoding: None,
+                    ..opts.clone()
+                };
+                csv_reader::open(path, &opts, score)?
+            }
             Some(_) => csv_reader::open(path, opts, score)?,
             None => match sniff::legacy_encoding(path)? {
                 Some(guess) => {

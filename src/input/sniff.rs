@@ -41,11 +41,31 @@ impl fmt::Display for Format {
 }
 
 /// The legacy code page a CSV without a BOM is probably in, when its first 64 KB are not
-/// UTF-8: chardetng's guess (the detector Firefox uses for unlabelled pages), accepted
+/// UTF-8, nor UTF-8 but for a few stray bytes ([`mostly_utf8`]): chardetng's guess (the detector Firefox uses for unlabelled pages), accepted
 /// only when it is one that the sheets sheetload reads come in — Windows-1252 (Western,
 /// Indonesian) or Windows-1254 (Turkish) — and `None` otherwise, so that the reader's
 /// "pass --encoding" message stands rather than a wrong guess garbling names.
 pub fn legacy_encoding(path: &Path) -> Result<Option<&'static encoding_rs::Encoding>> {
+    let head = head(path)?;
+    let n = head.len();
+    let head = &head[..];
+    let bom = head.starts_with(&[0xEF, 0xBB, 0xBF])
+        || head.starts_with(&[0xFF, 0xFE])
+        || head.starts_with(&[0xFE, 0xFF]);
+    let utf8 = mostly_utf8(head);
+    if bom || utf8 {
+        return Ok(None);
+    }
+    let mut detector = chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);
+    detector.feed(head, n < (1 << 16));
+    let guess = detector.guess(None, chardetng::Utf8Detection::Deny);
+    Ok([encoding_rs::WINDOWS_1252, encoding_rs::WINDOWS_1254]
+        .contains(&guess)
+        .then_some(guess))
+}
+
+/// The first 64 KB of a file.
+fn head(path: &Path) -> Result<Vec<u8>> {
     let mut head = vec![0u8; 1 << 16];
     let n = std::fs::File::open(path)
         .and_then(|mut f| read_up_to(&mut f, &mut head))
@@ -56,24 +76,44 @@ pub fn legacy_encoding(path: &Path) -> Result<Option<&'static encoding_rs::Encod
                 super::io_reason(&e)
             ))
         })?;
-    let head = &head[..n];
-    let bom = head.starts_with(&[0xEF, 0xBB, 0xBF])
-        || head.starts_with(&[0xFF, 0xFE])
-        || head.starts_with(&[0xFE, 0xFF]);
-    // A multi-byte character cut at the 64 KB boundary is still UTF-8.
-    let utf8 = match std::str::from_utf8(head) {
-        Ok(_) => true,
-        Err(e) => e.error_len().is_none(),
-    };
-    if bom || utf8 {
-        return Ok(None);
+    head.truncate(n);
+    Ok(head)
+}
+
+/// Whether a CSV's first 64 KB are UTF-8, but for a few bytes that are not text: then
+/// it stays UTF-8, and only the rows holding such a byte are refused (see
+/// [`mostly_utf8`]).
+pub fn head_is_utf8(path: &Path) -> Result<bool> {
+    Ok(mostly_utf8(&head(path)?))
+}
+
+/// UTF-8, or UTF-8 with no more stray bytes than characters written in valid UTF-8
+/// beyond ASCII: a legacy code page's text almost never forms valid UTF-8 sequences,
+/// so a file holding them is a UTF-8 file a few bytes of which were damaged or pasted
+/// in, not one to read again in another code page (every other name mangled). A
+/// character cut at the end of the sample counts as valid.
+fn mostly_utf8(bytes: &[u8]) -> bool {
+    let (mut good, mut bad) = (0usize, 0usize);
+    let beyond_ascii = |s: &str| s.chars().filter(|c| !c.is_ascii()).count();
+    let mut rest = bytes;
+    loop {
+        match std::str::from_utf8(rest) {
+            Ok(s) => {
+                good += beyond_ascii(s);
+                break;
+            }
+            Err(e) => {
+                let (valid, after) = rest.split_at(e.valid_up_to());
+                good += std::str::from_utf8(valid).map_or(0, beyond_ascii);
+                let Some(len) = e.error_len() else {
+                    break;
+                };
+                bad += 1;
+                rest = &after[len..];
+            }
+        }
     }
-    let mut detector = chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);
-    detector.feed(head, n < (1 << 16));
-    let guess = detector.guess(None, chardetng::Utf8Detection::Deny);
-    Ok([encoding_rs::WINDOWS_1252, encoding_rs::WINDOWS_1254]
-        .contains(&guess)
-        .then_some(guess))
+    bad == 0 || (good > 0 && bad <= good)
 }
 
 /// Declared uncompressed size above which a workbook is refused as a likely zip bomb.

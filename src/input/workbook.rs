@@ -423,6 +423,7 @@ fn open_streamed(
         gate,
     };
     Ok(Table {
+        left_out: Default::default(),
         path: path.to_path_buf(),
         format,
         sheet,
@@ -531,6 +532,7 @@ fn open_loaded(
         marks,
     };
     Ok(Table {
+        left_out: Default::default(),
         path: path.to_path_buf(),
         format,
         sheet,

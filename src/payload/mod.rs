@@ -2,6 +2,7 @@
 //! decided against the target's current records, and the references by natural key
 //! (a visit's customer code, a team's name) resolved to ids.
 
+pub mod excel_damage;
 pub mod plan;
 
 use std::collections::HashMap;

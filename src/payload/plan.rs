@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
+use super::excel_damage::Guard;
 use super::{Action, Index, Resolver, diff};
 use crate::output::Status;
 use crate::output::result::Outcome;
@@ -56,6 +57,8 @@ pub struct Planner<'a> {
     pub remembered: HashMap<String, String>,
     /// How many rows with each content identity this run has planned so far.
     seen: HashMap<String, u32>,
+    /// Holds an update that would replace a stored value with its Excel-damaged form.
+    guard: Guard,
 }
 
 fn decided(action: Verb, status: Status, error: String) -> Planned {
@@ -95,7 +98,14 @@ impl<'a> Planner<'a> {
             resolver,
             remembered,
             seen: HashMap::new(),
+            guard: Guard::default(),
         }
+    }
+
+    /// The planner with `guard` checking every update's changes (see [`Guard`]).
+    pub fn guarded(mut self, guard: Guard) -> Self {
+        self.guard = guard;
+        self
     }
 
     /// Forget what planning counted so far (after the confirmation's dry pass).
@@ -289,6 +299,12 @@ impl<'a> Planner<'a> {
             Some(remote) => diff(&payload, remote),
             None => payload,
         };
+        if let Some(remote) = &remote {
+            let held = self.guard.held(&changes, remote, res.number, &res.secrets);
+            if !held.is_empty() {
+                return decided(word, Status::Invalid, held.join("; "));
+            }
+        }
         let mut s = if changes.is_empty() {
             send(
                 Action::Skip {

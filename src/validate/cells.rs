@@ -1,6 +1,6 @@
 //! Refusals that depend on the cell rather than on the field's type: a formula error or
 //! a formula never calculated, a cell longer than a spreadsheet holds, control
-//! characters, and date cells that really hold a time of day or a serial below 1.
+//! characters, the replacement character (bytes that were not text), and date cells that really hold a time of day or a serial below 1.
 //!
 //! Each would otherwise pass silently: an uncalculated formula reads as an empty cell,
 //! an escape sequence as text that reaches payloads and terminals, a time as 1899-12-31.
@@ -98,16 +98,28 @@ fn control_character(text: &str) -> Option<ValueError> {
     // with 0xC2 in UTF-8: a byte scan clears almost every cell without decoding it. It
     // looks at every byte rather than stopping at the first hit, so it runs on whole
     // vectors of bytes (a tenth of validation's time byte by byte).
-    let suspect = text
-        .bytes()
-        .fold(false, |hit, b| hit | (b < 0x20) | (b == 0x7f) | (b == 0xc2));
+    // U+FFFD, the replacement character, starts with 0xEF.
+    let suspect = text.bytes().fold(false, |hit, b| {
+        hit | (b < 0x20) | (b == 0x7f) | (b == 0xc2) | (b == 0xef)
+    });
     if !suspect {
         return None;
     }
     let (at, c) = text
         .chars()
         .enumerate()
-        .find(|(_, c)| is_forbidden_control(*c))?;
+        .find(|(_, c)| is_forbidden_control(*c) || *c == char::REPLACEMENT_CHARACTER)?;
+    if c == char::REPLACEMENT_CHARACTER {
+        return Some(ValueError {
+            summary: "holds the replacement character".into(),
+            detail: format!(
+                "holds the replacement character \u{FFFD} at character {}, left where bytes were \
+                 not text (the file was damaged, or read in the wrong encoding at some point): \
+                 type the value again",
+                at + 1
+            ),
+        });
+    }
     let name = match c {
         '\0' => " (NUL)",
         '\u{7}' => " (bell)",

@@ -35,6 +35,16 @@ impl OtherRows {
     }
 }
 
+/// Which values of a row are checked: two rows with the same natural key, or naming the
+/// same id, would both change one record. The same text in the two is no duplicate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Space {
+    /// The natural key (`ext_cust_no`, or `--key`).
+    Key,
+    /// The remote id (`id`), as a whole number.
+    Id,
+}
+
 /// Rows per key hash, kept only for keys seen more than once.
 ///
 /// Keys are stored as 64-bit hashes so that a million-row file costs a few megabytes,
@@ -63,18 +73,26 @@ impl DuplicateIndex {
         }
     }
 
-    fn hash(&self, key: &str) -> u64 {
+    fn hash(&self, space: Space, key: &str) -> u64 {
         let mut h = self.state.build_hasher();
+        if space == Space::Id {
+            h.write_u8(1);
+        }
         h.write(key.as_bytes());
         h.finish()
     }
 
     /// Record that row `row` holds `key` (already trimmed; empty keys are ignored).
     pub fn add(&mut self, key: &str, row: u32) {
+        self.add_in(Space::Key, key, row);
+    }
+
+    /// Record that row `row` holds `key` among the values of `space`.
+    pub fn add_in(&mut self, space: Space, key: &str, row: u32) {
         if key.is_empty() {
             return;
         }
-        let h = self.hash(key);
+        let h = self.hash(space, key);
         self.seen.push((h, row));
     }
 
@@ -94,7 +112,12 @@ impl DuplicateIndex {
     /// and how many in all, in constant time per row (rows of a group are in file order,
     /// so finding `row` among them is a binary search, not a scan of the group).
     pub fn others(&self, key: &str, row: u32) -> Option<OtherRows> {
-        let rows = self.groups.get(&self.hash(key))?;
+        self.others_in(Space::Key, key, row)
+    }
+
+    /// [`Self::others`] among the values of `space`.
+    pub fn others_in(&self, space: Space, key: &str, row: u32) -> Option<OtherRows> {
+        let rows = self.groups.get(&self.hash(space, key))?;
         let own = usize::from(rows.binary_search(&row).is_ok());
         let listed = rows
             .iter()
@@ -133,6 +156,7 @@ mod tests {
         assert_eq!(d.others("C1", 12).map(|o| o.len()), Some(2));
         assert_eq!(d.others("C2", 3), None);
         assert_eq!(d.duplicated_keys(), 1);
+        assert_eq!(d.others_in(Space::Id, "C1", 2), None, "an id is not a key");
     }
 
     #[test]

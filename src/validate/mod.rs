@@ -374,6 +374,9 @@ impl<'a> Validator<'a> {
                     cleared[i] = v == Typed::Clear;
                     self.place(i, v, &src, &mut res);
                 }
+                // A cell the reader already refused (bytes that are not text) is
+                // blamed once.
+                Err(p) if res.problems.iter().any(|q| q.place == p.place) => {}
                 Err(p) => res.problems.push(p),
             }
         }

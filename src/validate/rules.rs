@@ -4,6 +4,7 @@
 
 use serde_json::Value as Json;
 
+use super::duplicates::{OtherRows, Space};
 use super::{Problem, RowResult, Validator};
 use crate::input::RawRow;
 use crate::spec::RuleKind;
@@ -190,31 +191,68 @@ impl Validator<'_> {
     /// A natural key that other rows of the file also hold: every row of the group is
     /// flagged, naming the others.
     pub(super) fn check_duplicate(&self, row: &RawRow, res: &mut RowResult) {
-        let (Some(dups), Some(key), Some(kf)) = (self.duplicates, &res.key, self.key_field) else {
+        let Some(dups) = self.duplicates else {
             return;
         };
-        let Some(others) = dups.others(key, row.number) else {
-            return;
-        };
-        let b = &self.mapping.fields[kf];
-        let name = &self.spec.fields[kf].name;
+        if let (Some(key), Some(kf)) = (&res.key, self.key_field)
+            && let Some(others) = dups.others_in(Space::Key, key, row.number)
+        {
+            let p = self.duplicate(kf, key, &others, row.number, "keep one row per");
+            res.problems.push(p);
+        }
+        if let (Some(id), Some(idf)) = (res.id, self.spec.fields.iter().position(|f| f.is_id))
+            && let Some(others) = dups.others_in(Space::Id, &id.to_string(), row.number)
+        {
+            let one = self.spec.entity.one();
+            let why = format!("both rows would change the same {one}: keep one row per");
+            let p = self.duplicate(idf, &id.to_string(), &others, row.number, &why);
+            res.problems.push(p);
+        }
+    }
+
+    /// The problem of a row whose field `f` holds `value` like `others` do; `fix` leads
+    /// the advice (`keep one row per`) that the column's name ends.
+    fn duplicate(&self, f: usize, value: &str, others: &OtherRows, row: u32, fix: &str) -> Problem {
+        let b = &self.mapping.fields[f];
+        let name = &self.spec.fields[f].name;
         let shown: Vec<String> = others.iter().take(10).map(|r| r.to_string()).collect();
         let more = if others.len() > 10 {
             format!(" and {} more", others.len() - 10)
         } else {
             String::new()
         };
-        let column = self.column_of(b, name);
-        res.problems.push(Problem {
+        let rows = format!(
+            "row{} {}{more}",
+            if others.len() == 1 { "" } else { "s" },
+            shown.join(", ")
+        );
+        let (column, detail) = if b.constant.is_some()
+            || (b.column.is_none() && b.default.is_some())
+        {
+            let how = if b.constant.is_some() {
+                "constant"
+            } else {
+                "default"
+            };
+            (
+                format!("{name} ({how})"),
+                format!(
+                    "'{value}' is duplicated in the file: the mapping's {how} gives every row the same {name}, so it also appears in {rows}; map {name} to a column that holds each record's own"
+                ),
+            )
+        } else {
+            let column = self.column_of(b, name);
+            let detail = format!(
+                "'{value}' is duplicated in the file: it also appears in {rows}; {fix} {column}"
+            );
+            (column, detail)
+        };
+        Problem {
             field: name.clone(),
-            place: self.place_for(b, name, row.number),
+            place: self.place_for(b, name, row),
             summary: "is duplicated in the file".into(),
-            detail: format!(
-                "'{key}' is duplicated in the file: it also appears in row{} {}{more}; keep one row per {column}",
-                if others.len() == 1 { "" } else { "s" },
-                shown.join(", "),
-            ),
+            detail,
             column,
-        });
+        }
     }
 }

@@ -212,11 +212,14 @@ pub fn start(cfg: Config, resume_of: Option<i64>) -> Arc<Job> {
     job
 }
 
-async fn run(job: Arc<Job>, cfg: Config, resume_of: Option<i64>) -> Result<Done> {
+async fn run(job: Arc<Job>, mut cfg: Config, resume_of: Option<i64>) -> Result<Done> {
     let ui = Printer {
         quiet: true,
         json: false,
     };
+    if cfg.dry_run {
+        cfg.base = engine::prepare::keep_real_result(&cfg.base, &ui);
+    }
     let started = Instant::now();
     let prepared = engine::prepare::with_key(
         engine::prepare::prepare(&cfg.base, &ui)?,

@@ -136,6 +136,7 @@ async fn run_config(app: &Arc<App>, dry_run: bool, f: &RunForm) -> Result<Config
         confirm: false,
         keep: None,
         wait_for_lock: None,
+        allow_excel_damage: false,
     })
 }
 

@@ -13,6 +13,7 @@ mod common;
 mod cli_fixes;
 mod dispatch_fixes;
 mod every_target;
+mod excel_edges;
 mod export;
 mod export_fixes;
 mod flat_memory;
