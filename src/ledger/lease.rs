@@ -340,6 +340,23 @@ mod tests {
     }
 
     #[test]
+    fn a_version_2_ledger_gains_the_lease_table() {
+        let home = tempfile::tempdir().unwrap();
+        {
+            let mut ledger = Ledger::open(home.path()).unwrap();
+            ledger
+                .conn
+                .execute_batch("DROP TABLE run_leases; PRAGMA user_version = 2;")
+                .unwrap();
+        }
+        let mut ledger = Ledger::open(home.path()).unwrap();
+        let s = scope("1", Entity::Customers);
+        assert!(ledger.lease(&s).unwrap().is_none());
+        let me = Holder::this_process(None);
+        assert_eq!(taken(ledger.acquire_lease(&s, &me).unwrap()), None);
+    }
+
+    #[test]
     fn a_holder_is_gone_when_silent_too_long_or_its_process_ended() {
         let now = Utc::now();
         let me = Holder::this_process(None);
