@@ -8,10 +8,10 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
 use sheetload::sandbox::{SandboxOptions, ThreadSandbox};
 
 use crate::common::{Target, connected, records, records_in_db, spawn_sandbox, statuses};
+use crate::soak::duplicated_keys;
 
 const ROWS: usize = 60;
 
@@ -105,15 +105,6 @@ fn wait_for_customers(sb: &ThreadSandbox, db: &str, n: u64) {
         );
         std::thread::sleep(Duration::from_millis(20));
     }
-}
-
-fn duplicated_keys(stats: &Value) -> Vec<String> {
-    stats["duplicate_keys"]["ext_cust_no"]
-        .as_object()
-        .into_iter()
-        .flatten()
-        .map(|(k, n)| format!("{k} × {n}"))
-        .collect()
 }
 
 fn run_to_end(mut cmd: Command) -> (i32, String) {

@@ -842,11 +842,8 @@ fn a_browser_import_while_a_terminal_imports_the_same_entity_is_refused_in_plain
         csv.push_str(&format!("C{i:05},Toko {i},Semarang,0812{i:07}\n"));
     }
     std::fs::write(ui.home.path().join("c.csv"), &csv).unwrap();
-    let mut terminal = Command::new(env!("CARGO_BIN_EXE_sheetload"))
+    let mut terminal = crate::common::demo_command(ui.home.path(), &sb.base_url())
         .args(["import", "c.csv", "-e", "customers", "--concurrency", "2"])
-        .current_dir(ui.home.path())
-        .env("SHEETLOAD_HOME", ui.home.path())
-        .envs(env_refs.iter().copied())
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -863,24 +860,22 @@ fn a_browser_import_while_a_terminal_imports_the_same_entity_is_refused_in_plain
     let page = rt().block_on(async {
         let cookie = sign_in(&ui).await;
         let c = client();
-        let connected = c
-            .post(format!("{}/connect", ui.base))
-            .header(COOKIE, &cookie)
-            .header(ORIGIN, &ui.base)
-            .form(&[("target", "salesmania"), ("base_url", &sb.base_url())])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(connected.status(), StatusCode::SEE_OTHER);
+        let post = |path: &str, form: &[(&str, &str)]| {
+            c.post(format!("{}{path}", ui.base))
+                .header(COOKIE, &cookie)
+                .header(ORIGIN, &ui.base)
+                .form(form)
+                .send()
+        };
+        let base_url = sb.base_url();
+        let connected = post(
+            "/connect",
+            &[("target", "salesmania"), ("base_url", &base_url)],
+        );
+        assert_eq!(connected.await.unwrap().status(), StatusCode::SEE_OTHER);
         let (status, _) = upload(&ui, &cookie, "c.csv", csv.as_bytes()).await;
         assert_eq!(status, StatusCode::SEE_OTHER);
-        c.post(format!("{}/import", ui.base))
-            .header(COOKIE, &cookie)
-            .header(ORIGIN, &ui.base)
-            .form(&[("concurrency", "2")])
-            .send()
-            .await
-            .unwrap();
+        post("/import", &[("concurrency", "2")]).await.unwrap();
         let mut page = String::new();
         for _ in 0..100 {
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
