@@ -29,11 +29,26 @@ mod imp {
         }
         // SAFETY: signal 0 sends nothing: `kill` only checks that the process exists
         // and may be signalled; it reads and writes no memory of ours.
-        if unsafe { libc::kill(pid, 0) } == 0 {
-            return true;
-        }
-        // EPERM: it exists, owned by another user. ESRCH: no such process.
-        std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+        let exists = unsafe { libc::kill(pid, 0) } == 0
+            // EPERM: it exists, owned by another user. ESRCH: no such process.
+            || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM);
+        exists && !zombie(pid)
+    }
+
+    /// A process that has ended but that its parent has not reaped yet still answers
+    /// `kill`: on Linux its state in `/proc` tells it is a zombie, holding nothing.
+    #[cfg(target_os = "linux")]
+    fn zombie(pid: libc::pid_t) -> bool {
+        std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+            // `pid (name) S …`: the name may hold spaces and parentheses.
+            stat.rsplit_once(')')
+                .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z'))
+        })
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    fn zombie(_pid: libc::pid_t) -> bool {
+        false
     }
 
     pub fn host_name() -> String {
@@ -107,7 +122,7 @@ mod tests {
     }
 
     #[test]
-    fn a_child_that_exited_is_gone() {
+    fn a_child_that_exited_is_gone_reaped_or_not() {
         let Ok(mut child) = std::process::Command::new(std::env::current_exe().unwrap())
             .arg("--list")
             .stdout(std::process::Stdio::null())
@@ -116,6 +131,16 @@ mod tests {
             return;
         };
         let pid = child.id();
+        // Ended but not reaped: a zombie, which Linux tells apart (it says so within
+        // moments of the child's end; a zombie taken for alive never does).
+        #[cfg(target_os = "linux")]
+        {
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+            while process_alive(pid) && std::time::Instant::now() < deadline {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            assert!(!process_alive(pid), "a zombie holds nothing");
+        }
         child.wait().unwrap();
         // Reaped: the pid is free (unless reused at once, which the OS avoids).
         assert!(!process_alive(pid));

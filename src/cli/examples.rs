@@ -37,7 +37,11 @@ Examples:
   sheetload import changes.xlsx --target trackfinity --entity customers --mode update
 
   # headers sheetload does not recognise: a mapping file
-  sheetload import export.xlsx --entity products --map map.toml";
+  sheetload import export.xlsx --entity products --map map.toml
+
+  # another terminal is importing customers into the same database: wait for it
+  # (at most 30 minutes) instead of being refused
+  sheetload import customers.xlsx --entity customers --wait-for-lock=30m";
 
 /// `sheetload validate --help`.
 pub const VALIDATE: &str = "\

@@ -39,9 +39,7 @@ fn when(rfc3339: &str) -> String {
 /// has stopped, and `resume` finishes it.
 fn state_word(r: &RunRecord, holders: &HashMap<i64, ledger::Holder>) -> &'static str {
     match r.state {
-        RunState::Running if !holders.get(&r.id).is_some_and(|h| !h.is_gone(Utc::now())) => {
-            "stopped"
-        }
+        RunState::Running if holders.get(&r.id).is_none_or(|h| h.is_gone(Utc::now())) => "stopped",
         state => state.as_str(),
     }
 }

@@ -252,6 +252,58 @@ mod tests {
     }
 
     #[test]
+    fn the_heartbeat_names_the_run_releases_on_drop_and_stops_a_run_taken_over() {
+        let home = tempfile::tempdir().unwrap();
+        let scope = place().scope;
+        let beat = |me: Holder, stop: Stop, run: i64| {
+            let ledger = Ledger::open(home.path()).unwrap();
+            let (tx, rx) = mpsc::channel();
+            let scope = scope.clone();
+            let thread = std::thread::spawn(move || heartbeat(ledger, scope, me, rx, stop));
+            tx.send(run).unwrap();
+            (tx, thread)
+        };
+        let mut ledger = Ledger::open(home.path()).unwrap();
+
+        // Held: the run is named at once; dropping the sender releases the lease.
+        let me = Holder::this_process(None);
+        ledger.acquire_lease(&scope, &me).unwrap();
+        let (tx, thread) = beat(me, Stop::default(), 7);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while ledger.lease(&scope).unwrap().and_then(|h| h.run) != Some(7) {
+            assert!(Instant::now() < deadline, "the run was never named");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        drop(tx);
+        thread.join().unwrap();
+        assert!(ledger.lease(&scope).unwrap().is_none(), "released");
+
+        // Taken over while this process was not heard from: the run stops sending and
+        // the new holder keeps its lease.
+        let asleep = Holder {
+            pid: 99_999_999,
+            ..Holder::this_process(None)
+        };
+        ledger.acquire_lease(&scope, &asleep).unwrap();
+        let next = Holder::this_process(Some(8));
+        assert!(matches!(
+            ledger.acquire_lease(&scope, &next).unwrap(),
+            Acquired::Taken { took_over: Some(_) }
+        ));
+        let stop = Stop::default();
+        let (tx, thread) = beat(asleep, stop.clone(), 7);
+        thread.join().unwrap();
+        drop(tx);
+        assert!(stop.stopped() && stop.is_interrupted());
+        assert!(
+            stop.reason().unwrap().contains("took over the run lock"),
+            "{:?}",
+            stop.reason()
+        );
+        assert_eq!(ledger.lease(&scope).unwrap().unwrap().token, next.token);
+    }
+
+    #[test]
     fn the_refusal_names_the_run_and_how_to_wait_the_plain_one_no_flags() {
         let mut h = Holder::this_process(Some(14));
         h.pid = 4242;

@@ -146,10 +146,7 @@ pub async fn run(
 
     let mut spill = SpillWriter::create()?;
     let (ledger_tx, ledger_thread, run_id, before, in_flight_before) =
-        start_ledger(cfg, prepared, &conn, resume_of, &mut spill)?;
-    if let (Some(lock), Some(run)) = (&lock, run_id) {
-        lock.attach_run(run);
-    }
+        start_ledger(cfg, prepared, &conn, resume_of, &mut spill, lock.as_ref())?;
     stop.arm();
     observer.event(Event::Started {
         total: row_total(prepared),
@@ -225,18 +222,23 @@ type LedgerSide = (
     HashMap<u32, Option<String>>,
 );
 
-/// Open the run in the ledger and start its writer thread; a dry run has no ledger.
+/// Open the run in the ledger (and name it in the run lock) and start its writer
+/// thread; a dry run has no ledger.
 fn start_ledger(
     cfg: &Config,
     prepared: &Prepared,
     conn: &connection::Connected,
     resume_of: Option<i64>,
     spill: &mut SpillWriter,
+    lock: Option<&RunLock>,
 ) -> Result<LedgerSide> {
     if cfg.dry_run {
         return Ok((None, None, None, RowSet::default(), HashMap::new()));
     }
     let (ledger, run, before, in_flight) = open_run(cfg, prepared, conn, resume_of, spill)?;
+    if let Some(lock) = lock {
+        lock.attach_run(run);
+    }
     let (tx, h) = spawn_ledger(ledger, run);
     Ok((Some(tx), Some(h), Some(run), before, in_flight))
 }

@@ -340,6 +340,52 @@ mod tests {
     }
 
     #[test]
+    fn a_bare_resume_passes_over_a_run_still_going() {
+        let home = tempfile::tempdir().unwrap();
+        let mut ledger = Ledger::open(home.path()).unwrap();
+        let run = |l: &mut Ledger| {
+            l.begin_run(&crate::ledger::NewRun {
+                target: TargetId::SalesMania,
+                base_url: "http://127.0.0.1:9/".into(),
+                database_id: Some("1".into()),
+                database_name: None,
+                entity: Entity::Customers,
+                mode: crate::spec::Mode::Create,
+                input_path: "c.csv".into(),
+                input_fingerprint: "f".into(),
+                sheet: None,
+                config_json: "{}".into(),
+                total_rows: 1,
+            })
+            .unwrap()
+        };
+        let (crashed, going) = (run(&mut ledger), run(&mut ledger));
+        let s = scope("1", Entity::Customers);
+        let me = Holder::this_process(Some(going));
+        taken(ledger.acquire_lease(&s, &me).unwrap());
+        assert_eq!(ledger.last_unfinished().unwrap().unwrap().id, crashed);
+        ledger.release_lease(&s, &me.token).unwrap();
+        assert_eq!(ledger.last_unfinished().unwrap().unwrap().id, going);
+    }
+
+    #[test]
+    fn a_version_2_ledger_gains_the_lease_table() {
+        let home = tempfile::tempdir().unwrap();
+        {
+            let ledger = Ledger::open(home.path()).unwrap();
+            ledger
+                .conn
+                .execute_batch("DROP TABLE run_leases; PRAGMA user_version = 2;")
+                .unwrap();
+        }
+        let mut ledger = Ledger::open(home.path()).unwrap();
+        let s = scope("1", Entity::Customers);
+        assert!(ledger.lease(&s).unwrap().is_none());
+        let me = Holder::this_process(None);
+        assert_eq!(taken(ledger.acquire_lease(&s, &me).unwrap()), None);
+    }
+
+    #[test]
     fn a_holder_is_gone_when_silent_too_long_or_its_process_ended() {
         let now = Utc::now();
         let me = Holder::this_process(None);

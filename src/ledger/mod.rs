@@ -577,21 +577,26 @@ impl Ledger {
         runs.into_iter().map(|r| self.with_live_counts(r)).collect()
     }
 
-    /// The newest run that is `running` or `interrupted`: what a bare `sheetload resume`
-    /// continues. A `running` run may be a crashed one or one still going in another
-    /// process; the ledger cannot tell which.
+    /// The newest run that is `running` or `interrupted` and that no live process is
+    /// still running (its run lock tells): what a bare `sheetload resume` continues.
     pub fn last_unfinished(&self) -> Result<Option<RunRecord>> {
-        let sql = format!(
-            "SELECT {RUN_COLUMNS} FROM runs WHERE state IN (?1, ?2) ORDER BY id DESC LIMIT 1"
-        );
-        let run = self
-            .conn
-            .query_row(
-                &sql,
+        let now = Utc::now();
+        let going = self.lease_holders()?;
+        let sql =
+            format!("SELECT {RUN_COLUMNS} FROM runs WHERE state IN (?1, ?2) ORDER BY id DESC");
+        let mut stmt = self.conn.prepare(&sql).map_err(|e| self.read_error(&e))?;
+        let mut runs = stmt
+            .query_map(
                 [RunState::Running.as_str(), RunState::Interrupted.as_str()],
                 run_from_row,
             )
-            .optional()
+            .map_err(|e| self.read_error(&e))?;
+        let run = runs
+            .find(|r| {
+                r.as_ref()
+                    .map_or(true, |r| going.get(&r.id).is_none_or(|h| h.is_gone(now)))
+            })
+            .transpose()
             .map_err(|e| self.read_error(&e))?;
         run.map(|r| self.with_live_counts(r)).transpose()
     }

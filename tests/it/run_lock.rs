@@ -1,17 +1,17 @@
 //! The run lock (issue 32, point 1): two imports of one upload started together, with
 //! one `SHEETLOAD_HOME`, against one sandbox. The second refuses (or waits with
 //! `--wait-for-lock`, then skips everything); every key is created once. A run on
-//! another database or entity is not blocked; a lease left by a SIGKILLed run is
-//! taken over and `resume` finishes it.
+//! another database or entity, or a dry run, is not blocked; a lease left by a
+//! SIGKILLed run is taken over and `resume` finishes it.
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
 use sheetload::sandbox::{SandboxOptions, ThreadSandbox};
 
 use crate::common::{Target, connected, records, records_in_db, spawn_sandbox, statuses};
+use crate::soak::duplicated_keys;
 
 const ROWS: usize = 60;
 
@@ -107,15 +107,6 @@ fn wait_for_customers(sb: &ThreadSandbox, db: &str, n: u64) {
     }
 }
 
-fn duplicated_keys(stats: &Value) -> Vec<String> {
-    stats["duplicate_keys"]["ext_cust_no"]
-        .as_object()
-        .into_iter()
-        .flatten()
-        .map(|(k, n)| format!("{k} × {n}"))
-        .collect()
-}
-
 fn run_to_end(mut cmd: Command) -> (i32, String) {
     let out = cmd.output().expect("run sheetload");
     (
@@ -134,6 +125,11 @@ fn a_second_import_of_the_same_upload_refuses_and_every_key_is_created_once() {
     let still_sending = customers(&sb, "1") < ROWS as u64;
     let (first_code, first_err) = first.finish();
     assert_eq!(first_code, 0, "the first run:\n{first_err}");
+    // Before the lock: 100 customers for 60 rows, 40 keys twice (both runs planned
+    // "create" for what the other was creating).
+    let stats = sb.stats();
+    assert_eq!(duplicated_keys(&stats), Vec::<String>::new());
+    assert_eq!(customers(&sb, "1"), ROWS as u64);
     assert_eq!(code, 2, "the second run must refuse, nothing sent:\n{err}");
     assert!(
         err.contains("another sheetload run is importing customers into \"Demo\" (db 1): run ")
@@ -145,9 +141,6 @@ fn a_second_import_of_the_same_upload_refuses_and_every_key_is_created_once() {
         still_sending,
         "the first run had finished before the second was refused"
     );
-    let stats = sb.stats();
-    assert_eq!(duplicated_keys(&stats), Vec::<String>::new());
-    assert_eq!(customers(&sb, "1"), ROWS as u64);
     assert!(
         !home.path().join("second.xlsx").exists(),
         "a refused run writes no result"
@@ -182,7 +175,7 @@ fn with_wait_for_lock_the_second_import_waits_then_skips_every_row() {
 }
 
 #[test]
-fn a_run_on_another_database_or_entity_is_not_blocked() {
+fn a_run_on_another_database_or_entity_or_a_dry_run_is_not_blocked() {
     let sb = slow_sandbox();
     let home = home_with_file();
     let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples");
@@ -204,6 +197,17 @@ fn a_run_on_another_database_or_entity_is_not_blocked() {
     products.args(["import", "p.csv", "-e", "products", "--concurrency", "16"]);
     let (code, err) = run_to_end(products);
     assert_eq!(code, 0, "products:\n{err}");
+    // A dry run of the same scope sends nothing, takes no lock, and says who sends.
+    let (code, err) = run_to_end(import(
+        home.path(),
+        &sb,
+        &["--dry-run", "--concurrency", "16", "--out", "plan.xlsx"],
+    ));
+    assert_eq!(code, 0, "the dry run:\n{err}");
+    assert!(
+        err.contains("is importing customers into \"Demo\" (db 1) right now"),
+        "{err}"
+    );
     let still_sending = customers(&sb, "1") < ROWS as u64;
     let (first_code, first_err) = first.finish();
     assert_eq!(first_code, 0, "the first run:\n{first_err}");

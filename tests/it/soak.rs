@@ -494,7 +494,7 @@ fn customers_in_db1(stats: &Value) -> u64 {
 }
 
 /// `ext_cust_no` values stored more than once, with their counts.
-fn duplicated_keys(stats: &Value) -> Vec<String> {
+pub(crate) fn duplicated_keys(stats: &Value) -> Vec<String> {
     stats["duplicate_keys"]["ext_cust_no"]
         .as_object()
         .into_iter()

@@ -818,3 +818,96 @@ fn a_long_list_of_failed_rows_is_cut_at_2000_and_says_how_many_more() {
         );
     });
 }
+
+/// Issue 32, point 1, in the browser: an import started while a terminal imports the
+/// same entity into the same database (one `SHEETLOAD_HOME`) is refused, in plain words
+/// without flags or commands, and sends nothing.
+#[test]
+fn a_browser_import_while_a_terminal_imports_the_same_entity_is_refused_in_plain_words() {
+    let sb = spawn_in_thread(SandboxOptions {
+        latency_ms: 40,
+        ..SandboxOptions::default()
+    })
+    .expect("sandbox");
+    let envs = [
+        ("SHEETLOAD_BASE_URL", sb.base_url()),
+        ("SHEETLOAD_USER", "demo".into()),
+        ("SHEETLOAD_PASSWORD", "demo".into()),
+        ("SHEETLOAD_DATABASE", "1".into()),
+    ];
+    let env_refs: Vec<(&str, &str)> = envs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let ui = Ui::start(&[], &env_refs);
+    let mut csv = String::from("Kode Pelanggan,Nama,Kota,No HP\n");
+    for i in 1..=60 {
+        csv.push_str(&format!("C{i:05},Toko {i},Semarang,0812{i:07}\n"));
+    }
+    std::fs::write(ui.home.path().join("c.csv"), &csv).unwrap();
+    let mut terminal = crate::common::demo_command(ui.home.path(), &sb.base_url())
+        .args(["import", "c.csv", "-e", "customers", "--concurrency", "2"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the terminal's import starts");
+    let customers = || sb.stats()["databases"]["1"]["records"]["customers"].as_u64();
+    while customers().unwrap_or(0) == 0 {
+        assert!(
+            terminal.try_wait().unwrap().is_none(),
+            "the terminal's import ended"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let page = rt().block_on(async {
+        let cookie = sign_in(&ui).await;
+        let c = client();
+        let post = |path: &str, form: &[(&str, &str)]| {
+            c.post(format!("{}{path}", ui.base))
+                .header(COOKIE, &cookie)
+                .header(ORIGIN, &ui.base)
+                .form(form)
+                .send()
+        };
+        let base_url = sb.base_url();
+        let connected = post(
+            "/connect",
+            &[("target", "salesmania"), ("base_url", &base_url)],
+        );
+        assert_eq!(connected.await.unwrap().status(), StatusCode::SEE_OTHER);
+        let (status, _) = upload(&ui, &cookie, "c.csv", csv.as_bytes()).await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        post("/import", &[("concurrency", "2")]).await.unwrap();
+        let mut page = String::new();
+        for _ in 0..100 {
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            page = c
+                .get(format!("{}/results", ui.base))
+                .header(COOKIE, &cookie)
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            if page.contains("msg error") || page.contains("Download the result workbook") {
+                break;
+            }
+        }
+        page
+    });
+    let still_sending = customers().unwrap_or(0) < 60;
+    assert_eq!(terminal.wait().unwrap().code(), Some(0));
+    assert!(
+        still_sending,
+        "the terminal's import ended before the browser's began"
+    );
+    assert!(
+        page.contains("Another import is already sending customers to")
+            && page.contains("wait until it has finished"),
+        "{page}"
+    );
+    assert!(
+        !page.contains("--wait-for-lock") && !page.contains("runs show"),
+        "{page}"
+    );
+    assert_eq!(customers(), Some(60), "every key once");
+}
