@@ -250,7 +250,9 @@ pub struct ValidateArgs {
     /// Trackfinity).
     #[arg(long, value_enum)]
     pub mode: Option<Mode>,
-    /// Result file (.xlsx, or .csv for one CSV); default: <input>.result.xlsx beside the input.
+    /// Result file (.xlsx, or .csv for one CSV); default: <input>.result.xlsx beside the
+    /// input, or <input>.check.xlsx for a check (validate, --dry-run) when the former
+    /// holds a real run's result.
     #[arg(long, short, value_name = "FILE")]
     pub out: Option<PathBuf>,
     #[command(flatten)]

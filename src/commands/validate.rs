@@ -69,6 +69,7 @@ fn print_report(cfg: &Config, r: &Report, ui: &Printer) {
         "invalid": r.invalid,
         "seconds": r.seconds,
         "result": r.result.display().to_string(),
+        "left_out": r.left_out,
         "errors": r.error_groups.iter().map(|(n, w)| serde_json::json!({"rows": n, "error": w})).collect::<Vec<_>>(),
         "warnings": r.warning_groups.iter().map(|(n, w)| serde_json::json!({"rows": n, "warning": w})).collect::<Vec<_>>(),
     }));

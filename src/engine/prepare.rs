@@ -271,26 +271,29 @@ impl<'m> Source<'m> {
 /// The values checked for duplicates, each in its space: the natural key and the id,
 /// wherever they come from (a column, or a constant that gives every row the same
 /// one). None for an entity whose rows sharing a key are one record's lines (orders).
-fn checked<'m>(spec: &spec::EntitySpec, mapping: &'m Mapping) -> Vec<(Space, Source<'m>)> {
-    if spec.group_by.is_some() {
-        return Vec::new();
-    }
+fn checked<'m>(
+    spec: &spec::EntitySpec,
+    mapping: &'m Mapping,
+) -> impl Iterator<Item = (Space, Source<'m>)> + Clone {
+    let grouped = spec.group_by.is_some();
     let key = spec
         .natural_key
         .as_ref()
         .and_then(|k| spec.fields.iter().position(|f| &f.name == k));
     let id = spec.fields.iter().position(|f| f.is_id);
+    // An array, not a list: this runs for every row a pass gathers.
     [(Space::Key, key), (Space::Id, id)]
         .into_iter()
+        .filter(move |_| !grouped)
         .filter_map(|(space, field)| Some((space, Source::of(&mapping.fields[field?])?)))
-        .collect()
 }
 
 /// The one column a streamed sheet may gather for the pass while it is surveyed: when
 /// the key is the only value checked and has no default.
 fn key_column(spec: &spec::EntitySpec, mapping: &Mapping) -> Option<usize> {
-    match checked(spec, mapping)[..] {
-        [(Space::Key, Source::Column(col, None))] => Some(col),
+    let mut checks = checked(spec, mapping);
+    match (checks.next(), checks.next()) {
+        (Some((Space::Key, Source::Column(col, None))), None) => Some(col),
         _ => None,
     }
 }
@@ -322,7 +325,7 @@ pub fn gather_key(prepared: &Prepared, row: &input::RawRow, dups: &mut Duplicate
 
 /// Whether the entity's rows are checked for duplicate keys at all.
 pub fn has_key_check(prepared: &Prepared) -> bool {
-    !checked(&prepared.spec, &prepared.mapping).is_empty()
+    checked(&prepared.spec, &prepared.mapping).next().is_some()
 }
 
 fn find_duplicates(
@@ -330,7 +333,7 @@ fn find_duplicates(
     mapping: &Mapping,
     table: &input::Table,
 ) -> Result<Option<DuplicateIndex>> {
-    let checks = checked(spec, mapping);
+    let checks: Vec<_> = checked(spec, mapping).collect();
     if checks.is_empty() {
         return Ok(None);
     }

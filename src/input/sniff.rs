@@ -359,3 +359,26 @@ fn zip_format(path: &Path, ext: &str) -> Result<Format> {
         )))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::mostly_utf8;
+
+    #[test]
+    fn utf8_but_for_a_stray_byte_stays_utf8() {
+        assert!(mostly_utf8("Gıda Şen,İzmir".as_bytes()));
+        assert!(
+            mostly_utf8(b"Caf\xE9,G\xC4\xB1da"),
+            "one stray byte, one UTF-8 letter"
+        );
+        assert!(mostly_utf8(b"plain ascii"));
+        assert!(
+            mostly_utf8(b"cut at the end \xC4"),
+            "a character cut by the sample"
+        );
+        // A legacy code page: stray bytes and no UTF-8 letter at all.
+        assert!(!mostly_utf8(b"Caf\xE9 and \xFEen"));
+        let (cp1254, _, _) = encoding_rs::WINDOWS_1254.encode("İSTANBUL Gıda;İzmir");
+        assert!(!mostly_utf8(&cp1254));
+    }
+}

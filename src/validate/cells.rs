@@ -10,6 +10,9 @@ use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 use super::values::{ValueError, printable, quote};
 use crate::input::{CellKind, MAX_CELL_CHARS, number_text};
 
+/// The summary of a cell holding U+FFFD, the replacement character.
+pub(super) const REPLACEMENT_SUMMARY: &str = "holds the replacement character";
+
 /// Why a cell cannot give a value to any field, from its kind or its characters.
 pub(super) fn refusal(kind: CellKind, text: &str) -> Option<ValueError> {
     match kind {
@@ -111,7 +114,7 @@ fn control_character(text: &str) -> Option<ValueError> {
         .find(|(_, c)| is_forbidden_control(*c) || *c == char::REPLACEMENT_CHARACTER)?;
     if c == char::REPLACEMENT_CHARACTER {
         return Some(ValueError {
-            summary: "holds the replacement character".into(),
+            summary: REPLACEMENT_SUMMARY.into(),
             detail: format!(
                 "holds the replacement character \u{FFFD} at character {}, left where bytes were \
                  not text (the file was damaged, or read in the wrong encoding at some point): \
@@ -200,6 +203,20 @@ mod tests {
         for ok in ["Jl. A\nRT 01", "a\tb", "line\r\nnext", "İstanbul", "Ünye"] {
             assert_eq!(refusal(CellKind::Text, ok), None, "{ok:?}");
         }
+    }
+
+    #[test]
+    fn a_replacement_character_never_passes() {
+        let d = detail(refusal(CellKind::Text, "Caf\u{FFFD} Lama"));
+        assert!(
+            d.starts_with("holds the replacement character \u{FFFD} at character 4"),
+            "{d}"
+        );
+        assert_eq!(
+            refusal(CellKind::Text, "東京 ﬁne"),
+            None,
+            "other 0xEF characters pass"
+        );
     }
 
     #[test]

@@ -374,9 +374,11 @@ impl<'a> Validator<'a> {
                     cleared[i] = v == Typed::Clear;
                     self.place(i, v, &src, &mut res);
                 }
-                // A cell the reader already refused (bytes that are not text) is
-                // blamed once.
-                Err(p) if res.problems.iter().any(|q| q.place == p.place) => {}
+                // A replacement character where the reader already named the bytes
+                // that were not text is blamed once.
+                Err(p)
+                    if p.summary == cells::REPLACEMENT_SUMMARY
+                        && res.problems.iter().any(|q| q.place == p.place) => {}
                 Err(p) => res.problems.push(p),
             }
         }

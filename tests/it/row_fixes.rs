@@ -267,10 +267,11 @@ fn upsert_with_stale_ids_falls_back_to_the_key() {
         .output()
         .unwrap();
     assert_eq!(del.status.code(), Some(0));
-    // An old export: ids that no longer exist, keys that are free again.
+    // An old export: ids that no longer exist, keys that are free again (a third row
+    // names an id never given out: two rows naming one id are duplicates in the file).
     let stale = format!(
-        "id,ext_cust_no,name,phone\n{},K1,Toko Satu,0812000001\n{},K2,Toko Dua,0812000002\n{},,Tanpa Kode,0812000003\n",
-        ids[0], ids[1], ids[1]
+        "id,ext_cust_no,name,phone\n{},K1,Toko Satu,0812000001\n{},K2,Toko Dua,0812000002\n99999999,,Tanpa Kode,0812000003\n",
+        ids[0], ids[1]
     );
     std::fs::write(dir.join("s.csv"), stale).unwrap();
     let up = common::demo_command(dir, &sb.base_url())
