@@ -36,6 +36,7 @@ mod sandbox_contract;
 mod sandbox_faults;
 mod sandbox_targets;
 mod security;
+mod server_truth;
 mod soak;
 mod targets;
 mod template;
