@@ -199,6 +199,29 @@ fn human(d: Duration) -> String {
 /// Why a request was given up on Ctrl-C.
 const INTERRUPTED: &str = "interrupted (Ctrl-C) before it was sent";
 
+/// Fill `done` for a create that was answered 2xx: its id, or [`Unsettled::NoId`] for
+/// the run's listing when the answer names none and the row has a key to find it by.
+fn created(
+    done: &mut Outcome,
+    r: &Reply,
+    keyed: bool,
+    ambiguous_seen: Option<String>,
+    unsettled: &mut Option<Unsettled>,
+) {
+    done.http = Some(r.status);
+    done.status = Some(Status::Ok);
+    done.id = parse::created_id(&r.json());
+    if done.id.is_none() {
+        done.error = "created, but the answer named no id".into();
+        if keyed {
+            *unsettled = Some(Unsettled::NoId);
+        }
+    }
+    if let Some(reason) = ambiguous_seen {
+        done.error = format!("created after an earlier try ended without an answer ({reason})");
+    }
+}
+
 impl Ctx {
     /// Whether Ctrl-C was pressed.
     fn is_interrupted(&self) -> bool {
@@ -662,20 +685,7 @@ impl Ctx {
                     return done;
                 }
                 Step::Answer(r) if r.is_success() => {
-                    done.http = Some(r.status);
-                    done.status = Some(Status::Ok);
-                    done.id = parse::created_id(&r.json());
-                    if done.id.is_none() {
-                        done.error = "created, but the answer named no id".into();
-                        if key.is_some() {
-                            *unsettled = Some(Unsettled::NoId);
-                        }
-                    }
-                    if let Some(reason) = ambiguous_seen {
-                        done.error = format!(
-                            "created after an earlier try ended without an answer ({reason})"
-                        );
-                    }
+                    created(&mut done, &r, key.is_some(), ambiguous_seen, unsettled);
                     return done;
                 }
                 Step::Answer(r) if r.status >= 500 => {

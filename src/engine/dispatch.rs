@@ -229,6 +229,9 @@ impl Loop<'_> {
             };
             let number = raw.number;
             if settled.done_before.contains(number) {
+                if planner.wants_done_rows() {
+                    planner.done_before(&self.validator.validate(&raw));
+                }
                 settled.observer.event(Event::AlreadyDone { row: number });
                 continue;
             }
@@ -388,6 +391,14 @@ impl Loop<'_> {
                 settle_job(settled, &job, o);
                 return Ok(());
             }
+            // A job in a sequence (a team's day of visits) is looked up at once, so
+            // that if it is sent again it keeps its place in the sequence.
+            Reconciled::LookUp if job.sequence.is_some() => {
+                if let Some(o) = self.look_up_now(&job).await {
+                    settle_job(settled, &job, outcome_of(&job, o));
+                    return Ok(());
+                }
+            }
             Reconciled::LookUp => {
                 sender.pending.push(Unresolved {
                     job,
@@ -466,6 +477,29 @@ impl Loop<'_> {
                 "was being sent when the run stopped; without a natural key it cannot be looked up: check on the target before sending it again".into(),
             )),
             _ => Reconciled::Send,
+        }
+    }
+}
+
+impl Loop<'_> {
+    /// [`Reconciled::LookUp`] for one job, at once: its outcome when found (or when
+    /// looking failed), `None` when it was never stored and is to be sent.
+    async fn look_up_now(&self, job: &Job) -> Option<Outcome> {
+        let (request, key) = (job.request.as_ref()?, job.lookup.as_ref()?);
+        let found = self
+            .ctx
+            .find_created(&request.path, &[key])
+            .await
+            .map(|ids| ids.into_iter().next().flatten());
+        let mut o = Outcome {
+            status: Some(Status::Unknown),
+            attempts: Some(1),
+            ..Outcome::default()
+        };
+        let why = Unsettled::Lost("the run stopped before its answer came".into());
+        match settle_found(&self.ctx, job, &mut o, &why, found) {
+            Found::Settled => Some(o),
+            Found::Absent => None,
         }
     }
 }

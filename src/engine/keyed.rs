@@ -57,6 +57,14 @@ impl RowPlanner for Keyed<'_> {
         self.plan.restart();
     }
 
+    fn wants_done_rows(&self) -> bool {
+        self.plan.spec.remember_by_content
+    }
+
+    fn done_before(&mut self, res: &RowResult) {
+        self.plan.count(res);
+    }
+
     fn row(&mut self, _raw: &RawRow, res: RowResult, out: &mut Vec<Step>) {
         match self.plan.plan(&res) {
             Planned::Done(outcome) => out.push(Step::Settle {

@@ -107,6 +107,17 @@ impl<'a> Planner<'a> {
         self.seen.clear();
     }
 
+    /// Count a row planned by an earlier attempt of the run without planning it again:
+    /// the identical rows after it are the second, third… as they were then.
+    pub fn count(&mut self, res: &RowResult) {
+        if !self.spec.remember_by_content || res.key.is_some() || !res.is_valid() {
+            return;
+        }
+        if let Ok(payload) = self.resolve(res) {
+            self.identity(&payload);
+        }
+    }
+
     fn entity_one(&self) -> &str {
         self.spec.entity.one()
     }
