@@ -201,6 +201,27 @@ fn orders_and_visits_whose_answers_were_dropped_are_looked_up_not_left_unknown()
     }
 }
 
+/// Run `args` in `dir` and kill it (SIGKILL) once the sandbox has seen `n` creates of
+/// `entity`.
+fn kill_9_after(sb: &ThreadSandbox, dir: &std::path::Path, args: &[&str], entity: &str, n: u64) {
+    let route = match entity {
+        "visits" => "POST /extapi/v1.1/visits".to_string(),
+        other => format!("POST /extapi/v1.0/{other}"),
+    };
+    let mut child = common::demo_command(dir, &sb.base_url())
+        .args(args)
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start sheetload");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while count(&sb.stats(), &route) < n {
+        assert!(Instant::now() < deadline, "the import never got going");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    child.kill().expect("kill -9");
+    child.wait().expect("reaped");
+}
+
 #[test]
 fn a_killed_order_import_resumes_with_every_order_once_and_none_unknown() {
     let sb = common::spawn_sandbox(SandboxOptions {
@@ -209,18 +230,13 @@ fn a_killed_order_import_resumes_with_every_order_once_and_none_unknown() {
     });
     let env = TestEnv::new().file("orders.csv", orders_csv(60, 3));
     let dir = env.dir().to_path_buf();
-    let mut child = common::demo_command(&dir, &sb.base_url())
-        .args(["import", "orders.csv", "-e", "orders", "--concurrency", "8"])
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("start sheetload");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while count(&sb.stats(), "POST /extapi/v1.0/orders") < 12 {
-        assert!(Instant::now() < deadline, "the import never got going");
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    child.kill().expect("kill -9");
-    child.wait().expect("reaped");
+    kill_9_after(
+        &sb,
+        &dir,
+        &["import", "orders.csv", "-e", "orders"],
+        "orders",
+        12,
+    );
     assert!(
         records_in_db(&sb.stats(), "1", "orders") < 60,
         "killed too late"
@@ -248,18 +264,13 @@ fn a_killed_visit_import_resumes_with_every_visit_once_and_none_unknown() {
     });
     let env = TestEnv::new().file("visits.csv", visits_csv(40));
     let dir = env.dir().to_path_buf();
-    let mut child = common::demo_command(&dir, &sb.base_url())
-        .args(["import", "visits.csv", "-e", "visits"])
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("start sheetload");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while count(&sb.stats(), "POST /extapi/v1.1/visits") < 8 {
-        assert!(Instant::now() < deadline, "the import never got going");
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    child.kill().expect("kill -9");
-    child.wait().expect("reaped");
+    kill_9_after(
+        &sb,
+        &dir,
+        &["import", "visits.csv", "-e", "visits"],
+        "visits",
+        8,
+    );
     assert!(
         records_in_db(&sb.stats(), "1", "visits") < 40,
         "killed too late"
