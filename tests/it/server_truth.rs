@@ -201,6 +201,47 @@ fn orders_and_visits_whose_answers_were_dropped_are_looked_up_not_left_unknown()
     }
 }
 
+#[test]
+fn orders_and_visits_answered_without_an_id_get_their_ids_from_the_listing() {
+    let sb = common::spawn_sandbox(SandboxOptions {
+        empty_create_answer: true,
+        ..seeded(0)
+    });
+    let env = TestEnv::new()
+        .file("orders.csv", orders_csv(10, 2))
+        .file("visits.csv", visits_csv(25));
+    let dir = env.dir().to_path_buf();
+    ok(&import(
+        &sb,
+        &dir,
+        &["import", "orders.csv", "-e", "orders"],
+    ));
+    ok(&import(
+        &sb,
+        &dir,
+        &["import", "visits.csv", "-e", "visits"],
+    ));
+    let stats = sb.stats();
+    assert_eq!(records_in_db(&stats, "1", "orders"), 10);
+    assert_eq!(records_in_db(&stats, "1", "visits"), 25);
+    for (file, n) in [("orders.result.xlsx", 10), ("visits.result.xlsx", 25)] {
+        let rows = records(&dir.join(file), "Results");
+        assert!(
+            rows.iter()
+                .all(|r| r["_status"] == "OK" && !r["_id"].is_empty() && r["_error"].is_empty()),
+            "{file}: {:?} {}",
+            statuses(&rows),
+            rows[0]["_error"]
+        );
+        let ids: HashSet<&str> = rows.iter().map(|r| r["_id"].as_str()).collect();
+        assert_eq!(ids.len(), n, "{file}: one id per record");
+    }
+    // The identical rows of the visits sheet are two visits each, in sheet order.
+    let visits = records(&dir.join("visits.result.xlsx"), "Results");
+    let ids: Vec<u64> = visits.iter().map(|r| r["_id"].parse().unwrap()).collect();
+    assert!(ids.windows(2).all(|w| w[0] < w[1]), "{ids:?}");
+}
+
 /// Run `args` in `dir` and kill it (SIGKILL) once the sandbox has seen `n` creates of
 /// `entity`.
 fn kill_9_after(sb: &ThreadSandbox, dir: &std::path::Path, args: &[&str], entity: &str, n: u64) {
