@@ -148,6 +148,9 @@ pub struct SandboxArgs {
     /// Share of creates that are stored and then answered by a dropped connection (0..1).
     #[arg(long, default_value_t = 0.0, value_name = "F")]
     pub drop_after_commit: f64,
+    /// Answer creates `200 {}` without the new record's id, as the vendor documents it.
+    #[arg(long)]
+    pub empty_create_answer: bool,
     /// Share of calls whose answer is held back far beyond any client timeout (0..1).
     #[arg(long, default_value_t = 0.0, value_name = "F")]
     pub stall_rate: f64,
@@ -191,6 +194,7 @@ impl SandboxArgs {
             rate_limit: self.rate_limit,
             token_ttl: Some(self.token_ttl),
             drop_after_commit: self.drop_after_commit,
+            empty_create_answer: self.empty_create_answer,
             stall_rate: self.stall_rate,
             state: self.state.clone(),
         }

@@ -28,12 +28,8 @@ fn terminal_lines(f: &Finished<'_>, t: &Tally, result_path: &Path) -> Vec<String
     let mut out = Vec::new();
     if f.cfg.dry_run {
         out.push(format!(
-            "dry run — nothing was sent: {rows} → {place}: would create {}, would update {}, would skip {}, would delete {}, {} invalid ({seconds:.1}s)",
-            n(t.would(crate::spec::Verb::Create)),
-            n(t.would(crate::spec::Verb::Update)),
-            n(t.would(crate::spec::Verb::Skip)),
-            n(t.would(crate::spec::Verb::Delete)),
-            n(t.of(Status::Invalid)),
+            "dry run — nothing was sent: {rows} → {place}: {} ({seconds:.1}s)",
+            t.would_line()
         ));
     } else {
         let not_sent = t.of(Status::NotSent);

@@ -75,13 +75,66 @@ pub struct Ctx {
     pub service: &'static str,
 }
 
-/// The natural key of a row, for reconciling an ambiguous create.
+/// The natural key of a row, for finding a create whose answer was lost or named no id.
 #[derive(Debug, Clone)]
 pub struct Key {
     /// Field on the remote record (`ext_cust_no`).
     pub field: String,
     /// The row's value.
     pub value: String,
+    /// For a record without a natural key (a visit): what it is instead, `field` and
+    /// `value` then only name it in messages.
+    pub content: Option<Box<Content>>,
+}
+
+/// What identifies a record without a natural key: the fields it must have, and which
+/// of the records having them it is (1-based, by ascending id), so that two identical
+/// rows are two records.
+#[derive(Debug, Clone)]
+pub struct Content {
+    /// Payload path (`date`, `location.lat`) → value as text (strings trimmed and
+    /// lowercased, anything else as JSON).
+    pub fields: Vec<(String, String)>,
+    /// Which of the matching records.
+    pub nth: u32,
+    /// List filters that narrow the listing to the records that may match (a visit's
+    /// date and team), where the target has them.
+    pub search: Vec<(String, String)>,
+}
+
+impl Content {
+    /// Whether `record` has every field of this content.
+    pub fn matches(&self, record: &Value) -> bool {
+        self.fields.iter().all(|(path, want)| {
+            let got = path.split('.').try_fold(record, |v, k| v.get(k));
+            match got {
+                Some(Value::String(s)) => s.trim().to_lowercase() == *want,
+                Some(v) => serde_json::to_string(v).is_ok_and(|text| text == *want),
+                None => false,
+            }
+        })
+    }
+}
+
+impl Key {
+    /// A natural key: `field` = `value`.
+    pub fn natural(field: impl Into<String>, value: impl Into<String>) -> Key {
+        Key {
+            field: field.into(),
+            value: value.into(),
+            content: None,
+        }
+    }
+}
+
+/// Why a create's outcome waits for the listing: the dispatch loop settles these
+/// together, from one listing per batch ([`Ctx::find_created`]), never one per row.
+#[derive(Debug, Clone)]
+pub enum Unsettled {
+    /// Created (2xx), but the answer named no id (`200 {}`, as documented).
+    NoId,
+    /// Sent, but the answer was lost (this reason): it may or may not have been created.
+    Lost(String),
 }
 
 /// The wait before try `attempt + 1`: exponential with equal jitter, or the server's
@@ -145,6 +198,29 @@ fn human(d: Duration) -> String {
 
 /// Why a request was given up on Ctrl-C.
 const INTERRUPTED: &str = "interrupted (Ctrl-C) before it was sent";
+
+/// Fill `done` for a create that was answered 2xx: its id, or [`Unsettled::NoId`] for
+/// the run's listing when the answer names none and the row has a key to find it by.
+fn created(
+    done: &mut Outcome,
+    r: &Reply,
+    keyed: bool,
+    ambiguous_seen: Option<String>,
+    unsettled: &mut Option<Unsettled>,
+) {
+    done.http = Some(r.status);
+    done.status = Some(Status::Ok);
+    done.id = parse::created_id(&r.json());
+    if done.id.is_none() {
+        done.error = "created, but the answer named no id".into();
+        if keyed {
+            *unsettled = Some(Unsettled::NoId);
+        }
+    }
+    if let Some(reason) = ambiguous_seen {
+        done.error = format!("created after an earlier try ended without an answer ({reason})");
+    }
+}
 
 impl Ctx {
     /// Whether Ctrl-C was pressed.
@@ -374,26 +450,10 @@ impl Ctx {
         filters: &[(String, String)],
         mut each: impl FnMut(Vec<Value>),
     ) -> Result<(), String> {
-        let f = self.client.fields();
-        let size = f.page_size.max(1);
+        let size = self.client.fields().page_size.max(1);
         let mut seen = 0u64;
         for page in 1..=1_000_000u32 {
-            let mut q = filters.to_vec();
-            q.push((f.page_param.clone(), page.to_string()));
-            q.push((f.limit_param.clone(), size.to_string()));
-            let sent = self
-                .idempotent_sent(Method::GET, path, &q, Body::None)
-                .await;
-            let r = sent
-                .result
-                .map_err(|e| format!("listing {path} failed: {}", e.describe()))?;
-            if let Some(why) = sent.rate_limited {
-                return Err(format!("listing {path} failed: {why}"));
-            }
-            if !r.is_success() {
-                return Err(format!("listing {path} failed: {}", self.describe(&r)));
-            }
-            let (items, total) = parse::page(&r.json());
+            let (items, total) = self.page(path, filters, page).await?;
             let n = items.len();
             seen += n as u64;
             each(items);
@@ -404,34 +464,160 @@ impl Ctx {
         }
         Ok(())
     }
-    /// The remote record holding `key`, if any: with the list filter when the API has
-    /// one (checking the answer really matches), else by paging through the list.
-    pub async fn find_by_key(&self, path: &str, key: &Key) -> Result<Option<Value>, String> {
-        let matches = |v: &Value| {
-            v.get(&key.field)
-                .and_then(parse::scalar_text)
-                .is_some_and(|s| s.trim() == key.value)
-        };
-        if self.client.fields().key_filter {
-            let filter = [(key.field.clone(), key.value.clone())];
-            let items = self.list_all(path, &filter).await?;
-            let size = self.client.fields().page_size as usize;
-            if let Some(found) = items.iter().find(|v| matches(v)) {
-                return Ok(Some(found.clone()));
+
+    /// Page `page` of a listing: its records and the stated total, if any.
+    async fn page(
+        &self,
+        path: &str,
+        filters: &[(String, String)],
+        page: u32,
+    ) -> Result<(Vec<Value>, Option<u64>), String> {
+        let f = self.client.fields();
+        let mut q = filters.to_vec();
+        q.push((f.page_param.clone(), page.to_string()));
+        q.push((f.limit_param.clone(), f.page_size.max(1).to_string()));
+        let sent = self
+            .idempotent_sent(Method::GET, path, &q, Body::None)
+            .await;
+        let r = sent
+            .result
+            .map_err(|e| format!("listing {path} failed: {}", e.describe()))?;
+        if let Some(why) = sent.rate_limited {
+            return Err(format!("listing {path} failed: {why}"));
+        }
+        if !r.is_success() {
+            return Err(format!("listing {path} failed: {}", self.describe(&r)));
+        }
+        Ok(parse::page(&r.json()))
+    }
+
+    /// The ids of the records `keys` name, all found from one listing: its first page
+    /// says how many records there are, then the pages are read from the last one back
+    /// (a target that lists by ascending id holds a run's new records there) until
+    /// every natural key is found. Records known by content need every page (which of
+    /// the identical ones a row is depends on all of them). `None`: not on the target.
+    pub async fn find_created(
+        &self,
+        path: &str,
+        keys: &[&Key],
+    ) -> Result<Vec<Option<String>>, String> {
+        let mut found: Vec<Option<String>> = vec![None; keys.len()];
+        let mut by_field: HashMap<&str, HashMap<&str, Vec<usize>>> = HashMap::new();
+        for (i, k) in keys.iter().enumerate() {
+            if k.content.is_none() {
+                by_field
+                    .entry(k.field.as_str())
+                    .or_default()
+                    .entry(k.value.trim())
+                    .or_default()
+                    .push(i);
+            }
+        }
+        // One natural key where the target filters by it: a search, not a listing.
+        let size = self.client.fields().page_size.max(1) as usize;
+        if let [k] = keys
+            && k.content.is_none()
+            && self.client.fields().key_filter
+        {
+            let filter = [(k.field.clone(), k.value.clone())];
+            let (items, _) = self.page(path, &filter, 1).await?;
+            let matches = |v: &&Value| {
+                v.get(&k.field)
+                    .and_then(parse::scalar_text)
+                    .is_some_and(|s| s.trim() == k.value.trim())
+            };
+            if let Some(found) = items.iter().find(matches) {
+                return Ok(vec![parse::record_id(found)]);
             }
             // A filter that was honoured returns few items; a full page means it was
             // ignored and the answer proves nothing.
             if items.len() < size {
-                return Ok(None);
+                return Ok(vec![None]);
             }
         }
-        Ok(self.list_all(path, &[]).await?.into_iter().find(matches))
+        let mut left: usize = by_field
+            .values()
+            .flat_map(|m| m.values())
+            .map(Vec::len)
+            .sum();
+        let every_page = keys.iter().any(|k| k.content.is_some());
+        let mut by_content: Vec<Vec<String>> = vec![Vec::new(); keys.len()];
+        let mut see = |page: Vec<Value>, left: &mut usize| {
+            for record in page {
+                let Some(id) = parse::record_id(&record) else {
+                    continue;
+                };
+                for (field, wanted) in &by_field {
+                    let value = record.get(*field).and_then(parse::scalar_text);
+                    let Some(rows) = value.and_then(|v| wanted.get(v.trim())) else {
+                        continue;
+                    };
+                    for &i in rows {
+                        if found[i].is_none() {
+                            found[i] = Some(id.clone());
+                            *left -= 1;
+                        }
+                    }
+                }
+                for (i, k) in keys.iter().enumerate() {
+                    if k.content.as_ref().is_some_and(|c| c.matches(&record)) {
+                        by_content[i].push(id.clone());
+                    }
+                }
+            }
+        };
+        // Filters narrow the listing when every key is a content with the same ones.
+        let filters = match keys.first().and_then(|k| k.content.as_ref()) {
+            Some(c)
+                if keys
+                    .iter()
+                    .all(|k| k.content.as_ref().is_some_and(|o| o.search == c.search)) =>
+            {
+                c.search.clone()
+            }
+            _ => Vec::new(),
+        };
+        let (first, total) = self.page(path, &filters, 1).await?;
+        let short = first.len() < size;
+        see(first, &mut left);
+        let done = |left: usize| left == 0 && !every_page;
+        if !short && !done(left) {
+            match total {
+                Some(total) => {
+                    let last = u32::try_from(total.div_ceil(size as u64)).unwrap_or(u32::MAX);
+                    for page in (2..=last.min(1_000_000)).rev() {
+                        let (items, _) = self.page(path, &filters, page).await?;
+                        see(items, &mut left);
+                        if done(left) {
+                            break;
+                        }
+                    }
+                }
+                None => {
+                    for page in 2..=1_000_000u32 {
+                        let (items, _) = self.page(path, &filters, page).await?;
+                        let n = items.len();
+                        see(items, &mut left);
+                        if n < size || done(left) {
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+        for (i, k) in keys.iter().enumerate() {
+            if let Some(c) = &k.content {
+                let ids = &mut by_content[i];
+                ids.sort_by_key(|id| (id.parse::<u64>().unwrap_or(u64::MAX), id.clone()));
+                found[i] = ids.get(c.nth.saturating_sub(1) as usize).cloned();
+            }
+        }
+        Ok(found)
     }
 
     /// Create a record for input row `row` (named in field errors). Retries only what
     /// certainly did not arrive (429, refused connections); an answer that may hide a
-    /// created record (timeout, reset, 5xx) is reconciled through `key` — found is OK
-    /// with its id, absent is sent again — and without a key the row ends `UNKNOWN`.
+    /// created record (timeout, reset, 5xx) without a key ends the row `UNKNOWN`.
     pub async fn create(
         &self,
         path: &str,
@@ -439,22 +625,27 @@ impl Ctx {
         key: Option<&Key>,
         row: Option<u32>,
     ) -> Outcome {
-        self.create_row(path, body, key, row)
-            .instrument(tracing::info_span!("row", row))
-            .await
+        self.create_or_defer(path, body, key, row).await.0
     }
 
-    async fn create_row(
+    /// [`Ctx::create`], and whether its outcome waits for the listing: with a key, a
+    /// create whose answer was lost or named no id is [`Unsettled`] (the dispatch loop
+    /// finds all of them together); the outcome is then provisional.
+    pub async fn create_or_defer(
         &self,
         path: &str,
         body: &Value,
         key: Option<&Key>,
         row: Option<u32>,
-    ) -> Outcome {
+    ) -> (Outcome, Option<Unsettled>) {
         let mut attempts = 0;
-        let mut done = self.create_tries(path, body, key, row, &mut attempts).await;
+        let mut unsettled = None;
+        let mut done = self
+            .create_tries(path, body, key, row, &mut attempts, &mut unsettled)
+            .instrument(tracing::info_span!("row", row))
+            .await;
         done.attempts = Some(attempts);
-        done
+        (done, unsettled)
     }
 
     /// The tries of one create; `attempts` counts the requests sent.
@@ -465,6 +656,7 @@ impl Ctx {
         key: Option<&Key>,
         row: Option<u32>,
         attempts: &mut u32,
+        unsettled: &mut Option<Unsettled>,
     ) -> Outcome {
         let mut done = Outcome::default();
         let mut ambiguous_seen: Option<String> = None;
@@ -493,7 +685,7 @@ impl Ctx {
                     return done;
                 }
                 Step::Answer(r) if r.is_success() => {
-                    self.created(&mut done, path, &r, key, ambiguous_seen).await;
+                    created(&mut done, &r, key.is_some(), ambiguous_seen, unsettled);
                     return done;
                 }
                 Step::Answer(r) if r.status >= 500 => {
@@ -527,8 +719,9 @@ impl Ctx {
             };
             failures += 1;
             if let Some(reason) = ambiguous {
+                // It may have been stored: never sent again before it is looked up.
                 if self
-                    .look_up_lost_create(path, key, &reason, &mut done)
+                    .look_up_lost_create(path, key, &reason, &mut done, unsettled)
                     .await
                 {
                     return done;
@@ -567,70 +760,59 @@ impl Ctx {
         }
     }
 
-    /// A create whose answer was lost (a 5xx, no answer) may have been stored: look the
-    /// row up by its key. `true` when that settles the row in `done` (found, or it
-    /// cannot be told); `false` when nothing was stored, so the next try may go.
+    /// A create whose answer was lost (a 5xx, no answer) may have been stored: look it
+    /// up where the target can be searched for it (a key filter, a visit's day), else
+    /// leave it [`Unsettled`] for the run's listing. `true` when that settles the row in
+    /// `done` (found, deferred, or it cannot be told); `false` when nothing was stored,
+    /// so the next try may go.
     async fn look_up_lost_create(
         &self,
         path: &str,
         key: Option<&Key>,
         reason: &str,
         done: &mut Outcome,
+        unsettled: &mut Option<Unsettled>,
     ) -> bool {
+        done.status = Some(Status::Unknown);
         let Some(k) = key else {
-            done.status = Some(Status::Unknown);
             done.error = format!(
                 "sent, but {reason}: the record may or may not have been created, and without a natural key it cannot be looked up; check in {} before sending this row again",
                 self.service
             );
             return true;
         };
-        match self.find_by_key(path, k).await {
-            Ok(Some(found)) => {
-                done.status = Some(Status::Ok);
-                done.id = parse::record_id(&found);
-                done.error = format!(
-                    "sent, but {reason}; found {} {} on the server, so it was created",
-                    k.field, k.value
-                );
-                true
-            }
-            Ok(None) => false,
+        let searchable = match &k.content {
+            Some(c) => !c.search.is_empty(),
+            None => self.client.fields().key_filter,
+        };
+        if !searchable {
+            *unsettled = Some(Unsettled::Lost(reason.to_string()));
+            done.error = format!("sent, but {reason}: not looked up yet");
+            return true;
+        }
+        match self.find_created(path, &[k]).await {
+            Ok(ids) => match ids.into_iter().next().flatten() {
+                Some(id) => {
+                    done.status = Some(Status::Ok);
+                    done.id = Some(id);
+                    done.error = format!(
+                        "sent, but {reason}; found {} {} on the server, so it was created",
+                        k.field, k.value
+                    );
+                    true
+                }
+                None => {
+                    done.status = None;
+                    false
+                }
+            },
             Err(e) => {
-                done.status = Some(Status::Unknown);
                 done.error = format!(
                     "sent, but {reason}, and looking up {} {} failed ({e}); check in {} before sending this row again",
                     k.field, k.value, self.service
                 );
                 true
             }
-        }
-    }
-
-    /// Fill `done` for a create that was answered 2xx: its id, from the answer or by key.
-    async fn created(
-        &self,
-        done: &mut Outcome,
-        path: &str,
-        r: &Reply,
-        key: Option<&Key>,
-        ambiguous_seen: Option<String>,
-    ) {
-        done.http = Some(r.status);
-        done.status = Some(Status::Ok);
-        done.id = parse::created_id(&r.json());
-        if done.id.is_none() {
-            if let Some(k) = key
-                && let Ok(Some(found)) = self.find_by_key(path, k).await
-            {
-                done.id = parse::record_id(&found);
-            }
-            if done.id.is_none() {
-                done.error = "created, but the answer named no id".into();
-            }
-        }
-        if let Some(reason) = ambiguous_seen {
-            done.error = format!("created after an earlier try ended without an answer ({reason})");
         }
     }
 

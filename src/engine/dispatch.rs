@@ -17,7 +17,7 @@ use super::events::{Event, Observer};
 use super::job::{Job, RowPlanner, Step};
 use super::ledger_writer::LedgerMsg;
 use super::spill::{RowSet, SpillWriter};
-use crate::dispatch::Ctx;
+use crate::dispatch::{Ctx, Unsettled};
 use crate::error::{Error, Result};
 use crate::input::Table;
 use crate::ledger::{self, PendingRow, RowOutcome};
@@ -244,6 +244,9 @@ impl Loop<'_> {
             };
             let number = raw.number;
             if settled.done_before.contains(number) {
+                if planner.wants_done_rows() {
+                    planner.done_before(&self.validator.validate(&raw));
+                }
                 settled.observer.event(Event::AlreadyDone { row: number });
                 continue;
             }
@@ -272,8 +275,105 @@ impl Loop<'_> {
                 self.take(step, planner, settled, &mut sender).await?;
             }
         }
-        while let Some(joined) = sender.tasks.join_next().await {
-            settle_joined(planner, settled, joined);
+        loop {
+            while let Some(joined) = sender.tasks.join_next().await {
+                sender.settle_joined(planner, settled, joined);
+            }
+            if sender.pending.is_empty() {
+                return Ok(());
+            }
+            self.resolve(settled, &mut sender).await?;
+        }
+    }
+
+    /// Settle the creates waiting for the listing ([`Unsettled`]) from one listing per
+    /// collection: found is OK with its id; a lost create not found was never stored
+    /// and is sent again (up to the retries); a create answered without an id and not
+    /// found stays OK without one. Only a listing that fails leaves a lost create
+    /// UNKNOWN.
+    async fn resolve(&mut self, settled: &mut Settled<'_>, sender: &mut Sender) -> Result<()> {
+        let mut batch = std::mem::take(&mut sender.pending);
+        if self.stop.is_interrupted() {
+            // Ctrl-C: nothing more is sent, lookups included. A lost create stays
+            // "sending" in the ledger, so that `resume` looks it up; a created one is
+            // OK, its id unknown.
+            for u in batch.drain(..) {
+                if let Unsettled::NoId = u.why {
+                    let mut o = u.outcome;
+                    o.error =
+                        "created, but the answer named no id (not looked up: interrupted)".into();
+                    settle_job(settled, &u.job, outcome_of(&u.job, o));
+                }
+            }
+            return Ok(());
+        }
+        let mut paths: Vec<String> = Vec::new();
+        for u in &batch {
+            let path = u
+                .job
+                .request
+                .as_ref()
+                .map(|r| r.path.clone())
+                .unwrap_or_default();
+            if !paths.contains(&path) {
+                paths.push(path);
+            }
+        }
+        let mut found: Vec<Option<std::result::Result<Option<String>, String>>> =
+            (0..batch.len()).map(|_| None).collect();
+        for path in &paths {
+            let mine: Vec<usize> = (0..batch.len())
+                .filter(|&i| {
+                    let job = &batch[i].job;
+                    job.lookup.is_some() && job.request.as_ref().is_some_and(|r| &r.path == path)
+                })
+                .collect();
+            let keys: Vec<&crate::dispatch::Key> = mine
+                .iter()
+                .filter_map(|&i| batch[i].job.lookup.as_ref())
+                .collect();
+            match self.ctx.find_created(path, &keys).await {
+                Ok(ids) => {
+                    for (&i, id) in mine.iter().zip(ids) {
+                        found[i] = Some(Ok(id));
+                    }
+                }
+                Err(e) => {
+                    for &i in &mine {
+                        found[i] = Some(Err(e.clone()));
+                    }
+                }
+            }
+        }
+        for (u, found) in batch.into_iter().zip(found) {
+            let found = found.unwrap_or_else(|| Err("it has no key to look up".into()));
+            let Unresolved {
+                job,
+                mut outcome,
+                why,
+            } = u;
+            match settle_found(&self.ctx, &job, &mut outcome, &why, found) {
+                Found::Settled => settle_job(settled, &job, outcome_of(&job, outcome)),
+                Found::Absent if self.stop.stopped() => {
+                    // Not stored, and the run stops: nothing is sent, the row is not
+                    // done (it stays "sending" in the ledger; `resume` looks it up).
+                }
+                Found::Absent => {
+                    let first = job.rows.first().copied().unwrap_or_default();
+                    let tries = sender.resent.entry(first).or_insert(0);
+                    *tries += 1;
+                    if *tries > self.ctx.policy.retries {
+                        outcome.status = Some(Status::Failed);
+                        outcome.error = format!(
+                            "not created after {} tries ({}); checked on the server each time, nothing was stored",
+                            *tries, outcome.error
+                        );
+                        settle_job(settled, &job, outcome_of(&job, outcome));
+                    } else {
+                        sender.send(job, &self.ctx, &self.stop, settled).await?;
+                    }
+                }
+            }
         }
         Ok(())
     }
@@ -301,9 +401,32 @@ impl Loop<'_> {
             settle_job(settled, &job, dry_outcome(&job));
             return Ok(());
         }
-        if let Some(o) = self.reconcile(&job).await {
-            settle_job(settled, &job, o);
-            return Ok(());
+        match self.reconcile(&job) {
+            Reconciled::Settle(o) => {
+                settle_job(settled, &job, o);
+                return Ok(());
+            }
+            // A job in a sequence (a team's day of visits) is looked up at once, so
+            // that if it is sent again it keeps its place in the sequence.
+            Reconciled::LookUp if job.sequence.is_some() => {
+                if let Some(o) = self.look_up_now(&job).await {
+                    settle_job(settled, &job, outcome_of(&job, o));
+                    return Ok(());
+                }
+            }
+            Reconciled::LookUp => {
+                sender.pending.push(Unresolved {
+                    job,
+                    outcome: Outcome {
+                        status: Some(Status::Unknown),
+                        attempts: Some(1),
+                        ..Outcome::default()
+                    },
+                    why: Unsettled::Lost("the run stopped before its answer came".into()),
+                });
+                return Ok(());
+            }
+            Reconciled::Send => {}
         }
         if let Action::Skip { id, reason } = &job.action {
             let o = Outcome {
@@ -326,26 +449,25 @@ impl Loop<'_> {
         }
         sender.send(job, &self.ctx, &self.stop, settled).await?;
         while let Some(joined) = sender.tasks.try_join_next() {
-            settle_joined(planner, settled, joined);
+            sender.settle_joined(planner, settled, joined);
+        }
+        if sender.pending.len() >= LOOKUP_BATCH {
+            self.resolve(settled, sender).await?;
         }
         Ok(())
     }
 
     /// A job whose rows were in flight when an earlier attempt of this run stopped may
-    /// have landed: a create is looked up by its key (without one it stays UNKNOWN
-    /// rather than risk a duplicate); a change is idempotent and simply sent again.
-    /// `None`: send it normally.
-    async fn reconcile(&mut self, job: &Job) -> Option<Outcome> {
-        let mut prior = None;
+    /// have landed: a create is looked up by its key with the run's other creates to
+    /// look up (without one it stays UNKNOWN rather than risk a duplicate); a change is
+    /// idempotent and simply sent again.
+    fn reconcile(&mut self, job: &Job) -> Reconciled {
         let mut was = false;
         for row in &job.rows {
-            if let Some(k) = self.in_flight_before.remove(row) {
-                was = true;
-                prior = prior.or(k);
-            }
+            was |= self.in_flight_before.remove(row).is_some();
         }
         if !was {
-            return None;
+            return Reconciled::Send;
         }
         let outcome = |status, id, error: String| Outcome {
             status: Some(status),
@@ -357,42 +479,124 @@ impl Loop<'_> {
         };
         match (&job.action, &job.request) {
             // Its create landed before the stop: the plan already found it.
-            (Action::Skip { id: Some(id), .. }, _) => Some(outcome(
+            (Action::Skip { id: Some(id), .. }, _) => Reconciled::Settle(outcome(
                 Status::Ok,
                 Some(id.clone()),
                 "was being sent when the run stopped; found on the server, so it was created"
                     .into(),
             )),
-            (Action::Create, Some(request)) => {
-                let Some(k) = job.lookup.clone() else {
-                    return Some(outcome(
-                        Status::Unknown,
-                        None,
-                        "was being sent when the run stopped; without a natural key it cannot be looked up: check on the target before sending it again".into(),
-                    ));
-                };
-                match self.ctx.find_by_key(&request.path, &k).await {
-                    Ok(Some(rec)) => Some(outcome(
-                        Status::Ok,
-                        crate::connector::parse::record_id(&rec),
-                        format!(
-                            "was being sent when the run stopped; found {} {} on the server",
-                            k.field, k.value
-                        ),
-                    )),
-                    Ok(None) => None,
-                    Err(e) => Some(outcome(
-                        Status::Unknown,
-                        None,
-                        format!(
-                            "was being sent when the run stopped, and looking it up failed ({e})"
-                        ),
-                    )),
-                }
-            }
-            _ => None,
+            (Action::Create, Some(_)) if job.lookup.is_some() => Reconciled::LookUp,
+            (Action::Create, Some(_)) => Reconciled::Settle(outcome(
+                Status::Unknown,
+                None,
+                "was being sent when the run stopped; without a natural key it cannot be looked up: check on the target before sending it again".into(),
+            )),
+            _ => Reconciled::Send,
         }
     }
+}
+
+impl Loop<'_> {
+    /// [`Reconciled::LookUp`] for one job, at once: its outcome when found (or when
+    /// looking failed), `None` when it was never stored and is to be sent.
+    async fn look_up_now(&self, job: &Job) -> Option<Outcome> {
+        let (request, key) = (job.request.as_ref()?, job.lookup.as_ref()?);
+        let found = self
+            .ctx
+            .find_created(&request.path, &[key])
+            .await
+            .map(|ids| ids.into_iter().next().flatten());
+        let mut o = Outcome {
+            status: Some(Status::Unknown),
+            attempts: Some(1),
+            ..Outcome::default()
+        };
+        let why = Unsettled::Lost("the run stopped before its answer came".into());
+        match settle_found(&self.ctx, job, &mut o, &why, found) {
+            Found::Settled => Some(o),
+            Found::Absent => None,
+        }
+    }
+}
+
+/// What becomes of a job that may have been sent by an earlier attempt of the run.
+enum Reconciled {
+    /// Decided without a request.
+    Settle(Outcome),
+    /// A create to look up with the others before it is sent again.
+    LookUp,
+    /// Send it as planned.
+    Send,
+}
+
+/// Creates waiting for the listing at most, before they are looked up together.
+const LOOKUP_BATCH: usize = 500;
+
+/// A create whose outcome waits for the listing.
+struct Unresolved {
+    job: Job,
+    outcome: Outcome,
+    why: Unsettled,
+}
+
+/// What the listing said of an [`Unresolved`] create.
+enum Found {
+    /// The outcome is final.
+    Settled,
+    /// Lost, and not on the target: never stored.
+    Absent,
+}
+
+/// Fill `o` from what the listing found for `job`'s key.
+fn settle_found(
+    ctx: &Ctx,
+    job: &Job,
+    o: &mut Outcome,
+    why: &Unsettled,
+    found: std::result::Result<Option<String>, String>,
+) -> Found {
+    let (field, value) = job
+        .lookup
+        .as_ref()
+        .map(|k| (k.field.as_str(), k.value.as_str()))
+        .unwrap_or(("key", ""));
+    match (found, why) {
+        (Ok(Some(id)), Unsettled::NoId) => {
+            o.status = Some(Status::Ok);
+            o.id = Some(id);
+            o.error.clear();
+        }
+        (Ok(Some(id)), Unsettled::Lost(reason)) => {
+            o.status = Some(Status::Ok);
+            o.id = Some(id);
+            o.error = format!(
+                "sent, but {reason}; found {field} {value} on the server, so it was created"
+            );
+        }
+        (Ok(None), Unsettled::NoId) => {
+            o.status = Some(Status::Ok);
+            o.error = format!(
+                "created, but the answer named no id and {field} {value} is not in the listing"
+            );
+        }
+        (Ok(None), Unsettled::Lost(reason)) => {
+            o.error = format!("sent, but {reason}; {field} {value} is not on the server");
+            return Found::Absent;
+        }
+        (Err(e), Unsettled::NoId) => {
+            o.status = Some(Status::Ok);
+            o.error =
+                format!("created, but the answer named no id, and looking it up failed ({e})");
+        }
+        (Err(e), Unsettled::Lost(reason)) => {
+            o.status = Some(Status::Unknown);
+            o.error = format!(
+                "sent, but {reason}, and looking up {field} {value} failed ({e}); check in {} before sending this row again",
+                ctx.service
+            );
+        }
+    }
+    Found::Settled
 }
 
 /// The tasks in flight and the windows that bound them.
@@ -408,7 +612,11 @@ struct Sender {
     /// Says when the job queued last has taken its slot: jobs take slots in sheet
     /// order (at `--concurrency 1` they are sent exactly in sheet order).
     last_in_line: Option<oneshot::Receiver<()>>,
-    tasks: JoinSet<(Job, Outcome)>,
+    tasks: JoinSet<(Job, Outcome, Option<Unsettled>)>,
+    /// Creates waiting for the listing.
+    pending: Vec<Unresolved>,
+    /// How often each lost create (by its first row) was sent again.
+    resent: HashMap<u32, u32>,
 }
 
 impl Sender {
@@ -420,6 +628,8 @@ impl Sender {
             tails: HashMap::new(),
             last_in_line: None,
             tasks: JoinSet::new(),
+            pending: Vec::new(),
+            resent: HashMap::new(),
         }
     }
 
@@ -507,7 +717,7 @@ impl Sender {
                         let _ = tx.send(LedgerMsg::Unsent(row));
                     }
                 }
-                return (job, Outcome::default());
+                return (job, Outcome::default(), None);
             }
             let committed = match early_ack {
                 Some(result) => Some(result),
@@ -519,15 +729,12 @@ impl Sender {
             if let Some(result) = committed
                 && !matches!(result, Ok(Ok(())))
             {
-                let done = Outcome {
-                    status: Some(Status::Failed),
-                    error: "not sent: the run ledger could not be written".into(),
-                    ..Outcome::default()
-                };
-                return (job, done);
+                return (job, unwritable_ledger(), None);
             }
-            let done = execute(&ctx, &job).await;
-            stop.count(&done);
+            let (done, unsettled) = execute(&ctx, &job).await;
+            if unsettled.is_none() {
+                stop.count(&done);
+            }
             if !early && let (Some(tx), Some(_)) = (&tx, done.status) {
                 commit_now(tx, &job, &done).await;
             } else if done.status.is_none()
@@ -539,9 +746,18 @@ impl Sender {
                 }
             }
             drop(permit);
-            (job, done)
+            (job, done, unsettled)
         });
         Ok(())
+    }
+}
+
+/// A job's outcome when its "sending" could not be committed: it was not sent.
+fn unwritable_ledger() -> Outcome {
+    Outcome {
+        status: Some(Status::Failed),
+        error: "not sent: the run ledger could not be written".into(),
+        ..Outcome::default()
     }
 }
 
@@ -591,19 +807,33 @@ async fn commit_now(tx: &mpsc::Sender<LedgerMsg>, job: &Job, done: &Outcome) {
     }
 }
 
-fn settle_joined(
-    planner: &dyn RowPlanner,
-    settled: &mut Settled<'_>,
-    joined: std::result::Result<(Job, Outcome), tokio::task::JoinError>,
-) {
-    // A task without a status never sent its rows (the run stopped first).
-    let Ok((job, mut done)) = joined else { return };
-    if done.status.is_none() {
-        return;
+impl Sender {
+    /// A finished task's rows: settled, or kept for the listing.
+    fn settle_joined(
+        &mut self,
+        planner: &dyn RowPlanner,
+        settled: &mut Settled<'_>,
+        joined: std::result::Result<(Job, Outcome, Option<Unsettled>), tokio::task::JoinError>,
+    ) {
+        // A task without a status never sent its rows (the run stopped first).
+        let Ok((job, mut done, unsettled)) = joined else {
+            return;
+        };
+        if done.status.is_none() {
+            return;
+        }
+        if let Some(why) = unsettled {
+            self.pending.push(Unresolved {
+                job,
+                outcome: done,
+                why,
+            });
+            return;
+        }
+        planner.explain(&job, &mut done);
+        let o = outcome_of(&job, done);
+        settle_job(settled, &job, o);
     }
-    planner.explain(&job, &mut done);
-    let o = outcome_of(&job, done);
-    settle_job(settled, &job, o);
 }
 
 /// Every row of `job` gets `o`, in one ledger transaction.
@@ -648,28 +878,33 @@ async fn wait_for(flag: &AtomicBool) {
     }
 }
 
-async fn execute(ctx: &Ctx, job: &Job) -> Outcome {
+/// A job's request. A create whose answer named no id, or was lost where the target
+/// cannot be searched, comes back [`Unsettled`], for the run's listing.
+async fn execute(ctx: &Ctx, job: &Job) -> (Outcome, Option<Unsettled>) {
     let Some(request) = &job.request else {
-        return Outcome {
+        let o = Outcome {
             status: Some(Status::Skipped),
             ..Outcome::default()
         };
+        return (o, None);
     };
     let row = job.rows.first().copied();
-    let mut done = match (&request.method, &request.body) {
+    let (mut done, unsettled) = match (&request.method, &request.body) {
         (&Method::POST, super::job::RequestBody::Json(body)) => {
-            ctx.create(&request.path, body, job.lookup.as_ref(), row)
+            ctx.create_or_defer(&request.path, body, job.lookup.as_ref(), row)
                 .await
         }
         (method, body) => {
-            ctx.change_body(method.clone(), &request.path, body.as_body(), row)
-                .await
+            let done = ctx
+                .change_body(method.clone(), &request.path, body.as_body(), row)
+                .await;
+            (done, None)
         }
     };
     if let Action::Update { id } | Action::Delete { id } = &job.action {
         done.id = Some(id.clone());
     }
-    done
+    (done, unsettled)
 }
 
 /// The row outcome a job's requests settled, with what the plan knew: the action, its

@@ -110,6 +110,13 @@ pub enum Step {
 pub trait RowPlanner {
     /// One validated row, in sheet order; decisions and jobs go to `out`.
     fn row(&mut self, raw: &RawRow, res: RowResult, out: &mut Vec<Step>);
+    /// A row an earlier attempt of the run settled, which is not planned again, if
+    /// the planner must still count it (`#n` of identical visits follows the sheet).
+    fn wants_done_rows(&self) -> bool {
+        false
+    }
+    /// Count a row an earlier attempt settled (see [`RowPlanner::wants_done_rows`]).
+    fn done_before(&mut self, _res: &RowResult) {}
     /// Every row has been given: what the planner still holds (grouped rows).
     fn finish(&mut self, _out: &mut Vec<Step>) {}
     /// Add what the target knows to a finished request's outcome (a hint for a 404).

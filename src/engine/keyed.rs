@@ -7,11 +7,12 @@ use serde_json::Value;
 use super::job::{Job, Request, RequestBody, RowPlanner, Step};
 use super::remote::{read_remote, remembered};
 use super::target::PlanInputs;
-use crate::dispatch::Key;
+use crate::connector::parse::scalar_text;
+use crate::dispatch::{Content, Key};
 use crate::error::Result;
 use crate::input::RawRow;
 use crate::payload::Action;
-use crate::payload::plan::{Planned, Planner, Send, display_body};
+use crate::payload::plan::{Planned, Planner, Send, describe_identity, display_body, flatten};
 use crate::spec::EntitySpec;
 use crate::validate::RowResult;
 
@@ -57,6 +58,14 @@ impl RowPlanner for Keyed<'_> {
         self.plan.restart();
     }
 
+    fn wants_done_rows(&self) -> bool {
+        self.plan.spec.remember_by_content
+    }
+
+    fn done_before(&mut self, res: &RowResult) {
+        self.plan.count(res);
+    }
+
     fn row(&mut self, _raw: &RawRow, res: RowResult, out: &mut Vec<Step>) {
         match self.plan.plan(&res) {
             Planned::Done(outcome) => out.push(Step::Settle {
@@ -78,6 +87,7 @@ impl Keyed<'_> {
             String::new()
         };
         let sequence = sequence_of(self.plan.spec, s.body.as_ref());
+        let lookup = self.lookup(&s, res);
         let json = |body: Option<Value>| body.map_or(RequestBody::None, RequestBody::Json);
         let request = match &s.action {
             Action::Create => Some(Request {
@@ -100,12 +110,7 @@ impl Keyed<'_> {
         Job {
             rows: vec![res.number],
             key: s.ledger_key,
-            lookup: self
-                .plan
-                .key_field
-                .map(str::to_string)
-                .zip(res.key.clone())
-                .map(|(field, value)| Key { field, value }),
+            lookup,
             word: s.action.word(),
             action: s.action,
             request,
@@ -114,6 +119,45 @@ impl Keyed<'_> {
             sequence,
             shown,
         }
+    }
+}
+
+impl Keyed<'_> {
+    /// How a create of this row is found on the target when its answer is lost or
+    /// names no id: its natural key, or for a record known by content (a visit) that
+    /// content where the spec says how to search it (`content_search`); `None` leaves a
+    /// lost create UNKNOWN.
+    fn lookup(&self, s: &Send, res: &RowResult) -> Option<Key> {
+        if let (Some(field), Some(value)) = (self.plan.key_field, &res.key) {
+            return Some(Key::natural(field, value.clone()));
+        }
+        let spec = self.plan.spec;
+        if !spec.remember_by_content || spec.content_search.is_empty() {
+            return None;
+        }
+        let (_, nth) = s.ledger_key.as_deref()?.split_once('#')?;
+        let nth: u32 = nth.parse().ok()?;
+        let body = s.body.as_ref()?;
+        let map = body.as_object()?;
+        let mut fields = Vec::new();
+        flatten("", map, &mut fields);
+        let search = spec
+            .content_search
+            .iter()
+            .filter_map(|(param, path)| {
+                let v = path.split('.').try_fold(body, |v, k| v.get(k))?;
+                Some((param.clone(), scalar_text(v)?))
+            })
+            .collect();
+        Some(Key {
+            field: spec.entity.one().to_string(),
+            value: format!("({}, #{nth})", describe_identity(map)),
+            content: Some(Box::new(Content {
+                fields,
+                nth,
+                search,
+            })),
+        })
     }
 }
 

@@ -32,7 +32,9 @@ pub(crate) async fn read_remote(
         .and_then(|k| spec.fields.iter().position(|f| f.name == k))
         .is_some_and(|i| prepared.mapping.fields[i].is_bound());
     let mut index = Index::default();
-    if mode != Mode::Create || key_column_given {
+    // Records known by content are confirmed on the target where it can be searched.
+    let by_content = spec.remember_by_content && !spec.content_search.is_empty();
+    if mode != Mode::Create || key_column_given || by_content {
         ui.note(&format!(
             "reading the {} already in {} \"{}\"…",
             spec.entity, conn.database.id, conn.database.name
@@ -44,6 +46,7 @@ pub(crate) async fn read_remote(
         })
         .await
         .map_err(|e| Error::usage(format!("cannot plan the import: {e}")))?;
+        index.mark_read();
     }
     let (resolver, _) = references(ctx, conn, prepared).await?;
     Ok((index, resolver))

@@ -72,6 +72,22 @@ impl Tally {
         self.by_action.get(&action).copied().unwrap_or(0)
     }
 
+    /// A dry run's count of every row: `would create 3, would update 2, would skip 0,
+    /// would delete 0, 1 invalid, 1 would fail` (a row the real run would fail, such as
+    /// a delete of an id the target does not have, counted as it will end).
+    pub fn would_line(&self) -> String {
+        let n = crate::ui::thousands;
+        format!(
+            "would create {}, would update {}, would skip {}, would delete {}, {} invalid, {} would fail",
+            n(self.would(Verb::Create)),
+            n(self.would(Verb::Update)),
+            n(self.would(Verb::Skip)),
+            n(self.would(Verb::Delete)),
+            n(self.of(Status::Invalid)),
+            n(self.of(Status::Failed) + self.of(Status::Unknown)),
+        )
+    }
+
     /// Rows that reached an outcome (not the ones left unsent).
     pub fn settled(&self) -> u64 {
         self.total - self.of(Status::NotSent)

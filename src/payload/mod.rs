@@ -59,6 +59,8 @@ impl Action {
 pub struct Index {
     by_id: HashMap<String, Box<str>>,
     by_key: HashMap<String, String>,
+    /// Whether the target's records were read (an index left empty knows nothing).
+    read: bool,
 }
 
 impl Index {
@@ -71,6 +73,24 @@ impl Index {
             self.by_key.insert(k.trim().to_string(), id.clone());
         }
         self.by_id.insert(id, record.to_string().into_boxed_str());
+    }
+
+    /// Say that the target's records were read into it: what it lacks, the target
+    /// lacks.
+    pub fn mark_read(&mut self) {
+        self.read = true;
+    }
+
+    /// Whether the target's records were read into it.
+    pub fn is_read(&self) -> bool {
+        self.read
+    }
+
+    /// Every record with its id, read back from its text.
+    pub fn records(&self) -> impl Iterator<Item = (&str, Value)> + '_ {
+        self.by_id
+            .iter()
+            .filter_map(|(id, text)| serde_json::from_str(text).ok().map(|v| (id.as_str(), v)))
     }
 
     /// The id holding natural key `key`.

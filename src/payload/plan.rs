@@ -59,6 +59,9 @@ pub struct Planner<'a> {
     seen: HashMap<String, u32>,
     /// Holds an update that would replace a stored value with its Excel-damaged form.
     guard: Guard,
+    /// The target's records known by content: for the payload paths a row has, the
+    /// ids (ascending) of the records with each content hash; built on first use.
+    on_server: HashMap<Vec<String>, HashMap<String, Vec<String>>>,
 }
 
 fn decided(action: Verb, status: Status, error: String) -> Planned {
@@ -99,6 +102,7 @@ impl<'a> Planner<'a> {
             remembered,
             seen: HashMap::new(),
             guard: Guard::default(),
+            on_server: HashMap::new(),
         }
     }
 
@@ -111,6 +115,17 @@ impl<'a> Planner<'a> {
     /// Forget what planning counted so far (after the confirmation's dry pass).
     pub fn restart(&mut self) {
         self.seen.clear();
+    }
+
+    /// Count a row planned by an earlier attempt of the run without planning it again:
+    /// the identical rows after it are the second, third… as they were then.
+    pub fn count(&mut self, res: &RowResult) {
+        if !self.spec.remember_by_content || res.key.is_some() || !res.is_valid() {
+            return;
+        }
+        if let Ok(payload) = self.resolve(res) {
+            self.identity(&payload);
+        }
     }
 
     fn entity_one(&self) -> &str {
@@ -176,32 +191,87 @@ impl<'a> Planner<'a> {
         self.create_once(res, payload)
     }
 
-    /// A create, unless the row has no natural key and the ledger remembers creating
-    /// the same content before ([`EntitySpec::remember_by_content`]).
+    /// A create, unless the row has no natural key and the target holds the same
+    /// content ([`EntitySpec::remember_by_content`]). The target's listing decides where
+    /// it was read; the ledger's memory only where it was not, and a memory the target
+    /// contradicts is said in a note.
     fn create_once(&mut self, res: &RowResult, payload: Map<String, Value>) -> Send {
         if !self.spec.remember_by_content || res.key.is_some() {
             return send(Action::Create, Some(payload));
         }
         let identity = self.identity(&payload);
-        let mut s = match self.remembered.get(&identity) {
-            Some(id) => {
-                let reason = format!(
-                    "already created by an earlier sheetload run as {} {id} (the same {}); not created again",
-                    self.entity_one(),
-                    describe_identity(&payload)
-                );
+        let one = self.spec.entity.one();
+        let same = describe_identity(&payload);
+        let remembered = self.remembered.get(&identity).cloned();
+        let found = if self.index.is_read() {
+            self.found_by_content(&payload, &identity)
+        } else {
+            remembered.clone()
+        };
+        let mut s = match (found, remembered) {
+            (Some(id), remembered) => {
+                let reason = if remembered.as_deref() == Some(id.as_str()) {
+                    format!(
+                        "already created by an earlier sheetload run as {one} {id} (the same {same}); not created again"
+                    )
+                } else {
+                    format!(
+                        "already on the server as {one} {id} (the same {same}); not created again"
+                    )
+                };
                 send(
                     Action::Skip {
-                        id: Some(id.clone()),
+                        id: Some(id),
                         reason,
                     },
                     None,
                 )
             }
-            None => send(Action::Create, Some(payload)),
+            (None, Some(id)) => {
+                let mut s = send(Action::Create, Some(payload));
+                s.note = format!(
+                    "note: the ledger had this as {one} {id} (the same {same}) but the server has no such {one}: created again"
+                );
+                s
+            }
+            (None, None) => send(Action::Create, Some(payload)),
         };
         s.ledger_key = Some(identity);
         s
+    }
+
+    /// The id of the target's record with this row's content and occurrence (`#n`: the
+    /// n-th such record by ascending id), if the target has it.
+    fn found_by_content(&mut self, payload: &Map<String, Value>, identity: &str) -> Option<String> {
+        let mut pairs = Vec::new();
+        flatten("", payload, &mut pairs);
+        pairs.sort();
+        let paths: Vec<String> = pairs.iter().map(|(k, _)| k.clone()).collect();
+        let index = &self.index;
+        let by_hash = self.on_server.entry(paths.clone()).or_insert_with(|| {
+            let mut by_hash: HashMap<String, Vec<String>> = HashMap::new();
+            for (id, record) in index.records() {
+                let Value::Object(map) = record else { continue };
+                let mut all = Vec::new();
+                flatten("", &map, &mut all);
+                let mut mine: Vec<(String, String)> =
+                    all.into_iter().filter(|(k, _)| paths.contains(k)).collect();
+                mine.sort();
+                if mine.len() == paths.len() {
+                    by_hash
+                        .entry(content_hash(&mine))
+                        .or_default()
+                        .push(id.to_string());
+                }
+            }
+            for ids in by_hash.values_mut() {
+                ids.sort_by_key(|id| (id.parse::<u64>().unwrap_or(u64::MAX), id.clone()));
+            }
+            by_hash
+        });
+        let (hash, nth) = identity.trim_start_matches("content:").split_once('#')?;
+        let nth: usize = nth.parse().ok()?;
+        by_hash.get(hash)?.get(nth.checked_sub(1)?).cloned()
     }
 
     /// The identity of a record without a natural key: a hash of what it is (its
@@ -211,19 +281,7 @@ impl<'a> Planner<'a> {
         let mut pairs: Vec<(String, String)> = Vec::new();
         flatten("", payload, &mut pairs);
         pairs.sort();
-        let mut h = Sha256::new();
-        for (k, v) in &pairs {
-            h.update(k.as_bytes());
-            h.update([0]);
-            h.update(v.as_bytes());
-            h.update([1]);
-        }
-        let content: String = h
-            .finalize()
-            .iter()
-            .take(12)
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        let content = content_hash(&pairs);
         let n = self.seen.entry(content.clone()).or_insert(0);
         *n += 1;
         format!("content:{content}#{n}")
@@ -327,8 +385,19 @@ impl<'a> Planner<'a> {
         let one = self.entity_one();
         let key_name = self.key_field.unwrap_or("key");
         let key = res.key.as_deref();
-        let target = match res.id {
-            Some(id) => Some(id.to_string()),
+        let target = match res.id.map(|id| id.to_string()) {
+            // The same answer as the real run's DELETE: the target was read, and it
+            // has no such record.
+            Some(id) if self.index.is_read() && !self.index.contains(&id) => {
+                return decided(
+                    Verb::Delete,
+                    Status::Failed,
+                    format!(
+                        "no {one} with id {id} in this database (not found): nothing to delete"
+                    ),
+                );
+            }
+            Some(id) => Some(id),
             None => key
                 .and_then(|k| self.index.id_for_key(k))
                 .map(str::to_string),
@@ -365,8 +434,26 @@ fn nothing_identifies(one: &str, key_name: &str, verb: &str, res: &RowResult) ->
     why
 }
 
-/// `path=value` pairs of a payload, nested objects flattened with dots.
-fn flatten(prefix: &str, map: &Map<String, Value>, out: &mut Vec<(String, String)>) {
+/// A short hash of sorted `path=value` pairs.
+fn content_hash(pairs: &[(String, String)]) -> String {
+    let mut h = Sha256::new();
+    for (k, v) in pairs {
+        h.update(k.as_bytes());
+        h.update([0]);
+        h.update(v.as_bytes());
+        h.update([1]);
+    }
+    h.finalize()
+        .iter()
+        .take(12)
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// `path=value` pairs of a payload, nested objects flattened with dots (strings
+/// trimmed and lowercased, anything else as JSON: what [`crate::dispatch::Content`]
+/// compares).
+pub fn flatten(prefix: &str, map: &Map<String, Value>, out: &mut Vec<(String, String)>) {
     for (k, v) in map {
         let path = if prefix.is_empty() {
             k.clone()
@@ -383,7 +470,7 @@ fn flatten(prefix: &str, map: &Map<String, Value>, out: &mut Vec<(String, String
 
 /// `date 2026-12-01, customer_id 1000001, team_id 7`: what identifies a record
 /// remembered by content, for messages.
-fn describe_identity(payload: &Map<String, Value>) -> String {
+pub fn describe_identity(payload: &Map<String, Value>) -> String {
     let mut pairs = Vec::new();
     flatten("", payload, &mut pairs);
     pairs

@@ -8,7 +8,8 @@
 //! Order, for one request: count it in flight → rate limit (every API route,
 //! since the limit is server-wide) → latency (every API route) → random failure
 //! (data routes) → the handler → drop-after-commit (successful POSTs on data
-//! routes) or stall (data routes) → count the outcome. Sign-in routes are spared
+//! routes) or stall (data routes), a create's answer emptied to `200 {}` under
+//! `empty_create_answer` → count the outcome. Sign-in routes are spared
 //! the random faults so a test can always sign in, but are subject to the rate
 //! limit like any other request.
 
@@ -22,7 +23,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::MethodRouter;
 
 use super::conn::ConnMeta;
-use super::reply::ApiError;
+use super::reply::{self, ApiError};
 use super::stats::{Fault, Outcome};
 use super::{Shared, lock};
 
@@ -178,6 +179,14 @@ async fn run(ctx: &RouteCtx, request: Request, next: Next) -> (Response, Outcome
         shared.stats.fault(Fault::DroppedAfterCommit);
         conn.kill();
         return (response, Outcome::Dropped);
+    }
+
+    if data && is_post && opts.empty_create_answer && response.status().is_success() {
+        // The documented answer of a create: no id, so the client must find it.
+        return (
+            reply::json(StatusCode::OK, serde_json::json!({})),
+            Outcome::Status(200),
+        );
     }
 
     if draws.stall {

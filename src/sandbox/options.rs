@@ -59,6 +59,10 @@ pub struct SandboxOptions {
     /// connection is reset without a single response byte: the "outcome unknown"
     /// case that must be reconciled, never blindly re-sent (default 0).
     pub drop_after_commit: f64,
+    /// Answer every successful create (POST on data) `200 {}`, as SalesMania's own
+    /// Add new customer and Add new visit pages document it: the client must find the
+    /// new record's id in the listing (default false: the record is answered).
+    pub empty_create_answer: bool,
     /// Probability (0..=1) that a data call is applied and its answer then held
     /// back for [`STALL`](super::STALL) — far beyond any sane client timeout — so
     /// that client timeouts are exercised. Stalled answers never delay shutdown
@@ -87,6 +91,7 @@ impl Default for SandboxOptions {
             rate_limit: None,
             token_ttl: Some(3600),
             drop_after_commit: 0.0,
+            empty_create_answer: false,
             stall_rate: 0.0,
             state: None,
         }

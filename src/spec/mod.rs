@@ -405,6 +405,11 @@ pub struct EntitySpec {
     /// sheet order (a team's visits of one day: the API appends each to the day's route).
     #[serde(default)]
     pub sequence_by: Vec<String>,
+    /// List query parameter → payload path: the search that finds a record known by its
+    /// content (a visit: `date_from` and `date_to` its date, `team_id` its team), so that
+    /// a lost create is looked up among a few records, not in the whole list.
+    #[serde(default)]
+    pub content_search: Vec<(String, String)>,
 }
 
 /// The target chosen when `--target` is not given.

@@ -245,13 +245,9 @@ async fn run(job: Arc<Job>, mut cfg: Config, resume_of: Option<i64>) -> Result<D
     let n = thousands;
     let mut lines = vec![if cfg.dry_run {
         format!(
-            "dry run — nothing was sent: {} rows: would create {}, would update {}, would skip {}, would delete {}, {} invalid",
+            "dry run — nothing was sent: {} rows: {}",
             n(t.total),
-            n(t.would(crate::spec::Verb::Create)),
-            n(t.would(crate::spec::Verb::Update)),
-            n(t.would(crate::spec::Verb::Skip)),
-            n(t.would(crate::spec::Verb::Delete)),
-            n(t.of(Status::Invalid))
+            t.would_line()
         )
     } else {
         format!(

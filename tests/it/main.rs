@@ -39,6 +39,7 @@ mod sandbox_contract;
 mod sandbox_faults;
 mod sandbox_targets;
 mod security;
+mod server_truth;
 mod soak;
 mod soak_months;
 mod targets;

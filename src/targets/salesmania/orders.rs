@@ -101,8 +101,13 @@ pub struct Grouped<'a> {
     path: String,
     resolver: Resolver,
     products: Products,
-    /// Orders sheetload created before (there is no order search): ext_order_no → id.
+    /// Orders sheetload created before, as its ledger remembers them: order key → id.
+    /// Only a memory: the server's listing ([`Grouped::on_server`]) decides.
     known: HashMap<String, String>,
+    /// The server's orders, read once: ext_order_no → id.
+    on_server: HashMap<String, String>,
+    /// The server's orders' status labels (`ext_order_status_name`), by id.
+    status_by_id: HashMap<String, Option<String>>,
     held: Vec<(RawRow, RowResult)>,
 }
 
@@ -137,6 +142,22 @@ impl<'a> Grouped<'a> {
                 .filter_map(|r| record_id(&r).map(|id| (id, r)))
                 .collect();
         }
+        let mut on_server = HashMap::new();
+        let mut status_by_id = HashMap::new();
+        ctx.list_each(&path, &[], |page| {
+            for order in page {
+                let Some(id) = record_id(&order) else {
+                    continue;
+                };
+                if let Some(no) = order.get("ext_order_no").and_then(scalar_text) {
+                    on_server.insert(no.trim().to_string(), id.clone());
+                }
+                let status = order.get("ext_order_status_name").and_then(scalar_text);
+                status_by_id.insert(id, status);
+            }
+        })
+        .await
+        .map_err(|e| Error::usage(format!("cannot plan the import: {e}")))?;
         let ledger = Ledger::open(&ledger::default_home())?;
         let known = ledger.known_ids(&Scope {
             target: spec.target,
@@ -153,12 +174,14 @@ impl<'a> Grouped<'a> {
             resolver,
             products: Products { by_id },
             known,
+            on_server,
+            status_by_id,
             held: Vec::new(),
         })
     }
 
-    /// `--mode update`: the order's status label, by id or by the order number the
-    /// ledger remembers.
+    /// `--mode update`: the order's status label, by id or by the order number on the
+    /// server; a label the order already has is not sent.
     fn update(&self, res: &RowResult) -> Step {
         let number = res.number;
         if !res.is_valid() {
@@ -168,10 +191,11 @@ impl<'a> Grouped<'a> {
                 outcome(Status::Invalid, Verb::Update, res.error_text()),
             );
         }
-        let id = res
-            .id
-            .map(|id| id.to_string())
-            .or_else(|| res.key.as_ref().and_then(|k| self.known.get(k).cloned()));
+        let id = res.id.map(|id| id.to_string()).or_else(|| {
+            res.key
+                .as_ref()
+                .and_then(|k| self.on_server.get(k.trim()).cloned())
+        });
         let Some(id) = id else {
             return settle(
                 number,
@@ -180,24 +204,38 @@ impl<'a> Grouped<'a> {
                     Status::Failed,
                     Verb::Update,
                     format!(
-                        "no order with ext_order_no '{}' is known to sheetload's ledger; give the SalesMania order id in an id column",
+                        "no order with ext_order_no '{}' on the server; check the order number, or give the SalesMania order id in an id column",
                         res.key.clone().unwrap_or_default()
                     ),
                 ),
             );
         };
         let mut body = Map::new();
-        if let Some(v) = res.payload.get("ext_order_status_name") {
+        let wanted = res.payload.get("ext_order_status_name");
+        if let Some(v) = wanted {
             body.insert("ext_order_status_name".into(), v.clone());
         }
         let body = Value::Object(body);
+        let now = self.status_by_id.get(&id).cloned().flatten();
+        let unchanged = now.is_some() && wanted.and_then(scalar_text) == now;
+        let action = if unchanged {
+            Action::Skip {
+                id: Some(id.clone()),
+                reason: format!(
+                    "unchanged: order {id} already has ext_order_status_name '{}'",
+                    now.unwrap_or_default()
+                ),
+            }
+        } else {
+            Action::Update { id: id.clone() }
+        };
         Step::Send(Job {
             rows: vec![number],
             key: res.key.clone(),
             lookup: None,
-            action: Action::Update { id: id.clone() },
-            word: Verb::Update,
-            request: Some(Request {
+            word: action.word(),
+            action,
+            request: (!unchanged).then(|| Request {
                 method: Method::PATCH,
                 path: format!("{}/{id}", self.path),
                 body: RequestBody::Json(body.clone()),
@@ -419,16 +457,34 @@ impl<'a> Grouped<'a> {
             }
         };
         let body = Value::Object(body);
-        // 4. Never create the same order twice.
-        let action = match self.known.get(&group.key) {
-            Some(id) => Action::Skip {
+        // 4. Never create the same order twice: the server's listing decides, the
+        // ledger's memory only explains.
+        let number = body.get("ext_order_no").and_then(scalar_text);
+        let number = number.as_deref().map(str::trim);
+        let remembered = self.known.get(&group.key);
+        let mut note = String::new();
+        let action = match (number.and_then(|n| self.on_server.get(n)), remembered) {
+            (Some(id), Some(was)) if was == id => Action::Skip {
                 id: Some(id.clone()),
                 reason: format!(
                     "order {} was already created as {id} by an earlier run; not sent again",
                     group.key
                 ),
             },
-            None => Action::Create,
+            (Some(id), _) => Action::Skip {
+                id: Some(id.clone()),
+                reason: format!(
+                    "order {} is already on the server as {id}; not sent again",
+                    group.key
+                ),
+            },
+            (None, Some(was)) => {
+                note = format!(
+                    "note: the ledger had this as order {was} but the server has no such order: created again"
+                );
+                Action::Create
+            }
+            (None, None) => Action::Create,
         };
         let request = (action == Action::Create).then(|| Request {
             method: Method::POST,
@@ -438,13 +494,14 @@ impl<'a> Grouped<'a> {
         out.push(Step::Send(Job {
             rows: numbers,
             key: Some(group.key.clone()),
-            // No order search is documented: an order whose POST ended without an
-            // answer is UNKNOWN rather than risked twice.
-            lookup: None,
+            // An order whose POST ended without an answer (or named no id) is found in
+            // the order listing by its number; without one it is UNKNOWN rather than
+            // risked twice.
+            lookup: number.map(|n| crate::dispatch::Key::natural("ext_order_no", n)),
             word: action.word(),
             action,
             request,
-            note: String::new(),
+            note,
             changes: String::new(),
             sequence: None,
             shown: body.to_string(),
