@@ -41,7 +41,9 @@ fn main() -> ExitCode {
         Command::Import(args) => args
             .config()
             .and_then(|cfg| sheetload::commands::import::run(&cfg, &ui)),
-        Command::Resume(args) => sheetload::commands::import::resume(args.run, &ui),
+        Command::Resume(args) => {
+            sheetload::commands::import::resume(args.run, args.wait_for_quota, &ui)
+        }
         Command::Retry(args) => sheetload::commands::import::retry(
             &args.result,
             args.include_unknown,

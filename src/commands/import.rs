@@ -52,8 +52,9 @@ fn release_freed_memory() {
 }
 
 /// Finish an interrupted or killed run (the newest unfinished one by default).
-pub fn resume(run_id: Option<i64>, ui: &Printer) -> Result<u8> {
-    let (cfg, record) = crate::engine::again::resume(run_id)?;
+pub fn resume(run_id: Option<i64>, wait_for_quota: bool, ui: &Printer) -> Result<u8> {
+    let (mut cfg, record) = crate::engine::again::resume(run_id)?;
+    cfg.wait_for_quota = wait_for_quota;
     ui.note(&format!(
         "resuming run {} ({} {}, {})",
         record.id,
@@ -75,6 +76,9 @@ async fn import(cfg: Config, ui: &Printer, resume_of: Option<i64>) -> Result<u8>
     // Ctrl-C once sending begins: stop dispatching, let the requests in flight finish,
     // write everything.
     let stop = Stop::with_limit(cfg.max_errors).on_ctrl_c();
+    let printer = *ui;
+    stop.quota
+        .on_wait(Box::new(move |text: &str| printer.warn(text)));
     let mut progress = super::progress::Progress::new(*ui);
     let target = crate::targets::get(prepared.spec.target);
     let ran = engine::run(target, &cfg, &prepared, resume_of, stop, &mut progress, ui).await?;
@@ -91,6 +95,8 @@ async fn import(cfg: Config, ui: &Printer, resume_of: Option<i64>) -> Result<u8>
             }
             Ok(if ran.interrupted {
                 exit::INTERRUPTED
+            } else if ran.parked.is_some() {
+                exit::PARKED
             } else {
                 exit::ROWS_FAILED
             })

@@ -61,7 +61,10 @@ fn terminal_lines(f: &Finished<'_>, t: &Tally, result_path: &Path) -> Vec<String
         out.push(format!("problem: {p}"));
     }
     out.push(format!("result: {}", result_path.display()));
-    if let (RunState::Interrupted, Some(id)) = (f.state, f.run_id) {
+    if let Some(at) = f.parked {
+        let left = t.of(Status::NotSent);
+        out.push(crate::engine::quota::parked_message(left, at, f.run_id));
+    } else if let (RunState::Interrupted, Some(id)) = (f.state, f.run_id) {
         let why = f.stop_reason.as_deref().unwrap_or("stopped early");
         out.push(format!(
             "run {id} {why}; `sheetload resume {id}` sends the rest"
@@ -132,6 +135,7 @@ pub(crate) fn report(f: &Finished<'_>, outcomes: Result<&Spill>, ui: &Printer) -
             serde_json::Value::Null
         },
         "stopped": f.stop_reason,
+        "parked_until": f.parked.map(|at| chrono::DateTime::<chrono::Utc>::from(at).to_rfc3339()),
         "problem": f.problem,
         "seconds": seconds,
         "dispatch_seconds": f.dispatch_seconds,
@@ -141,6 +145,9 @@ pub(crate) fn report(f: &Finished<'_>, outcomes: Result<&Spill>, ui: &Printer) -
     }));
     if f.interrupted {
         return Ok(exit::INTERRUPTED);
+    }
+    if f.parked.is_some() {
+        return Ok(exit::PARKED);
     }
     let bad = t.of(Status::Invalid)
         + t.of(Status::Failed)

@@ -43,6 +43,12 @@ pub struct Config {
     pub confirm: bool,
     /// Trackfinity `forget`: the fields to keep, comma-separated.
     pub keep: Option<String>,
+    /// When the API's quota is spent, sleep until it resets instead of parking.
+    #[serde(skip)]
+    pub wait_for_quota: bool,
+    /// The profile's `quota_per_day`: requests the run may send per day (UTC).
+    #[serde(default)]
+    pub quota_per_day: Option<u64>,
 }
 
 /// The options of a run as the ledger keeps them for `resume` and `retry`: the typed
@@ -114,6 +120,8 @@ mod tests {
             yes: true,
             confirm: true,
             keep: Some("email".into()),
+            wait_for_quota: true,
+            quota_per_day: Some(500),
         };
         let json = stored_options(&cfg);
         let back = stored_config(&json, 1, "resumed").unwrap();

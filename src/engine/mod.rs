@@ -17,6 +17,7 @@ pub mod job;
 pub mod keyed;
 mod ledger_writer;
 pub mod prepare;
+pub mod quota;
 mod remote;
 pub mod report;
 mod run;

@@ -43,6 +43,8 @@ pub struct Finished<'a> {
     pub database: &'a Database,
     /// Ctrl-C ended the run (exit 130).
     pub interrupted: bool,
+    /// The API's quota was spent: the run parked until it resets (exit 75).
+    pub parked: Option<std::time::SystemTime>,
     /// Why rows were left unsent, when the run stopped early (`--max-errors 5 reached`).
     pub stop_reason: Option<String>,
     /// A problem after sending began (a ledger write that failed): reported, and the

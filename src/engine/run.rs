@@ -39,6 +39,8 @@ pub struct Ran {
     pub last_settled: Option<Instant>,
     /// Ctrl-C (or Stop) ended it.
     pub interrupted: bool,
+    /// The API's quota was spent: the run parked until then (exit 75).
+    pub parked: Option<std::time::SystemTime>,
     /// Why rows were left unsent, if they were.
     pub stop_reason: Option<String>,
     /// A problem after sending began (a ledger write that failed).
@@ -83,6 +85,7 @@ impl Ran {
             base_url: &self.base_url,
             database: &self.database,
             interrupted: self.interrupted,
+            parked: self.parked,
             stop_reason: self.stop_reason.clone(),
             problem: self.problem.clone(),
         }
@@ -201,6 +204,7 @@ pub async fn run(
         first_sent,
         last_settled,
         interrupted,
+        parked: stop.parked(),
         stop_reason: stop.reason(),
         problem,
         outcomes,
@@ -246,9 +250,10 @@ async fn connect(
     let conn = target
         .connect(&cfg.conn, cfg.timeout, cfg.policy.concurrency, ui)
         .await?;
+    stop.quota.configure(cfg.quota_per_day, cfg.wait_for_quota);
     let ctx = Arc::new(Ctx {
         client: conn.transport.clone(),
-        limiter: Limiter::new(cfg.policy.rate),
+        limiter: Limiter::new(cfg.policy.rate).with_quota(stop.quota.clone()),
         policy: cfg.policy.clone(),
         columns: column_names(&prepared.spec, prepared),
         interrupted: stop.interrupted.clone(),

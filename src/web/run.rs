@@ -135,6 +135,8 @@ async fn run_config(app: &Arc<App>, dry_run: bool, f: &RunForm) -> Result<Config
         yes: f.confirm.is_some(),
         confirm: false,
         keep: None,
+        wait_for_quota: false,
+        quota_per_day: None,
     })
 }
 
