@@ -60,6 +60,15 @@ fn terminal_lines(f: &Finished<'_>, t: &Tally, result_path: &Path) -> Vec<String
     if let Some(p) = &f.problem {
         out.push(format!("problem: {p}"));
     }
+    if let Some(plan) = f.flight {
+        out.push(format!(
+            "planned {} requests ({}); sent {} in {:.1}s",
+            thousands(plan.requests.total()),
+            plan.text(),
+            thousands(f.sent.total()),
+            f.dispatch_seconds
+        ));
+    }
     out.push(format!("result: {}", result_path.display()));
     if let Some(at) = f.parked {
         let left = t.of(Status::NotSent);
@@ -109,6 +118,11 @@ pub(crate) fn report(f: &Finished<'_>, outcomes: Result<&Spill>, ui: &Printer) -
     }
     let (result_path, t) = (written.path, written.tally);
     ui.summary(&terminal_lines(f, &t, &result_path));
+    if let (true, Some(at)) = (ui.json, f.parked) {
+        // The summary is left out for --json; a parked run's way on is not.
+        let left = t.of(Status::NotSent);
+        ui.warn(&crate::engine::quota::parked_message(left, at, f.run_id));
+    }
     let seconds = f.started.elapsed().as_secs_f64();
     ui.json(&serde_json::json!({
         "command": if f.cfg.dry_run { "import --dry-run" } else { "import" },
@@ -135,6 +149,8 @@ pub(crate) fn report(f: &Finished<'_>, outcomes: Result<&Spill>, ui: &Printer) -
             serde_json::Value::Null
         },
         "stopped": f.stop_reason,
+        "plan": f.flight.map(|p| p.json()),
+        "actual": crate::engine::flight::actual_json(&f.sent, f.dispatch_seconds),
         "parked_until": f.parked.map(|at| chrono::DateTime::<chrono::Utc>::from(at).to_rfc3339()),
         "problem": f.problem,
         "seconds": seconds,

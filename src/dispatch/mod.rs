@@ -311,7 +311,9 @@ impl Ctx {
             return Step::Again;
         }
         *sent += 1;
+        self.limiter.count_sent(&method);
         let attempt = tracing::info_span!("try", attempt = *sent);
+        let began = Instant::now();
         let r = match self
             .client
             .send(method, path, query, body)
@@ -321,6 +323,7 @@ impl Ctx {
             Ok(r) => r,
             Err(e) => return Step::Failed(e),
         };
+        self.limiter.took(began.elapsed());
         self.limiter.answered(ticket, &r);
         self.limiter.quota().learn(&r);
         if let Some(wait) = Self::quota_wait(&r)

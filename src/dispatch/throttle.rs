@@ -49,6 +49,11 @@ const CLEAN: u32 = 80;
 pub struct Limiter {
     pacer: Mutex<Pacer>,
     quota: Arc<Quota>,
+    /// Requests sent by kind: GET, POST, PATCH (or PUT), DELETE; for the flight plan.
+    sent: [AtomicU64; 4],
+    /// Answers and their total time in flight (µs): the pace observed.
+    answers: AtomicU64,
+    in_flight_us: AtomicU64,
 }
 
 /// What a request was admitted under, to hand back with its answer: a 429 to a request
@@ -66,6 +71,9 @@ impl Limiter {
         Limiter {
             pacer: Mutex::new(Pacer::new(rate, Instant::now())),
             quota: Arc::new(Quota::default()),
+            sent: Default::default(),
+            answers: AtomicU64::new(0),
+            in_flight_us: AtomicU64::new(0),
         }
     }
 
@@ -96,6 +104,35 @@ impl Limiter {
                 return ticket;
             }
         }
+    }
+
+    /// Count a request as it leaves.
+    pub fn count_sent(&self, method: &reqwest::Method) {
+        let kind = match *method {
+            reqwest::Method::GET => 0,
+            reqwest::Method::POST => 1,
+            reqwest::Method::DELETE => 3,
+            _ => 2,
+        };
+        self.sent[kind].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Requests sent so far: GET, POST, PATCH (or PUT), DELETE.
+    pub fn sent_by_kind(&self) -> [u64; 4] {
+        std::array::from_fn(|i| self.sent[i].load(Ordering::Relaxed))
+    }
+
+    /// Note how long an answer took.
+    pub fn took(&self, d: Duration) {
+        self.answers.fetch_add(1, Ordering::Relaxed);
+        self.in_flight_us
+            .fetch_add(d.as_micros() as u64, Ordering::Relaxed);
+    }
+
+    /// The mean time an answer took, once one came.
+    pub fn mean_latency(&self) -> Option<Duration> {
+        let n = self.answers.load(Ordering::Relaxed);
+        (n > 0).then(|| Duration::from_micros(self.in_flight_us.load(Ordering::Relaxed) / n))
     }
 
     /// Learn from an answer.
@@ -559,6 +596,7 @@ mod tests {
                 _ => {
                     p.answered(at, Ticket { generation }, &reply(status));
                     let next = if status == 429 {
+                        refused += 1;
                         at + Duration::from_secs(1)
                     } else {
                         ok += 1;

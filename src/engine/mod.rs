@@ -13,6 +13,7 @@ mod config;
 mod confirm;
 pub mod dispatch;
 pub mod events;
+pub mod flight;
 pub mod job;
 pub mod keyed;
 mod ledger_writer;
