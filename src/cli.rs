@@ -142,6 +142,31 @@ pub struct SandboxArgs {
     /// Requests per second accepted; the excess gets 429 with Retry-After.
     #[arg(long, value_name = "N")]
     pub rate_limit: Option<u32>,
+    /// Share of data calls answered 429 whatever the rate (a gateway's bursts) (0..1).
+    #[arg(long = "burst-429", default_value_t = 0.0, value_name = "F")]
+    pub burst_429: f64,
+    /// Retry-After (seconds) of those burst 429s.
+    #[arg(long, default_value_t = 1, value_name = "SECS")]
+    pub burst_retry_after: u64,
+    /// Send the burst 429s without Retry-After.
+    #[arg(long)]
+    pub burst_no_retry_after: bool,
+    /// A token bucket: requests per second refilled (with --bucket-burst).
+    #[arg(long, value_name = "PER_SEC")]
+    pub bucket_rate: Option<f64>,
+    /// The token bucket's size: requests accepted at once (default: one second's worth).
+    #[arg(long, value_name = "N", requires = "bucket_rate")]
+    pub bucket_burst: Option<u32>,
+    /// Requests accepted per fixed minute; the excess gets 429 until the minute ends.
+    #[arg(long, value_name = "N")]
+    pub per_minute: Option<u32>,
+    /// Requests accepted per day; then 429 with a Retry-After of hours until the reset.
+    #[arg(long, value_name = "N")]
+    pub daily_quota: Option<u32>,
+    /// Seconds until the daily quota resets (default: the next 00:00 UTC); tests move it
+    /// with POST /_sandbox/quota {"reset_in": SECS}.
+    #[arg(long, value_name = "SECS")]
+    pub quota_reset_in: Option<u64>,
     /// Bearer lifetime in seconds.
     #[arg(long, default_value_t = 3600, value_name = "SECS")]
     pub token_ttl: u64,
@@ -197,6 +222,15 @@ impl SandboxArgs {
             empty_create_answer: self.empty_create_answer,
             stall_rate: self.stall_rate,
             state: self.state.clone(),
+            burst_429: self.burst_429,
+            burst_retry_after: (!self.burst_no_retry_after).then_some(self.burst_retry_after),
+            bucket: self.bucket_rate.map(|r| {
+                let burst = self.bucket_burst.unwrap_or(r.ceil().max(1.0) as u32);
+                (r, burst)
+            }),
+            per_minute: self.per_minute,
+            daily_quota: self.daily_quota,
+            quota_reset_in: self.quota_reset_in,
         }
     }
 }
@@ -338,6 +372,10 @@ pub struct ImportArgs {
     /// Show the plan (create / update / delete counts) and ask before sending anything.
     #[arg(long)]
     pub confirm: bool,
+    /// When the API's daily quota is spent, sleep until it resets and go on, instead of
+    /// parking the run (exit 75, `sheetload resume` after the reset).
+    #[arg(long)]
+    pub wait_for_quota: bool,
     /// Trackfinity --mode forget: fields to keep, comma-separated (e.g. email,country).
     #[arg(long, value_name = "FIELDS")]
     pub keep: Option<String>,
@@ -432,6 +470,8 @@ impl ImportArgs {
             keep: self.keep.clone(),
             allow_excel_damage: self.allow_excel_damage,
             wait_for_lock: self.lock.wait()?,
+            wait_for_quota: self.wait_for_quota,
+            quota_per_day: crate::connection::profile_quota(self.connect.profile.as_deref())?,
         })
     }
 }
@@ -599,6 +639,10 @@ pub struct ResumeArgs {
     pub run: Option<i64>,
     #[command(flatten)]
     pub lock: LockArgs,
+    /// When the API's daily quota is spent, sleep until it resets and go on, instead of
+    /// parking the run (exit 75).
+    #[arg(long)]
+    pub wait_for_quota: bool,
 }
 
 /// `sheetload template`.

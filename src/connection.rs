@@ -55,6 +55,9 @@ struct Profile {
     /// Always show the plan and ask before sending (`--confirm` for every import).
     #[serde(default)]
     confirm: bool,
+    /// Requests the account may send per day (UTC), when the API does not say: a run
+    /// parks (exit 75) when it has sent that many.
+    quota_per_day: Option<u64>,
     #[serde(default)]
     paths: Option<Paths>,
     #[serde(default)]
@@ -153,6 +156,16 @@ pub fn profile_confirms(profile: Option<&str>) -> Result<bool> {
         .map(str::to_string)
         .or_else(|| env("SHEETLOAD_PROFILE"));
     Ok(load_profile(name.as_deref())?.confirm)
+}
+
+/// The profile's `quota_per_day` (`--profile`, `SHEETLOAD_PROFILE` or the default one).
+pub fn profile_quota(profile: Option<&str>) -> Result<Option<u64>> {
+    let name = profile
+        .map(str::to_string)
+        .or_else(|| env("SHEETLOAD_PROFILE"));
+    Ok(load_profile(name.as_deref())?
+        .quota_per_day
+        .filter(|n| *n > 0))
 }
 
 /// The multi-threaded runtime a command's requests run on.

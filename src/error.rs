@@ -17,6 +17,9 @@ pub mod exit {
     pub const USAGE: u8 = 2;
     /// The target refused the credentials.
     pub const AUTH: u8 = 3;
+    /// Parked: the API's quota is spent; everything is written and `resume` goes on
+    /// after the reset.
+    pub const PARKED: u8 = 75;
     /// Interrupted by Ctrl-C; the ledger and result workbook are still written.
     pub const INTERRUPTED: u8 = 130;
 }

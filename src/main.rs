@@ -44,7 +44,7 @@ fn main() -> ExitCode {
         Command::Resume(args) => args
             .lock
             .wait()
-            .and_then(|wait| sheetload::commands::import::resume(args.run, wait, &ui)),
+            .and_then(|wait| sheetload::commands::import::resume(args.run, wait, args.wait_for_quota, &ui)),
         Command::Retry(args) => args.lock.wait().and_then(|wait| {
             sheetload::commands::import::retry(
                 &args.result,

@@ -57,10 +57,12 @@ fn release_freed_memory() {
 pub fn resume(
     run_id: Option<i64>,
     wait_for_lock: Option<std::time::Duration>,
+    wait_for_quota: bool,
     ui: &Printer,
 ) -> Result<u8> {
     let (mut cfg, record) = crate::engine::again::resume(run_id)?;
     cfg.wait_for_lock = wait_for_lock;
+    cfg.wait_for_quota = wait_for_quota;
     ui.note(&format!(
         "resuming run {} ({} {}, {})",
         record.id,
@@ -85,6 +87,9 @@ async fn import(mut cfg: Config, ui: &Printer, resume_of: Option<i64>) -> Result
     // Ctrl-C once sending begins: stop dispatching, let the requests in flight finish,
     // write everything.
     let stop = Stop::with_limit(cfg.max_errors).on_ctrl_c();
+    let printer = *ui;
+    stop.quota
+        .on_wait(Box::new(move |text: &str| printer.warn(text)));
     let mut progress = super::progress::Progress::new(*ui);
     let target = crate::targets::get(prepared.spec.target);
     let ran = engine::run(target, &cfg, &prepared, resume_of, stop, &mut progress, ui).await?;
@@ -101,6 +106,8 @@ async fn import(mut cfg: Config, ui: &Printer, resume_of: Option<i64>) -> Result
             }
             Ok(if ran.interrupted {
                 exit::INTERRUPTED
+            } else if ran.parked.is_some() {
+                exit::PARKED
             } else {
                 exit::ROWS_FAILED
             })

@@ -59,8 +59,20 @@ fn terminal_lines(f: &Finished<'_>, t: &Tally, result_path: &Path) -> Vec<String
     if let Some(n) = f.prepared.table.left_out_note() {
         out.push(format!("note: {n}"));
     }
+    if let Some(plan) = f.flight {
+        out.push(format!(
+            "planned {} requests ({}); sent {} in {:.1}s",
+            thousands(plan.requests.total()),
+            plan.text(),
+            thousands(f.sent.total()),
+            f.dispatch_seconds
+        ));
+    }
     out.push(format!("result: {}", result_path.display()));
-    if let (RunState::Interrupted, Some(id)) = (f.state, f.run_id) {
+    if let Some(at) = f.parked {
+        let left = t.of(Status::NotSent);
+        out.push(crate::engine::quota::parked_message(left, at, f.run_id));
+    } else if let (RunState::Interrupted, Some(id)) = (f.state, f.run_id) {
         let why = f.stop_reason.as_deref().unwrap_or("stopped early");
         out.push(format!(
             "run {id} {why}; `sheetload resume {id}` sends the rest"
@@ -105,6 +117,11 @@ pub(crate) fn report(f: &Finished<'_>, outcomes: Result<&Spill>, ui: &Printer) -
     }
     let (result_path, t) = (written.path, written.tally);
     ui.summary(&terminal_lines(f, &t, &result_path));
+    if let (true, Some(at)) = (ui.json, f.parked) {
+        // The summary is left out for --json; a parked run's way on is not.
+        let left = t.of(Status::NotSent);
+        ui.warn(&crate::engine::quota::parked_message(left, at, f.run_id));
+    }
     let seconds = f.started.elapsed().as_secs_f64();
     ui.json(&serde_json::json!({
         "command": if f.cfg.dry_run { "import --dry-run" } else { "import" },
@@ -131,6 +148,9 @@ pub(crate) fn report(f: &Finished<'_>, outcomes: Result<&Spill>, ui: &Printer) -
             serde_json::Value::Null
         },
         "stopped": f.stop_reason,
+        "plan": f.flight.map(|p| p.json()),
+        "actual": crate::engine::flight::actual_json(&f.sent, f.dispatch_seconds),
+        "parked_until": f.parked.map(|at| chrono::DateTime::<chrono::Utc>::from(at).to_rfc3339()),
         "problem": f.problem,
         "seconds": seconds,
         "dispatch_seconds": f.dispatch_seconds,
@@ -140,6 +160,9 @@ pub(crate) fn report(f: &Finished<'_>, outcomes: Result<&Spill>, ui: &Printer) -
     }));
     if f.interrupted {
         return Ok(exit::INTERRUPTED);
+    }
+    if f.parked.is_some() {
+        return Ok(exit::PARKED);
     }
     let bad = t.of(Status::Invalid)
         + t.of(Status::Failed)

@@ -94,10 +94,24 @@ pub struct Reply {
     /// used up (`X-RateLimit-Remaining: 0` / `RateLimit-Remaining: 0` with a reset),
     /// so that the dispatcher pauses before provoking a 429.
     pub quota_reset: Option<Duration>,
+    /// What the quota headers (`RateLimit-*`, `X-RateLimit-*`) say, when present: for
+    /// the flight plan's share of the day's quota.
+    pub allowance: Option<RateHeaders>,
     /// The `Content-Type`, to tell an HTML error page from plain text.
     pub content_type: Option<String>,
     /// The body.
     pub body: Vec<u8>,
+}
+
+/// An answer's quota headers: requests left, the allowance, and when it resets.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RateHeaders {
+    /// `RateLimit-Remaining` / `X-RateLimit-Remaining`.
+    pub remaining: u64,
+    /// `RateLimit-Limit` / `X-RateLimit-Limit`.
+    pub limit: Option<u64>,
+    /// `RateLimit-Reset` / `X-RateLimit-Reset`, as a wait from now.
+    pub reset: Option<Duration>,
 }
 
 impl Reply {

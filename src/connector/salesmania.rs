@@ -11,7 +11,7 @@ use base64::Engine as _;
 use serde::Deserialize;
 use tokio::sync::{Mutex, RwLock};
 
-use super::{Reply, Secret, SendError, parse, send_error};
+use super::{RateHeaders, Reply, Secret, SendError, parse, send_error};
 use crate::error::{Error, Result};
 use crate::spec::Entity;
 
@@ -151,9 +151,10 @@ pub(crate) fn join(base: &reqwest::Url, path: &str) -> String {
 
 /// `Retry-After` as seconds or an HTTP date, in any of the three forms RFC 9110 says a
 /// client must accept (IMF-fixdate, RFC 850, asctime), parsed by the `httpdate` crate;
-/// at most an hour (the dispatcher caps it further at its longest wait).
+/// at most two days (a daily quota's reset; the dispatcher parks the run for a wait
+/// longer than its rate-limit budget, and caps shorter ones at its longest wait).
 pub fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
-    const LONGEST: Duration = Duration::from_secs(3600);
+    const LONGEST: Duration = Duration::from_secs(2 * 24 * 3600);
     let v = headers
         .get(reqwest::header::RETRY_AFTER)?
         .to_str()
@@ -175,6 +176,17 @@ pub fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
 /// the IETF draft's `RateLimit-Remaining: 0`), how long until it resets: the reset
 /// header as seconds from now, or as a Unix time when it is that large (GitHub, Laravel).
 pub fn quota_reset(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    let h = rate_headers(headers)?;
+    if h.remaining > 0 {
+        return None;
+    }
+    h.reset
+}
+
+/// The quota headers (`X-RateLimit-Remaining`/`-Limit`/`-Reset`, or the IETF draft's
+/// `RateLimit-*`), when the answer has a remaining count; the reset as seconds from now,
+/// or as a Unix time when it is that large (GitHub, Laravel), at most two days.
+pub fn rate_headers(headers: &reqwest::header::HeaderMap) -> Option<RateHeaders> {
     let number = |names: &[&str]| {
         names.iter().find_map(|n| {
             let v = headers.get(*n)?.to_str().ok()?.trim().parse::<f64>().ok()?;
@@ -182,22 +194,27 @@ pub fn quota_reset(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
         })
     };
     let remaining = number(&["x-ratelimit-remaining", "ratelimit-remaining"])?;
-    if remaining > 0.0 {
-        return None;
-    }
-    let reset = number(&["x-ratelimit-reset", "ratelimit-reset"])?.max(0.0);
-    let seconds = if reset > 1_000_000_000.0 {
-        reset - chrono::Utc::now().timestamp() as f64
-    } else {
-        reset
-    };
-    Some(Duration::from_secs_f64(seconds.clamp(0.0, 3600.0)))
+    let limit = number(&["x-ratelimit-limit", "ratelimit-limit"]);
+    let reset = number(&["x-ratelimit-reset", "ratelimit-reset"]).map(|reset| {
+        let seconds = if reset > 1_000_000_000.0 {
+            reset - chrono::Utc::now().timestamp() as f64
+        } else {
+            reset
+        };
+        Duration::from_secs_f64(seconds.clamp(0.0, 2.0 * 24.0 * 3600.0))
+    });
+    Some(RateHeaders {
+        remaining: remaining.max(0.0) as u64,
+        limit: limit.map(|l| l.max(0.0) as u64),
+        reset,
+    })
 }
 
 pub(crate) async fn reply(resp: reqwest::Response) -> Result<Reply, SendError> {
     let status = resp.status().as_u16();
     let retry_after = retry_after(resp.headers());
     let quota_reset = quota_reset(resp.headers());
+    let allowance = rate_headers(resp.headers());
     let content_type = resp
         .headers()
         .get(reqwest::header::CONTENT_TYPE)
@@ -208,6 +225,7 @@ pub(crate) async fn reply(resp: reqwest::Response) -> Result<Reply, SendError> {
         status,
         retry_after,
         quota_reset,
+        allowance,
         content_type,
         body,
     })
@@ -526,7 +544,7 @@ mod tests {
             assert_eq!(retry_after(&h), Some(Duration::ZERO), "{old}");
         }
         h.insert(reqwest::header::RETRY_AFTER, "99999999".parse().unwrap());
-        assert_eq!(retry_after(&h), Some(Duration::from_secs(3600)));
+        assert_eq!(retry_after(&h), Some(Duration::from_secs(2 * 24 * 3600)));
         h.insert(reqwest::header::RETRY_AFTER, "soon".parse().unwrap());
         assert_eq!(retry_after(&h), None);
     }

@@ -175,6 +175,7 @@ mod tests {
             status,
             retry_after: None,
             quota_reset: None,
+            allowance: None,
             content_type: content_type.map(str::to_string),
             body: body.as_bytes().to_vec(),
         }

@@ -20,7 +20,11 @@ mod describe;
 mod throttle;
 
 pub use describe::Column;
-pub use throttle::{Limiter, Ticket};
+pub use throttle::{Limiter, Quota, QuotaState, Ticket, next_midnight_utc};
+
+/// A wait the server asks for that is longer than this is a quota spent, not a rate:
+/// the run parks (or, with `--wait-for-quota`, sleeps until the reset).
+pub const QUOTA_WAIT: Duration = Duration::from_secs(300);
 
 /// How hard to push the target.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
@@ -159,11 +163,16 @@ fn retryable_status(status: u16) -> bool {
     status == 429 || status >= 500
 }
 
-/// A request's run of 429s: since when, and the last one (returned when giving up).
+/// A request's run of 429s: since when, the last one (returned when giving up), and
+/// this request's own wait before its next try (the 429's `Retry-After`: a 429 delays
+/// the request that got it; the shared pace changes only when 429s are sustained).
 #[derive(Default)]
 struct Throttled {
     since: Option<Instant>,
     last: Option<Reply>,
+    delay: Option<Duration>,
+    /// 429s in a row, for a backoff when they come without `Retry-After`.
+    count: u32,
 }
 
 /// One paced request, as the retry loops see it.
@@ -176,6 +185,9 @@ enum Step {
     GiveUp(Reply, String),
     /// No answer.
     Failed(SendError),
+    /// Not sent (or answered 429, so not applied): the day's quota is spent and the run
+    /// parks; the row stays NOT SENT for `resume`.
+    Parked,
 }
 
 /// What an idempotent request came to.
@@ -184,6 +196,8 @@ struct Sent {
     attempts: u32,
     /// Set when it gave up on 429s: the message for `_error`.
     rate_limited: Option<String>,
+    /// The run parked before this request could be answered: it was not applied.
+    parked: bool,
 }
 
 /// `42s`, `5m 0s`.
@@ -198,6 +212,8 @@ fn human(d: Duration) -> String {
 
 /// Why a request was given up on Ctrl-C.
 const INTERRUPTED: &str = "interrupted (Ctrl-C) before it was sent";
+/// Why a request was not sent when the run parked.
+const PARKED: &str = "the API's quota is spent: the run parked before this request";
 
 /// Fill `done` for a create that was answered 2xx: its id, or [`Unsettled::NoId`] for
 /// the run's listing when the answer names none and the row has a key to find it by.
@@ -228,23 +244,64 @@ impl Ctx {
         self.interrupted.load(Ordering::SeqCst)
     }
 
-    /// Returns once Ctrl-C was pressed (polled: a wait is cut short within 50 ms).
+    /// Whether the run parked for its quota: nothing more is sent.
+    fn is_parked(&self) -> bool {
+        self.limiter.quota().parked().is_some()
+    }
+
+    /// Whether nothing more may be sent: Ctrl-C, or the run parked.
+    fn is_halted(&self) -> bool {
+        self.is_interrupted() || self.is_parked()
+    }
+
+    /// Returns once Ctrl-C was pressed or the run parked (polled: a wait is cut short
+    /// within 50 ms).
     async fn until_interrupted(&self) {
-        while !self.is_interrupted() {
+        while !self.is_halted() {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
 
-    /// Wait `d` before a retry, logged at `-v`; `false` when Ctrl-C cut it short.
+    /// Wait `d` before a retry, logged at `-v`; `false` when Ctrl-C (or parking) cut it
+    /// short.
     async fn pause(&self, d: Duration, why: &str) -> bool {
-        if self.is_interrupted() {
+        if self.is_halted() {
             return false;
         }
         tracing::info!("{why}; trying again in {}", human(d));
         tokio::select! {
-            _ = tokio::time::sleep(d) => !self.is_interrupted(),
+            _ = tokio::time::sleep(d) => !self.is_halted(),
             _ = self.until_interrupted() => false,
         }
+    }
+
+    /// How long the server says its allowance is spent for, when that is a quota (longer
+    /// than [`QUOTA_WAIT`]): a 429's `Retry-After`, or `Remaining: 0` with its reset.
+    fn quota_wait(r: &Reply) -> Option<Duration> {
+        let asked = if r.status == 429 {
+            r.retry_after.max(r.quota_reset)
+        } else {
+            r.quota_reset
+        };
+        asked.filter(|w| *w > QUOTA_WAIT)
+    }
+
+    /// The day's allowance is spent for `wait`: park the run, or with
+    /// `--wait-for-quota` hold every request until the reset. `true` when parked.
+    fn quota_spent(&self, wait: Duration) -> bool {
+        let quota = self.limiter.quota();
+        if quota.waits() {
+            self.limiter.pause_for(wait);
+            let at = chrono::DateTime::<chrono::Utc>::from(std::time::SystemTime::now() + wait);
+            quota.tell(&format!(
+                "the API's quota is spent: waiting until it resets at {} ({}), as --wait-for-quota asks; Ctrl-C stops safely",
+                at.format("%H:%M UTC"),
+                human(wait)
+            ));
+            return false;
+        }
+        quota.park(std::time::SystemTime::now() + wait);
+        true
     }
 
     /// Describe an error answer: the server's message (or what a plain-text or HTML
@@ -295,29 +352,44 @@ impl Ctx {
         t: &mut Throttled,
         sent: &mut u32,
     ) -> Step {
-        if self.is_interrupted() {
-            return Step::Failed(SendError::NotSent(INTERRUPTED.into()));
-        }
-        let deadline = t.since.map(|s| s + self.policy.rate_limit_budget);
-        let waited = tokio::select! {
-            w = self.limiter.wait_until(deadline) => w,
-            _ = self.until_interrupted() => {
-                return Step::Failed(SendError::NotSent(INTERRUPTED.into()));
+        let halted = |ctx: &Self| {
+            if ctx.is_parked() {
+                Step::Parked
+            } else {
+                Step::Failed(SendError::NotSent(INTERRUPTED.into()))
             }
         };
-        let ticket = match waited {
-            Ok(ticket) => ticket,
-            Err((_, slot)) => match t.last.take() {
-                Some(last) => {
-                    let wait = slot.saturating_duration_since(Instant::now());
-                    let message = self.rate_limited(t, *sent, Some(wait));
-                    return Step::GiveUp(last, message);
-                }
-                None => self.limiter.wait().await,
-            },
+        if self.is_halted() {
+            return halted(self);
+        }
+        if let Some(d) = t.delay.take()
+            && !self
+                .pause(d, &format!("{path}: rate-limited (HTTP 429)"))
+                .await
+        {
+            return halted(self);
+        }
+        let ticket = tokio::select! {
+            ticket = self.limiter.wait() => ticket,
+            _ = self.until_interrupted() => return halted(self),
         };
+        if self.is_halted() {
+            return halted(self);
+        }
+        if !self.limiter.quota().take() {
+            // The profile's quota_per_day is used up: it resets at 00:00 UTC.
+            let reset = throttle::next_midnight_utc()
+                .duration_since(std::time::SystemTime::now())
+                .unwrap_or_default();
+            if self.quota_spent(reset) {
+                return Step::Parked;
+            }
+            return Step::Again;
+        }
         *sent += 1;
+        self.limiter.count_sent(&method);
         let attempt = tracing::info_span!("try", attempt = *sent);
+        let began = Instant::now();
         let r = match self
             .client
             .send(method, path, query, body)
@@ -327,17 +399,45 @@ impl Ctx {
             Ok(r) => r,
             Err(e) => return Step::Failed(e),
         };
+        self.limiter.took(began.elapsed());
         self.limiter.answered(ticket, &r);
+        self.limiter.quota().learn(&r);
+        if let Some(wait) = Self::quota_wait(&r)
+            && self.quota_spent(wait)
+            && r.status == 429
+        {
+            return Step::Parked;
+        }
         if r.status != 429 {
             *t = Throttled::default();
             return Step::Answer(r);
         }
+        if Self::quota_wait(&r).is_some() {
+            // Waiting for the quota (--wait-for-quota): the limiter holds every request
+            // until the reset; this one goes again then, its 429s no charge on its budget.
+            return Step::Again;
+        }
         let since = *t.since.get_or_insert_with(Instant::now);
-        tracing::info!("{path}: rate-limited (HTTP 429); the pace slows down");
-        if since.elapsed() >= self.policy.rate_limit_budget {
-            let message = self.rate_limited(t, *sent, None);
+        t.count += 1;
+        let budget = self.policy.rate_limit_budget;
+        let elapsed = since.elapsed();
+        // A server asking for longer than the budget has left fails the row now, not
+        // after the wait; without Retry-After the row waits until the budget is spent.
+        let give_up = match r.retry_after {
+            Some(ra) => elapsed + ra > budget,
+            None => elapsed >= budget,
+        };
+        tracing::info!("{path}: rate-limited (HTTP 429)");
+        if give_up {
+            let server_wait = r.retry_after.filter(|w| !w.is_zero());
+            let message = self.rate_limited(t, *sent, server_wait);
             return Step::GiveUp(r, message);
         }
+        let wait = r
+            .retry_after
+            .unwrap_or_else(|| backoff(&self.policy, t.count, None).min(budget - elapsed))
+            .min(self.policy.max_delay);
+        t.delay = Some(wait);
         t.last = Some(r);
         Step::Again
     }
@@ -390,11 +490,20 @@ impl Ctx {
                 .await;
             let (result, retry_after) = match step {
                 Step::Again => continue,
+                Step::Parked => {
+                    return Sent {
+                        result: Err(SendError::NotSent(PARKED.into())),
+                        attempts,
+                        rate_limited: None,
+                        parked: true,
+                    };
+                }
                 Step::GiveUp(r, message) => {
                     return Sent {
                         result: Ok(r),
                         attempts,
                         rate_limited: Some(message),
+                        parked: false,
                     };
                 }
                 Step::Answer(r) if retryable_status(r.status) => {
@@ -411,6 +520,7 @@ impl Ctx {
                     result,
                     attempts,
                     rate_limited: None,
+                    parked: false,
                 };
             }
             let why = match &result {
@@ -419,10 +529,14 @@ impl Ctx {
             };
             let wait = backoff(&self.policy, failures, retry_after);
             if !self.pause(wait, &why).await {
+                // Parked while waiting to retry: the last try was not applied (a 5xx
+                // or no connection), so the row stays NOT SENT for `resume`.
+                let parked = self.is_parked();
                 return Sent {
                     result,
                     attempts,
                     rate_limited: None,
+                    parked,
                 };
             }
         }
@@ -678,6 +792,9 @@ impl Ctx {
                     done.http = Some(429);
                     continue;
                 }
+                // Not applied (never sent, or refused 429): NOT SENT, and `resume`
+                // sends it. An earlier lost try was looked up and found not stored.
+                Step::Parked => return Outcome::default(),
                 Step::GiveUp(_, message) => {
                     done.http = Some(429);
                     done.status = Some(Status::Failed);
@@ -747,7 +864,9 @@ impl Ctx {
                 .pause(backoff(&self.policy, failures, retry_after), &why)
                 .await
             {
-                if *attempts == 0 {
+                // Parked, or stopped before anything left: checked by key, nothing was
+                // stored, so the row stays NOT SENT for `resume`.
+                if *attempts == 0 || self.is_parked() {
                     return Outcome::default();
                 }
                 done.status = Some(Status::Failed);
@@ -841,6 +960,9 @@ impl Ctx {
             .idempotent_sent(method, path, &[], body)
             .instrument(span)
             .await;
+        if sent.parked {
+            return Outcome::default();
+        }
         let mut done = Outcome {
             attempts: Some(sent.attempts),
             ..Outcome::default()
@@ -922,6 +1044,7 @@ mod tests {
                     status,
                     retry_after: ra.map(Duration::from_secs),
                     quota_reset: None,
+                    allowance: None,
                     content_type: Some("application/json".into()),
                     body: br#"{"id": 7}"#.to_vec(),
                 })
@@ -980,8 +1103,9 @@ mod tests {
         assert_eq!(done.status, Some(Status::Ok), "{done:?}");
         assert_eq!(done.id.as_deref(), Some("7"));
         assert_eq!(done.attempts, Some(4));
-        // The run slowed down: it is paced now, below the ten a second it saw served.
-        assert!(ctx.limiter.current_rate().is_some_and(|r| r < 10.0));
+        // Three 429s among a dozen answers are a burst, not a limit: the shared pace is
+        // not cut (each 429 only delayed its own request).
+        assert_eq!(ctx.limiter.current_rate(), None);
         // A 5xx still uses up the (zero) retries.
         let ctx = scripted(
             &[],
@@ -1020,6 +1144,7 @@ mod tests {
     async fn a_row_fails_only_after_the_rate_limit_budget() {
         let policy = Policy {
             rate_limit_budget: Duration::from_millis(300),
+            retries: 1,
             ..Policy::default()
         };
         let ctx = scripted(&[], (429, None), policy.clone()).await;

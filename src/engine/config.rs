@@ -52,6 +52,12 @@ pub struct Config {
     /// Excel-damaged form (a dropped leading zero, `6.28524E+12`, a date serial).
     #[serde(default)]
     pub allow_excel_damage: bool,
+    /// When the API's quota is spent, sleep until it resets instead of parking.
+    #[serde(skip)]
+    pub wait_for_quota: bool,
+    /// The profile's `quota_per_day`: requests the run may send per day (UTC).
+    #[serde(default)]
+    pub quota_per_day: Option<u64>,
 }
 
 /// The options of a run as the ledger keeps them for `resume` and `retry`: the typed
@@ -125,6 +131,8 @@ mod tests {
             keep: Some("email".into()),
             wait_for_lock: Some(Duration::from_secs(60)),
             allow_excel_damage: false,
+            wait_for_quota: true,
+            quota_per_day: Some(500),
         };
         let json = stored_options(&cfg);
         let back = stored_config(&json, 1, "resumed").unwrap();

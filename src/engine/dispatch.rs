@@ -27,8 +27,9 @@ use crate::payload::Action;
 use crate::spec::Verb;
 use crate::validate::Validator;
 
-/// Why the run stops sending: Ctrl-C, or `--max-errors` failed sends. Requests in
-/// flight finish either way; rows not yet sent are reported NOT SENT.
+/// Why the run stops sending: Ctrl-C, `--max-errors` failed sends, or the API's quota
+/// spent (the run parks). Requests in flight finish either way; rows not yet sent are
+/// reported NOT SENT, and `resume` sends them.
 #[derive(Clone, Default)]
 pub struct Stop {
     /// Ctrl-C (or the browser's Stop): stop reading rows too.
@@ -39,6 +40,8 @@ pub struct Stop {
     failures: Arc<AtomicU64>,
     /// `--max-errors`.
     pub limit: Option<u64>,
+    /// The API's daily quota as the run learns it; once spent, the run parks.
+    pub quota: Arc<crate::dispatch::Quota>,
     /// Listen for Ctrl-C once sending begins (the terminal's front end): before then a
     /// Ctrl-C at a password or confirmation prompt ends the process as usual.
     pub ctrl_c: bool,
@@ -93,7 +96,12 @@ impl Stop {
 
     /// Whether sending has stopped, for any reason.
     pub fn stopped(&self) -> bool {
-        self.sending.load(Ordering::SeqCst)
+        self.sending.load(Ordering::SeqCst) || self.parked().is_some()
+    }
+
+    /// When the API's quota resets, if the run parked for it.
+    pub fn parked(&self) -> Option<std::time::SystemTime> {
+        self.quota.parked()
     }
 
     /// Count a send's outcome; at the limit, stop sending.
@@ -115,6 +123,11 @@ impl Stop {
             ))
         } else if self.is_interrupted() {
             Some("interrupted (Ctrl-C)".into())
+        } else if let Some(at) = self.parked() {
+            Some(format!(
+                "parked: the API's quota is spent until {}",
+                super::quota::reset_text(at)
+            ))
         } else if self.stopped() {
             self.limit.map(|m| {
                 format!(

@@ -43,6 +43,12 @@ pub struct Finished<'a> {
     pub database: &'a Database,
     /// Ctrl-C ended the run (exit 130).
     pub interrupted: bool,
+    /// The API's quota was spent: the run parked until it resets (exit 75).
+    pub parked: Option<std::time::SystemTime>,
+    /// The flight plan, when one was made.
+    pub flight: Option<&'a super::flight::FlightPlan>,
+    /// What the run sent, by kind.
+    pub sent: super::flight::Requests,
     /// Why rows were left unsent, when the run stopped early (`--max-errors 5 reached`).
     pub stop_reason: Option<String>,
     /// A problem after sending began (a ledger write that failed): reported, and the

@@ -40,6 +40,12 @@ pub struct Ran {
     pub last_settled: Option<Instant>,
     /// Ctrl-C (or Stop) ended it.
     pub interrupted: bool,
+    /// The API's quota was spent: the run parked until then (exit 75).
+    pub parked: Option<std::time::SystemTime>,
+    /// The flight plan, when one was made (`--confirm`, `--json`, a known quota).
+    pub flight: Option<super::flight::FlightPlan>,
+    /// What the run sent, by kind.
+    pub sent: super::flight::Requests,
     /// Why rows were left unsent, if they were.
     pub stop_reason: Option<String>,
     /// A problem after sending began (a ledger write that failed).
@@ -84,6 +90,9 @@ impl Ran {
             base_url: &self.base_url,
             database: &self.database,
             interrupted: self.interrupted,
+            parked: self.parked,
+            flight: self.flight.as_ref(),
+            sent: self.sent,
             stop_reason: self.stop_reason.clone(),
             problem: self.problem.clone(),
         }
@@ -134,15 +143,19 @@ pub async fn run(
             ui,
         })
         .await?;
-    if resume_of.is_none() {
-        confirm_plan(
-            cfg,
-            prepared,
-            &validator,
-            planner.as_mut(),
-            &conn.destination(),
-        )?;
+    let flight = flight_plan(
+        cfg,
+        prepared,
+        &validator,
+        planner.as_mut(),
+        &ctx,
+        resume_of,
+        ui,
+    )?;
+    if let Some((counted, plan)) = &flight {
+        confirm_plan(cfg, prepared, counted, Some(plan), &conn.destination())?;
     }
+    let flight = flight.map(|(_, plan)| plan);
 
     let mut spill = SpillWriter::create()?;
     let (ledger_tx, ledger_thread, run_id, before, in_flight_before) =
@@ -189,6 +202,10 @@ pub async fn run(
         last_settled,
         ..
     } = settled;
+    let sent = super::flight::Requests::sent(
+        ctx.limiter.sent_by_kind(),
+        flight.as_ref().map_or(0, |f| f.requests.list_pages),
+    );
     drop(ledger);
     if let (Some(handle), Some(run)) = (ledger_thread, run_id)
         && let Some(p) = close_run(handle, run, state)
@@ -204,12 +221,42 @@ pub async fn run(
         first_sent,
         last_settled,
         interrupted,
+        parked: stop.parked(),
+        flight,
+        sent,
         stop_reason: stop.reason(),
         problem,
         outcomes,
         base_url: conn.base_url.clone(),
         database: conn.database.clone(),
     })
+}
+
+/// The plan counted and its flight plan, before anything is written: for a plan that
+/// must be confirmed, for `--json`, and wherever a daily quota is known (a plan that
+/// would park is told before the run starts). Not on resume: the rows an earlier attempt
+/// settled would be counted again.
+fn flight_plan(
+    cfg: &Config,
+    prepared: &Prepared,
+    validator: &Validator<'_>,
+    planner: &mut dyn super::job::RowPlanner,
+    ctx: &Ctx,
+    resume_of: Option<i64>,
+    ui: &Printer,
+) -> Result<Option<(super::confirm::Counted, super::flight::FlightPlan)>> {
+    let quota = ctx.limiter.quota();
+    let quota_known = quota.per_day().is_some() || quota.snapshot().remaining.is_some();
+    let wanted = super::confirm::must_confirm(cfg) || ui.json || quota_known;
+    if resume_of.is_some() || cfg.dry_run || !wanted {
+        return Ok(None);
+    }
+    let counted = super::confirm::count_plan(prepared, validator, planner)?;
+    let plan = super::flight::FlightPlan::new(counted.requests, ctx, cfg.policy.concurrency);
+    if plan.quota.as_ref().is_some_and(|q| q.parks) {
+        ui.warn(&format!("flight plan: {}", plan.text()));
+    }
+    Ok(Some((counted, plan)))
 }
 
 /// The ledger's side of a run: its writer thread, the run, the rows an earlier attempt
@@ -284,9 +331,10 @@ async fn connect(
     let conn = target
         .connect(&cfg.conn, cfg.timeout, cfg.policy.concurrency, ui)
         .await?;
+    stop.quota.configure(cfg.quota_per_day, cfg.wait_for_quota);
     let ctx = Arc::new(Ctx {
         client: conn.transport.clone(),
-        limiter: Limiter::new(cfg.policy.rate),
+        limiter: Limiter::new(cfg.policy.rate).with_quota(stop.quota.clone()),
         policy: cfg.policy.clone(),
         columns: column_names(&prepared.spec, prepared),
         interrupted: stop.interrupted.clone(),

@@ -5,8 +5,9 @@
 //! `matched-path` feature a router-wide layer cannot tell which template a
 //! request matched, and the per-route wrapper also says which faults apply.)
 //!
-//! Order, for one request: count it in flight → rate limit (every API route,
-//! since the limit is server-wide) → latency (every API route) → random failure
+//! Order, for one request: count it in flight → rate limit, then the allowance's
+//! quota, token bucket and per-minute window (every API route, since the limits are
+//! server-wide; see `allowance`) → burst 429s (data routes) → latency (every API route) → random failure
 //! (data routes) → the handler → drop-after-commit (successful POSTs on data
 //! routes) or stall (data routes), a create's answer emptied to `200 {}` under
 //! `empty_create_answer` → count the outcome. Sign-in routes are spared
@@ -22,6 +23,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::MethodRouter;
 
+use super::allowance::Allowance;
 use super::conn::ConnMeta;
 use super::reply::{self, ApiError};
 use super::stats::{Fault, Outcome};
@@ -64,6 +66,9 @@ struct RouteCtx {
 /// Fault state shared by all routes.
 pub(crate) struct Faults {
     rng: Mutex<fastrand::Rng>,
+    /// Burst 429s draw from their own generator, so that switching them on leaves the
+    /// other faults' sequence of decisions as it was.
+    burst_rng: Mutex<fastrand::Rng>,
     /// (second since start, requests admitted in it) for the rate limit.
     window: Mutex<(u64, u32)>,
     started: Instant,
@@ -83,6 +88,9 @@ impl Faults {
         Faults {
             rng: Mutex::new(fastrand::Rng::with_seed(super::token::splitmix(
                 seed ^ 0x6661_756c_7473,
+            ))),
+            burst_rng: Mutex::new(fastrand::Rng::with_seed(super::token::splitmix(
+                seed ^ 0x6275_7273_7434,
             ))),
             window: Mutex::new((0, 0)),
             started: Instant::now(),
@@ -139,6 +147,8 @@ impl Drop for Record<'_> {
 async fn run(ctx: &RouteCtx, request: Request, next: Next) -> (Response, Outcome) {
     let shared = &ctx.shared;
     let opts = &shared.opts;
+    let ms = shared.faults.started.elapsed().as_millis() as u64;
+    shared.stats.arrived(ms, request.method(), ctx.template);
 
     if let Some(limit) = opts.rate_limit
         && !shared.faults.admit(limit)
@@ -150,6 +160,15 @@ async fn run(ctx: &RouteCtx, request: Request, next: Next) -> (Response, Outcome
     }
 
     let data = ctx.class == RouteClass::Data;
+    let refused = shared.allowance.admit(opts).err().or_else(|| {
+        let draw = data && opts.burst_429 > 0.0;
+        draw.then(|| Allowance::burst(opts, lock(&shared.faults.burst_rng).f64()))
+            .flatten()
+    });
+    if let Some(refusal) = refused {
+        shared.stats.fault(refusal.fault());
+        return (refusal.into_response(), Outcome::Status(429));
+    }
     let is_post = request.method() == Method::POST;
     let is_write = matches!(
         *request.method(),
@@ -197,6 +216,8 @@ async fn run(ctx: &RouteCtx, request: Request, next: Next) -> (Response, Outcome
             () = shared.stopping() => {}
         }
     }
+    let mut response = response;
+    shared.allowance.quota_headers(opts, response.headers_mut());
     let status = response.status().as_u16();
     (response, Outcome::Status(status))
 }

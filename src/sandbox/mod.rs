@@ -26,7 +26,9 @@
 //!
 //! Control endpoints (no auth, no faults, not counted): `GET /_sandbox/stats`,
 //! `POST /_sandbox/reset` (reseed every target from the options, zero the
-//! counters), `GET /_sandbox/health`, and the test hook
+//! counters), `GET /_sandbox/health`, `POST /_sandbox/quota` (`{"reset_in": SECS}`
+//! moves the daily quota's reset; 0 resets it now), `GET /_sandbox/arrivals` (each
+//! route's request arrivals, ms since start), and the test hook
 //! `GET /_sandbox/trackfinity/customers/{id}` (Trackfinity has no read call).
 //!
 //! The stats document:
@@ -59,6 +61,7 @@
 
 #![warn(missing_docs)]
 
+mod allowance;
 mod conn;
 mod fatura;
 mod faults;
@@ -166,6 +169,7 @@ pub(crate) struct Shared {
     pub(crate) targets: TargetOptions,
     pub(crate) stats: Stats,
     pub(crate) faults: faults::Faults,
+    pub(crate) allowance: allowance::Allowance,
     pub(crate) auth: token::Auth,
     pub(crate) salesmania: Mutex<salesmania::SmState>,
     pub(crate) trackfinity: Mutex<trackfinity::TfState>,
@@ -325,6 +329,7 @@ impl Sandbox {
         let shared = Arc::new(Shared {
             stats: Stats::default(),
             faults: faults::Faults::new(opts.seed),
+            allowance: allowance::Allowance::new(&opts),
             auth: token::Auth::new(opts.seed, opts.token_ttl.map(Duration::from_secs)),
             salesmania: Mutex::new(stores.salesmania),
             trackfinity: Mutex::new(stores.trackfinity),
@@ -372,6 +377,13 @@ fn app(shared: &Arc<Shared>) -> Router {
         .merge(fatura::router(shared))
         .route("/_sandbox/stats", get(control_stats))
         .route("/_sandbox/reset", post(control_reset))
+        .route("/_sandbox/quota", post(control_quota))
+        .route(
+            "/_sandbox/arrivals",
+            get(|State(shared): State<Arc<Shared>>| async move {
+                reply::json(StatusCode::OK, shared.stats.arrivals_json())
+            }),
+        )
         .route(
             "/_sandbox/health",
             get(|| async { axum::Json(json!({"ok": true})) }),
@@ -392,6 +404,11 @@ async fn control_reset(State(shared): State<Arc<Shared>>) -> Response {
     shared.stats.reset();
     shared.state_changed();
     reply::json(StatusCode::OK, json!({}))
+}
+
+async fn control_quota(State(shared): State<Arc<Shared>>, body: axum::body::Bytes) -> Response {
+    let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    allowance::control(&shared, &body)
 }
 
 /// Unknown paths (a client using `/extapi/v1.0/visits` instead of v1.1, say)
@@ -667,6 +684,17 @@ impl ThreadSandbox {
     /// in a synchronous test).
     pub fn stats(&self) -> Value {
         self.shared.stats_json()
+    }
+
+    /// Each route's request arrivals (`GET /_sandbox/arrivals`), ms since start.
+    pub fn arrivals(&self) -> Value {
+        self.shared.stats.arrivals_json()
+    }
+
+    /// Move the daily quota's reset to `reset_in` from now (zero: reset it now), as
+    /// `POST /_sandbox/quota` does.
+    pub fn move_quota_reset(&self, reset_in: Duration) {
+        self.shared.allowance.move_reset(reset_in);
     }
 
     /// Stops the server, saves its state and joins the thread.

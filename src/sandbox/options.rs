@@ -72,6 +72,25 @@ pub struct SandboxOptions {
     /// reconciliation can be rehearsed against a sandbox that "remembers". When
     /// the file exists it is loaded instead of seeding (default `None`: in memory).
     pub state: Option<PathBuf>,
+    /// Probability (0..=1) that a data call is answered 429 whatever the request rate:
+    /// a gateway's per-second bursts and shared tenants (default 0).
+    pub burst_429: f64,
+    /// The `Retry-After` (seconds) of those burst 429s; `None` sends none (default 1).
+    pub burst_retry_after: Option<u64>,
+    /// A token bucket over every API route: (tokens per second, burst). A request
+    /// finding no token is answered 429 with `Retry-After` and `RateLimit-*` headers
+    /// (default `None`).
+    pub bucket: Option<(f64, u32)>,
+    /// Requests accepted per fixed minute across the server; the excess gets 429 with
+    /// `Retry-After` until the minute ends (default `None`).
+    pub per_minute: Option<u32>,
+    /// Requests accepted per day; then 429 with a `Retry-After` of hours and
+    /// `RateLimit-Remaining: 0` until the reset. Every answer carries the quota headers
+    /// (default `None`).
+    pub daily_quota: Option<u32>,
+    /// Seconds from start until the daily quota resets (default: the next 00:00 UTC);
+    /// a test moves it with `POST /_sandbox/quota {"reset_in": SECS}`.
+    pub quota_reset_in: Option<u64>,
 }
 
 impl Default for SandboxOptions {
@@ -94,6 +113,12 @@ impl Default for SandboxOptions {
             empty_create_answer: false,
             stall_rate: 0.0,
             state: None,
+            burst_429: 0.0,
+            burst_retry_after: Some(1),
+            bucket: None,
+            per_minute: None,
+            daily_quota: None,
+            quota_reset_in: None,
         }
     }
 }
@@ -186,6 +211,7 @@ impl SandboxOptions {
             ("write_fail_rate", self.write_fail_rate),
             ("drop_after_commit", self.drop_after_commit),
             ("stall_rate", self.stall_rate),
+            ("burst_429", self.burst_429),
         ] {
             if !(0.0..=1.0).contains(&rate) {
                 return Err(SandboxError::InvalidOption {
@@ -219,6 +245,25 @@ impl SandboxOptions {
                     "0 requests per second would refuse everything; leave it unset for no limit"
                         .to_owned(),
             });
+        }
+        if let Some((rate, burst)) = self.bucket
+            && !(rate.is_finite() && rate > 0.0 && burst > 0)
+        {
+            return Err(SandboxError::InvalidOption {
+                option: "bucket",
+                reason: "the bucket needs a positive rate and a burst of at least 1".to_owned(),
+            });
+        }
+        for (option, limit) in [
+            ("per_minute", self.per_minute),
+            ("daily_quota", self.daily_quota),
+        ] {
+            if limit == Some(0) {
+                return Err(SandboxError::InvalidOption {
+                    option,
+                    reason: "0 would refuse everything; leave it unset for no limit".to_owned(),
+                });
+            }
         }
         if self.token_ttl == Some(0) {
             return Err(SandboxError::InvalidOption {

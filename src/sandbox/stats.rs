@@ -30,6 +30,10 @@ pub(crate) enum Fault {
     TokenExpired,
     DroppedAfterCommit,
     Stalled,
+    /// A burst 429 (`--burst-429`), whatever the rate.
+    Burst,
+    /// The day's quota was spent (`--daily-quota`).
+    QuotaExhausted,
 }
 
 /// Counts per (method, route template), then per outcome.
@@ -45,7 +49,15 @@ pub(crate) struct Stats {
     token_expired: AtomicU64,
     dropped_after_commit: AtomicU64,
     stalled: AtomicU64,
+    burst: AtomicU64,
+    quota_exhausted: AtomicU64,
+    /// Arrival of each API request (ms since the sandbox started, method and route),
+    /// the first [`ARRIVALS`]: how fast a client started sending.
+    arrivals: Mutex<Vec<(u64, String)>>,
 }
+
+/// Arrivals kept for `GET /_sandbox/arrivals`.
+const ARRIVALS: usize = 100_000;
 
 /// Counts one request as in flight for as long as it lives, whether it finishes,
 /// is cancelled by a disconnecting client, or is cut off at shutdown.
@@ -73,6 +85,24 @@ impl Stats {
             .or_default() += 1;
     }
 
+    /// Note when a request arrived (`ms` since the sandbox started).
+    pub(crate) fn arrived(&self, ms: u64, method: &Method, template: &str) {
+        let mut a = lock(&self.arrivals);
+        if a.len() < ARRIVALS {
+            a.push((ms, format!("{method} {template}")));
+        }
+    }
+
+    /// `{"POST /extapi/v1.0/customers": [ms, …], …}`: each route's arrivals in order.
+    pub(crate) fn arrivals_json(&self) -> Value {
+        let arrivals = lock(&self.arrivals);
+        let mut out: BTreeMap<&str, Vec<u64>> = BTreeMap::new();
+        for (ms, route) in arrivals.iter() {
+            out.entry(route).or_default().push(*ms);
+        }
+        json!(out)
+    }
+
     pub(crate) fn fault(&self, fault: Fault) {
         self.counter(fault).fetch_add(1, Ordering::Relaxed);
     }
@@ -84,6 +114,8 @@ impl Stats {
             Fault::TokenExpired => &self.token_expired,
             Fault::DroppedAfterCommit => &self.dropped_after_commit,
             Fault::Stalled => &self.stalled,
+            Fault::Burst => &self.burst,
+            Fault::QuotaExhausted => &self.quota_exhausted,
         }
     }
 
@@ -99,9 +131,12 @@ impl Stats {
             Fault::TokenExpired,
             Fault::DroppedAfterCommit,
             Fault::Stalled,
+            Fault::Burst,
+            Fault::QuotaExhausted,
         ] {
             self.counter(fault).store(0, Ordering::Relaxed);
         }
+        lock(&self.arrivals).clear();
     }
 
     /// `requests`, `in_flight`, `peak_concurrent` and `faults` of the stats answer.
@@ -137,6 +172,8 @@ impl Stats {
                 "token_expired": load(Fault::TokenExpired),
                 "dropped_after_commit": load(Fault::DroppedAfterCommit),
                 "stalled": load(Fault::Stalled),
+                "burst_429": load(Fault::Burst),
+                "quota_exhausted": load(Fault::QuotaExhausted),
             }),
         );
         out

@@ -137,6 +137,8 @@ async fn run_config(app: &Arc<App>, dry_run: bool, f: &RunForm) -> Result<Config
         keep: None,
         wait_for_lock: None,
         allow_excel_damage: false,
+        wait_for_quota: false,
+        quota_per_day: None,
     })
 }
 

@@ -10,6 +10,7 @@
 
 mod common;
 
+mod allowance;
 mod cli_fixes;
 mod dispatch_fixes;
 mod every_target;
