@@ -204,7 +204,7 @@ impl Validator<'_> {
             && let Some(others) = dups.others_in(Space::Id, &id.to_string(), row.number)
         {
             let one = self.spec.entity.one();
-            let why = format!("both rows would change the same {one}: keep one row per");
+            let why = format!("each would change the same {one}: keep one row per");
             let p = self.duplicate(idf, &id.to_string(), &others, row.number, &why);
             res.problems.push(p);
         }
