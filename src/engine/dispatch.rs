@@ -366,7 +366,10 @@ impl Loop<'_> {
                 why,
             } = u;
             match settle_found(&self.ctx, &job, &mut outcome, &why, found) {
-                Found::Settled => settle_job(settled, &job, outcome_of(&job, outcome)),
+                Found::Settled => {
+                    self.stop.count(&outcome);
+                    settle_job(settled, &job, outcome_of(&job, outcome));
+                }
                 Found::Absent if self.stop.stopped() => {
                     // Not stored, and the run stops: nothing is sent, the row is not
                     // done (it stays "sending" in the ledger; `resume` looks it up).
@@ -381,6 +384,7 @@ impl Loop<'_> {
                             "not created after {} tries ({}); checked on the server each time, nothing was stored",
                             *tries, outcome.error
                         );
+                        self.stop.count(&outcome);
                         settle_job(settled, &job, outcome_of(&job, outcome));
                     } else {
                         sender.send(job, &self.ctx, &self.stop, settled).await?;

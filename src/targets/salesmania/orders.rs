@@ -463,7 +463,12 @@ impl<'a> Grouped<'a> {
         let number = number.as_deref().map(str::trim);
         let remembered = self.known.get(&group.key);
         let mut note = String::new();
-        let action = match (number.and_then(|n| self.on_server.get(n)), remembered) {
+        // Without an order number the server cannot be asked: the memory decides.
+        let on_server = match number {
+            Some(n) => self.on_server.get(n),
+            None => remembered,
+        };
+        let action = match (on_server, remembered) {
             (Some(id), Some(was)) if was == id => Action::Skip {
                 id: Some(id.clone()),
                 reason: format!(
