@@ -216,7 +216,6 @@ fn two_imports_of_one_file_at_once_and_a_kill_leave_every_key_once() {
 }
 
 #[test]
-#[ignore = "needs issue 32 points 2-3 (branch truth)"]
 fn months_of_imports_with_two_runs_a_kill_and_a_server_that_lost_its_records() {
     let home = tempfile::tempdir().expect("temp dir");
     let home = home.path();
