@@ -439,8 +439,11 @@ pub struct Quota {
     sent: AtomicU64,
     state: Mutex<QuotaState>,
     /// Told when the run starts waiting for a reset (the terminal prints it).
-    notice: Mutex<Option<Box<dyn Fn(&str) + Send + Sync>>>,
+    notice: Mutex<Option<Notice>>,
 }
+
+/// Who is told when a run starts waiting for a quota's reset.
+type Notice = Box<dyn Fn(&str) + Send + Sync>;
 
 /// What the server last said of its quota, and whether the run is parked.
 #[derive(Debug, Clone, Copy, Default)]
@@ -528,7 +531,7 @@ impl Quota {
     }
 
     /// Who to tell when the run starts waiting for a reset.
-    pub fn on_wait(&self, notice: Box<dyn Fn(&str) + Send + Sync>) {
+    pub fn on_wait(&self, notice: Notice) {
         *self.notice.lock().unwrap_or_else(|e| e.into_inner()) = Some(notice);
     }
 
