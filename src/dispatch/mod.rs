@@ -1184,6 +1184,32 @@ mod tests {
         );
     }
 
+    #[tokio::test]
+    async fn a_spent_quota_parks_the_row_unsent_and_waiting_holds_every_request() {
+        // A 429 asking for an hour is a quota spent: the row is not sent (NOT SENT,
+        // for `resume`), and the run is parked until the reset.
+        let ctx = scripted(&[(429, Some(3600))], (201, None), Policy::default()).await;
+        let done = ctx
+            .create("/x", &serde_json::json!({}), None, Some(2))
+            .await;
+        assert_eq!(done.status, None, "{done:?}");
+        let until = ctx.limiter.quota().parked();
+        assert!(until.is_some_and(|u| u > std::time::SystemTime::now() + QUOTA_WAIT));
+        // Nothing more is sent once parked.
+        let change = ctx.change(Method::PATCH, "/x/1", None, None).await;
+        assert_eq!(change.status, None, "{change:?}");
+        // With --wait-for-quota the run does not park: the limiter holds every request.
+        let ctx = scripted(&[(429, Some(3600))], (201, None), Policy::default()).await;
+        ctx.limiter.quota().configure(None, true);
+        let waited = tokio::time::timeout(
+            Duration::from_millis(300),
+            ctx.create("/x", &serde_json::json!({}), None, Some(2)),
+        )
+        .await;
+        assert!(waited.is_err(), "it waits for the reset");
+        assert_eq!(ctx.limiter.quota().parked(), None);
+    }
+
     #[test]
     fn only_429_and_5xx_are_retryable() {
         for s in [429, 500, 502, 503, 504] {

@@ -37,11 +37,14 @@ const MIN_SAMPLES: usize = 20;
 const SUSTAINED: f64 = 0.25;
 /// Non-429 answers the served rate is counted over.
 const SERVED: usize = 64;
-/// Growth per second below the last good rate (doubling), and above it (probing).
+/// Growth per second below the last good rate (doubling), and above it: probing fast
+/// after a cut (the cut's estimate of the limit may be low), gently once a probe has
+/// found the limit.
 const FAST: f64 = 2.0;
+const PROBE_FAST: f64 = 1.1;
 const PROBE: f64 = 1.05;
 /// How long the rate holds at the last good rate before the first probe above it.
-const FIRST_HOLD: Duration = Duration::from_secs(5);
+const FIRST_HOLD: Duration = Duration::from_secs(2);
 /// Answers in a row without a 429 that make the rate they started at good.
 const CLEAN: u32 = 80;
 
@@ -200,6 +203,8 @@ struct Pacer {
     /// No probe above the good rate before this; doubled by every failed probe.
     probe_after: Instant,
     probe_hold: Duration,
+    /// Growth per second above the good rate.
+    probe: f64,
 }
 
 impl Pacer {
@@ -220,6 +225,7 @@ impl Pacer {
             grown_at: now,
             probe_after: now,
             probe_hold: FIRST_HOLD,
+            probe: PROBE_FAST,
         }
     }
 
@@ -280,10 +286,14 @@ impl Pacer {
             && let (Some(r), Some(g)) = (self.rate, self.good)
             && r > g * 1.001
         {
-            // A probe above the last good rate drew a 429: back to it, probe later.
+            // A probe above the last good rate drew a 429: back to just under what the
+            // server was serving (never below the good rate); probe later, gently.
+            let back = g.max(r.min(self.served_rate(now)) * CUT);
+            self.good = Some(back);
+            self.probe = PROBE;
             self.probe_hold = (self.probe_hold * 2).min(Duration::from_secs(60));
             self.probe_after = now + self.probe_hold;
-            self.change(Some(g), now);
+            self.change(Some(back), now);
             // The probe may have spent the server's window: let it pass before judging.
             self.judge_from = now + reply.retry_after.unwrap_or(Duration::from_secs(1));
             return;
@@ -343,6 +353,7 @@ impl Pacer {
         let new = (current * CUT).max(MIN_RATE);
         self.cut_from = Some((self.rate, share));
         self.good = Some(new);
+        self.probe = PROBE_FAST;
         self.probe_after = now + self.probe_hold;
         let hold = retry_after
             .unwrap_or(Duration::from_secs(1))
@@ -357,6 +368,14 @@ impl Pacer {
     }
 
     fn change(&mut self, rate: Option<f64>, now: Instant) {
+        tracing::info!(
+            "pace: {} → {} requests/s (last good {}, served {:.1}/s, background 429 share {:.2})",
+            shown(self.rate),
+            shown(rate),
+            shown(self.good),
+            self.served_rate(now),
+            self.background
+        );
         self.rate = rate.map(|r| self.ceiling.map_or(r, |c| r.min(c)));
         self.generation += 1;
         self.window.clear();
@@ -377,7 +396,8 @@ impl Pacer {
         self.grown_at = now;
         let grown = match self.good {
             Some(g) if r < g => (r * FAST.powf(dt)).min(g),
-            _ if now >= self.probe_after => r * PROBE.powf(dt),
+            // No probing while a cut is still being judged.
+            _ if now >= self.probe_after && self.cut_from.is_none() => r * self.probe.powf(dt),
             _ => r,
         };
         let served = self.served_rate(now);
@@ -402,6 +422,11 @@ impl Pacer {
     }
 }
 
+/// `12.5`, or `unpaced`.
+fn shown(rate: Option<f64>) -> String {
+    rate.map_or("unpaced".into(), |r| format!("{r:.1}"))
+}
+
 /// The day's allowance as a run knows it, shared by the limiter (which learns it from
 /// the answers) and the engine's stop (which parks the run when it is spent).
 #[derive(Default)]
@@ -414,8 +439,11 @@ pub struct Quota {
     sent: AtomicU64,
     state: Mutex<QuotaState>,
     /// Told when the run starts waiting for a reset (the terminal prints it).
-    notice: Mutex<Option<Box<dyn Fn(&str) + Send + Sync>>>,
+    notice: Mutex<Option<Notice>>,
 }
+
+/// Who is told when a run starts waiting for a quota's reset.
+type Notice = Box<dyn Fn(&str) + Send + Sync>;
 
 /// What the server last said of its quota, and whether the run is parked.
 #[derive(Debug, Clone, Copy, Default)]
@@ -503,7 +531,7 @@ impl Quota {
     }
 
     /// Who to tell when the run starts waiting for a reset.
-    pub fn on_wait(&self, notice: Box<dyn Fn(&str) + Send + Sync>) {
+    pub fn on_wait(&self, notice: Notice) {
         *self.notice.lock().unwrap_or_else(|e| e.into_inner()) = Some(notice);
     }
 

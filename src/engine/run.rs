@@ -143,19 +143,10 @@ pub async fn run(
             ui,
         })
         .await?;
-    let flight = flight_plan(
-        cfg,
-        prepared,
-        &validator,
-        planner.as_mut(),
-        &ctx,
-        resume_of,
-        ui,
-    )?;
-    if let Some((counted, plan)) = &flight {
-        confirm_plan(cfg, prepared, counted, Some(plan), &conn.destination())?;
-    }
-    let flight = flight.map(|(_, plan)| plan);
+    let flight = match resume_of {
+        None => flight_plan(cfg, prepared, &validator, planner.as_mut(), &ctx, &conn, ui)?,
+        Some(_) => None,
+    };
 
     let mut spill = SpillWriter::create()?;
     let (ledger_tx, ledger_thread, run_id, before, in_flight_before) =
@@ -232,23 +223,23 @@ pub async fn run(
     })
 }
 
-/// The plan counted and its flight plan, before anything is written: for a plan that
-/// must be confirmed, for `--json`, and wherever a daily quota is known (a plan that
-/// would park is told before the run starts). Not on resume: the rows an earlier attempt
-/// settled would be counted again.
+/// The plan counted and its flight plan, before anything is written, confirmed where it
+/// must be: for a plan that must be confirmed, for `--json`, and wherever a daily quota
+/// is known (a plan that would park is told before the run starts). Not on resume (the
+/// caller's): the rows an earlier attempt settled would be counted again.
 fn flight_plan(
     cfg: &Config,
     prepared: &Prepared,
     validator: &Validator<'_>,
     planner: &mut dyn super::job::RowPlanner,
     ctx: &Ctx,
-    resume_of: Option<i64>,
+    conn: &connection::Connected,
     ui: &Printer,
-) -> Result<Option<(super::confirm::Counted, super::flight::FlightPlan)>> {
+) -> Result<Option<super::flight::FlightPlan>> {
     let quota = ctx.limiter.quota();
     let quota_known = quota.per_day().is_some() || quota.snapshot().remaining.is_some();
     let wanted = super::confirm::must_confirm(cfg) || ui.json || quota_known;
-    if resume_of.is_some() || cfg.dry_run || !wanted {
+    if cfg.dry_run || !wanted {
         return Ok(None);
     }
     let counted = super::confirm::count_plan(prepared, validator, planner)?;
@@ -256,7 +247,8 @@ fn flight_plan(
     if plan.quota.as_ref().is_some_and(|q| q.parks) {
         ui.warn(&format!("flight plan: {}", plan.text()));
     }
-    Ok(Some((counted, plan)))
+    confirm_plan(cfg, prepared, &counted, Some(&plan), &conn.destination())?;
+    Ok(Some(plan))
 }
 
 /// The ledger's side of a run: its writer thread, the run, the rows an earlier attempt

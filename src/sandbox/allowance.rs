@@ -163,7 +163,7 @@ impl Allowance {
 
     /// A burst 429 for a data call, at the configured share, whatever the rate.
     pub(crate) fn burst(opts: &SandboxOptions, draw: f64) -> Option<Refusal> {
-        (opts.burst_429 > 0.0 && draw < opts.burst_429).then(|| Refusal {
+        (opts.burst_429 > 0.0 && draw < opts.burst_429).then_some(Refusal {
             fault: Fault::Burst,
             retry_after: opts.burst_retry_after,
             limit: None,

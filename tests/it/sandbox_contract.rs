@@ -1341,7 +1341,7 @@ async fn stats_report_requests_records_duplicates_and_concurrency() {
     assert_eq!(stats["in_flight"], 0);
     assert_eq!(
         stats["faults"],
-        json!({"fail": 0, "rate_limited": 0, "token_expired": 0, "dropped_after_commit": 0, "stalled": 0})
+        json!({"fail": 0, "rate_limited": 0, "token_expired": 0, "dropped_after_commit": 0, "stalled": 0, "burst_429": 0, "quota_exhausted": 0})
     );
     assert_eq!(stats["state"], Value::Null);
 
