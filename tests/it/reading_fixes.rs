@@ -1,0 +1,33 @@
+//! Reading and mapping defects of issue 36, each shown end to end with the real binary:
+//! CSV row numbers after blank lines, the sheet chosen by its headers, headers nobody
+//! knows, two-digit years under a four-digit format, macros that are not read, and
+//! repeated warnings counted instead of flooding the terminal.
+
+use crate::common::{TestEnv, records};
+
+// ---------------------------------------------------------------------------------------
+// CSV row numbers after a blank line
+// ---------------------------------------------------------------------------------------
+
+/// A record after a blank line is named by its own line, not the line its read began on.
+#[test]
+fn csv_rows_after_a_blank_line_keep_their_own_line() {
+    let csv = "Kode Pelanggan,Nama,Lintang,Bujur\n\
+               C1,Toko A,-7.1,110.4\n\
+               \n\
+               C2,Toko B,#CLEAR,110.47\n\
+               \n\
+               \n\
+               C3,Toko C,#CLEAR,110.47";
+    let done = TestEnv::new()
+        .file("c.csv", csv)
+        .args(["validate", "c.csv", "-e", "customers", "--mode", "update"])
+        .run();
+    done.expect_code(1);
+    let rows = records(&done.path("c.result.xlsx"), "Results");
+    assert_eq!(rows[1]["_row"], "4", "{:?}", rows[1]);
+    assert!(rows[1]["_error"].contains("(C4)"), "{}", rows[1]["_error"]);
+    // The last line has no line break of its own.
+    assert_eq!(rows[2]["_row"], "7", "{:?}", rows[2]);
+    assert!(rows[2]["_error"].contains("(C7)"), "{}", rows[2]["_error"]);
+}
