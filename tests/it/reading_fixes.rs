@@ -31,3 +31,35 @@ fn csv_rows_after_a_blank_line_keep_their_own_line() {
     assert_eq!(rows[2]["_row"], "7", "{:?}", rows[2]);
     assert!(rows[2]["_error"].contains("(C7)"), "{}", rows[2]["_error"]);
 }
+
+// ---------------------------------------------------------------------------------------
+// A two-digit year under a four-digit --date-format
+// ---------------------------------------------------------------------------------------
+
+/// `05/12/26` under `%m/%d/%Y` is refused with the fix, never sent as the year 0026.
+#[test]
+fn a_two_digit_year_under_a_four_digit_format_is_refused_with_the_fix() {
+    let done = TestEnv::new()
+        .file(
+            "v.csv",
+            "Tanggal,Kode Pelanggan\n05/12/26,C1\n05/12/2026,C2\n",
+        )
+        .args([
+            "validate",
+            "v.csv",
+            "-e",
+            "visits",
+            "--date-format",
+            "%m/%d/%Y",
+        ])
+        .run();
+    done.expect_code(1);
+    let rows = records(&done.path("v.result.xlsx"), "Results");
+    assert_eq!(rows[0]["_status"], "INVALID", "{:?}", rows[0]);
+    let err = &rows[0]["_error"];
+    assert!(
+        err.contains("05/12/2026") && err.contains("--date-format %m/%d/%y"),
+        "{err}"
+    );
+    assert_eq!(rows[1]["_status"], "VALID", "{:?}", rows[1]);
+}
