@@ -63,3 +63,34 @@ fn a_two_digit_year_under_a_four_digit_format_is_refused_with_the_fix() {
     );
     assert_eq!(rows[1]["_status"], "VALID", "{:?}", rows[1]);
 }
+
+// ---------------------------------------------------------------------------------------
+// Repeated warnings are counted, not printed each time
+// ---------------------------------------------------------------------------------------
+
+/// A mapping file with many entries that match nothing prints a few warnings and a count.
+#[test]
+fn repeated_warnings_are_counted_not_printed_each_time() {
+    let mut map = String::from("[columns]\n");
+    for i in 0..2_000 {
+        let field = ["name", "phone", "address"][i % 3];
+        map.push_str(&format!("\"Kolom Hilang {i}\" = \"{field}\"\n"));
+    }
+    let done = TestEnv::new()
+        .file("c.csv", "Kode Pelanggan,Nama\nC1,Toko A\n")
+        .file("m.toml", map)
+        .args(["validate", "c.csv", "-e", "customers", "--map", "m.toml"])
+        .run();
+    let told = done
+        .stderr
+        .lines()
+        .filter(|l| l.contains("matches no column"))
+        .count();
+    assert!(told <= 6, "{told} lines:\n{}", done.stderr);
+    assert!(
+        done.stderr.contains("… and 1,995 more like it"),
+        "{}",
+        done.stderr
+    );
+    assert!(done.stderr.len() < 10_000, "{} bytes", done.stderr.len());
+}
