@@ -94,3 +94,72 @@ fn repeated_warnings_are_counted_not_printed_each_time() {
     );
     assert!(done.stderr.len() < 10_000, "{} bytes", done.stderr.len());
 }
+
+// ---------------------------------------------------------------------------------------
+// A workbook with macros
+// ---------------------------------------------------------------------------------------
+
+/// Set the compression method of the zip entry `name` to `method` in its local header
+/// and its central-directory record: a part no reader of this file can unpack.
+fn set_method(zip: &mut [u8], name: &[u8], method: u16) {
+    let mut patched = 0;
+    for at in 0..zip.len().saturating_sub(name.len()) {
+        if &zip[at..at + name.len()] != name {
+            continue;
+        }
+        if at >= 30 && zip[at - 30..at - 26] == *b"PK\x03\x04" {
+            zip[at - 30 + 8..at - 30 + 10].copy_from_slice(&method.to_le_bytes());
+            patched += 1;
+        } else if at >= 46 && zip[at - 46..at - 42] == *b"PK\x01\x02" {
+            zip[at - 46 + 10..at - 46 + 12].copy_from_slice(&method.to_le_bytes());
+            patched += 1;
+        }
+    }
+    assert_eq!(patched, 2, "both headers of the entry");
+}
+
+/// An `.xlsm` whose macro part is not what any reader expects (stored with a method
+/// nobody unpacks, or bytes that are no VBA project): the sheets are read and a note
+/// says the macros were ignored.
+#[test]
+fn a_workbook_with_macros_is_read_and_its_macros_ignored() {
+    let noise: Vec<u8> = (0..70_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    for unpackable in [true, false] {
+        let done = TestEnv::new()
+            .file("vbaProject.bin", &noise)
+            .build("m.xlsm", |path| {
+                let mut book = rust_xlsxwriter::Workbook::new();
+                let dir = path.parent().expect("dir");
+                book.add_vba_project(dir.join("vbaProject.bin"))
+                    .expect("vba");
+                let sheet = book.add_worksheet();
+                sheet.set_name("Pelanggan").expect("name");
+                for (c, h) in ["Kode Pelanggan", "Nama"].iter().enumerate() {
+                    sheet.write_string(0, c as u16, *h).expect("write");
+                }
+                sheet.write_string(1, 0, "C1").expect("write");
+                sheet.write_string(1, 1, "Toko A").expect("write");
+                book.save(path).expect("save");
+                if !unpackable {
+                    let mut bytes = std::fs::read(path).expect("read");
+                    // Deflate64: neither the zip crate nor calamine unpacks it.
+                    set_method(&mut bytes, b"xl/vbaProject.bin", 9);
+                    std::fs::write(path, bytes).expect("write");
+                }
+            })
+            .args(["validate", "m.xlsm", "-e", "customers", "--mode", "update"])
+            .run();
+        done.expect_code(0);
+        assert!(
+            done.stderr
+                .contains("macros (xl/vbaProject.bin) were ignored"),
+            "{}",
+            done.stderr
+        );
+        let rows = records(&done.path("m.result.xlsx"), "Results");
+        assert_eq!(rows.len(), 1, "{unpackable}");
+        assert_eq!(rows[0]["_status"], "VALID", "{:?}", rows[0]);
+    }
+}
