@@ -7,6 +7,7 @@ mod csv_reader;
 mod gate;
 mod limits;
 mod not_records;
+mod sheet_choice;
 mod sniff;
 mod workbook;
 mod xlsx_cells;

@@ -13,6 +13,7 @@ use calamine::{Data, Ods, Range, Reader, Sheet, SheetVisible, Sheets, Xls, Xlsx,
 
 use super::gate::{self, Gate};
 use super::limits::{self, DEFAULT_MAX_ROWS};
+use super::sheet_choice;
 use super::xlsx_stream::{self, Book, KeyPick, StreamedSheet, Survey};
 use super::{
     Cell, CellKind, Format, HEADER_SEARCH_ROWS, HeaderScorer, KeyPicker, RawRow, ReadOptions,
@@ -335,11 +336,29 @@ fn open_streamed(
     if meta.is_empty() {
         return Err(Error::input(format!("{display} has no sheets")));
     }
-    let (order, mut notes) = sheet_order(path, &meta, opts.sheet.as_deref())?;
+    let (mut order, mut notes) = sheet_order(path, &meta, opts.sheet.as_deref())?;
     let header = match opts.header_row {
         Some(0) => return Err(Error::usage("--header-row counts from 1")),
         h => h.map(|n| n - 1),
     };
+    let mut chosen_note = None;
+    if opts.sheet.is_none() && order.len() > 1 {
+        let judged: Vec<sheet_choice::Judged> = order
+            .iter()
+            .map(|name| sheet_choice::Judged {
+                sheet: name.clone(),
+                score: sheet_choice::header_score(
+                    &book.head(name, HEADER_SEARCH_ROWS as u32),
+                    score,
+                ),
+            })
+            .collect();
+        if let Some((best, note)) = sheet_choice::best(&judged) {
+            order.retain(|n| *n != best);
+            order.insert(0, best);
+            chosen_note = Some(note);
+        }
+    }
     let mut found: Option<(String, Survey)> = None;
     for name in &order {
         let s = xlsx_stream::survey(&mut book, path, name, header, max_rows, pick, quick)?;
@@ -354,7 +373,9 @@ fn open_streamed(
         }
     }
     let (sheet, mut survey) = found.ok_or_else(|| no_data(path, &order, &meta))?;
-    if opts.sheet.is_none() && meta.len() > 1 {
+    if let Some(note) = chosen_note.filter(|_| order.first() == Some(&sheet)) {
+        notes.push(note);
+    } else if opts.sheet.is_none() && meta.len() > 1 {
         notes.push(format!(
             "reading sheet \"{sheet}\" (of {}); choose another with --sheet",
             meta.len()

@@ -163,3 +163,41 @@ fn a_workbook_with_macros_is_read_and_its_macros_ignored() {
         assert_eq!(rows[0]["_status"], "VALID", "{:?}", rows[0]);
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// The sheet chosen by its headers
+// ---------------------------------------------------------------------------------------
+
+/// A first sheet of instructions before the data: the sheet whose headers name the
+/// entity's fields is read, and the run says which and why.
+#[test]
+fn the_sheet_whose_headers_match_the_entity_is_taken() {
+    let done = TestEnv::new()
+        .build("c.xlsx", |path| {
+            let mut book = rust_xlsxwriter::Workbook::new();
+            let help = book.add_worksheet();
+            help.set_name("Petunjuk").expect("name");
+            help.write_string(0, 0, "Isi satu pelanggan per baris.")
+                .expect("write");
+            help.write_string(1, 0, "Kolom Kode Pelanggan wajib diisi.")
+                .expect("write");
+            let data = book.add_worksheet();
+            data.set_name("Pelanggan").expect("name");
+            for (c, h) in ["Kode Pelanggan", "Nama", "Kota"].iter().enumerate() {
+                data.write_string(0, c as u16, *h).expect("write");
+            }
+            for r in 1..=3u32 {
+                data.write_string(r, 0, format!("C{r}")).expect("write");
+                data.write_string(r, 1, format!("Toko {r}")).expect("write");
+                data.write_string(r, 2, "Semarang").expect("write");
+            }
+            book.save(path).expect("save");
+        })
+        .args(["validate", "c.xlsx", "-e", "customers", "--mode", "update"])
+        .run();
+    done.expect_code(0);
+    done.stderr_has("reading sheet \"Pelanggan\" (of 2): its headers name the most fields");
+    let rows = records(&done.path("c.result.xlsx"), "Results");
+    assert_eq!(rows.len(), 3, "{rows:?}");
+    assert!(rows.iter().all(|r| r["_status"] == "VALID"), "{rows:?}");
+}
