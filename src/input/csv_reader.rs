@@ -462,6 +462,12 @@ pub(super) fn open(path: &Path, opts: &ReadOptions, score: HeaderScorer<'_>) -> 
         headers,
         header_row: header_line,
         notes,
+        top_rows: super::top_rows(
+            records
+                .iter()
+                .zip(&lines)
+                .map(|(r, &line)| (u32::try_from(line).unwrap_or(u32::MAX), r.clone())),
+        ),
         source: Source::Csv(CsvSource {
             path: path.to_path_buf(),
             encoding: opts.encoding,

@@ -452,6 +452,11 @@ fn open_streamed(
         headers,
         header_row: header_row.saturating_add(1),
         notes,
+        top_rows: super::top_rows(
+            (survey.first_row..=survey.last_row)
+                .take(HEADER_SEARCH_ROWS)
+                .map(|r| (r.saturating_add(1), survey.row_texts(r))),
+        ),
         source: Source::Sheet(Arc::new(SheetData::Streamed(data))),
     })
 }
@@ -561,6 +566,12 @@ fn open_loaded(
         headers,
         header_row: first_row + header_index as u32 + 1,
         notes,
+        top_rows: super::top_rows(
+            candidates
+                .into_iter()
+                .enumerate()
+                .map(|(i, r)| (first_row + i as u32 + 1, r)),
+        ),
         source: Source::Sheet(Arc::new(SheetData::Loaded(data))),
     })
 }

@@ -201,3 +201,27 @@ fn the_sheet_whose_headers_match_the_entity_is_taken() {
     assert_eq!(rows.len(), 3, "{rows:?}");
     assert!(rows.iter().all(|r| r["_status"] == "VALID"), "{rows:?}");
 }
+
+// ---------------------------------------------------------------------------------------
+// Headers the entity does not know
+// ---------------------------------------------------------------------------------------
+
+/// Turkish headers on a SalesMania customers file: the run says no header row matched,
+/// shows the first rows, and how to map them, instead of only a missing field.
+#[test]
+fn headers_the_entity_does_not_know_are_explained_with_the_first_rows() {
+    let csv = "Müşteri Kodu;Müşteri Adı;Şehir\n\
+               M1;Toko Sinar;İzmir\n\
+               M2;Ahmet Gıda;Ankara\n";
+    let done = TestEnv::new()
+        .file("t.csv", csv)
+        .args(["validate", "t.csv", "-e", "customers"])
+        .run();
+    done.expect_code(2);
+    done.one_clear_error();
+    done.stderr_has("no header row of t.csv names the fields of customers")
+        .stderr_has("row 1: \"Müşteri Kodu\", \"Müşteri Adı\", \"Şehir\"")
+        .stderr_has("row 2: \"M1\", \"Toko Sinar\", \"İzmir\"")
+        .stderr_has("--map")
+        .stderr_has("--header-row N");
+}
