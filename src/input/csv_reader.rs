@@ -283,6 +283,12 @@ fn first_records(
     Ok((out, lines))
 }
 
+/// The top records with their lines, for [`Table::top_rows`].
+fn numbered_top(records: &[Vec<String>], lines: &[u64]) -> Vec<(u32, Vec<String>)> {
+    let numbered = records.iter().zip(lines);
+    super::top_rows(numbered.map(|(r, &l)| (u32::try_from(l).unwrap_or(u32::MAX), r.clone())))
+}
+
 /// Choose the delimiter: the one whose rows name the most known headers, then the one
 /// that splits the first lines most consistently into the most columns. `skip` lines
 /// (above a header row given with `--header-row`) are not looked at.
@@ -462,12 +468,7 @@ pub(super) fn open(path: &Path, opts: &ReadOptions, score: HeaderScorer<'_>) -> 
         headers,
         header_row: header_line,
         notes,
-        top_rows: super::top_rows(
-            records
-                .iter()
-                .zip(&lines)
-                .map(|(r, &line)| (u32::try_from(line).unwrap_or(u32::MAX), r.clone())),
-        ),
+        top_rows: numbered_top(&records, &lines),
         source: Source::Csv(CsvSource {
             path: path.to_path_buf(),
             encoding: opts.encoding,

@@ -3,7 +3,49 @@
 //! data, "Pelanggan"). Only the top rows of each visible sheet are read to judge; a tie
 //! or no match at all keeps the rule of before, the first sheet with data.
 
+use super::xlsx_stream::Book;
 use super::{HEADER_SEARCH_ROWS, HeaderScorer};
+
+/// Unless `named` (`--sheet` given) or there is one sheet, judge each sheet of `order`
+/// by its top rows and move the best to the front; the note that says why, when the
+/// best is not the first.
+pub(super) fn by_headers(
+    book: &mut Book,
+    order: &mut Vec<String>,
+    named: bool,
+    score: HeaderScorer<'_>,
+) -> Option<(String, String)> {
+    if named || order.len() < 2 {
+        return None;
+    }
+    let judged: Vec<Judged> = order
+        .iter()
+        .map(|name| Judged {
+            sheet: name.clone(),
+            score: header_score(&book.head(name, HEADER_SEARCH_ROWS as u32), score),
+        })
+        .collect();
+    let (best, note) = best(&judged)?;
+    order.retain(|n| *n != best);
+    order.insert(0, best.clone());
+    Some((best, note))
+}
+
+/// The note on the sheet read: why, when it was chosen by its headers (`chosen`, if it
+/// is the one read), else which of how many, unless `--sheet` named it.
+pub(super) fn note(
+    chosen: Option<(String, String)>,
+    sheet: &str,
+    named: bool,
+    sheets: usize,
+) -> Option<String> {
+    match chosen {
+        Some((best, why)) if best == sheet => Some(why),
+        _ => (!named && sheets > 1).then(|| {
+            format!("reading sheet \"{sheet}\" (of {sheets}); choose another with --sheet")
+        }),
+    }
+}
 
 /// How well one sheet's best header row names the entity's fields.
 pub(super) struct Judged {

@@ -341,24 +341,8 @@ fn open_streamed(
         Some(0) => return Err(Error::usage("--header-row counts from 1")),
         h => h.map(|n| n - 1),
     };
-    let mut chosen_note = None;
-    if opts.sheet.is_none() && order.len() > 1 {
-        let judged: Vec<sheet_choice::Judged> = order
-            .iter()
-            .map(|name| sheet_choice::Judged {
-                sheet: name.clone(),
-                score: sheet_choice::header_score(
-                    &book.head(name, HEADER_SEARCH_ROWS as u32),
-                    score,
-                ),
-            })
-            .collect();
-        if let Some((best, note)) = sheet_choice::best(&judged) {
-            order.retain(|n| *n != best);
-            order.insert(0, best);
-            chosen_note = Some(note);
-        }
-    }
+    let (named, count) = (opts.sheet.is_some(), meta.len());
+    let chosen = sheet_choice::by_headers(&mut book, &mut order, named, score);
     let mut found: Option<(String, Survey)> = None;
     for name in &order {
         let s = xlsx_stream::survey(&mut book, path, name, header, max_rows, pick, quick)?;
@@ -373,14 +357,7 @@ fn open_streamed(
         }
     }
     let (sheet, mut survey) = found.ok_or_else(|| no_data(path, &order, &meta))?;
-    if let Some(note) = chosen_note.filter(|_| order.first() == Some(&sheet)) {
-        notes.push(note);
-    } else if opts.sheet.is_none() && meta.len() > 1 {
-        notes.push(format!(
-            "reading sheet \"{sheet}\" (of {}); choose another with --sheet",
-            meta.len()
-        ));
-    }
+    notes.extend(sheet_choice::note(chosen, &sheet, named, count));
     if !survey.ordered || survey.special {
         // Out-of-order cells cannot be streamed into rows, and cells the stream cannot
         // express need the whole-range reader: read the sheet whole, once every part
@@ -501,12 +478,12 @@ fn open_loaded(
         }
     }
     let (sheet, range) = found.ok_or_else(|| no_data(path, &order, &meta))?;
-    if opts.sheet.is_none() && meta.len() > 1 {
-        notes.push(format!(
-            "reading sheet \"{sheet}\" (of {}); choose another with --sheet",
-            meta.len()
-        ));
-    }
+    notes.extend(sheet_choice::note(
+        None,
+        &sheet,
+        opts.sheet.is_some(),
+        meta.len(),
+    ));
     let (first_row, first_col) = range.start().unwrap_or((0, 0));
     let candidates: Vec<Vec<String>> = range
         .rows()
