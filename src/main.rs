@@ -71,6 +71,7 @@ fn main() -> ExitCode {
         }
         Command::Man { dir } => sheetload::commands::manual::man(Cli::command(), dir.as_deref()),
     };
+    ui.flush_repeats();
     match result {
         Ok(code) => ExitCode::from(code),
         Err(Error::Interrupted) => ExitCode::from(exit::INTERRUPTED),

@@ -169,7 +169,14 @@ pub fn prepare_with(cfg: &Config, ui: &Printer, defer: bool) -> Result<Prepared>
     for n in &table.notes {
         ui.note(n);
     }
-    let mapping = Mapping::resolve(&spec, &table.headers, map.as_ref(), cfg.mode)?;
+    let mapping = Mapping::resolve(&spec, &table.headers, map.as_ref(), cfg.mode).map_err(|e| {
+        let guessed = cfg.read.header_row.is_none() && score(&table.headers) < 2;
+        if guessed {
+            no_header_matched(e, &table, spec.entity)
+        } else {
+            e
+        }
+    })?;
     for w in &mapping.warnings {
         ui.warn(w);
     }
@@ -271,6 +278,40 @@ impl<'m> Source<'m> {
 /// The values checked for duplicates, each in its space: the natural key and the id,
 /// wherever they come from (a column, or a constant that gives every row the same
 /// one). None for an entity whose rows sharing a key are one record's lines (orders).
+/// A mapping that failed on a header row found by default which names at most one
+/// field: most likely no row is a header the entity knows (headers in another language,
+/// a data row taken for the header). Say so, show the top rows, and how to map them,
+/// rather than only which field is missing.
+fn no_header_matched(e: Error, table: &input::Table, entity: Entity) -> Error {
+    if !matches!(e, Error::Usage(_)) {
+        return e;
+    }
+    let shown: Vec<String> = table
+        .top_rows
+        .iter()
+        .map(|(n, cells)| {
+            let cells: Vec<String> = cells
+                .iter()
+                .filter(|c| !c.trim().is_empty())
+                .take(8)
+                .map(|c| format!("\"{}\"", c.trim().chars().take(30).collect::<String>()))
+                .collect();
+            format!("  row {n}: {}", cells.join(", "))
+        })
+        .collect();
+    let example = table
+        .headers
+        .iter()
+        .find(|h| !h.is_empty())
+        .map_or("Your header", String::as_str);
+    Error::usage(format!(
+        "no header row of {} names the fields of {entity}: row {} was taken as the header, but it names at most one of them. The first rows are:\n{}\nName the columns as `sheetload template {entity}` writes them, or map yours in a file given with --map (a [columns] table: \"{example}\" = \"name\"), or give the header row with --header-row N.\n({e})",
+        table.path.display(),
+        table.header_row,
+        shown.join("\n")
+    ))
+}
+
 fn checked<'m>(
     spec: &spec::EntitySpec,
     mapping: &'m Mapping,

@@ -79,8 +79,9 @@ fn reader(
     encoding: Option<&'static Encoding>,
     delimiter: u8,
     terminator: csv::Terminator,
-) -> Result<csv::Reader<Decoded>> {
-    Ok(reader_builder(delimiter, terminator).from_reader(decoder(path, encoding)?))
+) -> Result<csv::Reader<quotes::Scanning<Decoded>>> {
+    Ok(reader_builder(delimiter, terminator)
+        .from_reader(quotes::Scanning::new(decoder(path, encoding)?, None)))
 }
 
 /// How every pass parses the records.
@@ -123,11 +124,25 @@ fn terminator(sample: &[u8]) -> csv::Terminator {
     }
 }
 
-/// The record's line number; files split on bare `\r` report no lines, so count records.
-fn line_of(rec: &csv::ByteRecord, index: usize) -> u32 {
-    match rec.position().map(|p| p.line()) {
-        Some(line) if line > 1 || index <= 1 => line as u32,
-        _ => index as u32,
+/// The line the record just read starts on; files split on bare `\r` report no lines,
+/// so count records.
+///
+/// The csv crate dates a record from where its read began, before the blank lines the
+/// read skipped: so count back from where it ended instead, past the line breaks inside
+/// its quoted fields and its own.
+fn line_of<R: std::io::Read>(
+    rdr: &csv::Reader<quotes::Scanning<R>>,
+    rec: &csv::ByteRecord,
+    index: usize,
+) -> u32 {
+    let end = rdr.position();
+    let inside = rec.as_slice().iter().filter(|&&b| b == b'\n').count() as u64;
+    let own = u64::from(!rdr.get_ref().ends_unterminated(end.byte()));
+    let first = end.line().saturating_sub(inside + own).max(1);
+    if end.line() > 1 || index <= 1 {
+        u32::try_from(first).unwrap_or(u32::MAX)
+    } else {
+        index as u32
     }
 }
 
@@ -259,13 +274,19 @@ fn first_records(
         match rdr.read_byte_record(&mut rec) {
             Ok(true) => {
                 out.push(record_texts(path, &rec, on_bad)?);
-                lines.push(u64::from(line_of(&rec, out.len())));
+                lines.push(u64::from(line_of(&rdr, &rec, out.len())));
             }
             Ok(false) => break,
             Err(e) => return Err(csv_error(path, e)),
         }
     }
     Ok((out, lines))
+}
+
+/// The top records with their lines, for [`Table::top_rows`].
+fn numbered_top(records: &[Vec<String>], lines: &[u64]) -> Vec<(u32, Vec<String>)> {
+    let numbered = records.iter().zip(lines);
+    super::top_rows(numbered.map(|(r, &l)| (u32::try_from(l).unwrap_or(u32::MAX), r.clone())))
 }
 
 /// Choose the delimiter: the one whose rows name the most known headers, then the one
@@ -447,6 +468,7 @@ pub(super) fn open(path: &Path, opts: &ReadOptions, score: HeaderScorer<'_>) -> 
         headers,
         header_row: header_line,
         notes,
+        top_rows: numbered_top(&records, &lines),
         source: Source::Csv(CsvSource {
             path: path.to_path_buf(),
             encoding: opts.encoding,
@@ -613,7 +635,7 @@ impl CsvSource {
             let Some(raw) = field(&rec, col) else {
                 continue;
             };
-            let number = line_of(&rec, index);
+            let number = line_of(&rdr, &rec, index);
             let text = match std::str::from_utf8(raw) {
                 Ok(t) => std::borrow::Cow::Borrowed(t),
                 // The rows pass refuses the row, naming the byte.
@@ -668,7 +690,7 @@ impl CsvSource {
                 if index <= self.header_index + 1 {
                     continue;
                 }
-                let number = line_of(&rec, index);
+                let number = line_of(&rdr, &rec, index);
                 if let Err(e) =
                     record_texts_into(&self.path, &rec, self.on_bad, &mut texts, &mut bad)
                 {

@@ -51,6 +51,8 @@ impl PartKind {
         } else if lower == "content.xml" {
             // ODS: calamine reads the whole table into memory.
             PartKind::Strings
+        } else if never_read_binary(&lower) {
+            PartKind::Unread
         } else if lower.ends_with(".xml") || lower.ends_with(".rels") || lower.ends_with(".bin") {
             PartKind::Other
         } else {
@@ -67,6 +69,26 @@ impl PartKind {
             PartKind::Unread => u64::MAX,
         }
     }
+}
+
+/// A binary part no reader of values needs: macros (`vbaProject.bin` and its
+/// signatures), printer settings, embedded objects, ActiveX controls. Whatever they
+/// hold, the sheets read the same, so they are neither scanned nor refused.
+fn never_read_binary(lower: &str) -> bool {
+    let file = lower.rsplit('/').next().unwrap_or(lower);
+    file.starts_with("vbaproject")
+        || file.starts_with("vbadata")
+        || ["/printersettings/", "/embeddings/", "/activex/"]
+            .iter()
+            .any(|dir| lower.contains(dir))
+}
+
+/// Whether the zip entry `name` is a workbook's macro part: its macros are never run
+/// nor read, which the run says.
+pub(super) fn is_macro_part(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    let file = lower.rsplit('/').next().unwrap_or(&lower);
+    file == "vbaproject.bin"
 }
 
 fn mb(bytes: u64) -> u64 {
@@ -444,6 +466,21 @@ mod tests {
             Err(Stop::Strings(..)) => Err("strings"),
             Err(_) => Err("other"),
         }
+    }
+
+    #[test]
+    fn binary_parts_no_reader_needs_are_not_scanned() {
+        for name in [
+            "xl/vbaProject.bin",
+            "xl/vbaProjectSignature.bin",
+            "xl/printerSettings/printerSettings1.bin",
+            "xl/embeddings/oleObject1.bin",
+        ] {
+            assert_eq!(PartKind::of(name), PartKind::Unread, "{name}");
+        }
+        assert_eq!(PartKind::of("xl/workbook.bin"), PartKind::Other);
+        assert_eq!(PartKind::of("xl/worksheets/sheet1.bin"), PartKind::Sheet);
+        assert!(is_macro_part("xl/vbaProject.bin"));
     }
 
     #[test]

@@ -7,6 +7,7 @@ mod csv_reader;
 mod gate;
 mod limits;
 mod not_records;
+mod sheet_choice;
 mod sniff;
 mod workbook;
 mod xlsx_cells;
@@ -259,6 +260,9 @@ pub struct Table {
     pub header_row: u32,
     /// Notes worth telling the user (delimiter, encoding, sheet chosen).
     pub notes: Vec<String>,
+    /// The first non-blank rows of the sheet, header or not, with their 1-based row
+    /// numbers: shown when no header row names the entity's fields.
+    pub top_rows: Vec<(u32, Vec<String>)>,
     source: Source,
     /// The rows the passes left out as not records (see [`not_records`]).
     left_out: not_records::LeftOut,
@@ -619,6 +623,16 @@ fn detect_header(candidates: &[Vec<String>], score: HeaderScorer<'_>) -> Option<
                 .iter()
                 .position(|r| r.iter().any(|c| !c.trim().is_empty()))
         })
+}
+
+/// How many of the top rows [`Table::top_rows`] keeps.
+const TOP_ROWS: usize = 5;
+
+/// The first [`TOP_ROWS`] non-blank of `rows` (1-based number, texts).
+fn top_rows(rows: impl Iterator<Item = (u32, Vec<String>)>) -> Vec<(u32, Vec<String>)> {
+    rows.filter(|(_, r)| r.iter().any(|c| !c.trim().is_empty()))
+        .take(TOP_ROWS)
+        .collect()
 }
 
 /// How much of an over-long cell is kept, in characters, to show what it was.

@@ -121,7 +121,15 @@ const MAX_UNZIPPED_BYTES: u64 = 2 << 30;
 
 /// Look at the file's first bytes (and, for zip files, its entry names) to find its format.
 pub fn detect(path: &Path) -> Result<(Format, Option<String>)> {
-    let format = detect_format(path)?;
+    let (format, macros) = detect_format(path)?;
+    if let Some(part) = macros {
+        return Ok((
+            format,
+            Some(format!(
+                "the workbook's macros ({part}) were ignored: only the values in its sheets are read, and no macro is run"
+            )),
+        ));
+    }
     let ext = path
         .extension()
         .and_then(|e| e.to_str())
@@ -138,7 +146,8 @@ pub fn detect(path: &Path) -> Result<(Format, Option<String>)> {
     Ok((format, note))
 }
 
-fn detect_format(path: &Path) -> Result<Format> {
+/// The format, and the workbook's macro part when it has one.
+fn detect_format(path: &Path) -> Result<(Format, Option<String>)> {
     let display = path.display();
     let ext = path
         .extension()
@@ -153,6 +162,12 @@ fn detect_format(path: &Path) -> Result<Format> {
     if head.starts_with(b"PK\x03\x04") {
         return zip_format(path, &ext);
     }
+    detect_other_format(path, head, &ext).map(|f| (f, None))
+}
+
+/// [`detect_format`] for a file that is not a zip.
+fn detect_other_format(path: &Path, head: &[u8], ext: &str) -> Result<Format> {
+    let display = path.display();
     if head.starts_with(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]) {
         if is_encrypted_package(path) {
             return Err(Error::input(format!(
@@ -171,7 +186,7 @@ fn detect_format(path: &Path) -> Result<Format> {
             "{display} is {kind}{named}, not a workbook sheetload reads: open it in Excel and save it as .xlsx (File › Save As › Excel Workbook)"
         )));
     }
-    if matches!(ext.as_str(), "xlsx" | "xlsm" | "xlsb" | "ods" | "xls") {
+    if matches!(ext, "xlsx" | "xlsm" | "xlsb" | "ods" | "xls") {
         if looks_like_renamed_text(path) {
             // A CSV (or the HTML/CSV some systems write as .xls) saved with a workbook
             // extension: read it for what it is.
@@ -309,7 +324,7 @@ fn looks_like_renamed_text(path: &Path) -> bool {
 
 /// Tell XLSX, XLSM, XLSB and ODS apart by their entries, and refuse zip bombs by the
 /// sizes their central directory declares.
-fn zip_format(path: &Path, ext: &str) -> Result<Format> {
+fn zip_format(path: &Path, ext: &str) -> Result<(Format, Option<String>)> {
     let display = path.display();
     let file = std::fs::File::open(path)
         .map_err(|e| Error::input(format!("cannot read {display}: {}", super::io_reason(&e))))?;
@@ -343,7 +358,11 @@ fn zip_format(path: &Path, ext: &str) -> Result<Format> {
         )));
     }
     let has = |n: &str| names.iter().any(|x| x == n);
-    if has("xl/workbook.bin") {
+    let macros = names
+        .iter()
+        .find(|n| super::limits::is_macro_part(n))
+        .cloned();
+    let format = if has("xl/workbook.bin") {
         Ok(Format::Xlsb)
     } else if has("xl/workbook.xml") {
         Ok(if ext == "xlsm" {
@@ -357,7 +376,8 @@ fn zip_format(path: &Path, ext: &str) -> Result<Format> {
         Err(Error::input(format!(
             "{display} is a zip archive but not a spreadsheet (no workbook inside): choose the .xlsx, .ods or .csv file itself"
         )))
-    }
+    }?;
+    Ok((format, macros))
 }
 
 #[cfg(test)]

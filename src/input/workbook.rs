@@ -13,6 +13,7 @@ use calamine::{Data, Ods, Range, Reader, Sheet, SheetVisible, Sheets, Xls, Xlsx,
 
 use super::gate::{self, Gate};
 use super::limits::{self, DEFAULT_MAX_ROWS};
+use super::sheet_choice;
 use super::xlsx_stream::{self, Book, KeyPick, StreamedSheet, Survey};
 use super::{
     Cell, CellKind, Format, HEADER_SEARCH_ROWS, HeaderScorer, KeyPicker, RawRow, ReadOptions,
@@ -335,11 +336,13 @@ fn open_streamed(
     if meta.is_empty() {
         return Err(Error::input(format!("{display} has no sheets")));
     }
-    let (order, mut notes) = sheet_order(path, &meta, opts.sheet.as_deref())?;
+    let (mut order, mut notes) = sheet_order(path, &meta, opts.sheet.as_deref())?;
     let header = match opts.header_row {
         Some(0) => return Err(Error::usage("--header-row counts from 1")),
         h => h.map(|n| n - 1),
     };
+    let (named, count) = (opts.sheet.is_some(), meta.len());
+    let chosen = sheet_choice::by_headers(&mut book, &mut order, named, score);
     let mut found: Option<(String, Survey)> = None;
     for name in &order {
         let s = xlsx_stream::survey(&mut book, path, name, header, max_rows, pick, quick)?;
@@ -354,12 +357,7 @@ fn open_streamed(
         }
     }
     let (sheet, mut survey) = found.ok_or_else(|| no_data(path, &order, &meta))?;
-    if opts.sheet.is_none() && meta.len() > 1 {
-        notes.push(format!(
-            "reading sheet \"{sheet}\" (of {}); choose another with --sheet",
-            meta.len()
-        ));
-    }
+    notes.extend(sheet_choice::note(chosen, &sheet, named, count));
     if !survey.ordered || survey.special {
         // Out-of-order cells cannot be streamed into rows, and cells the stream cannot
         // express need the whole-range reader: read the sheet whole, once every part
@@ -431,6 +429,11 @@ fn open_streamed(
         headers,
         header_row: header_row.saturating_add(1),
         notes,
+        top_rows: super::top_rows(
+            (survey.first_row..=survey.last_row)
+                .take(HEADER_SEARCH_ROWS)
+                .map(|r| (r.saturating_add(1), survey.row_texts(r))),
+        ),
         source: Source::Sheet(Arc::new(SheetData::Streamed(data))),
     })
 }
@@ -475,12 +478,12 @@ fn open_loaded(
         }
     }
     let (sheet, range) = found.ok_or_else(|| no_data(path, &order, &meta))?;
-    if opts.sheet.is_none() && meta.len() > 1 {
-        notes.push(format!(
-            "reading sheet \"{sheet}\" (of {}); choose another with --sheet",
-            meta.len()
-        ));
-    }
+    notes.extend(sheet_choice::note(
+        None,
+        &sheet,
+        opts.sheet.is_some(),
+        meta.len(),
+    ));
     let (first_row, first_col) = range.start().unwrap_or((0, 0));
     let candidates: Vec<Vec<String>> = range
         .rows()
@@ -540,6 +543,12 @@ fn open_loaded(
         headers,
         header_row: first_row + header_index as u32 + 1,
         notes,
+        top_rows: super::top_rows(
+            candidates
+                .into_iter()
+                .enumerate()
+                .map(|(i, r)| (first_row + i as u32 + 1, r)),
+        ),
         source: Source::Sheet(Arc::new(SheetData::Loaded(data))),
     })
 }

@@ -122,6 +122,27 @@ impl Book {
         Ok(())
     }
 
+    /// The texts of the top rows of `sheet` (at most `rows` from its first cell), by
+    /// row, in column order: enough to judge its header without reading it whole.
+    pub(super) fn head(&mut self, sheet: &str, rows: u32) -> Vec<Vec<String>> {
+        let mut head: BTreeMap<u32, Vec<String>> = BTreeMap::new();
+        let mut first: Option<u32> = None;
+        let mut visit = |row: u32, _col: u32, value: DataRef<'_>, _pad: u8| {
+            let top = *first.get_or_insert(row);
+            if row < top || row - top >= rows {
+                return ControlFlow::Break(());
+            }
+            let text = cell_of(value).text;
+            if !text.trim().is_empty() {
+                head.entry(row).or_default().push(text);
+            }
+            ControlFlow::Continue(())
+        };
+        // A sheet that cannot be read here is judged empty; the survey reports it.
+        let _ = guarded(|| self.for_each_cell(sheet, &mut visit));
+        head.into_values().collect()
+    }
+
     /// Visit the cells of `sheet` in file order for the survey, noting whether any cell
     /// is one calamine's streamed values cannot express: a formula never calculated, or
     /// an error value newer than calamine knows. Such a sheet is read whole instead (see

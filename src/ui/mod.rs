@@ -9,6 +9,22 @@ use std::time::Duration;
 use indicatif::{HumanCount, ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 
 pub mod log;
+mod repeats;
+
+use repeats::Kind;
+
+/// Print the count lines of messages held back as repeats.
+fn print_held(held: Vec<(Kind, String)>) {
+    for (kind, line) in held {
+        match kind {
+            Kind::Note => eprintln!("note: {line}"),
+            Kind::Warning => {
+                let warning = paint(WARNING, "warning:");
+                anstream::eprintln!("{warning} {line}");
+            }
+        }
+    }
+}
 
 /// How chatty the terminal output is.
 #[derive(Debug, Clone, Copy, Default)]
@@ -22,14 +38,22 @@ pub struct Printer {
 impl Printer {
     /// A note about what was understood (sheet, delimiter).
     pub fn note(&self, msg: &str) {
-        if !self.quiet {
+        if self.quiet {
+            return;
+        }
+        if let Some(held) = repeats::shown(Kind::Note, msg) {
+            print_held(held);
             eprintln!("note: {msg}");
         }
     }
 
     /// Something the user should look at, which does not stop the run.
     pub fn warn(&self, msg: &str) {
-        if !self.quiet {
+        if self.quiet {
+            return;
+        }
+        if let Some(held) = repeats::shown(Kind::Warning, msg) {
+            print_held(held);
             let warning = paint(WARNING, "warning:");
             anstream::eprintln!("{warning} {msg}");
         }
@@ -37,12 +61,22 @@ impl Printer {
 
     /// The error that ended the run.
     pub fn error(&self, msg: &str) {
+        self.flush_repeats();
         let error = paint(ERROR, "error:");
         anstream::eprintln!("{error} {msg}");
     }
 
+    /// Say how many notes and warnings were held back as repeats (see [`repeats`]) and
+    /// not said yet; the end of every command calls it.
+    pub fn flush_repeats(&self) {
+        if !self.quiet {
+            print_held(repeats::held());
+        }
+    }
+
     /// Human summary lines (suppressed by `--quiet` and `--json`).
     pub fn summary(&self, lines: &[String]) {
+        self.flush_repeats();
         if self.quiet || self.json {
             return;
         }

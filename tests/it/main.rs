@@ -29,6 +29,7 @@ mod manners;
 mod matrix;
 mod orders;
 mod orders_sample;
+mod reading_fixes;
 mod readme;
 mod result_identity;
 mod robustness;

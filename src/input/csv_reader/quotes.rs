@@ -131,6 +131,10 @@ pub(super) struct Scanning<R> {
     scan: Option<Scan>,
     /// The inner reader said end of stream: the scan has seen everything.
     ended: bool,
+    /// Bytes passed on so far, and the last of them: where a record read to the end of
+    /// what was passed on ends (see [`Scanning::ends_unterminated`]).
+    passed: u64,
+    last: u8,
 }
 
 impl<R> Scanning<R> {
@@ -140,7 +144,15 @@ impl<R> Scanning<R> {
             inner,
             scan,
             ended: false,
+            passed: 0,
+            last: b'\n',
         }
+    }
+
+    /// Whether a record that the parser finished at stream offset `consumed` ended with
+    /// the stream rather than with a line break (the last line of a file without one).
+    pub(super) fn ends_unterminated(&self, consumed: u64) -> bool {
+        consumed >= self.passed && self.last != b'\n'
     }
 
     /// At the end of the stream, where a quote that is never closed opened; `None` also
@@ -158,6 +170,10 @@ impl<R: Read> Read for Scanning<R> {
         let n = self.inner.read(buf)?;
         if n == 0 && !buf.is_empty() {
             self.ended = true;
+        }
+        if n > 0 {
+            self.passed += n as u64;
+            self.last = buf[n - 1];
         }
         if let Some(scan) = &mut self.scan {
             scan.feed(&buf[..n]);

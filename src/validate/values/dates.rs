@@ -417,14 +417,14 @@ fn parse_with_format(t: &str, fmt: &str) -> Result<NaiveDate, ValueError> {
             .map_err(|_| e)
     });
     let error = match full {
-        Ok(date) => return Ok(date),
+        Ok(date) => return short_year(t, fmt, date),
         Err(e) => e,
     };
     let (date_part, time) = split_time(&reseparated);
     if time.is_some_and(valid_time)
         && let Ok(date) = NaiveDate::parse_from_str(date_part, fmt)
     {
-        return Ok(date);
+        return short_year(t, fmt, date);
     }
     match read_unambiguous_date(t) {
         Some(Ok(date)) => return Ok(date),
@@ -448,6 +448,31 @@ fn parse_with_format(t: &str, fmt: &str) -> Result<NaiveDate, ValueError> {
     Err(ValueError::new(
         "does not match the date format",
         format!("{} does not match the date format {fmt}: {how}", quote(t)),
+    ))
+}
+
+/// A date read by a format with a four-digit year (`%Y`) whose year came out below 1000:
+/// chrono reads `05/12/26` under `%m/%d/%Y` as the year 26, which no sheet means. It is
+/// refused with both fixes (the year in full, or `%y`) rather than read as 0026 or as a
+/// guessed century.
+fn short_year(t: &str, fmt: &str, date: NaiveDate) -> Result<NaiveDate, ValueError> {
+    use chrono::Datelike;
+
+    if date.year() >= 1000 || !fmt.contains("%Y") {
+        return Ok(date);
+    }
+    let two_digit = fmt.replace("%Y", "%y");
+    let full = NaiveDate::parse_from_str(&with_format_separator(t, fmt), &two_digit)
+        .ok()
+        .map(|d| format!(" ({})", d.format(fmt)))
+        .unwrap_or_default();
+    Err(ValueError::new(
+        "has a short year under a four-digit date format",
+        format!(
+            "{} has a {}-digit year but the date format {fmt} wants four: write the year in full{full}, or pass --date-format {two_digit} if every year is written with two digits",
+            quote(t),
+            date.year().max(1).to_string().len()
+        ),
     ))
 }
 
@@ -718,6 +743,15 @@ mod tests {
             Ok(date(2024, 4, 3))
         );
         assert_eq!(pdf("03/04/24", "%d/%m/%y"), Ok(date(2024, 4, 3)));
+        // A two-digit year under %Y is refused with both fixes, never read as 0024.
+        assert_eq!(
+            detail(pdf("05/12/26", "%m/%d/%Y")),
+            "'05/12/26' has a 2-digit year but the date format %m/%d/%Y wants four: write the year in full (05/12/2026), or pass --date-format %m/%d/%y if every year is written with two digits"
+        );
+        assert_eq!(
+            summary(pdf("05/12/26 10:30", "%m/%d/%Y")),
+            "has a short year under a four-digit date format"
+        );
         // ISO and serials are still understood.
         assert_eq!(pdf("2024-04-03", "%d/%m/%Y"), Ok(date(2024, 4, 3)));
         assert_eq!(pdf("45385", "%d/%m/%Y"), Ok(date(2024, 4, 3)));
