@@ -6,7 +6,8 @@
 //! outright leaves its lease behind; the next run takes it over once that process is
 //! gone. A dry run writes nothing and takes no lock: it only says when a run holds one.
 
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Mutex, mpsc};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -14,7 +15,7 @@ use chrono::Utc;
 
 use super::dispatch::Stop;
 use crate::error::{Error, Result};
-use crate::ledger::{self, Acquired, HEARTBEAT, Holder, Ledger, Scope};
+use crate::ledger::{self, Acquired, HEARTBEAT, Holder, Ledger, SELF_STOP_AFTER, Scope};
 use crate::spec::Entity;
 use crate::ui::Printer;
 
@@ -32,6 +33,80 @@ pub(super) struct Place<'a> {
 impl Place<'_> {
     fn entity(&self) -> Entity {
         self.scope.entity
+    }
+}
+
+/// When the run lock was last renewed, on the monotonic clock, for the dispatcher to
+/// check before every send: a run whose lease another run may soon take over (its
+/// heartbeat failing, or the process stopped with Ctrl-Z: the clock runs on while it is
+/// stopped) must not send, or two runs would create the same keys.
+#[derive(Debug)]
+pub(super) struct LeaseClock {
+    origin: Instant,
+    /// Milliseconds after `origin` of the last successful heartbeat.
+    renewed_ms: AtomicU64,
+    /// Whether a lock is held (a run without one, a dry run, has nothing to renew).
+    held: AtomicBool,
+    /// How old a renewal may get before sending stops ([`SELF_STOP_AFTER`]).
+    limit: Duration,
+    /// Set once the limit was passed: how old the renewal was.
+    expired: Mutex<Option<Duration>>,
+}
+
+impl Default for LeaseClock {
+    fn default() -> Self {
+        LeaseClock::with_limit(SELF_STOP_AFTER)
+    }
+}
+
+impl LeaseClock {
+    fn with_limit(limit: Duration) -> Self {
+        LeaseClock {
+            origin: Instant::now(),
+            renewed_ms: AtomicU64::new(0),
+            held: AtomicBool::new(false),
+            limit,
+            expired: Mutex::new(None),
+        }
+    }
+
+    fn now_ms(&self) -> u64 {
+        u64::try_from(self.origin.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    /// The lease was taken or refreshed just now.
+    fn renewed(&self) {
+        self.renewed_ms.store(self.now_ms(), Ordering::SeqCst);
+        self.held.store(true, Ordering::SeqCst);
+    }
+
+    /// The lease was given back (or lost): nothing to police any more.
+    fn released(&self) {
+        self.held.store(false, Ordering::SeqCst);
+    }
+
+    /// Whether the lease is held but its last renewal is older than the limit; the
+    /// first time, remembers how old for the reason the run gives.
+    pub(super) fn expired(&self) -> bool {
+        if !self.held.load(Ordering::SeqCst) {
+            return self.expired_after().is_some();
+        }
+        let silent = Duration::from_millis(
+            self.now_ms()
+                .saturating_sub(self.renewed_ms.load(Ordering::SeqCst)),
+        );
+        if silent <= self.limit {
+            return self.expired_after().is_some();
+        }
+        if let Ok(mut expired) = self.expired.lock() {
+            expired.get_or_insert(silent);
+        }
+        true
+    }
+
+    /// How long the lease had gone unrenewed when sending stopped for it, if it did.
+    pub(super) fn expired_after(&self) -> Option<Duration> {
+        self.expired.lock().ok().and_then(|e| *e)
     }
 }
 
@@ -94,6 +169,7 @@ impl RunLock {
                 }
             }
         }
+        stop.lease.renewed();
         let (beat, rx) = mpsc::channel();
         let scope = place.scope.clone();
         let stop = stop.clone();
@@ -124,8 +200,9 @@ impl Drop for RunLock {
 }
 
 /// Refresh the lease every [`HEARTBEAT`] until the lock is dropped, then release it.
-/// A lease found taken over (this process was not heard from for minutes) stops the
-/// run's sending at once: two runs must never send to one scope together.
+/// Each refresh that is written renews `stop`'s [`LeaseClock`]; one that fails is tried
+/// again at the next beat, while the dispatcher stops sending by itself once the last
+/// good one is [`SELF_STOP_AFTER`] old. A lease found taken over stops the run at once.
 fn heartbeat(mut ledger: Ledger, scope: Scope, me: Holder, rx: mpsc::Receiver<i64>, stop: Stop) {
     let mut run = me.run;
     loop {
@@ -134,13 +211,17 @@ fn heartbeat(mut ledger: Ledger, scope: Scope, me: Holder, rx: mpsc::Receiver<i6
             Err(mpsc::RecvTimeoutError::Timeout) => {}
             Err(mpsc::RecvTimeoutError::Disconnected) => break,
         }
-        // A failed write (the ledger busy for seconds) is tried again at the next beat;
-        // the lease goes stale only after minutes.
-        if let Ok(false) = ledger.heartbeat_lease(&scope, &me.token, run) {
-            stop.lose_lock();
-            return;
+        match ledger.heartbeat_lease(&scope, &me.token, run) {
+            Ok(true) => stop.lease.renewed(),
+            Ok(false) => {
+                stop.lose_lock();
+                stop.lease.released();
+                return;
+            }
+            Err(_) => {}
         }
     }
+    stop.lease.released();
     let _ = ledger.release_lease(&scope, &me.token);
 }
 
@@ -301,6 +382,29 @@ mod tests {
             stop.reason()
         );
         assert_eq!(ledger.lease(&scope).unwrap().unwrap().token, next.token);
+    }
+
+    #[test]
+    fn a_run_whose_lease_went_unrenewed_past_its_limit_sends_nothing_more() {
+        // The limit shrunk from a minute to nothing: any gap since the last renewal is
+        // one too long, as ten minutes stopped with Ctrl-Z are for the real one.
+        let stop = Stop::default().with_lease(LeaseClock::with_limit(Duration::ZERO));
+        assert!(!stop.stopped(), "no lock held: nothing to police");
+        stop.lease.renewed();
+        std::thread::sleep(Duration::from_millis(5));
+        assert!(stop.stopped() && stop.is_interrupted());
+        let reason = stop.reason().unwrap_or_default();
+        assert!(reason.contains("could not renew its run lock"), "{reason}");
+        assert!(reason.contains("sheetload resume"), "{reason}");
+        // A late renewal does not restart a run that already stopped.
+        stop.lease.renewed();
+        assert!(stop.stopped());
+
+        // The real limit: a renewal just now keeps the run sending.
+        let fresh = Stop::default();
+        fresh.lease.renewed();
+        assert!(!fresh.stopped() && fresh.reason().is_none());
+        assert!(SELF_STOP_AFTER * 2 <= ledger::STALE_AFTER);
     }
 
     #[test]
