@@ -114,6 +114,8 @@ impl LeaseClock {
 pub(super) struct RunLock {
     beat: Option<mpsc::Sender<i64>>,
     thread: Option<JoinHandle<()>>,
+    scope: Scope,
+    token: String,
 }
 
 impl RunLock {
@@ -172,17 +174,22 @@ impl RunLock {
         stop.lease.renewed();
         let (beat, rx) = mpsc::channel();
         let scope = place.scope.clone();
+        let token = me.token.clone();
         let stop = stop.clone();
         let thread = std::thread::spawn(move || heartbeat(ledger, scope, me, rx, stop));
         Ok(RunLock {
             beat: Some(beat),
             thread: Some(thread),
+            scope: place.scope.clone(),
+            token,
         })
     }
 
     /// Name the run the lock is held for, once it has begun: `runs list` and a
-    /// refused run show it.
-    pub(super) fn attach_run(&self, run: i64) {
+    /// refused or waiting run show it. Written at once through the run's `ledger`
+    /// (before the first send), and kept by the heartbeat from then on.
+    pub(super) fn attach_run(&self, ledger: &mut Ledger, run: i64) {
+        let _ = ledger.heartbeat_lease(&self.scope, &self.token, Some(run));
         if let Some(beat) = &self.beat {
             let _ = beat.send(run);
         }

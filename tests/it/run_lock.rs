@@ -4,7 +4,6 @@
 //! another database or entity, or a dry run, is not blocked; a lease left by a
 //! SIGKILLed run is taken over and `resume` finishes it.
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -12,7 +11,9 @@ use std::time::{Duration, Instant};
 
 use sheetload::sandbox::{SandboxOptions, ThreadSandbox};
 
-use crate::common::{Target, connected, records, records_in_db, spawn_sandbox, statuses};
+use crate::common::{
+    Target, collect, connected, records, records_in_db, spawn_sandbox, statuses, wait_for_text,
+};
 use crate::soak::duplicated_keys;
 
 const ROWS: usize = 60;
@@ -65,11 +66,10 @@ fn import(home: &Path, sb: &ThreadSandbox, extra: &[&str]) -> Command {
 }
 
 /// A run spawned in the background, killed if the test fails first; its stderr is
-/// read as it comes, so a test can wait for a note.
+/// collected as it comes, so a test can wait for a note.
 struct Running {
     child: Option<Child>,
     stderr: Arc<Mutex<String>>,
-    reader: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Running {
@@ -79,42 +79,26 @@ impl Running {
             .stderr(Stdio::piped())
             .spawn()
             .expect("start sheetload");
-        let stderr = Arc::new(Mutex::new(String::new()));
-        let pipe = child.stderr.take().expect("stderr piped");
-        let sink = stderr.clone();
-        let reader = std::thread::spawn(move || {
-            for line in BufReader::new(pipe).lines().map_while(Result::ok) {
-                let mut s = sink.lock().unwrap();
-                s.push_str(&line);
-                s.push('\n');
-            }
-        });
+        let stderr = collect(child.stderr.take().expect("stderr piped"));
         Running {
             child: Some(child),
             stderr,
-            reader: Some(reader),
         }
     }
 
     /// Wait until it has printed `note` on stderr.
     fn wait_for_note(&self, note: &str) {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while !self.stderr.lock().unwrap().contains(note) {
-            assert!(
-                Instant::now() < deadline,
-                "never printed {note:?}:\n{}",
-                self.stderr.lock().unwrap()
-            );
-            std::thread::sleep(Duration::from_millis(10));
-        }
+        wait_for_text(&self.stderr, note);
     }
 
     /// Wait for it: its exit code and what it printed on stderr.
     fn finish(mut self) -> (i32, String) {
         let mut child = self.child.take().expect("still running");
         let status = child.wait().expect("wait for sheetload");
-        if let Some(reader) = self.reader.take() {
-            reader.join().expect("stderr read");
+        // The pipe's last lines: the collector reads until the child's end closes it.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Arc::strong_count(&self.stderr) > 1 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
         }
         let err = self.stderr.lock().unwrap().clone();
         (status.code().unwrap_or(-1), err)
@@ -188,7 +172,7 @@ fn with_wait_for_lock_the_second_import_waits_then_skips_every_row() {
         &sb,
         &["--wait-for-lock=5m", "--out", "second.xlsx"],
     ));
-    second.wait_for_note("waiting for run ");
+    second.wait_for_note("waiting for run 1 (pid ");
     sb.hold_writes(0);
     let (first_code, first_err) = first.finish();
     let (code, err) = second.finish();
