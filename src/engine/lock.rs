@@ -252,11 +252,15 @@ pub(super) fn tell_if_held(place: &Place<'_>, ui: &Printer) {
 
 /// `run 14 (pid 4242 on host X)`, or `a run still planning (…)`.
 fn who(h: &Holder) -> String {
-    let run = h.run.map_or_else(
+    format!("{} (pid {} on {})", run_name(h), h.pid, host(h))
+}
+
+/// `run 14`, or `a run still planning` (a new run plans before it has an id).
+fn run_name(h: &Holder) -> String {
+    h.run.map_or_else(
         || "a run still planning".to_string(),
         |id| format!("run {id}"),
-    );
-    format!("{run} (pid {} on {})", h.pid, host(h))
+    )
 }
 
 fn host(h: &Holder) -> String {
@@ -269,29 +273,13 @@ fn host(h: &Holder) -> String {
     }
 }
 
-/// `01:32` today, `2026-12-07 23:10` before.
-fn local_time(rfc3339: &str) -> String {
-    let Ok(t) = chrono::DateTime::parse_from_rfc3339(rfc3339) else {
-        return rfc3339.to_string();
-    };
-    let t = t.with_timezone(&chrono::Local);
-    if t.date_naive() == chrono::Local::now().date_naive() {
-        t.format("%H:%M").to_string()
-    } else {
-        t.format("%Y-%m-%d %H:%M").to_string()
-    }
-}
-
 /// The refusal: who holds the lock, since when, how lately it was heard from, and how to
 /// wait for it; `waited` when `--wait-for-lock` gave up.
 fn busy(place: &Place<'_>, h: &Holder, waited: Option<Duration>) -> Error {
     let seen = h.silent_for(Utc::now()).map_or_else(String::new, |d| {
         format!(", last seen {} s ago", d.as_secs())
     });
-    let run = h.run.map_or_else(
-        || "a run still planning".to_string(),
-        |id| format!("run {id}"),
-    );
+    let run = run_name(h);
     let check = h.run.map_or_else(
         || "`sheetload runs list`".to_string(),
         |id| format!("`sheetload runs show {id}`"),
@@ -308,7 +296,7 @@ fn busy(place: &Place<'_>, h: &Holder, waited: Option<Duration>) -> Error {
         "{gave_up}another sheetload run is importing {entity} into {dest}: {run}, started {at} by pid {pid} on {host}{seen}. {wait}, or check it with {check}.",
         entity = place.entity(),
         dest = place.destination,
-        at = local_time(&h.started_at),
+        at = crate::ui::local_time(&h.started_at),
         pid = h.pid,
         host = host(h),
     );
@@ -316,7 +304,7 @@ fn busy(place: &Place<'_>, h: &Holder, waited: Option<Duration>) -> Error {
         "Another import is already sending {entity} to {dest} ({run}, started at {at} on {host}). Two imports at once would create every record twice: wait until it has finished (History shows it), then start this import again.",
         entity = place.entity(),
         dest = place.destination,
-        at = local_time(&h.started_at),
+        at = crate::ui::local_time(&h.started_at),
         host = host(h),
     );
     Error::Busy { text, plain }

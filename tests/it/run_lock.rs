@@ -255,6 +255,16 @@ fn the_lease_of_a_killed_run_is_taken_over_and_resume_finishes_it() {
     }
     sb.hold_writes(0);
     assert_eq!(customers(&sb, "1"), 0, "killed mid-way");
+    // The text and the JSON of `runs list` agree: the killed run has stopped.
+    let mut list = connected(home.path(), &sb.base_url(), Target::SalesMania);
+    list.args(["runs", "list", "--json"]);
+    let out = list.output().expect("runs list --json");
+    let runs: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(runs[0]["state"], "stopped", "{runs}");
+    let mut list = connected(home.path(), &sb.base_url(), Target::SalesMania);
+    list.args(["runs", "list"]);
+    let text = String::from_utf8_lossy(&list.output().expect("runs list").stdout).into_owned();
+    assert!(text.contains(" stopped "), "{text}");
     let mut resume = connected(home.path(), &sb.base_url(), Target::SalesMania);
     resume.arg("resume").stdin(Stdio::null());
     let (code, err) = run_to_end(resume);
