@@ -41,9 +41,10 @@ fn main() -> ExitCode {
         Command::Import(args) => args
             .config()
             .and_then(|cfg| sheetload::commands::import::run(&cfg, &ui)),
-        Command::Resume(args) => args.lock.wait().and_then(|wait| {
-            sheetload::commands::import::resume(args.run, wait, args.wait_for_quota, &ui)
-        }),
+        Command::Resume(args) => args
+            .lock
+            .wait()
+            .and_then(|wait| sheetload::commands::import::resume(args.run, wait, args.wait_for_quota, &ui)),
         Command::Retry(args) => args.lock.wait().and_then(|wait| {
             sheetload::commands::import::retry(
                 &args.result,

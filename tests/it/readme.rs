@@ -121,10 +121,7 @@ fn run_ui(dir: &Path, args: &[String]) {
     }
     let _ = child.kill();
     let _ = child.wait();
-    assert!(
-        found,
-        "`sheetload ui` printed no address with its token: {printed}"
-    );
+    assert!(found, "`sheetload ui` printed no address with its token: {printed}");
 }
 
 #[test]
@@ -154,11 +151,7 @@ fn every_command_the_readme_shows_runs_as_shown() {
                 if args.first().map(String::as_str) == Some("test") {
                     let ci = include_str!("../../.ci/run");
                     let last = ci.lines().rev().find(|l| !l.trim().is_empty());
-                    assert_eq!(
-                        last,
-                        Some(line.trim()),
-                        "the README's test command is not CI's"
-                    );
+                    assert_eq!(last, Some(line.trim()), "the README's test command is not CI's");
                 }
                 continue;
             }
