@@ -615,6 +615,8 @@ pub enum RunsAction {
         yes: bool,
         #[command(flatten)]
         connect: ConnectArgs,
+        #[command(flatten)]
+        lock: LockArgs,
     },
 }
 
@@ -625,9 +627,12 @@ impl RunsArgs {
             None => commands::runs::list(30, ui),
             Some(RunsAction::List { limit }) => commands::runs::list(*limit, ui),
             Some(RunsAction::Show { run }) => commands::runs::show(*run, ui),
-            Some(RunsAction::Undo { run, yes, connect }) => {
-                commands::undo::undo(*run, *yes, &connect.config(), ui)
-            }
+            Some(RunsAction::Undo {
+                run,
+                yes,
+                connect,
+                lock,
+            }) => commands::undo::undo(*run, *yes, lock.wait()?, &connect.config(), ui),
         }
     }
 }

@@ -1,5 +1,5 @@
 //! Questions to the operating system, in one place with one path per OS (DESIGN.md):
-//! whether a process still runs, and this computer's name. The run lock, the sweep of
+//! whether a process still runs, when it started, and this computer's name. The run lock, the sweep of
 //! spills that killed runs left and the browser's stale upload folders all ask here,
 //! so a port to another OS changes this file only.
 
@@ -9,6 +9,14 @@
 /// nothing of a live run is ever taken or deleted.
 pub fn process_alive(pid: u32) -> bool {
     imp::process_alive(pid)
+}
+
+/// When process `pid` started, in the OS's own unit (Linux: clock ticks since boot;
+/// Windows: its creation FILETIME); `None` when the OS cannot tell. The run lock stores
+/// it beside the pid: a pid that runs with another start time was reused by another
+/// program, and its holder is gone.
+pub fn process_started(pid: u32) -> Option<u64> {
+    imp::process_started(pid)
 }
 
 /// This computer's name, as the run lock records who holds it; empty when the OS does
@@ -51,6 +59,20 @@ mod imp {
         false
     }
 
+    /// Field 22 of `/proc/<pid>/stat`, `starttime`, counted after the name's `)`.
+    #[cfg(target_os = "linux")]
+    pub fn process_started(pid: u32) -> Option<u64> {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        let (_, rest) = stat.rsplit_once(')')?;
+        // `rest` begins with field 3 (the state): field 22 is its 20th word.
+        rest.split_whitespace().nth(19)?.parse().ok()
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    pub fn process_started(_pid: u32) -> Option<u64> {
+        None
+    }
+
     pub fn host_name() -> String {
         let mut buf = [0u8; 256];
         // SAFETY: `buf` is writable for the length given; `gethostname` writes at most
@@ -67,11 +89,35 @@ mod imp {
 #[cfg(windows)]
 mod imp {
     use windows_sys::Win32::Foundation::{
-        CloseHandle, ERROR_ACCESS_DENIED, GetLastError, STILL_ACTIVE,
+        CloseHandle, ERROR_ACCESS_DENIED, FILETIME, GetLastError, STILL_ACTIVE,
     };
     use windows_sys::Win32::System::Threading::{
-        GetExitCodeProcess, OpenProcess, PROCESS_QUERY_LIMITED_INFORMATION,
+        GetExitCodeProcess, GetProcessTimes, OpenProcess, PROCESS_QUERY_LIMITED_INFORMATION,
     };
+
+    pub fn process_started(pid: u32) -> Option<u64> {
+        if pid == 0 {
+            return None;
+        }
+        let zero = FILETIME {
+            dwLowDateTime: 0,
+            dwHighDateTime: 0,
+        };
+        let (mut created, mut exited, mut kernel, mut user) = (zero, zero, zero, zero);
+        // SAFETY: the handle is checked before use and closed once; the four times are
+        // written into locals of the type the call asks for.
+        let asked = unsafe {
+            let handle = OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION, 0, pid);
+            if handle.is_null() {
+                return None;
+            }
+            let asked = GetProcessTimes(handle, &mut created, &mut exited, &mut kernel, &mut user);
+            CloseHandle(handle);
+            asked
+        };
+        (asked != 0)
+            .then(|| (u64::from(created.dwHighDateTime) << 32) | u64::from(created.dwLowDateTime))
+    }
 
     pub fn process_alive(pid: u32) -> bool {
         if pid == 0 {
@@ -101,6 +147,10 @@ mod imp {
 mod imp {
     pub fn process_alive(_pid: u32) -> bool {
         true
+    }
+
+    pub fn process_started(_pid: u32) -> Option<u64> {
+        None
     }
 
     pub fn host_name() -> String {
@@ -144,6 +194,17 @@ mod tests {
         child.wait().unwrap();
         // Reaped: the pid is free (unless reused at once, which the OS avoids).
         assert!(!process_alive(pid));
+    }
+
+    #[test]
+    fn a_process_start_time_is_stable_and_tells_processes_apart() {
+        let me = process_started(std::process::id());
+        if cfg!(any(target_os = "linux", windows)) {
+            assert!(me.is_some());
+        }
+        assert_eq!(process_started(std::process::id()), me);
+        assert_eq!(process_started(99_999_999), None);
+        assert_eq!(process_started(0), None);
     }
 
     #[test]

@@ -9,7 +9,7 @@ use chrono::Utc;
 use crate::error::{Error, Result, exit};
 use crate::ledger::{self, Ledger, RunRecord, RunState};
 use crate::output::Status;
-use crate::ui::{Printer, thousands};
+use crate::ui::{Printer, local_time, thousands};
 
 pub(crate) fn open() -> Result<Ledger> {
     Ledger::open(&ledger::default_home())
@@ -22,16 +22,6 @@ pub(crate) fn find(ledger: &Ledger, id: i64) -> Result<RunRecord> {
             ledger.path().display()
         ))
     })
-}
-
-fn when(rfc3339: &str) -> String {
-    chrono::DateTime::parse_from_rfc3339(rfc3339)
-        .map(|t| {
-            t.with_timezone(&chrono::Local)
-                .format("%Y-%m-%d %H:%M")
-                .to_string()
-        })
-        .unwrap_or_else(|_| rfc3339.to_string())
 }
 
 /// What `runs` calls a run's state: a `running` run whose process still holds the run
@@ -50,7 +40,16 @@ pub fn list(limit: usize, ui: &Printer) -> Result<u8> {
     let runs = ledger.runs(limit)?;
     let holders = ledger.lease_holders()?;
     if ui.json {
-        ui.json(&serde_json::to_value(&runs).unwrap_or_default());
+        // The same state word as the text: a run a crash left `running` has stopped.
+        let listed: Vec<_> = runs
+            .iter()
+            .map(|r| {
+                let mut v = serde_json::to_value(r).unwrap_or_default();
+                v["state"] = state_word(r, &holders).into();
+                v
+            })
+            .collect();
+        ui.json(&serde_json::Value::Array(listed));
         return Ok(exit::OK);
     }
     let mut out = std::io::stdout().lock();
@@ -79,7 +78,7 @@ pub fn list(limit: usize, ui: &Printer) -> Result<u8> {
             out,
             "{:>5}  {:<16}  {:<11}  {:<11} {:<9} {:<7}  {:>6} {:>6} {:>7} {:>6} {:>6}  {} / {}",
             r.id,
-            when(&r.started_at),
+            local_time(&r.started_at),
             state_word(&r, &holders),
             r.target,
             r.entity,
@@ -115,15 +114,15 @@ pub fn show(id: i64, ui: &Printer) -> Result<u8> {
         r.mode,
         state_word(&r, &ledger.lease_holders()?)
     );
-    let _ = writeln!(out, "  started   {}", when(&r.started_at));
+    let _ = writeln!(out, "  started   {}", local_time(&r.started_at));
     if let Some(f) = &r.finished_at {
-        let _ = writeln!(out, "  finished  {}", when(f));
+        let _ = writeln!(out, "  finished  {}", local_time(f));
     }
     if let Some(u) = &r.undone_at {
         let _ = writeln!(
             out,
             "  undone    {} (`runs undo` deleted what it created)",
-            when(u)
+            local_time(u)
         );
     }
     let _ = writeln!(out, "  target    {} {}", r.target, r.base_url);

@@ -8,8 +8,14 @@ use crate::error::{Error, Result, exit};
 use crate::spec::Mode;
 use crate::ui::{Printer, records, thousands};
 
-/// Undo run `id` and return the exit code.
-pub fn undo(id: i64, yes: bool, conn: &ConnectionArgs, ui: &Printer) -> Result<u8> {
+/// Undo run `id` and return the exit code; `wait_for_lock` as for an import.
+pub fn undo(
+    id: i64,
+    yes: bool,
+    wait_for_lock: Option<std::time::Duration>,
+    conn: &ConnectionArgs,
+    ui: &Printer,
+) -> Result<u8> {
     let mut ledger = open()?;
     let r = find(&ledger, id)?;
     let created = ledger.created(id)?;
@@ -66,14 +72,19 @@ pub fn undo(id: i64, yes: bool, conn: &ConnectionArgs, ui: &Printer) -> Result<u
         conn.database = r.database_id.clone();
     }
     let target = crate::targets::get(r.target);
-    let done =
-        crate::connection::runtime()?.block_on(delete_created(target, &r, &created, &conn, ui))?;
+    let done = crate::connection::runtime()?.block_on(delete_created(
+        target,
+        &r,
+        &conn,
+        wait_for_lock,
+        ui,
+    ))?;
     ledger.mark_undone(id, &done.deleted)?;
     let undone = ledger.finish_undo(id)?;
     let mut lines = vec![format!(
         "run {id}: deleted {} of {} it created{}",
         thousands(done.deleted.len() as u64),
-        what,
+        records(done.created as u64, r.entity.as_str()),
         if undone {
             "; the run is now marked undone"
         } else {
@@ -90,7 +101,7 @@ pub fn undo(id: i64, yes: bool, conn: &ConnectionArgs, ui: &Printer) -> Result<u
     ui.json(&serde_json::json!({
         "command": "runs undo",
         "run": id,
-        "created": created.len(),
+        "created": done.created,
         "deleted": done.deleted.len(),
         "not_deleted": done.failures,
         "undone": undone,

@@ -48,6 +48,9 @@ pub struct Stop {
     /// The run lock was taken over by another run (this one was not heard from for
     /// minutes: a computer asleep): stop as Ctrl-C does, so two runs never send at once.
     lost_lock: Arc<AtomicBool>,
+    /// The run lock's last successful heartbeat: past its limit the run sends nothing
+    /// more, before any other run may take the lock over.
+    pub(super) lease: Arc<super::lock::LeaseClock>,
 }
 
 impl Stop {
@@ -76,6 +79,13 @@ impl Stop {
         super::signals::watch(move || stop.interrupt());
     }
 
+    /// This stop, policing the run lock with `lease` (a test's short limit).
+    #[cfg(test)]
+    pub(super) fn with_lease(mut self, lease: super::lock::LeaseClock) -> Self {
+        self.lease = Arc::new(lease);
+        self
+    }
+
     /// Stop as Ctrl-C does: requests in flight finish, nothing more is sent.
     pub fn interrupt(&self) {
         self.interrupted.store(true, Ordering::SeqCst);
@@ -96,6 +106,9 @@ impl Stop {
 
     /// Whether sending has stopped, for any reason.
     pub fn stopped(&self) -> bool {
+        if self.lease.expired() {
+            self.interrupt();
+        }
         self.sending.load(Ordering::SeqCst) || self.parked().is_some()
     }
 
@@ -116,7 +129,12 @@ impl Stop {
 
     /// Why rows were left unsent, if they were.
     pub fn reason(&self) -> Option<String> {
-        if self.lost_lock.load(Ordering::SeqCst) {
+        if let Some(silent) = self.lease.expired_after() {
+            Some(format!(
+                "stopped: this run could not renew its run lock for {} s (was it suspended, or the ledger unwritable?), so it sent nothing more; `sheetload resume` sends the rest",
+                silent.as_secs()
+            ))
+        } else if self.lost_lock.load(Ordering::SeqCst) {
             Some(format!(
                 "stopped: another sheetload run took over the run lock after this one was not heard from for {} s (was the computer asleep?)",
                 crate::ledger::STALE_AFTER.as_secs()

@@ -6,7 +6,8 @@
 //! outright leaves its lease behind; the next run takes it over once that process is
 //! gone. A dry run writes nothing and takes no lock: it only says when a run holds one.
 
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Mutex, mpsc};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -14,7 +15,7 @@ use chrono::Utc;
 
 use super::dispatch::Stop;
 use crate::error::{Error, Result};
-use crate::ledger::{self, Acquired, HEARTBEAT, Holder, Ledger, Scope};
+use crate::ledger::{self, Acquired, HEARTBEAT, Holder, Ledger, SELF_STOP_AFTER, Scope};
 use crate::spec::Entity;
 use crate::ui::Printer;
 
@@ -35,10 +36,86 @@ impl Place<'_> {
     }
 }
 
+/// When the run lock was last renewed, on the monotonic clock, for the dispatcher to
+/// check before every send: a run whose lease another run may soon take over (its
+/// heartbeat failing, or the process stopped with Ctrl-Z: the clock runs on while it is
+/// stopped) must not send, or two runs would create the same keys.
+#[derive(Debug)]
+pub(super) struct LeaseClock {
+    origin: Instant,
+    /// Milliseconds after `origin` of the last successful heartbeat.
+    renewed_ms: AtomicU64,
+    /// Whether a lock is held (a run without one, a dry run, has nothing to renew).
+    held: AtomicBool,
+    /// How old a renewal may get before sending stops ([`SELF_STOP_AFTER`]).
+    limit: Duration,
+    /// Set once the limit was passed: how old the renewal was.
+    expired: Mutex<Option<Duration>>,
+}
+
+impl Default for LeaseClock {
+    fn default() -> Self {
+        LeaseClock::with_limit(SELF_STOP_AFTER)
+    }
+}
+
+impl LeaseClock {
+    fn with_limit(limit: Duration) -> Self {
+        LeaseClock {
+            origin: Instant::now(),
+            renewed_ms: AtomicU64::new(0),
+            held: AtomicBool::new(false),
+            limit,
+            expired: Mutex::new(None),
+        }
+    }
+
+    fn now_ms(&self) -> u64 {
+        u64::try_from(self.origin.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    /// The lease was taken or refreshed just now.
+    fn renewed(&self) {
+        self.renewed_ms.store(self.now_ms(), Ordering::SeqCst);
+        self.held.store(true, Ordering::SeqCst);
+    }
+
+    /// The lease was given back (or lost): nothing to police any more.
+    fn released(&self) {
+        self.held.store(false, Ordering::SeqCst);
+    }
+
+    /// Whether the lease is held but its last renewal is older than the limit; the
+    /// first time, remembers how old for the reason the run gives.
+    pub(super) fn expired(&self) -> bool {
+        if !self.held.load(Ordering::SeqCst) {
+            return self.expired_after().is_some();
+        }
+        let silent = Duration::from_millis(
+            self.now_ms()
+                .saturating_sub(self.renewed_ms.load(Ordering::SeqCst)),
+        );
+        if silent <= self.limit {
+            return self.expired_after().is_some();
+        }
+        if let Ok(mut expired) = self.expired.lock() {
+            expired.get_or_insert(silent);
+        }
+        true
+    }
+
+    /// How long the lease had gone unrenewed when sending stopped for it, if it did.
+    pub(super) fn expired_after(&self) -> Option<Duration> {
+        self.expired.lock().ok().and_then(|e| *e)
+    }
+}
+
 /// A held run lock; dropping it stops the heartbeat and releases the lease.
 pub(super) struct RunLock {
     beat: Option<mpsc::Sender<i64>>,
     thread: Option<JoinHandle<()>>,
+    scope: Scope,
+    token: String,
 }
 
 impl RunLock {
@@ -94,19 +171,25 @@ impl RunLock {
                 }
             }
         }
+        stop.lease.renewed();
         let (beat, rx) = mpsc::channel();
         let scope = place.scope.clone();
+        let token = me.token.clone();
         let stop = stop.clone();
         let thread = std::thread::spawn(move || heartbeat(ledger, scope, me, rx, stop));
         Ok(RunLock {
             beat: Some(beat),
             thread: Some(thread),
+            scope: place.scope.clone(),
+            token,
         })
     }
 
     /// Name the run the lock is held for, once it has begun: `runs list` and a
-    /// refused run show it.
-    pub(super) fn attach_run(&self, run: i64) {
+    /// refused or waiting run show it. Written at once through the run's `ledger`
+    /// (before the first send), and kept by the heartbeat from then on.
+    pub(super) fn attach_run(&self, ledger: &mut Ledger, run: i64) {
+        let _ = ledger.heartbeat_lease(&self.scope, &self.token, Some(run));
         if let Some(beat) = &self.beat {
             let _ = beat.send(run);
         }
@@ -124,8 +207,9 @@ impl Drop for RunLock {
 }
 
 /// Refresh the lease every [`HEARTBEAT`] until the lock is dropped, then release it.
-/// A lease found taken over (this process was not heard from for minutes) stops the
-/// run's sending at once: two runs must never send to one scope together.
+/// Each refresh that is written renews `stop`'s [`LeaseClock`]; one that fails is tried
+/// again at the next beat, while the dispatcher stops sending by itself once the last
+/// good one is [`SELF_STOP_AFTER`] old. A lease found taken over stops the run at once.
 fn heartbeat(mut ledger: Ledger, scope: Scope, me: Holder, rx: mpsc::Receiver<i64>, stop: Stop) {
     let mut run = me.run;
     loop {
@@ -134,13 +218,17 @@ fn heartbeat(mut ledger: Ledger, scope: Scope, me: Holder, rx: mpsc::Receiver<i6
             Err(mpsc::RecvTimeoutError::Timeout) => {}
             Err(mpsc::RecvTimeoutError::Disconnected) => break,
         }
-        // A failed write (the ledger busy for seconds) is tried again at the next beat;
-        // the lease goes stale only after minutes.
-        if let Ok(false) = ledger.heartbeat_lease(&scope, &me.token, run) {
-            stop.lose_lock();
-            return;
+        match ledger.heartbeat_lease(&scope, &me.token, run) {
+            Ok(true) => stop.lease.renewed(),
+            Ok(false) => {
+                stop.lose_lock();
+                stop.lease.released();
+                return;
+            }
+            Err(_) => {}
         }
     }
+    stop.lease.released();
     let _ = ledger.release_lease(&scope, &me.token);
 }
 
@@ -164,11 +252,15 @@ pub(super) fn tell_if_held(place: &Place<'_>, ui: &Printer) {
 
 /// `run 14 (pid 4242 on host X)`, or `a run still planning (…)`.
 fn who(h: &Holder) -> String {
-    let run = h.run.map_or_else(
+    format!("{} (pid {} on {})", run_name(h), h.pid, host(h))
+}
+
+/// `run 14`, or `a run still planning` (a new run plans before it has an id).
+fn run_name(h: &Holder) -> String {
+    h.run.map_or_else(
         || "a run still planning".to_string(),
         |id| format!("run {id}"),
-    );
-    format!("{run} (pid {} on {})", h.pid, host(h))
+    )
 }
 
 fn host(h: &Holder) -> String {
@@ -181,29 +273,13 @@ fn host(h: &Holder) -> String {
     }
 }
 
-/// `01:32` today, `2026-12-07 23:10` before.
-fn local_time(rfc3339: &str) -> String {
-    let Ok(t) = chrono::DateTime::parse_from_rfc3339(rfc3339) else {
-        return rfc3339.to_string();
-    };
-    let t = t.with_timezone(&chrono::Local);
-    if t.date_naive() == chrono::Local::now().date_naive() {
-        t.format("%H:%M").to_string()
-    } else {
-        t.format("%Y-%m-%d %H:%M").to_string()
-    }
-}
-
 /// The refusal: who holds the lock, since when, how lately it was heard from, and how to
 /// wait for it; `waited` when `--wait-for-lock` gave up.
 fn busy(place: &Place<'_>, h: &Holder, waited: Option<Duration>) -> Error {
     let seen = h.silent_for(Utc::now()).map_or_else(String::new, |d| {
         format!(", last seen {} s ago", d.as_secs())
     });
-    let run = h.run.map_or_else(
-        || "a run still planning".to_string(),
-        |id| format!("run {id}"),
-    );
+    let run = run_name(h);
     let check = h.run.map_or_else(
         || "`sheetload runs list`".to_string(),
         |id| format!("`sheetload runs show {id}`"),
@@ -220,7 +296,7 @@ fn busy(place: &Place<'_>, h: &Holder, waited: Option<Duration>) -> Error {
         "{gave_up}another sheetload run is importing {entity} into {dest}: {run}, started {at} by pid {pid} on {host}{seen}. {wait}, or check it with {check}.",
         entity = place.entity(),
         dest = place.destination,
-        at = local_time(&h.started_at),
+        at = crate::ui::local_time(&h.started_at),
         pid = h.pid,
         host = host(h),
     );
@@ -228,7 +304,7 @@ fn busy(place: &Place<'_>, h: &Holder, waited: Option<Duration>) -> Error {
         "Another import is already sending {entity} to {dest} ({run}, started at {at} on {host}). Two imports at once would create every record twice: wait until it has finished (History shows it), then start this import again.",
         entity = place.entity(),
         dest = place.destination,
-        at = local_time(&h.started_at),
+        at = crate::ui::local_time(&h.started_at),
         host = host(h),
     );
     Error::Busy { text, plain }
@@ -301,6 +377,29 @@ mod tests {
             stop.reason()
         );
         assert_eq!(ledger.lease(&scope).unwrap().unwrap().token, next.token);
+    }
+
+    #[test]
+    fn a_run_whose_lease_went_unrenewed_past_its_limit_sends_nothing_more() {
+        // The limit shrunk from a minute to nothing: any gap since the last renewal is
+        // one too long, as ten minutes stopped with Ctrl-Z are for the real one.
+        let stop = Stop::default().with_lease(LeaseClock::with_limit(Duration::ZERO));
+        assert!(!stop.stopped(), "no lock held: nothing to police");
+        stop.lease.renewed();
+        std::thread::sleep(Duration::from_millis(5));
+        assert!(stop.stopped() && stop.is_interrupted());
+        let reason = stop.reason().unwrap_or_default();
+        assert!(reason.contains("could not renew its run lock"), "{reason}");
+        assert!(reason.contains("sheetload resume"), "{reason}");
+        // A late renewal does not restart a run that already stopped.
+        stop.lease.renewed();
+        assert!(stop.stopped());
+
+        // The real limit: a renewal just now keeps the run sending.
+        let fresh = Stop::default();
+        fresh.lease.renewed();
+        assert!(!fresh.stopped() && fresh.reason().is_none());
+        assert!(SELF_STOP_AFTER * 2 <= ledger::STALE_AFTER);
     }
 
     #[test]

@@ -274,9 +274,9 @@ fn start_ledger(
     if cfg.dry_run {
         return Ok((None, None, None, RowSet::default(), HashMap::new()));
     }
-    let (ledger, run, before, in_flight) = open_run(cfg, prepared, conn, resume_of, spill)?;
+    let (mut ledger, run, before, in_flight) = open_run(cfg, prepared, conn, resume_of, spill)?;
     if let Some(lock) = lock {
-        lock.attach_run(run);
+        lock.attach_run(&mut ledger, run);
     }
     let (tx, h) = spawn_ledger(ledger, run);
     Ok((Some(tx), Some(h), Some(run), before, in_flight))

@@ -7,10 +7,13 @@
 //! a random token, the run once it has one) and refreshed by the holder's heartbeat.
 //! It is taken in one IMMEDIATE transaction (so two processes cannot both find the
 //! scope free), released by its holder, and taken over when its holder is gone: on this
-//! computer when its process no longer runs, anywhere when its heartbeat is older than
-//! [`STALE_AFTER`]. Every change names the holder's token, so a holder that was taken
-//! over (a laptop asleep past the timeout) can neither refresh nor release the new
-//! holder's lease: it learns that it lost it.
+//! computer when its process no longer runs (or its pid now names another process, told
+//! by its start time), elsewhere when its heartbeat is older than [`STALE_AFTER`]. A live
+//! process of this computer is never taken over for a late heartbeat (it may be stopped
+//! with Ctrl-Z and carry on). Every change names the holder's token, so a holder that was
+//! taken over can neither refresh nor release the new holder's lease; and a holder stops
+//! sending by itself once its own last good heartbeat is [`SELF_STOP_AFTER`] old, before
+//! any other run may take it over (see `engine::lock`).
 
 use std::time::Duration;
 
@@ -27,6 +30,10 @@ use crate::error::Result;
 /// seconds, and a slow disk must not cost it its lease.
 pub const STALE_AFTER: Duration = Duration::from_secs(120);
 
+/// A holder whose last successful heartbeat is this old sends nothing more: half of
+/// [`STALE_AFTER`], so it has stopped well before another run may take its lease over.
+pub const SELF_STOP_AFTER: Duration = Duration::from_secs(STALE_AFTER.as_secs() / 2);
+
 /// How often a holder refreshes its lease.
 pub const HEARTBEAT: Duration = Duration::from_secs(3);
 
@@ -37,6 +44,9 @@ pub struct Holder {
     pub run: Option<i64>,
     /// The holder's process id on `host`.
     pub pid: u32,
+    /// When that process started ([`crate::os::process_started`]): tells a reused pid.
+    #[serde(skip)]
+    pub pid_started: Option<u64>,
     /// The computer it runs on.
     pub host: String,
     /// The holder's identity: one process may hold several scopes (the browser).
@@ -55,6 +65,7 @@ impl Holder {
         Holder {
             run,
             pid: std::process::id(),
+            pid_started: crate::os::process_started(std::process::id()),
             host: crate::os::host_name(),
             token: format!("{:016x}{:016x}", fastrand::u64(..), fastrand::u64(..)),
             started_at: now.clone(),
@@ -73,12 +84,23 @@ impl Holder {
         )
     }
 
-    /// Whether the holder is gone, so its lease may be taken over: its process no
-    /// longer runs on this computer, or it has not been heard from for [`STALE_AFTER`]
-    /// (another computer, a reused pid, a heartbeat that cannot be read).
+    /// Whether the holder is gone, so its lease may be taken over. On this computer: its
+    /// process no longer runs, or its pid now names a process that started at another
+    /// time (reused); a live process is never gone however late its heartbeat (stopped
+    /// with Ctrl-Z, it resumes sending). Elsewhere, or where the start time is unknown:
+    /// not heard from for [`STALE_AFTER`], or a heartbeat that cannot be read.
     pub fn is_gone(&self, now: DateTime<Utc>) -> bool {
-        let silent = self.silent_for(now).is_none_or(|d| d > STALE_AFTER);
-        silent || (self.host == crate::os::host_name() && !crate::os::process_alive(self.pid))
+        if self.host == crate::os::host_name() {
+            if !crate::os::process_alive(self.pid) {
+                return true;
+            }
+            if let (Some(stored), Some(running)) =
+                (self.pid_started, crate::os::process_started(self.pid))
+            {
+                return stored != running;
+            }
+        }
+        self.silent_for(now).is_none_or(|d| d > STALE_AFTER)
     }
 }
 
@@ -94,7 +116,7 @@ pub enum Acquired {
     Held(Holder),
 }
 
-const LEASE_COLUMNS: &str = "run, pid, host, token, started_at, heartbeat_at";
+const LEASE_COLUMNS: &str = "run, pid, host, token, started_at, heartbeat_at, pid_started";
 
 const SCOPE_IS: &str = "target = ?1 AND base_url = ?2 AND database_id = ?3 AND entity = ?4";
 
@@ -106,6 +128,9 @@ fn holder_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Holder> {
         token: r.get(3)?,
         started_at: r.get(4)?,
         heartbeat_at: r.get(5)?,
+        pid_started: r
+            .get::<_, Option<i64>>(6)?
+            .and_then(|t| u64::try_from(t).ok()),
     })
 }
 
@@ -118,15 +143,25 @@ impl Ledger {
         let scope = StoredScope::from_scope(scope);
         let now_text = now();
         let now = Utc::now();
+        let pid_started = me.pid_started.and_then(|t| i64::try_from(t).ok());
         self.write(|tx| {
             let (target, base_url, database, entity) = scope.params();
             let inserted = tx.execute(
                 "INSERT INTO run_leases (target, base_url, database_id, entity, run, pid, host,
-                                         token, started_at, heartbeat_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)
+                                         token, started_at, heartbeat_at, pid_started)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10)
                  ON CONFLICT DO NOTHING",
                 params![
-                    target, base_url, database, entity, me.run, me.pid, me.host, me.token, now_text
+                    target,
+                    base_url,
+                    database,
+                    entity,
+                    me.run,
+                    me.pid,
+                    me.host,
+                    me.token,
+                    now_text,
+                    pid_started
                 ],
             )?;
             if inserted == 1 {
@@ -143,7 +178,7 @@ impl Ledger {
             let swapped = tx.execute(
                 &format!(
                     "UPDATE run_leases SET run = ?5, pid = ?6, host = ?7, token = ?8,
-                         started_at = ?9, heartbeat_at = ?9
+                         started_at = ?9, heartbeat_at = ?9, pid_started = ?11
                      WHERE {SCOPE_IS} AND token = ?10"
                 ),
                 params![
@@ -156,7 +191,8 @@ impl Ledger {
                     me.host,
                     me.token,
                     now_text,
-                    holder.token
+                    holder.token,
+                    pid_started
                 ],
             )?;
             Ok(if swapped == 1 {
@@ -339,6 +375,51 @@ mod tests {
         assert_eq!(gone.host, "some-other-computer");
     }
 
+    /// Set every lease's heartbeat `age` ago.
+    fn age_heartbeats(ledger: &Ledger, age: Duration) {
+        let old = (Utc::now() - age).to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        ledger
+            .conn
+            .execute("UPDATE run_leases SET heartbeat_at = ?1", [old])
+            .unwrap();
+    }
+
+    #[test]
+    fn a_live_process_of_this_computer_keeps_its_lease_however_late_unless_its_pid_was_reused() {
+        let home = tempfile::tempdir().unwrap();
+        let mut ledger = Ledger::open(home.path()).unwrap();
+        let s = scope("1", Entity::Customers);
+        let me = Holder::this_process(None);
+        // Stopped with Ctrl-Z for ten minutes: still alive, still its lease.
+        let stopped = Holder::this_process(Some(5));
+        assert_eq!(taken(ledger.acquire_lease(&s, &stopped).unwrap()), None);
+        age_heartbeats(&ledger, STALE_AFTER * 5);
+        if stopped.pid_started.is_some() {
+            assert_eq!(held(ledger.acquire_lease(&s, &me).unwrap()).run, Some(5));
+            // The same pid, started at another time: another program reused it.
+            ledger
+                .conn
+                .execute("UPDATE run_leases SET pid_started = pid_started + 1", [])
+                .unwrap();
+            let gone = taken(ledger.acquire_lease(&s, &me).unwrap()).expect("took over");
+            assert_eq!(gone.run, Some(5));
+            ledger.release_lease(&s, &me.token).unwrap();
+        }
+        // A start time unknown (an older lease, an OS that does not tell): the
+        // heartbeat's age decides, as before.
+        let unknown = Holder {
+            pid_started: None,
+            ..Holder::this_process(Some(6))
+        };
+        assert_eq!(taken(ledger.acquire_lease(&s, &unknown).unwrap()), None);
+        assert_eq!(held(ledger.acquire_lease(&s, &me).unwrap()).run, Some(6));
+        age_heartbeats(&ledger, STALE_AFTER + Duration::from_secs(5));
+        assert_eq!(
+            taken(ledger.acquire_lease(&s, &me).unwrap()).map(|h| h.run),
+            Some(Some(6))
+        );
+    }
+
     #[test]
     fn a_bare_resume_passes_over_a_run_still_going() {
         let home = tempfile::tempdir().unwrap();
@@ -388,13 +469,22 @@ mod tests {
     #[test]
     fn a_holder_is_gone_when_silent_too_long_or_its_process_ended() {
         let now = Utc::now();
+        let late = now + chrono::Duration::seconds(121);
         let me = Holder::this_process(None);
         assert!(!me.is_gone(now));
-        assert!(me.is_gone(now + chrono::Duration::seconds(121)));
+        // Alive here with a known start time: never gone for its silence alone.
+        assert_eq!(me.is_gone(late), me.pid_started.is_none());
+        let far = other(99_999_999, "elsewhere");
+        assert!(!far.is_gone(now) && far.is_gone(late));
+        let unknown_start = Holder {
+            pid_started: None,
+            ..Holder::this_process(None)
+        };
+        assert!(!unknown_start.is_gone(now) && unknown_start.is_gone(late));
         assert!(other(99_999_999, &crate::os::host_name()).is_gone(now));
-        assert!(!other(99_999_999, "elsewhere").is_gone(now));
         let unreadable = Holder {
             heartbeat_at: "yesterday".into(),
+            pid_started: None,
             ..Holder::this_process(None)
         };
         assert!(unreadable.is_gone(now));

@@ -46,7 +46,7 @@ mod rows;
 
 pub use hash::{file_fingerprint, payload_hash};
 pub use home::{config_dirs, default_home};
-pub use lease::{Acquired, HEARTBEAT, Holder, STALE_AFTER};
+pub use lease::{Acquired, HEARTBEAT, Holder, SELF_STOP_AFTER, STALE_AFTER};
 pub use redact::{redact_base_url, redact_text};
 
 /// The ledger's file name inside the sheetload home.

@@ -21,7 +21,7 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Migration `i` takes a file from version `i` to version `i + 1`. Append only: a
 /// published migration is never edited, because files out there already ran it.
-const MIGRATIONS: &[&str] = &[V1, V2, V3];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
 
 /// The schema version this build writes.
 pub(super) const VERSION: i64 = MIGRATIONS.len() as i64;
@@ -112,6 +112,14 @@ CREATE TABLE run_leases (
     heartbeat_at TEXT    NOT NULL,
     PRIMARY KEY (target, base_url, database_id, entity)
 ) WITHOUT ROWID;
+";
+
+/// Version 4. `run_leases.pid_started`: when the holder's process started (see
+/// `os::process_started`), so that a live process on this computer is never taken over
+/// for a late heartbeat, yet a pid reused by another program is. Empty where the OS does
+/// not tell, and for leases of version 3 (those fall back to the heartbeat's age).
+const V4: &str = "
+ALTER TABLE run_leases ADD COLUMN pid_started INTEGER;
 ";
 
 /// The schema as text, for the report and for anyone reading the file by hand.

@@ -7,7 +7,8 @@
 //!
 //! Order, for one request: count it in flight → rate limit, then the allowance's
 //! quota, token bucket and per-minute window (every API route, since the limits are
-//! server-wide; see `allowance`) → burst 429s (data routes) → latency (every API route) → random failure
+//! server-wide; see `allowance`) → burst 429s (data routes) → the write gate (data
+//! writes, while a test holds them; see `gate`) → latency (every API route) → random failure
 //! (data routes) → the handler → drop-after-commit (successful POSTs on data
 //! routes) or stall (data routes), a create's answer emptied to `200 {}` under
 //! `empty_create_answer` → count the outcome. Sign-in routes are spared
@@ -72,6 +73,8 @@ pub(crate) struct Faults {
     /// (second since start, requests admitted in it) for the rate limit.
     window: Mutex<(u64, u32)>,
     started: Instant,
+    /// Holds data writes while a test asks it to.
+    pub(crate) gate: super::gate::WriteGate,
 }
 
 /// The random draws for one request, taken together under one lock so that a
@@ -94,6 +97,7 @@ impl Faults {
             ))),
             window: Mutex::new((0, 0)),
             started: Instant::now(),
+            gate: super::gate::WriteGate::default(),
         }
     }
 
@@ -174,6 +178,9 @@ async fn run(ctx: &RouteCtx, request: Request, next: Next) -> (Response, Outcome
         *request.method(),
         Method::POST | Method::PATCH | Method::PUT | Method::DELETE
     );
+    if data && is_write {
+        shared.faults.gate.pass(shared.stopping()).await;
+    }
     let draws = draw(ctx, data, is_post, is_write);
 
     if !draws.latency.is_zero() {

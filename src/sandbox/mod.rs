@@ -27,7 +27,8 @@
 //! Control endpoints (no auth, no faults, not counted): `GET /_sandbox/stats`,
 //! `POST /_sandbox/reset` (reseed every target from the options, zero the
 //! counters), `GET /_sandbox/health`, `POST /_sandbox/quota` (`{"reset_in": SECS}`
-//! moves the daily quota's reset; 0 resets it now), `GET /_sandbox/arrivals` (each
+//! moves the daily quota's reset; 0 resets it now), `POST /_sandbox/writes`
+//! (`{"hold": N}` holds the next N data writes until `{"hold": 0}`), `GET /_sandbox/arrivals` (each
 //! route's request arrivals, ms since start), and the test hook
 //! `GET /_sandbox/trackfinity/customers/{id}` (Trackfinity has no read call).
 //!
@@ -65,6 +66,7 @@ mod allowance;
 mod conn;
 mod fatura;
 mod faults;
+mod gate;
 mod options;
 mod reply;
 mod salesmania;
@@ -378,6 +380,7 @@ fn app(shared: &Arc<Shared>) -> Router {
         .route("/_sandbox/stats", get(control_stats))
         .route("/_sandbox/reset", post(control_reset))
         .route("/_sandbox/quota", post(control_quota))
+        .route("/_sandbox/writes", post(control_writes))
         .route(
             "/_sandbox/arrivals",
             get(|State(shared): State<Arc<Shared>>| async move {
@@ -409,6 +412,27 @@ async fn control_reset(State(shared): State<Arc<Shared>>) -> Response {
 async fn control_quota(State(shared): State<Arc<Shared>>, body: axum::body::Bytes) -> Response {
     let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     allowance::control(&shared, &body)
+}
+
+/// `{"hold": N}` catches the next N data writes and holds them, `{"hold": 0}` lets
+/// them through; answers how many wait.
+async fn control_writes(State(shared): State<Arc<Shared>>, body: axum::body::Bytes) -> Response {
+    let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let Some(hold) = body["hold"].as_u64() else {
+        return ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "send {\"hold\": N} (the next N writes) or {\"hold\": 0} (release)",
+        )
+        .into_response();
+    };
+    shared
+        .faults
+        .gate
+        .hold(usize::try_from(hold).unwrap_or(usize::MAX));
+    reply::json(
+        StatusCode::OK,
+        json!({"held": hold, "waiting": shared.faults.gate.waiting()}),
+    )
 }
 
 /// Unknown paths (a client using `/extapi/v1.0/visits` instead of v1.1, say)
@@ -695,6 +719,18 @@ impl ThreadSandbox {
     /// `POST /_sandbox/quota` does.
     pub fn move_quota_reset(&self, reset_in: Duration) {
         self.shared.allowance.move_reset(reset_in);
+    }
+
+    /// Catch the next `n` data writes and hold them until `hold_writes(0)`, as
+    /// `POST /_sandbox/writes {"hold": n}` does: a test makes "a run is sending" last
+    /// exactly as long as it needs, while later writes (another run's) pass.
+    pub fn hold_writes(&self, n: usize) {
+        self.shared.faults.gate.hold(n);
+    }
+
+    /// How many data writes wait at the held gate.
+    pub fn writes_waiting(&self) -> usize {
+        self.shared.faults.gate.waiting()
     }
 
     /// Stops the server, saves its state and joins the thread.

@@ -242,6 +242,18 @@ pub fn count(n: u64, noun: &str) -> String {
     plural(n, noun, &format!("{noun}s"))
 }
 
+/// An RFC 3339 time from the ledger in this computer's time zone, `2026-12-07 23:10`
+/// (the text as stored when it cannot be read): `runs` and the run lock's messages.
+pub fn local_time(rfc3339: &str) -> String {
+    chrono::DateTime::parse_from_rfc3339(rfc3339)
+        .map(|t| {
+            t.with_timezone(&chrono::Local)
+                .format("%Y-%m-%d %H:%M")
+                .to_string()
+        })
+        .unwrap_or_else(|_| rfc3339.to_string())
+}
+
 /// A span of time as a person says it: `45 s`, `5 min`, `1 h 20 min`.
 pub fn duration(d: std::time::Duration) -> String {
     let s = d.as_secs();

@@ -201,7 +201,6 @@ async fn undo(
                 r.target, r.entity
             )));
         }
-        let created = ledger.created(id)?;
         let mut args = conn.map(|c| c.args).unwrap_or_default();
         if args.base_url.is_none() {
             args.base_url = Some(r.base_url.clone());
@@ -211,10 +210,10 @@ async fn undo(
         }
         let target = crate::targets::get(r.target);
         let ui = Printer { quiet: true, json: false };
-        let out = crate::connection::runtime()?.block_on(crate::engine::undo::delete_created(target, &r, &created, &args, &ui))?;
+        let out = crate::connection::runtime()?.block_on(crate::engine::undo::delete_created(target, &r, &args, None, &ui))?;
         ledger.mark_undone(id, &out.deleted)?;
         let undone = ledger.finish_undo(id)?;
-        let mut msg = format!("run {id}: deleted {} of {} it created{}", out.deleted.len(), records(created.len() as u64, r.entity.as_str()), if undone { "; the run is now marked undone" } else { "" });
+        let mut msg = format!("run {id}: deleted {} of {} it created{}", out.deleted.len(), records(out.created as u64, r.entity.as_str()), if undone { "; the run is now marked undone" } else { "" });
         for f in out.failures.iter().take(20) {
             msg.push_str(&format!("; not deleted: {f}"));
         }

@@ -93,15 +93,44 @@ fn two_imports_and_a_kill(home: &Path, sb: &ThreadSandbox) {
         }
     };
     let mut first = Guard(Some(spawn(&[])));
-    customers_at_least(1);
-    // The second terminal, while the first sends: it waits for the lock.
-    let mut second = Guard(Some(spawn(&["--wait-for-lock=1m", "--out", "second.xlsx"])));
     customers_at_least(8);
+    // Its next two creates (its whole window) wait at the sandbox: it holds the lock
+    // and is sending while the second terminal starts.
+    sb.hold_writes(2);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while sb.writes_waiting() < 2 {
+        assert!(
+            Instant::now() < deadline,
+            "the first import never sent more"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let sent = records_in_db(&sb.stats(), "1", "customers");
+    // The second terminal, while the first sends: it waits for the lock, and says so.
+    let mut second = Guard(Some(spawn(&["--wait-for-lock=1m", "--out", "second.xlsx"])));
+    let second_err = crate::common::collect(
+        second
+            .0
+            .as_mut()
+            .and_then(|c| c.stderr.take())
+            .expect("stderr piped"),
+    );
+    crate::common::wait_for_text(&second_err, "waiting for ");
     let mut killed = first.0.take().expect("running");
     killed.kill().expect("SIGKILL the first import");
     killed.wait().expect("reap it");
-    assert!(
-        records_in_db(&sb.stats(), "1", "customers") < 40,
+    // Its held creates go with its connections, never applied.
+    while sb.writes_waiting() > 0 {
+        assert!(
+            Instant::now() < deadline,
+            "the killed run's creates still wait"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    sb.hold_writes(0);
+    assert_eq!(
+        records_in_db(&sb.stats(), "1", "customers"),
+        sent,
         "killed mid-way"
     );
     let out = second
@@ -114,7 +143,7 @@ fn two_imports_and_a_kill(home: &Path, sb: &ThreadSandbox) {
         out.status.code(),
         Some(0),
         "the second import:\n{}",
-        String::from_utf8_lossy(&out.stderr)
+        second_err.lock().unwrap()
     );
     // The killed run, finished (a bare resume picks the newest unfinished run).
     must_run(home, sb, &["resume"]);

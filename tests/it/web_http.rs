@@ -824,11 +824,10 @@ fn a_long_list_of_failed_rows_is_cut_at_2000_and_says_how_many_more() {
 /// without flags or commands, and sends nothing.
 #[test]
 fn a_browser_import_while_a_terminal_imports_the_same_entity_is_refused_in_plain_words() {
-    let sb = spawn_in_thread(SandboxOptions {
-        latency_ms: 40,
-        ..SandboxOptions::default()
-    })
-    .expect("sandbox");
+    let sb = spawn_in_thread(SandboxOptions::default()).expect("sandbox");
+    // The terminal's first two creates (its whole window) wait at the sandbox until
+    // the browser's import has been refused: the terminal sends all along.
+    sb.hold_writes(2);
     let envs = [
         ("SHEETLOAD_BASE_URL", sb.base_url()),
         ("SHEETLOAD_USER", "demo".into()),
@@ -850,7 +849,7 @@ fn a_browser_import_while_a_terminal_imports_the_same_entity_is_refused_in_plain
         .spawn()
         .expect("the terminal's import starts");
     let customers = || sb.stats()["databases"]["1"]["records"]["customers"].as_u64();
-    while customers().unwrap_or(0) == 0 {
+    while sb.writes_waiting() < 2 {
         assert!(
             terminal.try_wait().unwrap().is_none(),
             "the terminal's import ended"
@@ -894,12 +893,13 @@ fn a_browser_import_while_a_terminal_imports_the_same_entity_is_refused_in_plain
         }
         page
     });
-    let still_sending = customers().unwrap_or(0) < 60;
-    assert_eq!(terminal.wait().unwrap().code(), Some(0));
-    assert!(
-        still_sending,
-        "the terminal's import ended before the browser's began"
+    assert_eq!(
+        customers().unwrap_or(0),
+        0,
+        "the browser's import sent nothing"
     );
+    sb.hold_writes(0);
+    assert_eq!(terminal.wait().unwrap().code(), Some(0));
     assert!(
         page.contains("Another import is already sending customers to")
             && page.contains("wait until it has finished"),

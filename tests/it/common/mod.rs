@@ -120,3 +120,36 @@ pub fn unzip_all(path: &Path) -> String {
     }
     all
 }
+
+/// What a child prints on `pipe`, collected line by line by a thread as it comes, so
+/// that a test can wait for a note ([`wait_for_text`]) while the child runs on.
+pub fn collect(
+    pipe: impl std::io::Read + Send + 'static,
+) -> std::sync::Arc<std::sync::Mutex<String>> {
+    use std::io::BufRead;
+    let text = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let sink = text.clone();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(pipe).lines().map_while(Result::ok) {
+            let mut s = sink
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            s.push_str(&line);
+            s.push('\n');
+        }
+    });
+    text
+}
+
+/// Wait (at most 30 s) until `text` holds `note`.
+pub fn wait_for_text(text: &std::sync::Mutex<String>, note: &str) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !text.lock().unwrap().contains(note) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never printed {note:?}:\n{}",
+            text.lock().unwrap()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
