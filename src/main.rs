@@ -41,16 +41,16 @@ fn main() -> ExitCode {
         Command::Import(args) => args
             .config()
             .and_then(|cfg| sheetload::commands::import::run(&cfg, &ui)),
-        Command::Resume(args) => args
-            .lock
-            .wait()
-            .and_then(|wait| sheetload::commands::import::resume(args.run, wait, args.wait_for_quota, &ui)),
+        Command::Resume(args) => args.lock.wait().and_then(|wait| {
+            sheetload::commands::import::resume(args.run, wait, args.wait_for_quota, &ui)
+        }),
         Command::Retry(args) => args.lock.wait().and_then(|wait| {
             sheetload::commands::import::retry(
                 &args.result,
                 args.include_unknown,
                 args.out.clone(),
                 args.yes,
+                args.allow_excel_damage,
                 wait,
                 &ui,
             )

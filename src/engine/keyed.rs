@@ -46,8 +46,11 @@ pub async fn planner<'a>(inputs: PlanInputs<'a>) -> Result<Box<dyn RowPlanner + 
         read_remote(ctx, conn, prepared, cfg.base.mode, key_field, &path, ui).await?;
     let known = remembered(spec, conn)?;
     Ok(Box::new(Keyed {
-        plan: Planner::new(spec, cfg.base.mode, key_field, index, resolver, known)
-            .guarded(prepared.excel_guard(cfg.allow_excel_damage)),
+        plan: Planner::new(spec, cfg.base.mode, key_field, index, resolver, known).guarded(
+            prepared
+                .excel_guard(cfg.allow_excel_damage)
+                .in_plain_words(cfg.plain_words),
+        ),
         path,
         dry_run: cfg.dry_run,
     }))

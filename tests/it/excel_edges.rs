@@ -73,7 +73,7 @@ fn an_update_that_would_store_excels_damage_is_held_unless_allowed() {
     assert_eq!(held["_status"], "INVALID", "{held:?}");
     assert!(
         held["_error"].contains(
-            "No HP (Customers!C2): the server has 081312591167, this sheet 81312591167 — it looks like Excel dropped the leading zero. Format the column as Text and type the value again, or run with --allow-excel-damage to send it anyway"
+            "No HP (Customers!C2): the server has 081312591167, this sheet 81312591167 — it looks like Excel dropped the leading zero. Format the column as Text and type the value again, or run with --allow-excel-damage (import or retry) to send it anyway"
         ),
         "{held:?}"
     );
@@ -334,4 +334,82 @@ fn a_check_never_replaces_a_real_runs_result() {
         .run();
     done.expect_code(0);
     assert!(exported(&sb).contains_key("EX-92"));
+}
+
+#[test]
+fn a_key_excel_damaged_is_held_never_created_again() {
+    let sb = small_sandbox();
+    TestEnv::new()
+        .against(&sb)
+        .file("m1.csv", "Kode,Nama,Kota\n00123,Toko Nol,Kudus\n")
+        .args(["import", "m1.csv", "-e", "customers"])
+        .run()
+        .expect_code(0);
+    let customers = exported(&sb).len();
+    // Month 2: Excel made the key column numbers; 124 is really new.
+    let month2 = |path: &std::path::Path| {
+        xlsx(path, "Customers", |ws| {
+            for (c, h) in ["Kode", "Nama", "Kota"].iter().enumerate() {
+                ws.write_string(0, c as u16, *h).unwrap();
+            }
+            ws.write_number(1, 0, 123.0).unwrap();
+            ws.write_string(1, 1, "Toko Nol").unwrap();
+            ws.write_string(1, 2, "Pati").unwrap();
+            ws.write_number(2, 0, 124.0).unwrap();
+            ws.write_string(2, 1, "Toko Baru").unwrap();
+        })
+    };
+    for extra in [
+        &["--mode", "upsert"][..],
+        &["--mode", "create"][..],
+        &["--mode", "upsert", "--allow-excel-damage"][..],
+    ] {
+        let done = TestEnv::new()
+            .against(&sb)
+            .build("m2.xlsx", month2)
+            .args(["import", "m2.xlsx", "-e", "customers"])
+            .args(extra.iter().copied())
+            .run();
+        done.expect_code(1);
+        let rows = records(&done.path("m2.result.xlsx"), "Results");
+        let held = by_key(&rows, "123");
+        assert_eq!(held["_status"], "INVALID", "{extra:?}: {held:?}");
+        assert!(
+            held["_error"].contains(
+                "Kode (Customers!A2): the server has 00123, this sheet 123 — it looks like Excel dropped the leading zero; not sent, as it would create a second customer. Format the column as Text and type the key again as the server has it; --allow-excel-damage does not apply to keys"
+            ),
+            "{extra:?}: {held:?}"
+        );
+        let new = &by_key(&rows, "124")["_status"];
+        assert!(new == "OK" || new == "SKIPPED", "{extra:?}: {new}");
+    }
+    let server = exported(&sb);
+    assert_eq!(server.len(), customers + 1, "only 124 was created");
+    assert!(!server.contains_key("123"));
+    assert_eq!(server["00123"]["city"], "Kudus");
+}
+
+#[test]
+fn a_held_update_can_be_sent_by_retry() {
+    let sb = small_sandbox();
+    TestEnv::new()
+        .against(&sb)
+        .file("m1.csv", "Kode,Nama,No HP\nEX-81,Toko A,081312591100\n")
+        .args(["import", "m1.csv", "-e", "customers"])
+        .run()
+        .expect_code(0);
+    let done = TestEnv::new()
+        .against(&sb)
+        .file("m2.csv", "Kode,Nama,No HP\nEX-81,Toko A,81312591100\n")
+        .args(["import", "m2.csv", "-e", "customers", "--mode", "upsert"])
+        .run();
+    done.expect_code(1);
+    assert_eq!(exported(&sb)["EX-81"]["phone"], "081312591100");
+    let done = done
+        .again()
+        .against(&sb)
+        .args(["retry", "m2.result.xlsx", "--allow-excel-damage"])
+        .run();
+    done.expect_code(0);
+    assert_eq!(exported(&sb)["EX-81"]["phone"], "81312591100");
 }
