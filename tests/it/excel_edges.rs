@@ -413,3 +413,27 @@ fn a_held_update_can_be_sent_by_retry() {
     done.expect_code(0);
     assert_eq!(exported(&sb)["EX-81"]["phone"], "81312591100");
 }
+
+#[test]
+fn utf8_named_by_the_user_is_read_as_utf8_even_when_ascii_but_one_byte() {
+    let bytes: &[u8] = b"Kode,Nama,Kota\nEX-75,Caf\xE9,Kudus\nEX-76,Toko Dua,Pati\n";
+    let done = TestEnv::new()
+        .file("c.csv", bytes)
+        .args(["validate", "c.csv", "-e", "customers", "--out", "r.csv"])
+        .args(["--encoding", "utf-8"])
+        .run();
+    done.expect_code(1);
+    assert!(!done.stderr.contains("legacy code page"), "{}", done.stderr);
+    let out = std::fs::read_to_string(done.path("r.csv")).unwrap();
+    let bad = out.lines().find(|l| l.contains("EX-75")).unwrap();
+    assert!(
+        bad.contains("INVALID")
+            && bad.contains("Nama (B2): holds the byte 0xE9, which is not UTF-8 text"),
+        "{bad}"
+    );
+    let good = out.lines().find(|l| l.contains("EX-76")).unwrap();
+    assert!(
+        good.contains("VALID") && !good.contains("INVALID"),
+        "{good}"
+    );
+}
