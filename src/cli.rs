@@ -470,6 +470,7 @@ impl ImportArgs {
             keep: self.keep.clone(),
             allow_excel_damage: self.allow_excel_damage,
             plain_words: false,
+            retrying: false,
             wait_for_lock: self.lock.wait()?,
             wait_for_quota: self.wait_for_quota,
             quota_per_day: crate::connection::profile_quota(self.connect.profile.as_deref())?,

@@ -56,6 +56,10 @@ pub struct Config {
     /// no flag can be given. Set by whoever starts the run, each time.
     #[serde(skip)]
     pub plain_words: bool,
+    /// The input is a result workbook sheetload wrote (`retry`): its cells are text
+    /// whatever the user's were, so none of them was typed as text on purpose.
+    #[serde(skip)]
+    pub retrying: bool,
     /// When the API's quota is spent, sleep until it resets instead of parking.
     #[serde(skip)]
     pub wait_for_quota: bool,
@@ -136,6 +140,7 @@ mod tests {
             wait_for_lock: Some(Duration::from_secs(60)),
             allow_excel_damage: false,
             plain_words: true,
+            retrying: true,
             wait_for_quota: true,
             quota_per_day: Some(500),
         };
@@ -155,6 +160,7 @@ mod tests {
         assert!(!back.yes && !back.confirm, "a confirmation counts once");
         assert!(back.wait_for_lock.is_none(), "waiting is asked each time");
         assert!(!back.plain_words, "the browser says so each time");
+        assert!(!back.retrying, "retry says so each time");
         assert!(back.base.save_map.is_none(), "the map is saved once");
         let err = stored_config(r#"{"input":"x"}"#, 9, "resumed").unwrap_err();
         assert!(err.to_string().contains("run 9 cannot be resumed"), "{err}");

@@ -48,7 +48,7 @@ pub async fn planner<'a>(inputs: PlanInputs<'a>) -> Result<Box<dyn RowPlanner + 
     Ok(Box::new(Keyed {
         plan: Planner::new(spec, cfg.base.mode, key_field, index, resolver, known).guarded(
             prepared
-                .excel_guard(cfg.allow_excel_damage)
+                .excel_guard(cfg.allow_excel_damage, !cfg.retrying)
                 .in_plain_words(cfg.plain_words),
         ),
         path,
@@ -69,7 +69,8 @@ impl RowPlanner for Keyed<'_> {
         self.plan.count(res);
     }
 
-    fn row(&mut self, _raw: &RawRow, res: RowResult, out: &mut Vec<Step>) {
+    fn row(&mut self, raw: &RawRow, res: RowResult, out: &mut Vec<Step>) {
+        self.plan.cells(raw);
         match self.plan.plan(&res) {
             Planned::Done(outcome) => out.push(Step::Settle {
                 row: res.number,

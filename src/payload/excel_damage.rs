@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use serde_json::{Map, Value};
 
 use crate::connector::parse::scalar_text;
+use crate::input::{CellKind, RawRow};
 
 /// What Excel did to a value, as judged from the stored value and the sheet's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -184,6 +185,8 @@ struct Column {
     header: String,
     /// The cell without its row: `Customers!D`, `D` in a CSV.
     cell: String,
+    /// Its position among the input's columns.
+    index: usize,
 }
 
 /// The check an update's changes go through before they are sent: which payload
@@ -195,6 +198,12 @@ pub struct Guard {
     /// Say the fix in plain words, without flags (the browser, which has no
     /// "send anyway").
     pub plain: bool,
+    /// The input is a workbook, whose cells say whether they hold numbers: only a
+    /// number cell can be Excel's damage there (a text cell was typed as it is).
+    workbook: bool,
+    /// The columns of the row being planned whose cells were typed as they are (a
+    /// workbook's cells that are not numbers): their values are not judged.
+    typed: Vec<usize>,
     columns: HashMap<String, Column>,
 }
 
@@ -204,7 +213,31 @@ impl Guard {
         Guard {
             allow,
             plain: false,
+            workbook: false,
+            typed: Vec::new(),
             columns: HashMap::new(),
+        }
+    }
+
+    /// The guard for a workbook's rows (see [`Guard::cells`]).
+    pub fn for_workbook(mut self, workbook: bool) -> Self {
+        self.workbook = workbook;
+        self
+    }
+
+    /// The row about to be planned: in a workbook, its cells that are not numbers were
+    /// typed as they are and are not judged (`05321234567` → `5321234567` typed as
+    /// text is a change the user made). Every CSV cell is judged.
+    pub fn cells(&mut self, raw: &RawRow) {
+        self.typed.clear();
+        if self.workbook {
+            self.typed.extend(
+                raw.cells
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, c)| c.kind != CellKind::Number)
+                    .map(|(i, _)| i),
+            );
         }
     }
 
@@ -252,9 +285,15 @@ impl Guard {
 
     /// Payload field `path` comes from the column headed `header`, whose cells are
     /// named `cell` + row (`Customers!D` + `7`).
-    pub fn column(&mut self, path: &str, header: String, cell: String) {
-        self.columns
-            .insert(path.to_string(), Column { header, cell });
+    pub fn column(&mut self, path: &str, header: String, cell: String, index: usize) {
+        self.columns.insert(
+            path.to_string(),
+            Column {
+                header,
+                cell,
+                index,
+            },
+        );
     }
 
     /// Why the update of row `row` must be held: one reason per changed field whose new
@@ -272,7 +311,8 @@ impl Guard {
         }
         let mut out = Vec::new();
         for (k, new) in changes {
-            if secrets.iter().any(|s| s == k) {
+            let typed = (self.columns.get(k)).is_some_and(|c| self.typed.contains(&c.index));
+            if typed || secrets.iter().any(|s| s == k) {
                 continue;
             }
             let (Some(old), Some(new)) = (remote.get(k).and_then(scalar_text), scalar_text(new))
@@ -371,7 +411,7 @@ mod tests {
     #[test]
     fn the_guard_names_the_cell_old_and_new_and_the_fix() {
         let mut g = Guard::new(false);
-        g.column("phone", "No HP".into(), "Customers!D".into());
+        g.column("phone", "No HP".into(), "Customers!D".into(), 3);
         let changes = json!({"phone": "81312591167", "city": "Pati"});
         let remote = json!({"phone": "081312591167", "city": "Kudus"});
         let held = g.held(changes.as_object().unwrap(), &remote, 7, &[]);

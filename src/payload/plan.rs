@@ -116,6 +116,12 @@ impl<'a> Planner<'a> {
         self
     }
 
+    /// The row about to be planned, as read: which of its cells the guard judges (see
+    /// [`Guard::cells`]).
+    pub fn cells(&mut self, raw: &crate::input::RawRow) {
+        self.guard.cells(raw);
+    }
+
     /// Forget what planning counted so far (after the confirmation's dry pass).
     pub fn restart(&mut self) {
         self.seen.clear();

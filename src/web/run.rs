@@ -138,6 +138,7 @@ async fn run_config(app: &Arc<App>, dry_run: bool, f: &RunForm) -> Result<Config
         wait_for_lock: None,
         allow_excel_damage: false,
         plain_words: true,
+        retrying: false,
         wait_for_quota: false,
         quota_per_day: None,
     })

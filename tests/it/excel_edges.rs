@@ -405,6 +405,14 @@ fn a_held_update_can_be_sent_by_retry() {
         .run();
     done.expect_code(1);
     assert_eq!(exported(&sb)["EX-81"]["phone"], "081312591100");
+    // Retried as it is, the row is held again: its cell is still Excel's damage.
+    let done = done
+        .again()
+        .against(&sb)
+        .args(["retry", "m2.result.xlsx"])
+        .run();
+    done.expect_code(1);
+    assert_eq!(exported(&sb)["EX-81"]["phone"], "081312591100");
     let done = done
         .again()
         .against(&sb)
@@ -436,4 +444,32 @@ fn utf8_named_by_the_user_is_read_as_utf8_even_when_ascii_but_one_byte() {
         good.contains("VALID") && !good.contains("INVALID"),
         "{good}"
     );
+}
+
+#[test]
+fn a_workbook_text_cell_is_a_change_not_excels_damage() {
+    let sb = small_sandbox();
+    TestEnv::new()
+        .against(&sb)
+        .file("m1.csv", "Kode,Nama,No HP\nEX-85,Toko A,05321234567\n")
+        .args(["import", "m1.csv", "-e", "customers"])
+        .run()
+        .expect_code(0);
+    // Typed as text in a workbook: the user meant the new number.
+    let done = TestEnv::new()
+        .against(&sb)
+        .build("m2.xlsx", |path| {
+            xlsx(path, "Customers", |ws| {
+                for (c, h) in ["Kode", "Nama", "No HP"].iter().enumerate() {
+                    ws.write_string(0, c as u16, *h).unwrap();
+                }
+                ws.write_string(1, 0, "EX-85").unwrap();
+                ws.write_string(1, 1, "Toko A").unwrap();
+                ws.write_string(1, 2, "5321234567").unwrap();
+            })
+        })
+        .args(["import", "m2.xlsx", "-e", "customers", "--mode", "upsert"])
+        .run();
+    done.expect_code(0);
+    assert_eq!(exported(&sb)["EX-85"]["phone"], "5321234567");
 }
