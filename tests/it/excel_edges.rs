@@ -213,25 +213,15 @@ fn rows_that_describe_or_sum_the_columns_are_left_out_and_named() {
         .args(["template", "customers", "--out", "t.xlsx"])
         .run();
     done.expect_code(0);
-    let headers = sheet(&done.path("t.xlsx"), "Customers").remove(0);
+    let template = done.path("t.xlsx");
+    let headers = sheet(&template, "Customers").remove(0);
+    let at = |h: &str| headers.iter().position(|x| x == h).unwrap();
+    let rows = [("EX-64", "(PT) Maju"), ("EX-65", "Total")]
+        .map(|(code, name)| vec![(at("ext_cust_no"), code), (at("name"), name)]);
     let done = TestEnv::new()
-        .build("filled.xlsx", |path| {
-            xlsx(path, "Customers", |ws| {
-                for (c, h) in headers.iter().enumerate() {
-                    ws.write_string(0, c as u16, h).unwrap();
-                }
-                let at = |h: &str| headers.iter().position(|x| x == h).unwrap() as u16;
-                for (r, (code, name)) in [("EX-64", "(PT) Maju"), ("EX-65", "Total")]
-                    .iter()
-                    .enumerate()
-                {
-                    ws.write_string(r as u32 + 1, at("ext_cust_no"), *code)
-                        .unwrap();
-                    ws.write_string(r as u32 + 1, at("name"), *name).unwrap();
-                }
-            })
-        })
-        .args(["validate", "filled.xlsx", "-e", "customers"])
+        .against(&sb)
+        .build("filled.xlsx", |path| fill_template(&template, path, &rows))
+        .args(["import", "filled.xlsx", "-e", "customers"])
         .run();
     done.expect_code(0);
     assert!(!done.stderr.contains("not a record"), "{}", done.stderr);
@@ -239,6 +229,51 @@ fn rows_that_describe_or_sum_the_columns_are_left_out_and_named() {
         records(&done.path("filled.result.xlsx"), "Results").len(),
         2
     );
+    let server = exported(&sb);
+    assert_eq!(server["EX-64"]["name"], "(PT) Maju");
+    assert_eq!(server["EX-65"]["name"], "Total");
+}
+
+/// `template`'s workbook with `rows` (column index, text) typed under its header, as a
+/// user fills it in Excel: the template's own parts (styles, validations, comments,
+/// Guide sheet) copied as they are, the rows added to its first sheet.
+fn fill_template(template: &std::path::Path, out: &std::path::Path, rows: &[Vec<(usize, &str)>]) {
+    use std::io::{Read, Write};
+    let mut zin = zip::ZipArchive::new(std::fs::File::open(template).unwrap()).unwrap();
+    let mut zout = zip::ZipWriter::new(std::fs::File::create(out).unwrap());
+    let col = |i: usize| char::from(b'A' + u8::try_from(i).unwrap());
+    let mut added = String::new();
+    for (r, row) in rows.iter().enumerate() {
+        let n = r + 2;
+        added.push_str(&format!("<row r=\"{n}\">"));
+        let mut cells = row.clone();
+        cells.sort();
+        for (c, text) in cells {
+            let text = text.replace('&', "&amp;").replace('<', "&lt;");
+            added.push_str(&format!(
+                "<c r=\"{}{n}\" t=\"inlineStr\"><is><t>{text}</t></is></c>",
+                col(c)
+            ));
+        }
+        added.push_str("</row>");
+    }
+    for i in 0..zin.len() {
+        let mut f = zin.by_index(i).unwrap();
+        let name = f.name().unwrap().to_string();
+        let mut bytes = Vec::new();
+        f.read_to_end(&mut bytes).unwrap();
+        if name == "xl/worksheets/sheet1.xml" {
+            let xml = String::from_utf8(bytes).unwrap();
+            assert!(xml.contains("</sheetData>"), "{xml}");
+            bytes = xml
+                .replace("</sheetData>", &format!("{added}</sheetData>"))
+                .into_bytes();
+        }
+        zout.start_file(name, zip::write::SimpleFileOptions::default())
+            .unwrap();
+        zout.write_all(&bytes).unwrap();
+    }
+    zout.finish().unwrap();
 }
 
 #[test]
