@@ -469,6 +469,8 @@ impl ImportArgs {
                 || crate::connection::profile_confirms(self.connect.profile.as_deref())?,
             keep: self.keep.clone(),
             allow_excel_damage: self.allow_excel_damage,
+            plain_words: false,
+            retrying: false,
             wait_for_lock: self.lock.wait()?,
             wait_for_quota: self.wait_for_quota,
             quota_per_day: crate::connection::profile_quota(self.connect.profile.as_deref())?,
@@ -577,6 +579,10 @@ pub struct RetryArgs {
     /// Confirm a destructive run's plan (delete, forget) without being asked.
     #[arg(long)]
     pub yes: bool,
+    /// Send the held updates whose new value looks like Excel's damage of the stored
+    /// one (see `import --allow-excel-damage`); a key never is.
+    #[arg(long)]
+    pub allow_excel_damage: bool,
     #[command(flatten)]
     pub lock: LockArgs,
 }

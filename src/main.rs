@@ -50,6 +50,7 @@ fn main() -> ExitCode {
                 args.include_unknown,
                 args.out.clone(),
                 args.yes,
+                args.allow_excel_damage,
                 wait,
                 &ui,
             )

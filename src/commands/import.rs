@@ -20,11 +20,13 @@ pub fn retry(
     include_unknown: bool,
     out: Option<PathBuf>,
     yes: bool,
+    allow_excel_damage: bool,
     wait_for_lock: Option<std::time::Duration>,
     ui: &Printer,
 ) -> Result<u8> {
     let (mut cfg, record) = crate::engine::again::retry(result, include_unknown, out)?;
     cfg.yes = yes;
+    cfg.allow_excel_damage |= allow_excel_damage;
     cfg.wait_for_lock = wait_for_lock;
     let run_id = record.id;
     ui.note(&format!(

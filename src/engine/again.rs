@@ -50,6 +50,7 @@ pub fn retry(
         result.with_file_name(format!("{stem}.retry.xlsx"))
     }));
     cfg.skip_unknown = !include_unknown;
+    cfg.retrying = true;
     Ok((cfg, record))
 }
 

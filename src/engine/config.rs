@@ -52,6 +52,14 @@ pub struct Config {
     /// Excel-damaged form (a dropped leading zero, `6.28524E+12`, a date serial).
     #[serde(default)]
     pub allow_excel_damage: bool,
+    /// Say a held row's fix in plain words, without flags: the browser's runs, where
+    /// no flag can be given. Set by whoever starts the run, each time.
+    #[serde(skip)]
+    pub plain_words: bool,
+    /// The input is a result workbook sheetload wrote (`retry`): its cells are text
+    /// whatever the user's were, so none of them was typed as text on purpose.
+    #[serde(skip)]
+    pub retrying: bool,
     /// When the API's quota is spent, sleep until it resets instead of parking.
     #[serde(skip)]
     pub wait_for_quota: bool,
@@ -131,6 +139,8 @@ mod tests {
             keep: Some("email".into()),
             wait_for_lock: Some(Duration::from_secs(60)),
             allow_excel_damage: false,
+            plain_words: true,
+            retrying: true,
             wait_for_quota: true,
             quota_per_day: Some(500),
         };
@@ -149,6 +159,8 @@ mod tests {
         assert!(back.conn.sandbox);
         assert!(!back.yes && !back.confirm, "a confirmation counts once");
         assert!(back.wait_for_lock.is_none(), "waiting is asked each time");
+        assert!(!back.plain_words, "the browser says so each time");
+        assert!(!back.retrying, "retry says so each time");
         assert!(back.base.save_map.is_none(), "the map is saved once");
         let err = stored_config(r#"{"input":"x"}"#, 9, "resumed").unwrap_err();
         assert!(err.to_string().contains("run 9 cannot be resumed"), "{err}");

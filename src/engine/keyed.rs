@@ -46,8 +46,11 @@ pub async fn planner<'a>(inputs: PlanInputs<'a>) -> Result<Box<dyn RowPlanner + 
         read_remote(ctx, conn, prepared, cfg.base.mode, key_field, &path, ui).await?;
     let known = remembered(spec, conn)?;
     Ok(Box::new(Keyed {
-        plan: Planner::new(spec, cfg.base.mode, key_field, index, resolver, known)
-            .guarded(prepared.excel_guard(cfg.allow_excel_damage)),
+        plan: Planner::new(spec, cfg.base.mode, key_field, index, resolver, known).guarded(
+            prepared
+                .excel_guard(cfg.allow_excel_damage, !cfg.retrying)
+                .in_plain_words(cfg.plain_words),
+        ),
         path,
         dry_run: cfg.dry_run,
     }))
@@ -66,7 +69,8 @@ impl RowPlanner for Keyed<'_> {
         self.plan.count(res);
     }
 
-    fn row(&mut self, _raw: &RawRow, res: RowResult, out: &mut Vec<Step>) {
+    fn row(&mut self, raw: &RawRow, res: RowResult, out: &mut Vec<Step>) {
+        self.plan.cells(raw);
         match self.plan.plan(&res) {
             Planned::Done(outcome) => out.push(Step::Settle {
                 row: res.number,

@@ -100,16 +100,18 @@ impl Prepared {
 
     /// The check that holds an update replacing a stored value with its Excel-damaged
     /// form, knowing which column each payload field comes from; `allow` lets them pass.
-    pub fn excel_guard(&self, allow: bool) -> crate::payload::excel_damage::Guard {
+    /// `typed`: the input's text cells were typed by the user (not a result workbook
+    /// of sheetload's, see [`crate::engine::Config::retrying`]).
+    pub fn excel_guard(&self, allow: bool, typed: bool) -> crate::payload::excel_damage::Guard {
         let mut guard = crate::payload::excel_damage::Guard::new(allow);
         for (f, b) in self.spec.fields.iter().zip(&self.mapping.fields) {
             if let (Some(path), Some(col)) = (&f.path, b.column) {
                 let cell = self.table.cell_name(1, col);
                 let cell = cell.strip_suffix('1').unwrap_or(&cell).to_string();
-                guard.column(path, self.table.column_name(col), cell);
+                guard.column(path, self.table.column_name(col), cell, col);
             }
         }
-        guard
+        guard.for_workbook(typed && self.table.format != crate::input::Format::Csv)
     }
 }
 

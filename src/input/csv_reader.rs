@@ -366,6 +366,20 @@ fn delimiter_arg(d: u8) -> &'static str {
 
 pub(super) fn open(path: &Path, opts: &ReadOptions, score: HeaderScorer<'_>) -> Result<Table> {
     let display = path.display();
+    // A file the user says is UTF-8 is read as it is, not transcoded, whatever its
+    // first bytes look like: a byte that is not text marks its row (never U+FFFD in a
+    // payload), and the file is never refused as a legacy code page.
+    let utf8_given = opts.encoding == Some(encoding_rs::UTF_8);
+    let as_is;
+    let opts = if utf8_given {
+        as_is = ReadOptions {
+            encoding: None,
+            ..opts.clone()
+        };
+        &as_is
+    } else {
+        opts
+    };
     if let Some(sheet) = &opts.sheet {
         return Err(Error::usage(format!(
             "--sheet {sheet}: {display} is a CSV (text) file, which has no sheets; drop --sheet, or give the workbook that has that sheet"
@@ -395,6 +409,7 @@ pub(super) fn open(path: &Path, opts: &ReadOptions, score: HeaderScorer<'_>) -> 
         .map_or(0, |n| n + HEADER_SEARCH_ROWS)
         .max(2 * HEADER_SEARCH_ROWS);
     let on_bad = match opts.encoding {
+        _ if utf8_given => OnBad::Mark,
         Some(_) => OnBad::Given,
         None if super::sniff::head_is_utf8(path)? => OnBad::Mark,
         None => OnBad::Refuse,

@@ -483,15 +483,7 @@ pub fn open_keyed(
     let (format, note) = sniff::detect(path)?;
     let mut table = match format {
         Format::Csv => match opts.encoding {
-            // UTF-8 is read as it is, not transcoded: a byte that is not text is then
-            // found and its row refused, never sent as U+FFFD.
-            Some(e) if e == encoding_rs::UTF_8 => {
-                let opts = ReadOptions {
-                    encoding: None,
-                    ..opts.clone()
-                };
-                csv_reader::open(path, &opts, score)?
-            }
+            // UTF-8 is read as it is (see `csv_reader::open`).
             Some(_) => csv_reader::open(path, opts, score)?,
             None => match sniff::legacy_encoding(path)? {
                 Some(guess) => {

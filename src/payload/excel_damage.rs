@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use serde_json::{Map, Value};
 
 use crate::connector::parse::scalar_text;
+use crate::input::{CellKind, RawRow};
 
 /// What Excel did to a value, as judged from the stored value and the sheet's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,6 +68,36 @@ pub fn judge(old: &str, new: &str) -> Option<Damage> {
         return Some(Damage::DateSerial);
     }
     None
+}
+
+/// The forms Excel's damage can give a natural key that the server stores (a dropped
+/// leading zero, a long code rounded to a float): what a sheet's key may be when it is
+/// the damaged copy of `key`. Empty for a key Excel leaves alone.
+pub fn damaged_forms(key: &str) -> Vec<String> {
+    let key = key.trim();
+    if !digits(key) {
+        return Vec::new();
+    }
+    let mut forms = Vec::new();
+    if key.starts_with('0') {
+        forms.push(key.trim_start_matches('0').to_string());
+    } else if key.len() > 15
+        && let Ok(f) = key.parse::<f64>()
+    {
+        forms.push((f as u128).to_string());
+        // Fifteen significant digits, the rest zeros, as Excel shows it.
+        let shown = format!("{f:.14e}");
+        let head: String = shown
+            .chars()
+            .filter(char::is_ascii_digit)
+            .take(15)
+            .collect();
+        forms.push(format!("{head:0<width$}", width = key.len()));
+        forms.push(format!("{:0<width$}", &key[..15], width = key.len()));
+    }
+    forms.retain(|f| judge(key, f).is_some());
+    forms.dedup();
+    forms
 }
 
 fn digits(s: &str) -> bool {
@@ -154,6 +185,8 @@ struct Column {
     header: String,
     /// The cell without its row: `Customers!D`, `D` in a CSV.
     cell: String,
+    /// Its position among the input's columns.
+    index: usize,
 }
 
 /// The check an update's changes go through before they are sent: which payload
@@ -162,6 +195,15 @@ struct Column {
 pub struct Guard {
     /// Send them anyway (`--allow-excel-damage`).
     pub allow: bool,
+    /// Say the fix in plain words, without flags (the browser, which has no
+    /// "send anyway").
+    pub plain: bool,
+    /// The input is a workbook, whose cells say whether they hold numbers: only a
+    /// number cell can be Excel's damage there (a text cell was typed as it is).
+    workbook: bool,
+    /// The columns of the row being planned whose cells were typed as they are (a
+    /// workbook's cells that are not numbers): their values are not judged.
+    typed: Vec<usize>,
     columns: HashMap<String, Column>,
 }
 
@@ -170,15 +212,88 @@ impl Guard {
     pub fn new(allow: bool) -> Self {
         Guard {
             allow,
+            plain: false,
+            workbook: false,
+            typed: Vec::new(),
             columns: HashMap::new(),
         }
     }
 
+    /// The guard for a workbook's rows (see [`Guard::cells`]).
+    pub fn for_workbook(mut self, workbook: bool) -> Self {
+        self.workbook = workbook;
+        self
+    }
+
+    /// The row about to be planned: in a workbook, its cells that are not numbers were
+    /// typed as they are and are not judged (`05321234567` → `5321234567` typed as
+    /// text is a change the user made). Every CSV cell is judged.
+    pub fn cells(&mut self, raw: &RawRow) {
+        self.typed.clear();
+        if self.workbook {
+            self.typed.extend(
+                raw.cells
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, c)| c.kind != CellKind::Number)
+                    .map(|(i, _)| i),
+            );
+        }
+    }
+
+    /// The guard with its advice in plain words (see [`Guard::plain`]).
+    pub fn in_plain_words(mut self, plain: bool) -> Self {
+        self.plain = plain;
+        self
+    }
+
+    /// `No HP (Customers!D7)`: where field `path` of row `row` is.
+    fn place(&self, path: &str, row: u32) -> String {
+        match self.columns.get(path) {
+            Some(c) => format!("{} ({}{row})", c.header, c.cell),
+            None => path.to_string(),
+        }
+    }
+
+    /// Why row `row`, whose key `new` (field `path`) the server lacks, is held: the
+    /// server's keys of which it looks like Excel's damage (`remote`, never empty).
+    /// Always held, `--allow-excel-damage` or not: sending it would create a second
+    /// `one` beside the one the key was meant to name.
+    pub fn held_key(
+        &self,
+        path: &str,
+        remote: &[String],
+        new: &str,
+        row: u32,
+        one: &str,
+    ) -> String {
+        let why = remote
+            .iter()
+            .find_map(|old| judge(old, new))
+            .map_or_else(String::new, |d| format!(" — {}", d.explain(new)));
+        let fix = if self.plain {
+            "In Excel, format the column as Text, type the key again as the server has it, and import the file again"
+        } else {
+            "Format the column as Text and type the key again as the server has it; --allow-excel-damage does not apply to keys"
+        };
+        format!(
+            "{}: the server has {}, this sheet {new}{why}; not sent, as it would create a second {one}. {fix}",
+            self.place(path, row),
+            remote.join(" and "),
+        )
+    }
+
     /// Payload field `path` comes from the column headed `header`, whose cells are
     /// named `cell` + row (`Customers!D` + `7`).
-    pub fn column(&mut self, path: &str, header: String, cell: String) {
-        self.columns
-            .insert(path.to_string(), Column { header, cell });
+    pub fn column(&mut self, path: &str, header: String, cell: String, index: usize) {
+        self.columns.insert(
+            path.to_string(),
+            Column {
+                header,
+                cell,
+                index,
+            },
+        );
     }
 
     /// Why the update of row `row` must be held: one reason per changed field whose new
@@ -196,7 +311,8 @@ impl Guard {
         }
         let mut out = Vec::new();
         for (k, new) in changes {
-            if secrets.iter().any(|s| s == k) {
+            let typed = (self.columns.get(k)).is_some_and(|c| self.typed.contains(&c.index));
+            if typed || secrets.iter().any(|s| s == k) {
                 continue;
             }
             let (Some(old), Some(new)) = (remote.get(k).and_then(scalar_text), scalar_text(new))
@@ -206,12 +322,14 @@ impl Guard {
             let Some(damage) = judge(&old, &new) else {
                 continue;
             };
-            let place = match self.columns.get(k) {
-                Some(c) => format!("{} ({}{row})", c.header, c.cell),
-                None => k.clone(),
+            let fix = if self.plain {
+                "In Excel, format the column as Text, type the value again as it should be, and import the file again; the browser never sends such a value"
+            } else {
+                "Format the column as Text and type the value again, or run with --allow-excel-damage (import or retry) to send it anyway"
             };
             out.push(format!(
-                "{place}: the server has {old}, this sheet {new} — {}. Format the column as Text and type the value again, or run with --allow-excel-damage to send it anyway",
+                "{}: the server has {old}, this sheet {new} — {}. {fix}",
+                self.place(k, row),
                 damage.explain(&new)
             ));
         }
@@ -293,15 +411,21 @@ mod tests {
     #[test]
     fn the_guard_names_the_cell_old_and_new_and_the_fix() {
         let mut g = Guard::new(false);
-        g.column("phone", "No HP".into(), "Customers!D".into());
+        g.column("phone", "No HP".into(), "Customers!D".into(), 3);
         let changes = json!({"phone": "81312591167", "city": "Pati"});
         let remote = json!({"phone": "081312591167", "city": "Kudus"});
         let held = g.held(changes.as_object().unwrap(), &remote, 7, &[]);
         assert_eq!(
             held,
             [
-                "No HP (Customers!D7): the server has 081312591167, this sheet 81312591167 — it looks like Excel dropped the leading zero. Format the column as Text and type the value again, or run with --allow-excel-damage to send it anyway"
+                "No HP (Customers!D7): the server has 081312591167, this sheet 81312591167 — it looks like Excel dropped the leading zero. Format the column as Text and type the value again, or run with --allow-excel-damage (import or retry) to send it anyway"
             ]
+        );
+        let plain = Guard::new(false).in_plain_words(true);
+        let said = plain.held(changes.as_object().unwrap(), &remote, 7, &[]);
+        assert!(
+            said[0].contains("import the file again") && !said[0].contains("--"),
+            "{said:?}"
         );
         assert!(
             g.held(changes.as_object().unwrap(), &remote, 7, &["phone".into()])
@@ -312,5 +436,24 @@ mod tests {
                 .held(changes.as_object().unwrap(), &remote, 7, &[])
                 .is_empty()
         );
+    }
+
+    #[test]
+    fn the_forms_excel_gives_a_key() {
+        assert_eq!(damaged_forms("00123"), ["123"]);
+        assert_eq!(damaged_forms("0812"), ["812"]);
+        assert!(damaged_forms("123").is_empty());
+        assert!(damaged_forms("EX-1").is_empty());
+        assert!(damaged_forms("000").is_empty(), "0 is not what 000 was");
+        let long = damaged_forms("8991234567890123456");
+        assert!(
+            long.contains(&"8991234567890120000".to_string()),
+            "{long:?}"
+        );
+        assert!(
+            long.contains(&"8991234567890123776".to_string()),
+            "{long:?}"
+        );
+        assert!(damaged_forms("899123456789012").is_empty(), "15 digits fit");
     }
 }

@@ -93,6 +93,11 @@ impl Index {
             .filter_map(|(id, text)| serde_json::from_str(text).ok().map(|v| (id.as_str(), v)))
     }
 
+    /// Every natural key the index holds.
+    pub fn keys(&self) -> impl Iterator<Item = &str> + '_ {
+        self.by_key.keys().map(String::as_str)
+    }
+
     /// The id holding natural key `key`.
     pub fn id_for_key(&self, key: &str) -> Option<&str> {
         self.by_key.get(key.trim()).map(String::as_str)

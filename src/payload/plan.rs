@@ -62,6 +62,9 @@ pub struct Planner<'a> {
     /// The target's records known by content: for the payload paths a row has, the
     /// ids (ascending) of the records with each content hash; built on first use.
     on_server: HashMap<Vec<String>, HashMap<String, Vec<String>>>,
+    /// The target's natural keys by the forms Excel's damage gives them (`00123` under
+    /// `123`); built on the first key the target lacks.
+    damaged_keys: Option<HashMap<String, Vec<String>>>,
 }
 
 fn decided(action: Verb, status: Status, error: String) -> Planned {
@@ -103,6 +106,7 @@ impl<'a> Planner<'a> {
             seen: HashMap::new(),
             guard: Guard::default(),
             on_server: HashMap::new(),
+            damaged_keys: None,
         }
     }
 
@@ -110,6 +114,12 @@ impl<'a> Planner<'a> {
     pub fn guarded(mut self, guard: Guard) -> Self {
         self.guard = guard;
         self
+    }
+
+    /// The row about to be planned, as read: which of its cells the guard judges (see
+    /// [`Guard::cells`]).
+    pub fn cells(&mut self, raw: &crate::input::RawRow) {
+        self.guard.cells(raw);
     }
 
     /// Forget what planning counted so far (after the confirmation's dry pass).
@@ -143,7 +153,7 @@ impl<'a> Planner<'a> {
             Err(why) => return decided(word, Status::Invalid, why),
         };
         let planned = match self.mode {
-            Mode::Create => Planned::Send(self.plan_create(res, payload)),
+            Mode::Create => self.plan_create(res, payload),
             Mode::Update | Mode::Upsert => self.plan_change(res, payload),
             Mode::Delete => self.plan_delete(res),
             Mode::Lock | Mode::Unlock | Mode::Forget => decided(
@@ -171,8 +181,45 @@ impl<'a> Planner<'a> {
         })
     }
 
-    fn plan_create(&mut self, res: &RowResult, payload: Map<String, Value>) -> Send {
+    /// The row held when its key, which the target lacks, looks like Excel's damage of
+    /// a key the target has (`123` where the server has `00123`): creating it would
+    /// make a second record. `None`: the key is simply new.
+    fn held_key(&mut self, res: &RowResult) -> Option<Planned> {
+        let (Some(field), Some(key)) = (self.key_field, res.key.as_deref()) else {
+            return None;
+        };
+        if !self.index.is_read() || self.index.id_for_key(key).is_some() {
+            return None;
+        }
+        let index = &self.index;
+        let by_form = self.damaged_keys.get_or_insert_with(|| {
+            let mut by_form: HashMap<String, Vec<String>> = HashMap::new();
+            for remote in index.keys() {
+                for form in super::excel_damage::damaged_forms(remote) {
+                    by_form.entry(form).or_default().push(remote.to_string());
+                }
+            }
+            for keys in by_form.values_mut() {
+                keys.sort();
+            }
+            by_form
+        });
+        let remote = by_form.get(key.trim())?;
+        let why = self.guard.held_key(
+            field,
+            remote,
+            key.trim(),
+            res.number,
+            self.spec.entity.one(),
+        );
+        Some(decided(Verb::from(self.mode), Status::Invalid, why))
+    }
+
+    fn plan_create(&mut self, res: &RowResult, payload: Map<String, Value>) -> Planned {
         let key_name = self.key_field.unwrap_or("key");
+        if let Some(held) = self.held_key(res) {
+            return held;
+        }
         if let Some(key) = res.key.as_deref()
             && let Some(id) = self.index.id_for_key(key)
         {
@@ -180,15 +227,15 @@ impl<'a> Planner<'a> {
                 "already exists as {} {id} ({key_name} {key}); not created again — use --mode upsert to update it",
                 self.entity_one()
             );
-            return send(
+            return Planned::Send(send(
                 Action::Skip {
                     id: Some(id.to_string()),
                     reason,
                 },
                 None,
-            );
+            ));
         }
-        self.create_once(res, payload)
+        Planned::Send(self.create_once(res, payload))
     }
 
     /// A create, unless the row has no natural key and the target holds the same
@@ -289,7 +336,8 @@ impl<'a> Planner<'a> {
 
     fn plan_change(&mut self, res: &RowResult, payload: Map<String, Value>) -> Planned {
         let word = Verb::from(self.mode);
-        let one = self.entity_one();
+        let spec = self.spec;
+        let one = spec.entity.one();
         let key_name = self.key_field.unwrap_or("key");
         let key = res.key.as_deref();
         let by_key = key
@@ -331,6 +379,9 @@ impl<'a> Planner<'a> {
             None => by_key,
         };
         let Some(id) = target else {
+            if let Some(held) = self.held_key(res) {
+                return held;
+            }
             if self.mode == Mode::Upsert {
                 let mut s = self.create_once(res, payload);
                 s.note = note;

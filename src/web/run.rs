@@ -137,6 +137,8 @@ async fn run_config(app: &Arc<App>, dry_run: bool, f: &RunForm) -> Result<Config
         keep: None,
         wait_for_lock: None,
         allow_excel_damage: false,
+        plain_words: true,
+        retrying: false,
         wait_for_quota: false,
         quota_per_day: None,
     })
@@ -409,6 +411,7 @@ async fn retry(State(app): State<Arc<App>>) -> Response {
     let conn = app.session().conn.clone();
     match crate::engine::again::retry(&d.result, false, None) {
         Ok((mut cfg, _)) => {
+            cfg.plain_words = true;
             if let Some(c) = conn {
                 cfg.conn.user = c.args.user.clone();
                 cfg.conn.secret = c.args.secret.clone();

@@ -73,7 +73,7 @@ fn an_update_that_would_store_excels_damage_is_held_unless_allowed() {
     assert_eq!(held["_status"], "INVALID", "{held:?}");
     assert!(
         held["_error"].contains(
-            "No HP (Customers!C2): the server has 081312591167, this sheet 81312591167 — it looks like Excel dropped the leading zero. Format the column as Text and type the value again, or run with --allow-excel-damage to send it anyway"
+            "No HP (Customers!C2): the server has 081312591167, this sheet 81312591167 — it looks like Excel dropped the leading zero. Format the column as Text and type the value again, or run with --allow-excel-damage (import or retry) to send it anyway"
         ),
         "{held:?}"
     );
@@ -213,25 +213,15 @@ fn rows_that_describe_or_sum_the_columns_are_left_out_and_named() {
         .args(["template", "customers", "--out", "t.xlsx"])
         .run();
     done.expect_code(0);
-    let headers = sheet(&done.path("t.xlsx"), "Customers").remove(0);
+    let template = done.path("t.xlsx");
+    let headers = sheet(&template, "Customers").remove(0);
+    let at = |h: &str| headers.iter().position(|x| x == h).unwrap();
+    let rows = [("EX-64", "(PT) Maju"), ("EX-65", "Total")]
+        .map(|(code, name)| vec![(at("ext_cust_no"), code), (at("name"), name)]);
     let done = TestEnv::new()
-        .build("filled.xlsx", |path| {
-            xlsx(path, "Customers", |ws| {
-                for (c, h) in headers.iter().enumerate() {
-                    ws.write_string(0, c as u16, h).unwrap();
-                }
-                let at = |h: &str| headers.iter().position(|x| x == h).unwrap() as u16;
-                for (r, (code, name)) in [("EX-64", "(PT) Maju"), ("EX-65", "Total")]
-                    .iter()
-                    .enumerate()
-                {
-                    ws.write_string(r as u32 + 1, at("ext_cust_no"), *code)
-                        .unwrap();
-                    ws.write_string(r as u32 + 1, at("name"), *name).unwrap();
-                }
-            })
-        })
-        .args(["validate", "filled.xlsx", "-e", "customers"])
+        .against(&sb)
+        .build("filled.xlsx", |path| fill_template(&template, path, &rows))
+        .args(["import", "filled.xlsx", "-e", "customers"])
         .run();
     done.expect_code(0);
     assert!(!done.stderr.contains("not a record"), "{}", done.stderr);
@@ -239,6 +229,51 @@ fn rows_that_describe_or_sum_the_columns_are_left_out_and_named() {
         records(&done.path("filled.result.xlsx"), "Results").len(),
         2
     );
+    let server = exported(&sb);
+    assert_eq!(server["EX-64"]["name"], "(PT) Maju");
+    assert_eq!(server["EX-65"]["name"], "Total");
+}
+
+/// `template`'s workbook with `rows` (column index, text) typed under its header, as a
+/// user fills it in Excel: the template's own parts (styles, validations, comments,
+/// Guide sheet) copied as they are, the rows added to its first sheet.
+fn fill_template(template: &std::path::Path, out: &std::path::Path, rows: &[Vec<(usize, &str)>]) {
+    use std::io::{Read, Write};
+    let mut zin = zip::ZipArchive::new(std::fs::File::open(template).unwrap()).unwrap();
+    let mut zout = zip::ZipWriter::new(std::fs::File::create(out).unwrap());
+    let col = |i: usize| char::from(b'A' + u8::try_from(i).unwrap());
+    let mut added = String::new();
+    for (r, row) in rows.iter().enumerate() {
+        let n = r + 2;
+        added.push_str(&format!("<row r=\"{n}\">"));
+        let mut cells = row.clone();
+        cells.sort();
+        for (c, text) in cells {
+            let text = text.replace('&', "&amp;").replace('<', "&lt;");
+            added.push_str(&format!(
+                "<c r=\"{}{n}\" t=\"inlineStr\"><is><t>{text}</t></is></c>",
+                col(c)
+            ));
+        }
+        added.push_str("</row>");
+    }
+    for i in 0..zin.len() {
+        let mut f = zin.by_index(i).unwrap();
+        let name = f.name().unwrap().to_string();
+        let mut bytes = Vec::new();
+        f.read_to_end(&mut bytes).unwrap();
+        if name == "xl/worksheets/sheet1.xml" {
+            let xml = String::from_utf8(bytes).unwrap();
+            assert!(xml.contains("</sheetData>"), "{xml}");
+            bytes = xml
+                .replace("</sheetData>", &format!("{added}</sheetData>"))
+                .into_bytes();
+        }
+        zout.start_file(name, zip::write::SimpleFileOptions::default())
+            .unwrap();
+        zout.write_all(&bytes).unwrap();
+    }
+    zout.finish().unwrap();
 }
 
 #[test]
@@ -334,4 +369,142 @@ fn a_check_never_replaces_a_real_runs_result() {
         .run();
     done.expect_code(0);
     assert!(exported(&sb).contains_key("EX-92"));
+}
+
+#[test]
+fn a_key_excel_damaged_is_held_never_created_again() {
+    let sb = small_sandbox();
+    TestEnv::new()
+        .against(&sb)
+        .file("m1.csv", "Kode,Nama,Kota\n00123,Toko Nol,Kudus\n")
+        .args(["import", "m1.csv", "-e", "customers"])
+        .run()
+        .expect_code(0);
+    let customers = exported(&sb).len();
+    // Month 2: Excel made the key column numbers; 124 is really new.
+    let month2 = |path: &std::path::Path| {
+        xlsx(path, "Customers", |ws| {
+            for (c, h) in ["Kode", "Nama", "Kota"].iter().enumerate() {
+                ws.write_string(0, c as u16, *h).unwrap();
+            }
+            ws.write_number(1, 0, 123.0).unwrap();
+            ws.write_string(1, 1, "Toko Nol").unwrap();
+            ws.write_string(1, 2, "Pati").unwrap();
+            ws.write_number(2, 0, 124.0).unwrap();
+            ws.write_string(2, 1, "Toko Baru").unwrap();
+        })
+    };
+    for extra in [
+        &["--mode", "upsert"][..],
+        &["--mode", "create"][..],
+        &["--mode", "upsert", "--allow-excel-damage"][..],
+    ] {
+        let done = TestEnv::new()
+            .against(&sb)
+            .build("m2.xlsx", month2)
+            .args(["import", "m2.xlsx", "-e", "customers"])
+            .args(extra.iter().copied())
+            .run();
+        done.expect_code(1);
+        let rows = records(&done.path("m2.result.xlsx"), "Results");
+        let held = by_key(&rows, "123");
+        assert_eq!(held["_status"], "INVALID", "{extra:?}: {held:?}");
+        assert!(
+            held["_error"].contains(
+                "Kode (Customers!A2): the server has 00123, this sheet 123 — it looks like Excel dropped the leading zero; not sent, as it would create a second customer. Format the column as Text and type the key again as the server has it; --allow-excel-damage does not apply to keys"
+            ),
+            "{extra:?}: {held:?}"
+        );
+        let new = &by_key(&rows, "124")["_status"];
+        assert!(new == "OK" || new == "SKIPPED", "{extra:?}: {new}");
+    }
+    let server = exported(&sb);
+    assert_eq!(server.len(), customers + 1, "only 124 was created");
+    assert!(!server.contains_key("123"));
+    assert_eq!(server["00123"]["city"], "Kudus");
+}
+
+#[test]
+fn a_held_update_can_be_sent_by_retry() {
+    let sb = small_sandbox();
+    TestEnv::new()
+        .against(&sb)
+        .file("m1.csv", "Kode,Nama,No HP\nEX-81,Toko A,081312591100\n")
+        .args(["import", "m1.csv", "-e", "customers"])
+        .run()
+        .expect_code(0);
+    let done = TestEnv::new()
+        .against(&sb)
+        .file("m2.csv", "Kode,Nama,No HP\nEX-81,Toko A,81312591100\n")
+        .args(["import", "m2.csv", "-e", "customers", "--mode", "upsert"])
+        .run();
+    done.expect_code(1);
+    assert_eq!(exported(&sb)["EX-81"]["phone"], "081312591100");
+    // Retried as it is, the row is held again: its cell is still Excel's damage.
+    let done = done
+        .again()
+        .against(&sb)
+        .args(["retry", "m2.result.xlsx"])
+        .run();
+    done.expect_code(1);
+    assert_eq!(exported(&sb)["EX-81"]["phone"], "081312591100");
+    let done = done
+        .again()
+        .against(&sb)
+        .args(["retry", "m2.result.xlsx", "--allow-excel-damage"])
+        .run();
+    done.expect_code(0);
+    assert_eq!(exported(&sb)["EX-81"]["phone"], "81312591100");
+}
+
+#[test]
+fn utf8_named_by_the_user_is_read_as_utf8_even_when_ascii_but_one_byte() {
+    let bytes: &[u8] = b"Kode,Nama,Kota\nEX-75,Caf\xE9,Kudus\nEX-76,Toko Dua,Pati\n";
+    let done = TestEnv::new()
+        .file("c.csv", bytes)
+        .args(["validate", "c.csv", "-e", "customers", "--out", "r.csv"])
+        .args(["--encoding", "utf-8"])
+        .run();
+    done.expect_code(1);
+    assert!(!done.stderr.contains("legacy code page"), "{}", done.stderr);
+    let out = std::fs::read_to_string(done.path("r.csv")).unwrap();
+    let bad = out.lines().find(|l| l.contains("EX-75")).unwrap();
+    assert!(
+        bad.contains("INVALID")
+            && bad.contains("Nama (B2): holds the byte 0xE9, which is not UTF-8 text"),
+        "{bad}"
+    );
+    let good = out.lines().find(|l| l.contains("EX-76")).unwrap();
+    assert!(
+        good.contains("VALID") && !good.contains("INVALID"),
+        "{good}"
+    );
+}
+
+#[test]
+fn a_workbook_text_cell_is_a_change_not_excels_damage() {
+    let sb = small_sandbox();
+    TestEnv::new()
+        .against(&sb)
+        .file("m1.csv", "Kode,Nama,No HP\nEX-85,Toko A,05321234567\n")
+        .args(["import", "m1.csv", "-e", "customers"])
+        .run()
+        .expect_code(0);
+    // Typed as text in a workbook: the user meant the new number.
+    let done = TestEnv::new()
+        .against(&sb)
+        .build("m2.xlsx", |path| {
+            xlsx(path, "Customers", |ws| {
+                for (c, h) in ["Kode", "Nama", "No HP"].iter().enumerate() {
+                    ws.write_string(0, c as u16, *h).unwrap();
+                }
+                ws.write_string(1, 0, "EX-85").unwrap();
+                ws.write_string(1, 1, "Toko A").unwrap();
+                ws.write_string(1, 2, "5321234567").unwrap();
+            })
+        })
+        .args(["import", "m2.xlsx", "-e", "customers", "--mode", "upsert"])
+        .run();
+    done.expect_code(0);
+    assert_eq!(exported(&sb)["EX-85"]["phone"], "5321234567");
 }
