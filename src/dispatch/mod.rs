@@ -2,7 +2,7 @@
 //! retries what is safe. A POST whose outcome is unknown is reconciled by looking its
 //! natural key up, never blindly re-sent; without a key it ends `UNKNOWN`.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -112,7 +112,7 @@ impl Content {
         self.fields.iter().all(|(path, want)| {
             let got = path.split('.').try_fold(record, |v, k| v.get(k));
             match got {
-                Some(Value::String(s)) => s.trim().to_lowercase() == *want,
+                Some(Value::String(s)) => parse::same_listed(want, &s.trim().to_lowercase()),
                 Some(v) => serde_json::to_string(v).is_ok_and(|text| text == *want),
                 None => false,
             }
@@ -605,6 +605,88 @@ impl Ctx {
         Ok(parse::page(&r.json()))
     }
 
+    /// Pages 2 and on of a listing whose first page was full, newest first where the
+    /// stated `total` says where the end is, each handed to `see` until it says it is
+    /// done. The total is not trusted: pages past it are read while they come back full
+    /// (a capped or stale total), and where its last page is empty (a total too high)
+    /// the last non-empty page is found by halving, not by reading every empty one.
+    async fn pages_from_the_end(
+        &self,
+        path: &str,
+        filters: &[(String, String)],
+        total: Option<u64>,
+        mut see: impl FnMut(Vec<Value>) -> bool,
+    ) -> Result<(), String> {
+        const MAX_PAGES: u32 = 1_000_000;
+        let size = self.client.fields().page_size.max(1) as usize;
+        let Some(total) = total else {
+            for page in 2..=MAX_PAGES {
+                let (items, _) = self.page(path, filters, page).await?;
+                let n = items.len();
+                if see(items) || n < size {
+                    break;
+                }
+            }
+            return Ok(());
+        };
+        let stated = u32::try_from(total.div_ceil(size as u64))
+            .unwrap_or(MAX_PAGES)
+            .clamp(1, MAX_PAGES);
+        let mut read: HashSet<u32> = HashSet::from([1]);
+        // Page 1 was full. `full`: the highest page read so far was full.
+        let (mut top, mut full) = (1u32, true);
+        if stated > 1 {
+            let (items, _) = self.page(path, filters, stated).await?;
+            read.insert(stated);
+            let n = items.len();
+            if n == 0 {
+                // A total too high: halve between page 1 (full) and `stated` (empty).
+                let (mut lo, mut hi) = (1u32, stated);
+                while hi - lo > 1 {
+                    let mid = lo + (hi - lo) / 2;
+                    let (items, _) = self.page(path, filters, mid).await?;
+                    read.insert(mid);
+                    let n = items.len();
+                    if n > 0 && see(items) {
+                        return Ok(());
+                    }
+                    match n {
+                        0 => hi = mid,
+                        n if n < size => (lo, hi) = (mid, mid + 1),
+                        _ => lo = mid,
+                    }
+                }
+                (top, full) = (lo, false);
+            } else {
+                if see(items) {
+                    return Ok(());
+                }
+                (top, full) = (stated, n >= size);
+            }
+        }
+        // Past the stated end while pages come back full: a capped or stale total.
+        let mut next = top;
+        while full && next < MAX_PAGES {
+            next += 1;
+            let (items, _) = self.page(path, filters, next).await?;
+            read.insert(next);
+            full = items.len() >= size;
+            if see(items) {
+                return Ok(());
+            }
+        }
+        for page in (2..=top).rev() {
+            if read.contains(&page) {
+                continue;
+            }
+            let (items, _) = self.page(path, filters, page).await?;
+            if see(items) {
+                break;
+            }
+        }
+        Ok(())
+    }
+
     /// The ids of the records `keys` name, all found from one listing: its first page
     /// says how many records there are, then the pages are read from the last one back
     /// (a target that lists by ascending id holds a run's new records there) until
@@ -656,21 +738,35 @@ impl Ctx {
             .sum();
         let every_page = keys.iter().any(|k| k.content.is_some());
         let mut by_content: Vec<Vec<String>> = vec![Vec::new(); keys.len()];
+        // Records listed, and those showing what the keys are matched on: a listing
+        // whose records show none of it cannot say that a create is absent.
+        let (mut listed, mut shaped) = (0usize, 0usize);
+        let mut by_key: Vec<Vec<String>> = vec![Vec::new(); keys.len()];
         let mut see = |page: Vec<Value>, left: &mut usize| {
             for record in page {
                 let Some(id) = parse::record_id(&record) else {
                     continue;
                 };
+                listed += 1;
+                let has = |path: &str| path.split('.').try_fold(&record, |v, k| v.get(k)).is_some();
+                if keys.iter().any(|k| match &k.content {
+                    Some(c) => c.fields.iter().all(|(p, _)| has(p)),
+                    None => has(&k.field),
+                }) {
+                    shaped += 1;
+                }
                 for (field, wanted) in &by_field {
                     let value = record.get(*field).and_then(parse::scalar_text);
                     let Some(rows) = value.and_then(|v| wanted.get(v.trim())) else {
                         continue;
                     };
-                    for &i in rows {
-                        if found[i].is_none() {
-                            found[i] = Some(id.clone());
+                    // Rows sharing a key share the records having it (handed out below).
+                    let ids = &mut by_key[rows[0]];
+                    if !ids.contains(&id) {
+                        if ids.len() < rows.len() {
                             *left -= 1;
                         }
+                        ids.push(id.clone());
                     }
                 }
                 for (i, k) in keys.iter().enumerate() {
@@ -696,27 +792,37 @@ impl Ctx {
         see(first, &mut left);
         let done = |left: usize| left == 0 && !every_page;
         if !short && !done(left) {
-            match total {
-                Some(total) => {
-                    let last = u32::try_from(total.div_ceil(size as u64)).unwrap_or(u32::MAX);
-                    for page in (2..=last.min(1_000_000)).rev() {
-                        let (items, _) = self.page(path, &filters, page).await?;
-                        see(items, &mut left);
-                        if done(left) {
-                            break;
-                        }
-                    }
-                }
-                None => {
-                    for page in 2..=1_000_000u32 {
-                        let (items, _) = self.page(path, &filters, page).await?;
-                        let n = items.len();
-                        see(items, &mut left);
-                        if n < size || done(left) {
-                            break;
-                        }
-                    }
-                }
+            self.pages_from_the_end(path, &filters, total, |items| {
+                see(items, &mut left);
+                done(left)
+            })
+            .await?;
+        }
+        if listed > 0 && shaped == 0 {
+            let what: Vec<&str> = keys
+                .iter()
+                .flat_map(|k| match &k.content {
+                    Some(c) => c.fields.iter().map(|(p, _)| p.as_str()).collect(),
+                    None => vec![k.field.as_str()],
+                })
+                .collect::<std::collections::BTreeSet<_>>()
+                .into_iter()
+                .collect();
+            return Err(format!(
+                "listing {path}: none of its {listed} records shows {}, so it cannot tell whether the record was created; check in {} before sending the row again",
+                what.join(", "),
+                self.service
+            ));
+        }
+        // Rows sharing a natural key (in sheet order) take the records having it in
+        // ascending id order, the newest ones where there are more records than rows;
+        // never one record for two rows.
+        for rows in by_field.values().flat_map(|m| m.values()) {
+            let ids = &mut by_key[rows[0]];
+            ids.sort_by_key(|id| (id.parse::<u64>().unwrap_or(u64::MAX), id.clone()));
+            let extra = ids.len().saturating_sub(rows.len());
+            for (&i, id) in rows.iter().zip(ids.drain(..).skip(extra)) {
+                found[i] = Some(id);
             }
         }
         for (i, k) in keys.iter().enumerate() {
@@ -731,20 +837,9 @@ impl Ctx {
 
     /// Create a record for input row `row` (named in field errors). Retries only what
     /// certainly did not arrive (429, refused connections); an answer that may hide a
-    /// created record (timeout, reset, 5xx) without a key ends the row `UNKNOWN`.
-    pub async fn create(
-        &self,
-        path: &str,
-        body: &Value,
-        key: Option<&Key>,
-        row: Option<u32>,
-    ) -> Outcome {
-        self.create_or_defer(path, body, key, row).await.0
-    }
-
-    /// [`Ctx::create`], and whether its outcome waits for the listing: with a key, a
-    /// create whose answer was lost or named no id is [`Unsettled`] (the dispatch loop
-    /// finds all of them together); the outcome is then provisional.
+    /// created record (timeout, reset, 5xx) without a key ends the row `UNKNOWN`. With
+    /// a key, a create whose answer was lost or named no id is [`Unsettled`] (the
+    /// dispatch loop finds all of them together); the outcome is then provisional.
     pub async fn create_or_defer(
         &self,
         path: &str,
@@ -835,7 +930,16 @@ impl Ctx {
                 }
             };
             failures += 1;
+            // A lost create waits BEFORE it is looked up: a gateway that answers 504
+            // while the backend still commits would otherwise be searched too early,
+            // found absent, and sent again (a duplicate).
+            let mut paused_first = None;
             if let Some(reason) = ambiguous {
+                let why = format!("POST {path}: {reason}; looking it up");
+                paused_first = Some(
+                    self.pause(backoff(&self.policy, failures, retry_after), &why)
+                        .await,
+                );
                 // It may have been stored: never sent again before it is looked up.
                 if self
                     .look_up_lost_create(path, key, &reason, &mut done, unsettled)
@@ -860,10 +964,14 @@ impl Ctx {
                 "POST {path}: {}",
                 ambiguous_seen.as_deref().unwrap_or("not sent")
             );
-            if !self
-                .pause(backoff(&self.policy, failures, retry_after), &why)
-                .await
-            {
+            let resumed = match paused_first {
+                Some(resumed) => resumed,
+                None => {
+                    self.pause(backoff(&self.policy, failures, retry_after), &why)
+                        .await
+                }
+            };
+            if !resumed {
                 // Parked, or stopped before anything left: checked by key, nothing was
                 // stored, so the row stays NOT SENT for `resume`.
                 if *attempts == 0 || self.is_parked() {
@@ -1056,6 +1164,102 @@ mod tests {
         }
     }
 
+    /// A target whose listing holds `records` (ids ascending), two a page, and states
+    /// `total` as its total whatever it holds: a capped, stale or inflated count.
+    struct Listing {
+        records: Vec<Value>,
+        total: u64,
+        fields: crate::connector::salesmania::Fields,
+    }
+
+    impl Transport for Listing {
+        fn send<'a>(
+            &'a self,
+            _: Method,
+            _: &'a str,
+            query: &'a [(String, String)],
+            _: Body<'a>,
+        ) -> std::pin::Pin<
+            Box<dyn std::future::Future<Output = Result<Reply, SendError>> + Send + 'a>,
+        > {
+            let page: usize = query
+                .iter()
+                .find(|(k, _)| k == "page")
+                .and_then(|(_, v)| v.parse().ok())
+                .unwrap_or(1);
+            let data: Vec<&Value> = self.records.iter().skip((page - 1) * 2).take(2).collect();
+            let body = serde_json::json!({"data": data, "total": self.total});
+            Box::pin(async move {
+                Ok(Reply {
+                    status: 200,
+                    retry_after: None,
+                    quota_reset: None,
+                    allowance: None,
+                    content_type: Some("application/json".into()),
+                    body: body.to_string().into_bytes(),
+                })
+            })
+        }
+
+        fn fields(&self) -> &crate::connector::salesmania::Fields {
+            &self.fields
+        }
+    }
+
+    fn listing(keys: &[&str], total: u64) -> Ctx {
+        let records = keys
+            .iter()
+            .enumerate()
+            .map(|(i, k)| serde_json::json!({"id": i + 1, "code": k}))
+            .collect();
+        Ctx {
+            client: std::sync::Arc::new(Listing {
+                records,
+                total,
+                fields: crate::connector::salesmania::Fields {
+                    page_size: 2,
+                    ..Default::default()
+                },
+            }),
+            limiter: Limiter::new(None),
+            policy: Policy::default(),
+            columns: HashMap::new(),
+            interrupted: Default::default(),
+            service: "the target",
+        }
+    }
+
+    /// The stated total is not trusted (issue 32 review, point 6): records past a
+    /// capped total are read, and a total far too high does not hide the last page.
+    #[tokio::test]
+    async fn lost_creates_are_found_past_a_wrong_total() {
+        let codes = ["a", "b", "c", "d", "e", "f", "g"];
+        let (f, g) = (Key::natural("code", "f"), Key::natural("code", "g"));
+        for total in [3, 4, 7, 100, 1000] {
+            let ids = listing(&codes, total)
+                .find_created("/x", &[&f, &g])
+                .await
+                .unwrap_or_default();
+            assert_eq!(
+                ids,
+                [Some("6".to_string()), Some("7".to_string())],
+                "total {total}"
+            );
+        }
+    }
+
+    /// Two rows sharing a key take the two records having it, in order, never one
+    /// record for both (point 7).
+    #[tokio::test]
+    async fn rows_sharing_a_key_take_one_record_each() {
+        let k = Key::natural("code", "x");
+        let ids = listing(&["a", "x", "b", "x", "x"], 5)
+            .find_created("/x", &[&k, &k])
+            .await
+            .unwrap_or_default();
+        assert_eq!(ids, [Some("4".to_string()), Some("5".to_string())]);
+    }
+
     /// A context over a script, after ten answered GETs (so the limiter knows the
     /// server takes about ten requests a second).
     async fn scripted(
@@ -1098,8 +1302,9 @@ mod tests {
         )
         .await;
         let done = ctx
-            .create("/x", &serde_json::json!({}), None, Some(2))
-            .await;
+            .create_or_defer("/x", &serde_json::json!({}), None, Some(2))
+            .await
+            .0;
         assert_eq!(done.status, Some(Status::Ok), "{done:?}");
         assert_eq!(done.id.as_deref(), Some("7"));
         assert_eq!(done.attempts, Some(4));
@@ -1128,8 +1333,9 @@ mod tests {
         let mut ctx = scripted(&[(502, None)], (201, None), Policy::default()).await;
         ctx.service = "Fatura Entegratör";
         let done = ctx
-            .create("/x", &serde_json::json!({}), None, Some(3))
-            .await;
+            .create_or_defer("/x", &serde_json::json!({}), None, Some(3))
+            .await
+            .0;
         assert_eq!(done.status, Some(Status::Unknown), "{done:?}");
         assert!(
             done.error
@@ -1149,7 +1355,9 @@ mod tests {
         };
         let ctx = scripted(&[], (429, None), policy.clone()).await;
         let started = Instant::now();
-        let done = ctx.create("/x", &serde_json::json!({}), None, None).await;
+        let (done, _) = ctx
+            .create_or_defer("/x", &serde_json::json!({}), None, None)
+            .await;
         assert!(started.elapsed() >= Duration::from_millis(300));
         assert_eq!((done.status, done.http), (Some(Status::Failed), Some(429)));
         assert!(done.attempts.unwrap_or(0) > policy.retries + 1, "{done:?}");
