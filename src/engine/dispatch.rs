@@ -752,12 +752,9 @@ impl Sender {
             if unsettled.is_none() {
                 stop.count(&done);
             }
-            // A provisional outcome (its create waits for the listing) is not committed:
-            // killed before the lookup, the row stays "sending" and `resume` looks it up.
-            if !early
-                && unsettled.is_none()
-                && let (Some(tx), Some(_)) = (&tx, done.status)
-            {
+            // Provisional (waits for the listing): stays "sending" for `resume`.
+            let settled_now = !early && unsettled.is_none();
+            if settled_now && let (Some(tx), Some(_)) = (&tx, done.status) {
                 commit_now(tx, &job, &done).await;
             } else if done.status.is_none()
                 && let Some(tx) = &tx

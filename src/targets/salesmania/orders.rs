@@ -479,15 +479,15 @@ impl<'a> Grouped<'a> {
         let number = body.get("ext_order_no").and_then(scalar_text);
         let number = number.as_deref().map(str::trim);
         let remembered = self.known.get(&group.key);
-        let mut note = String::new();
+        let mut note = match self.listed {
+            true => String::new(),
+            false => format!("note: {UNLISTED}"),
+        };
         // Without an order number the server cannot be asked: the memory decides.
         let on_server = match number {
             Some(n) if self.listed => self.on_server.get(n),
             _ => remembered,
         };
-        if !self.listed {
-            note = format!("note: {UNLISTED}");
-        }
         let action = match (on_server, remembered) {
             (Some(id), Some(was)) if was == id => Action::Skip {
                 id: Some(id.clone()),
@@ -503,8 +503,7 @@ impl<'a> Grouped<'a> {
                     group.key
                 ),
             },
-            // The listing's shape may hide the number (a renamed field, a number
-            // listed as text): the remembered id, listed, still proves it is there.
+            // The listing may not show the number: the remembered id, listed, proves it.
             (None, Some(was)) if self.status_by_id.contains_key(was) => Action::Skip {
                 id: Some(was.clone()),
                 reason: format!(
