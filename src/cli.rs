@@ -173,6 +173,15 @@ pub struct SandboxArgs {
     /// Share of creates that are stored and then answered by a dropped connection (0..1).
     #[arg(long, default_value_t = 0.0, value_name = "F")]
     pub drop_after_commit: f64,
+    /// Answer every create 504 at once and commit it this many ms later (0: off).
+    #[arg(long, default_value_t = 0, value_name = "MS")]
+    pub late_commit_ms: u64,
+    /// List visits and orders with timestamp dates, string customer ids, no ext_order_no.
+    #[arg(long)]
+    pub live_list_shape: bool,
+    /// Answer GET on the order list 405 (no order list, as the vendor documents).
+    #[arg(long)]
+    pub no_order_list: bool,
     /// Answer creates `200 {}` without the new record's id, as the vendor documents it.
     #[arg(long)]
     pub empty_create_answer: bool,
@@ -219,6 +228,9 @@ impl SandboxArgs {
             rate_limit: self.rate_limit,
             token_ttl: Some(self.token_ttl),
             drop_after_commit: self.drop_after_commit,
+            late_commit_ms: self.late_commit_ms,
+            live_list_shape: self.live_list_shape,
+            no_order_list: self.no_order_list,
             empty_create_answer: self.empty_create_answer,
             stall_rate: self.stall_rate,
             state: self.state.clone(),

@@ -15,6 +15,35 @@ fn field<'v>(v: &'v Value, names: &[&str]) -> Option<&'v Value> {
     names.iter().find_map(|n| data.get(*n))
 }
 
+/// Whether a listed value (as text: strings trimmed and lowercased) is the value a
+/// row sent: the same text, or the row's date (`2026-12-07`) listed as a timestamp
+/// (`2026-12-07T00:00:00+07:00`), which a live API may do where the sandbox does not.
+pub fn same_listed(sent: &str, listed: &str) -> bool {
+    sent == listed_as_sent(sent, listed)
+}
+
+/// A listed value in the shape of the row's: a timestamp cut to its date (the first
+/// 10 characters) where the row sent a date; anything else as listed.
+pub fn listed_as_sent<'a>(sent: &str, listed: &'a str) -> &'a str {
+    let timestamp = matches!(listed.as_bytes().get(10), Some(b't' | b'T' | b' '));
+    match listed.get(..10) {
+        Some(day) if timestamp && is_date(sent) && is_date(day) => day,
+        _ => listed,
+    }
+}
+
+/// `YYYY-MM-DD` in shape.
+fn is_date(s: &str) -> bool {
+    s.len() == 10
+        && s.bytes().enumerate().all(|(i, b)| {
+            if i == 4 || i == 7 {
+                b == b'-'
+            } else {
+                b.is_ascii_digit()
+            }
+        })
+}
+
 /// A scalar as text: strings as they are, numbers in their JSON form.
 pub fn scalar_text(v: &Value) -> Option<String> {
     match v {

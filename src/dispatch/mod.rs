@@ -17,6 +17,7 @@ use crate::output::Status;
 use crate::output::result::Outcome;
 
 mod describe;
+mod listing;
 mod throttle;
 
 pub use describe::Column;
@@ -112,7 +113,7 @@ impl Content {
         self.fields.iter().all(|(path, want)| {
             let got = path.split('.').try_fold(record, |v, k| v.get(k));
             match got {
-                Some(Value::String(s)) => s.trim().to_lowercase() == *want,
+                Some(Value::String(s)) => parse::same_listed(want, &s.trim().to_lowercase()),
                 Some(v) => serde_json::to_string(v).is_ok_and(|text| text == *want),
                 None => false,
             }
@@ -156,6 +157,16 @@ fn backoff(policy: &Policy, attempt: u32, retry_after: Option<Duration>) -> Dura
     match retry_after {
         Some(ra) => ra.min(policy.max_delay) + Duration::from_millis(fastrand::u64(0..100)),
         None => jittered,
+    }
+}
+
+/// The `_error` of a create that ran out of tries; `lost`: the last lost answer.
+fn gave_up(attempts: u32, lost: Option<&str>) -> String {
+    match lost {
+        Some(r) => format!(
+            "not created after {attempts} tries (last: {r}); checked by key, nothing was stored"
+        ),
+        None => format!("gave up after {attempts} tries"),
     }
 }
 
@@ -542,209 +553,11 @@ impl Ctx {
         }
     }
 
-    /// Every record of a collection, page by page; stops at a short or empty page or at
-    /// the stated total, and never loops forever.
-    pub async fn list_all(
-        &self,
-        path: &str,
-        filters: &[(String, String)],
-    ) -> Result<Vec<Value>, String> {
-        let mut out = Vec::new();
-        self.list_each(path, filters, |page| out.extend(page))
-            .await?;
-        Ok(out)
-    }
-
-    /// [`Ctx::list_all`], each page handed to `each` as it comes instead of all of them
-    /// gathered, so that a caller keeping less than the records themselves (an import's
-    /// index of the target) never holds the whole listing.
-    pub async fn list_each(
-        &self,
-        path: &str,
-        filters: &[(String, String)],
-        mut each: impl FnMut(Vec<Value>),
-    ) -> Result<(), String> {
-        let size = self.client.fields().page_size.max(1);
-        let mut seen = 0u64;
-        for page in 1..=1_000_000u32 {
-            let (items, total) = self.page(path, filters, page).await?;
-            let n = items.len();
-            seen += n as u64;
-            each(items);
-            let done = n < size as usize || total.is_some_and(|t| seen >= t);
-            if n == 0 || done {
-                break;
-            }
-        }
-        Ok(())
-    }
-
-    /// Page `page` of a listing: its records and the stated total, if any.
-    async fn page(
-        &self,
-        path: &str,
-        filters: &[(String, String)],
-        page: u32,
-    ) -> Result<(Vec<Value>, Option<u64>), String> {
-        let f = self.client.fields();
-        let mut q = filters.to_vec();
-        q.push((f.page_param.clone(), page.to_string()));
-        q.push((f.limit_param.clone(), f.page_size.max(1).to_string()));
-        let sent = self
-            .idempotent_sent(Method::GET, path, &q, Body::None)
-            .await;
-        let r = sent
-            .result
-            .map_err(|e| format!("listing {path} failed: {}", e.describe()))?;
-        if let Some(why) = sent.rate_limited {
-            return Err(format!("listing {path} failed: {why}"));
-        }
-        if !r.is_success() {
-            return Err(format!("listing {path} failed: {}", self.describe(&r)));
-        }
-        Ok(parse::page(&r.json()))
-    }
-
-    /// The ids of the records `keys` name, all found from one listing: its first page
-    /// says how many records there are, then the pages are read from the last one back
-    /// (a target that lists by ascending id holds a run's new records there) until
-    /// every natural key is found. Records known by content need every page (which of
-    /// the identical ones a row is depends on all of them). `None`: not on the target.
-    pub async fn find_created(
-        &self,
-        path: &str,
-        keys: &[&Key],
-    ) -> Result<Vec<Option<String>>, String> {
-        let mut found: Vec<Option<String>> = vec![None; keys.len()];
-        let mut by_field: HashMap<&str, HashMap<&str, Vec<usize>>> = HashMap::new();
-        for (i, k) in keys.iter().enumerate() {
-            if k.content.is_none() {
-                by_field
-                    .entry(k.field.as_str())
-                    .or_default()
-                    .entry(k.value.trim())
-                    .or_default()
-                    .push(i);
-            }
-        }
-        // One natural key where the target filters by it: a search, not a listing.
-        let size = self.client.fields().page_size.max(1) as usize;
-        if let [k] = keys
-            && k.content.is_none()
-            && self.client.fields().key_filter
-        {
-            let filter = [(k.field.clone(), k.value.clone())];
-            let (items, _) = self.page(path, &filter, 1).await?;
-            let matches = |v: &&Value| {
-                v.get(&k.field)
-                    .and_then(parse::scalar_text)
-                    .is_some_and(|s| s.trim() == k.value.trim())
-            };
-            if let Some(found) = items.iter().find(matches) {
-                return Ok(vec![parse::record_id(found)]);
-            }
-            // A filter that was honoured returns few items; a full page means it was
-            // ignored and the answer proves nothing.
-            if items.len() < size {
-                return Ok(vec![None]);
-            }
-        }
-        let mut left: usize = by_field
-            .values()
-            .flat_map(|m| m.values())
-            .map(Vec::len)
-            .sum();
-        let every_page = keys.iter().any(|k| k.content.is_some());
-        let mut by_content: Vec<Vec<String>> = vec![Vec::new(); keys.len()];
-        let mut see = |page: Vec<Value>, left: &mut usize| {
-            for record in page {
-                let Some(id) = parse::record_id(&record) else {
-                    continue;
-                };
-                for (field, wanted) in &by_field {
-                    let value = record.get(*field).and_then(parse::scalar_text);
-                    let Some(rows) = value.and_then(|v| wanted.get(v.trim())) else {
-                        continue;
-                    };
-                    for &i in rows {
-                        if found[i].is_none() {
-                            found[i] = Some(id.clone());
-                            *left -= 1;
-                        }
-                    }
-                }
-                for (i, k) in keys.iter().enumerate() {
-                    if k.content.as_ref().is_some_and(|c| c.matches(&record)) {
-                        by_content[i].push(id.clone());
-                    }
-                }
-            }
-        };
-        // Filters narrow the listing when every key is a content with the same ones.
-        let filters = match keys.first().and_then(|k| k.content.as_ref()) {
-            Some(c)
-                if keys
-                    .iter()
-                    .all(|k| k.content.as_ref().is_some_and(|o| o.search == c.search)) =>
-            {
-                c.search.clone()
-            }
-            _ => Vec::new(),
-        };
-        let (first, total) = self.page(path, &filters, 1).await?;
-        let short = first.len() < size;
-        see(first, &mut left);
-        let done = |left: usize| left == 0 && !every_page;
-        if !short && !done(left) {
-            match total {
-                Some(total) => {
-                    let last = u32::try_from(total.div_ceil(size as u64)).unwrap_or(u32::MAX);
-                    for page in (2..=last.min(1_000_000)).rev() {
-                        let (items, _) = self.page(path, &filters, page).await?;
-                        see(items, &mut left);
-                        if done(left) {
-                            break;
-                        }
-                    }
-                }
-                None => {
-                    for page in 2..=1_000_000u32 {
-                        let (items, _) = self.page(path, &filters, page).await?;
-                        let n = items.len();
-                        see(items, &mut left);
-                        if n < size || done(left) {
-                            break;
-                        }
-                    }
-                }
-            }
-        }
-        for (i, k) in keys.iter().enumerate() {
-            if let Some(c) = &k.content {
-                let ids = &mut by_content[i];
-                ids.sort_by_key(|id| (id.parse::<u64>().unwrap_or(u64::MAX), id.clone()));
-                found[i] = ids.get(c.nth.saturating_sub(1) as usize).cloned();
-            }
-        }
-        Ok(found)
-    }
-
     /// Create a record for input row `row` (named in field errors). Retries only what
     /// certainly did not arrive (429, refused connections); an answer that may hide a
-    /// created record (timeout, reset, 5xx) without a key ends the row `UNKNOWN`.
-    pub async fn create(
-        &self,
-        path: &str,
-        body: &Value,
-        key: Option<&Key>,
-        row: Option<u32>,
-    ) -> Outcome {
-        self.create_or_defer(path, body, key, row).await.0
-    }
-
-    /// [`Ctx::create`], and whether its outcome waits for the listing: with a key, a
-    /// create whose answer was lost or named no id is [`Unsettled`] (the dispatch loop
-    /// finds all of them together); the outcome is then provisional.
+    /// created record (timeout, reset, 5xx) without a key ends the row `UNKNOWN`. With
+    /// a key, a create whose answer was lost or named no id is [`Unsettled`] (the
+    /// dispatch loop finds all of them together); the outcome is then provisional.
     pub async fn create_or_defer(
         &self,
         path: &str,
@@ -835,7 +648,16 @@ impl Ctx {
                 }
             };
             failures += 1;
+            // A lost create waits BEFORE it is looked up: a gateway that answers 504
+            // while the backend still commits would otherwise be searched too early,
+            // found absent, and sent again (a duplicate).
+            let mut paused_first = None;
             if let Some(reason) = ambiguous {
+                let why = format!("POST {path}: {reason}; looking it up");
+                paused_first = Some(
+                    self.pause(backoff(&self.policy, failures, retry_after), &why)
+                        .await,
+                );
                 // It may have been stored: never sent again before it is looked up.
                 if self
                     .look_up_lost_create(path, key, &reason, &mut done, unsettled)
@@ -847,23 +669,21 @@ impl Ctx {
             }
             if failures > self.policy.retries {
                 done.status = Some(Status::Failed);
-                done.error = match &ambiguous_seen {
-                    Some(r) => format!(
-                        "not created after {} tries (last: {r}); checked by key, nothing was stored",
-                        *attempts
-                    ),
-                    None => format!("gave up after {} tries", *attempts),
-                };
+                done.error = gave_up(*attempts, ambiguous_seen.as_deref());
                 return done;
             }
-            let why = format!(
-                "POST {path}: {}",
-                ambiguous_seen.as_deref().unwrap_or("not sent")
-            );
-            if !self
-                .pause(backoff(&self.policy, failures, retry_after), &why)
-                .await
-            {
+            let resumed = match paused_first {
+                Some(resumed) => resumed,
+                None => {
+                    let why = format!(
+                        "POST {path}: {}",
+                        ambiguous_seen.as_deref().unwrap_or("not sent")
+                    );
+                    self.pause(backoff(&self.policy, failures, retry_after), &why)
+                        .await
+                }
+            };
+            if !resumed {
                 // Parked, or stopped before anything left: checked by key, nothing was
                 // stored, so the row stays NOT SENT for `resume`.
                 if *attempts == 0 || self.is_parked() {
@@ -1056,6 +876,102 @@ mod tests {
         }
     }
 
+    /// A target whose listing holds `records` (ids ascending), two a page, and states
+    /// `total` as its total whatever it holds: a capped, stale or inflated count.
+    struct Listing {
+        records: Vec<Value>,
+        total: u64,
+        fields: crate::connector::salesmania::Fields,
+    }
+
+    impl Transport for Listing {
+        fn send<'a>(
+            &'a self,
+            _: Method,
+            _: &'a str,
+            query: &'a [(String, String)],
+            _: Body<'a>,
+        ) -> std::pin::Pin<
+            Box<dyn std::future::Future<Output = Result<Reply, SendError>> + Send + 'a>,
+        > {
+            let page: usize = query
+                .iter()
+                .find(|(k, _)| k == "page")
+                .and_then(|(_, v)| v.parse().ok())
+                .unwrap_or(1);
+            let data: Vec<&Value> = self.records.iter().skip((page - 1) * 2).take(2).collect();
+            let body = serde_json::json!({"data": data, "total": self.total});
+            Box::pin(async move {
+                Ok(Reply {
+                    status: 200,
+                    retry_after: None,
+                    quota_reset: None,
+                    allowance: None,
+                    content_type: Some("application/json".into()),
+                    body: body.to_string().into_bytes(),
+                })
+            })
+        }
+
+        fn fields(&self) -> &crate::connector::salesmania::Fields {
+            &self.fields
+        }
+    }
+
+    fn listing(keys: &[&str], total: u64) -> Ctx {
+        let records = keys
+            .iter()
+            .enumerate()
+            .map(|(i, k)| serde_json::json!({"id": i + 1, "code": k}))
+            .collect();
+        Ctx {
+            client: std::sync::Arc::new(Listing {
+                records,
+                total,
+                fields: crate::connector::salesmania::Fields {
+                    page_size: 2,
+                    ..Default::default()
+                },
+            }),
+            limiter: Limiter::new(None),
+            policy: Policy::default(),
+            columns: HashMap::new(),
+            interrupted: Default::default(),
+            service: "the target",
+        }
+    }
+
+    /// The stated total is not trusted (issue 32 review, point 6): records past a
+    /// capped total are read, and a total far too high does not hide the last page.
+    #[tokio::test]
+    async fn lost_creates_are_found_past_a_wrong_total() {
+        let codes = ["a", "b", "c", "d", "e", "f", "g"];
+        let (f, g) = (Key::natural("code", "f"), Key::natural("code", "g"));
+        for total in [3, 4, 7, 100, 1000] {
+            let ids = listing(&codes, total)
+                .find_created("/x", &[&f, &g])
+                .await
+                .unwrap_or_default();
+            assert_eq!(
+                ids,
+                [Some("6".to_string()), Some("7".to_string())],
+                "total {total}"
+            );
+        }
+    }
+
+    /// Two rows sharing a key take the two records having it, in order, never one
+    /// record for both (point 7).
+    #[tokio::test]
+    async fn rows_sharing_a_key_take_one_record_each() {
+        let k = Key::natural("code", "x");
+        let ids = listing(&["a", "x", "b", "x", "x"], 5)
+            .find_created("/x", &[&k, &k])
+            .await
+            .unwrap_or_default();
+        assert_eq!(ids, [Some("4".to_string()), Some("5".to_string())]);
+    }
+
     /// A context over a script, after ten answered GETs (so the limiter knows the
     /// server takes about ten requests a second).
     async fn scripted(
@@ -1098,8 +1014,9 @@ mod tests {
         )
         .await;
         let done = ctx
-            .create("/x", &serde_json::json!({}), None, Some(2))
-            .await;
+            .create_or_defer("/x", &serde_json::json!({}), None, Some(2))
+            .await
+            .0;
         assert_eq!(done.status, Some(Status::Ok), "{done:?}");
         assert_eq!(done.id.as_deref(), Some("7"));
         assert_eq!(done.attempts, Some(4));
@@ -1128,8 +1045,9 @@ mod tests {
         let mut ctx = scripted(&[(502, None)], (201, None), Policy::default()).await;
         ctx.service = "Fatura Entegratör";
         let done = ctx
-            .create("/x", &serde_json::json!({}), None, Some(3))
-            .await;
+            .create_or_defer("/x", &serde_json::json!({}), None, Some(3))
+            .await
+            .0;
         assert_eq!(done.status, Some(Status::Unknown), "{done:?}");
         assert!(
             done.error
@@ -1149,7 +1067,9 @@ mod tests {
         };
         let ctx = scripted(&[], (429, None), policy.clone()).await;
         let started = Instant::now();
-        let done = ctx.create("/x", &serde_json::json!({}), None, None).await;
+        let (done, _) = ctx
+            .create_or_defer("/x", &serde_json::json!({}), None, None)
+            .await;
         assert!(started.elapsed() >= Duration::from_millis(300));
         assert_eq!((done.status, done.http), (Some(Status::Failed), Some(429)));
         assert!(done.attempts.unwrap_or(0) > policy.retries + 1, "{done:?}");

@@ -3,7 +3,7 @@
 //! marked *sending* in the ledger before its request leaves; outcomes are committed as
 //! they settle; Ctrl-C and `--max-errors` stop the sending, never the accounting.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc;
@@ -243,9 +243,9 @@ pub struct Loop<'a> {
     pub skip_unknown: bool,
     /// Ctrl-C and the error limit.
     pub stop: Stop,
-    /// Rows that were being sent when an earlier attempt of this run stopped, with
-    /// their key: they may have landed, so they are reconciled before anything else.
-    pub in_flight_before: HashMap<u32, Option<String>>,
+    /// Rows that were being sent when an earlier attempt of this run stopped: they
+    /// may have landed, so they are reconciled before anything else.
+    pub in_flight_before: HashSet<u32>,
     /// A problem that ended reading early (the input changed mid-run).
     pub problem: Option<String>,
 }
@@ -499,7 +499,7 @@ impl Loop<'_> {
     fn reconcile(&mut self, job: &Job) -> Reconciled {
         let mut was = false;
         for row in &job.rows {
-            was |= self.in_flight_before.remove(row).is_some();
+            was |= self.in_flight_before.remove(row);
         }
         if !was {
             return Reconciled::Send;
@@ -770,7 +770,9 @@ impl Sender {
             if unsettled.is_none() {
                 stop.count(&done);
             }
-            if !early && let (Some(tx), Some(_)) = (&tx, done.status) {
+            // Provisional (waits for the listing): stays "sending" for `resume`.
+            let settled_now = !early && unsettled.is_none();
+            if settled_now && let (Some(tx), Some(_)) = (&tx, done.status) {
                 commit_now(tx, &job, &done).await;
             } else if done.status.is_none()
                 && let Some(tx) = &tx

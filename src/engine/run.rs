@@ -2,7 +2,7 @@
 //! connect, read what is there, choose the planner, confirm, open the run in the
 //! ledger, dispatch. Writing the result and printing are the caller's.
 
-use std::collections::HashMap;
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -258,7 +258,7 @@ type LedgerSide = (
     Option<super::ledger_writer::LedgerThread>,
     Option<i64>,
     RowSet,
-    HashMap<u32, Option<String>>,
+    HashSet<u32>,
 );
 
 /// Open the run in the ledger (and name it in the run lock) and start its writer
@@ -272,7 +272,7 @@ fn start_ledger(
     lock: Option<&RunLock>,
 ) -> Result<LedgerSide> {
     if cfg.dry_run {
-        return Ok((None, None, None, RowSet::default(), HashMap::new()));
+        return Ok((None, None, None, RowSet::default(), HashSet::new()));
     }
     let (mut ledger, run, before, in_flight) = open_run(cfg, prepared, conn, resume_of, spill)?;
     if let Some(lock) = lock {
@@ -354,8 +354,8 @@ fn close_run(
 }
 
 /// A run opened in the ledger: the ledger, the run, the rows it already has an outcome
-/// for, and the rows (with their key) that were being sent when it stopped.
-type Opened = (Ledger, i64, RowSet, HashMap<u32, Option<String>>);
+/// for, and the rows that were being sent when it stopped.
+type Opened = (Ledger, i64, RowSet, HashSet<u32>);
 
 /// The run in the ledger: a new one, or the one being resumed with the rows that were
 /// in flight when it stopped; the outcomes it already has go to `spill` (for the result
@@ -370,12 +370,12 @@ fn open_run(
     let spec = &prepared.spec;
     let mut ledger = Ledger::open(&ledger::default_home())?;
     let mut done = RowSet::default();
-    let mut in_flight = HashMap::new();
+    let mut in_flight = HashSet::new();
     let run = match resume_of {
         Some(id) => {
             ledger.each_row(id, |r| {
                 if r.sending {
-                    in_flight.insert(r.row, r.key.clone());
+                    in_flight.insert(r.row);
                 } else if let Some(outcome) = r.outcome() {
                     done.insert(r.row);
                     spill.push(r.row, outcome);

@@ -274,6 +274,17 @@ impl<'a> Planner<'a> {
                     None,
                 )
             }
+            // The listing's shape may hide the content (a field renamed or typed
+            // differently): the remembered id, listed, still proves it is there.
+            (None, Some(id)) if self.index.is_read() && self.index.contains(&id) => send(
+                Action::Skip {
+                    id: Some(id.clone()),
+                    reason: format!(
+                        "already created by an earlier sheetload run as {one} {id}, and the server lists {one} {id} (found by id; its listed fields did not show the same {same}); not created again"
+                    ),
+                },
+                None,
+            ),
             (None, Some(id)) => {
                 let mut s = send(Action::Create, Some(payload));
                 s.note = format!(
@@ -301,8 +312,16 @@ impl<'a> Planner<'a> {
                 let Value::Object(map) = record else { continue };
                 let mut all = Vec::new();
                 flatten("", &map, &mut all);
-                let mut mine: Vec<(String, String)> =
-                    all.into_iter().filter(|(k, _)| paths.contains(k)).collect();
+                // A listed value stands for the row's when the API only shapes it
+                // differently (a date listed as a timestamp).
+                let mut mine: Vec<(String, String)> = all
+                    .into_iter()
+                    .filter_map(|(k, v)| {
+                        let sent = pairs.iter().find(|(p, _)| *p == k)?;
+                        let v = crate::connector::parse::listed_as_sent(&sent.1, &v);
+                        Some((k, v.to_string()))
+                    })
+                    .collect();
                 mine.sort();
                 if mine.len() == paths.len() {
                     by_hash

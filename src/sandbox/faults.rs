@@ -195,6 +195,18 @@ async fn run(ctx: &RouteCtx, request: Request, next: Next) -> (Response, Outcome
         return (failure(status), Outcome::Status(status.as_u16()));
     }
 
+    if data && is_post && opts.late_commit_ms > 0 {
+        // The gateway gives up at once; the backend commits the create later.
+        shared.stats.fault(Fault::Fail);
+        let late = Duration::from_millis(opts.late_commit_ms);
+        tokio::spawn(async move {
+            tokio::time::sleep(late).await;
+            next.run(request).await
+        });
+        let status = StatusCode::GATEWAY_TIMEOUT;
+        return (failure(status), Outcome::Status(status.as_u16()));
+    }
+
     let conn = request.extensions().get::<ConnectInfo<ConnMeta>>().cloned();
     let response = next.run(request).await;
 

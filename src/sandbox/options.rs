@@ -59,6 +59,15 @@ pub struct SandboxOptions {
     /// connection is reset without a single response byte: the "outcome unknown"
     /// case that must be reconciled, never blindly re-sent (default 0).
     pub drop_after_commit: f64,
+    /// Milliseconds after which a create is committed when its gateway has already
+    /// answered it 504 (every data POST, when non-zero): a lookup made at once finds
+    /// nothing, and a client that then sends it again makes a duplicate (default 0).
+    pub late_commit_ms: u64,
+    /// List visits and orders as a live API might: dates as timestamps, customer ids
+    /// as strings, no `ext_order_no` (default false).
+    pub live_list_shape: bool,
+    /// Answer the order list 405, as an API without one would (default false).
+    pub no_order_list: bool,
     /// Answer every successful create (POST on data) `200 {}`, as SalesMania's own
     /// Add new customer and Add new visit pages document it: the client must find the
     /// new record's id in the listing (default false: the record is answered).
@@ -110,6 +119,9 @@ impl Default for SandboxOptions {
             rate_limit: None,
             token_ttl: Some(3600),
             drop_after_commit: 0.0,
+            late_commit_ms: 0,
+            live_list_shape: false,
+            no_order_list: false,
             empty_create_answer: false,
             stall_rate: 0.0,
             state: None,

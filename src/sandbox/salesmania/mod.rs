@@ -451,7 +451,33 @@ async fn list_visits(
             && to.is_none_or(|t| v.date.as_str() <= t)
             && team_id.is_none_or(|t| v.team_id == t)
     });
+    if shared.opts.live_list_shape {
+        return Ok(list(live_shape(items).iter(), paging));
+    }
     Ok(list(items, paging))
+}
+
+/// Listed visits and orders as a live API might shape them where ours does not: the
+/// date a timestamp, the customer's id a string, no `ext_order_no`
+/// (`--live-list-shape`), so that a client matching listed records on those fields is
+/// tested against that.
+fn live_shape<'a, T: Serialize + 'a>(items: impl Iterator<Item = &'a T>) -> Vec<Value> {
+    items
+        .filter_map(|item| {
+            let mut v = serde_json::to_value(item).ok()?;
+            let m = v.as_object_mut()?;
+            if let Some(Value::String(d)) = m.get("date") {
+                let stamped = format!("{d}T00:00:00+07:00");
+                m.insert("date".into(), Value::String(stamped));
+            }
+            if let Some(Value::Number(c)) = m.get("customer_id") {
+                let text = c.to_string();
+                m.insert("customer_id".into(), Value::String(text));
+            }
+            m.remove("ext_order_no");
+            Some(v)
+        })
+        .collect()
 }
 
 /// GET /extapi/v1.0/orders [ASSUMED: the vendor documents no order list] —
@@ -462,6 +488,13 @@ async fn list_orders(
     headers: HeaderMap,
     query: RawQuery,
 ) -> Answer {
+    if shared.opts.no_order_list {
+        // The vendor documents no order list: a live API may have none.
+        return Err(ApiError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "The GET method is not supported for this route. Supported methods: POST.",
+        ));
+    }
     let params = Params::from(query)?;
     let claims = data_call(&shared, &headers, &params)?;
     let mut errors = FieldErrors::default();
@@ -477,6 +510,9 @@ async fn list_orders(
             && team_id.is_none_or(|t| o.team_id == t)
             && ext.is_none_or(|e| o.ext_order_no.as_deref() == Some(e))
     });
+    if shared.opts.live_list_shape {
+        return Ok(list(live_shape(items).iter(), paging));
+    }
     Ok(list(items, paging))
 }
 

@@ -108,8 +108,14 @@ pub struct Grouped<'a> {
     on_server: HashMap<String, String>,
     /// The server's orders' status labels (`ext_order_status_name`), by id.
     status_by_id: HashMap<String, Option<String>>,
+    /// Whether the server's orders could be listed (an API without an order list
+    /// answers 404/405): if not, the ledger decides and nothing is looked up.
+    listed: bool,
     held: Vec<(RawRow, RowResult)>,
 }
+
+/// Why the ledger decided which orders exist.
+const UNLISTED: &str = "the server's orders could not be listed (GET on the order list answered 404/405), so the ledger's memory decided which orders were already created, and a create whose answer is lost cannot be looked up (it ends UNKNOWN)";
 
 impl<'a> Grouped<'a> {
     /// Read what the orders refer to (customers, teams, products as far as the sheet uses
@@ -144,20 +150,30 @@ impl<'a> Grouped<'a> {
         }
         let mut on_server = HashMap::new();
         let mut status_by_id = HashMap::new();
-        ctx.list_each(&path, &[], |page| {
-            for order in page {
-                let Some(id) = record_id(&order) else {
-                    continue;
-                };
-                if let Some(no) = order.get("ext_order_no").and_then(scalar_text) {
-                    on_server.insert(no.trim().to_string(), id.clone());
+        let listing = ctx
+            .list_each(&path, &[], |page| {
+                for order in page {
+                    let Some(id) = record_id(&order) else {
+                        continue;
+                    };
+                    if let Some(no) = order.get("ext_order_no").and_then(scalar_text) {
+                        on_server.insert(no.trim().to_string(), id.clone());
+                    }
+                    let status = order.get("ext_order_status_name").and_then(scalar_text);
+                    status_by_id.insert(id, status);
                 }
-                let status = order.get("ext_order_status_name").and_then(scalar_text);
-                status_by_id.insert(id, status);
+            })
+            .await;
+        // The vendor documents no order list: where the server has none, the ledger's
+        // memory decides, and a lost create cannot be looked up (UNKNOWN).
+        let listed = match listing {
+            Ok(()) => true,
+            Err(e) if e.contains("failed: HTTP 404") || e.contains("failed: HTTP 405") => {
+                eprintln!("note: {UNLISTED}");
+                false
             }
-        })
-        .await
-        .map_err(|e| Error::usage(format!("cannot plan the import: {e}")))?;
+            Err(e) => return Err(Error::usage(format!("cannot plan the import: {e}"))),
+        };
         let ledger = Ledger::open(&ledger::default_home())?;
         let known = ledger.known_ids(&Scope {
             target: spec.target,
@@ -176,6 +192,7 @@ impl<'a> Grouped<'a> {
             known,
             on_server,
             status_by_id,
+            listed,
             held: Vec::new(),
         })
     }
@@ -462,11 +479,14 @@ impl<'a> Grouped<'a> {
         let number = body.get("ext_order_no").and_then(scalar_text);
         let number = number.as_deref().map(str::trim);
         let remembered = self.known.get(&group.key);
-        let mut note = String::new();
+        let mut note = match self.listed {
+            true => String::new(),
+            false => format!("note: {UNLISTED}"),
+        };
         // Without an order number the server cannot be asked: the memory decides.
         let on_server = match number {
-            Some(n) => self.on_server.get(n),
-            None => remembered,
+            Some(n) if self.listed => self.on_server.get(n),
+            _ => remembered,
         };
         let action = match (on_server, remembered) {
             (Some(id), Some(was)) if was == id => Action::Skip {
@@ -480,6 +500,14 @@ impl<'a> Grouped<'a> {
                 id: Some(id.clone()),
                 reason: format!(
                     "order {} is already on the server as {id}; not sent again",
+                    group.key
+                ),
+            },
+            // The listing may not show the number: the remembered id, listed, proves it.
+            (None, Some(was)) if self.status_by_id.contains_key(was) => Action::Skip {
+                id: Some(was.clone()),
+                reason: format!(
+                    "order {} was created as {was} by an earlier run and the server lists {was} (found by id; the listing did not show its order number); not sent again",
                     group.key
                 ),
             },
@@ -502,7 +530,9 @@ impl<'a> Grouped<'a> {
             // An order whose POST ended without an answer (or named no id) is found in
             // the order listing by its number; without one it is UNKNOWN rather than
             // risked twice.
-            lookup: number.map(|n| crate::dispatch::Key::natural("ext_order_no", n)),
+            lookup: number
+                .filter(|_| self.listed)
+                .map(|n| crate::dispatch::Key::natural("ext_order_no", n)),
             word: action.word(),
             action,
             request,
