@@ -1109,8 +1109,8 @@ mod tests {
         // A 429 asking for an hour is a quota spent: the row is not sent (NOT SENT,
         // for `resume`), and the run is parked until the reset.
         let ctx = scripted(&[(429, Some(3600))], (201, None), Policy::default()).await;
-        let done = ctx
-            .create("/x", &serde_json::json!({}), None, Some(2))
+        let (done, _) = ctx
+            .create_or_defer("/x", &serde_json::json!({}), None, Some(2))
             .await;
         assert_eq!(done.status, None, "{done:?}");
         let until = ctx.limiter.quota().parked();
@@ -1123,7 +1123,7 @@ mod tests {
         ctx.limiter.quota().configure(None, true);
         let waited = tokio::time::timeout(
             Duration::from_millis(300),
-            ctx.create("/x", &serde_json::json!({}), None, Some(2)),
+            ctx.create_or_defer("/x", &serde_json::json!({}), None, Some(2)),
         )
         .await;
         assert!(waited.is_err(), "it waits for the reset");
