@@ -66,8 +66,8 @@ impl Printer {
         anstream::eprintln!("{error} {msg}");
     }
 
-    /// Say how many notes and warnings were held back as repeats (see [`repeats`]) and
-    /// not said yet; the end of every command calls it.
+    /// Say how many notes and warnings were held back as repeats and not said yet (a
+    /// message said more than five times is counted); the end of every command calls it.
     pub fn flush_repeats(&self) {
         if !self.quiet {
             print_held(repeats::held());
