@@ -19,10 +19,25 @@ pub fn process_started(pid: u32) -> Option<u64> {
     imp::process_started(pid)
 }
 
+/// A monotonic clock that also runs while the computer sleeps (Linux: `CLOCK_BOOTTIME`;
+/// macOS's `CLOCK_MONOTONIC` and Windows' performance counter do already): a run that
+/// wakes from a suspend sees how long it was away, as a process resumed after Ctrl-Z
+/// does. Only differences between two readings mean anything.
+pub fn awake_clock() -> std::time::Duration {
+    imp::awake_clock()
+}
+
 /// This computer's name, as the run lock records who holds it; empty when the OS does
 /// not tell.
 pub fn host_name() -> String {
     imp::host_name()
+}
+
+/// Time since this process first asked, on std's monotonic clock: where the OS has no
+/// better one.
+fn process_clock() -> std::time::Duration {
+    static ORIGIN: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    ORIGIN.get_or_init(std::time::Instant::now).elapsed()
 }
 
 #[cfg(unix)]
@@ -71,6 +86,25 @@ mod imp {
     #[cfg(not(target_os = "linux"))]
     pub fn process_started(_pid: u32) -> Option<u64> {
         None
+    }
+
+    pub fn awake_clock() -> std::time::Duration {
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        const CLOCK: libc::clockid_t = libc::CLOCK_BOOTTIME;
+        #[cfg(not(any(target_os = "linux", target_os = "android")))]
+        const CLOCK: libc::clockid_t = libc::CLOCK_MONOTONIC;
+        let mut t = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: `t` is a valid, writable timespec for the call to fill.
+        if unsafe { libc::clock_gettime(CLOCK, &mut t) } != 0 {
+            return super::process_clock();
+        }
+        std::time::Duration::new(
+            u64::try_from(t.tv_sec).unwrap_or(0),
+            u32::try_from(t.tv_nsec).unwrap_or(0),
+        )
     }
 
     pub fn host_name() -> String {
@@ -138,6 +172,10 @@ mod imp {
         }
     }
 
+    pub fn awake_clock() -> std::time::Duration {
+        super::process_clock()
+    }
+
     pub fn host_name() -> String {
         std::env::var("COMPUTERNAME").unwrap_or_default()
     }
@@ -151,6 +189,10 @@ mod imp {
 
     pub fn process_started(_pid: u32) -> Option<u64> {
         None
+    }
+
+    pub fn awake_clock() -> std::time::Duration {
+        super::process_clock()
     }
 
     pub fn host_name() -> String {
@@ -205,6 +247,13 @@ mod tests {
         assert_eq!(process_started(std::process::id()), me);
         assert_eq!(process_started(99_999_999), None);
         assert_eq!(process_started(0), None);
+    }
+
+    #[test]
+    fn the_awake_clock_moves_forward() {
+        let a = awake_clock();
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        assert!(awake_clock() >= a + std::time::Duration::from_millis(5));
     }
 
     #[test]

@@ -42,7 +42,9 @@ impl Place<'_> {
 /// stopped) must not send, or two runs would create the same keys.
 #[derive(Debug)]
 pub(super) struct LeaseClock {
-    origin: Instant,
+    /// [`crate::os::awake_clock`] when the clock was made: it runs on while the
+    /// computer sleeps, so a run woken after minutes stops too.
+    origin: Duration,
     /// Milliseconds after `origin` of the last successful heartbeat.
     renewed_ms: AtomicU64,
     /// Whether a lock is held (a run without one, a dry run, has nothing to renew).
@@ -62,7 +64,7 @@ impl Default for LeaseClock {
 impl LeaseClock {
     fn with_limit(limit: Duration) -> Self {
         LeaseClock {
-            origin: Instant::now(),
+            origin: crate::os::awake_clock(),
             renewed_ms: AtomicU64::new(0),
             held: AtomicBool::new(false),
             limit,
@@ -71,7 +73,8 @@ impl LeaseClock {
     }
 
     fn now_ms(&self) -> u64 {
-        u64::try_from(self.origin.elapsed().as_millis()).unwrap_or(u64::MAX)
+        let elapsed = crate::os::awake_clock().saturating_sub(self.origin);
+        u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX)
     }
 
     /// The lease was taken or refreshed just now.
