@@ -365,21 +365,38 @@ fn delimiter_arg(d: u8) -> &'static str {
 }
 
 pub(super) fn open(path: &Path, opts: &ReadOptions, score: HeaderScorer<'_>) -> Result<Table> {
-    let display = path.display();
     // A file the user says is UTF-8 is read as it is, not transcoded, whatever its
     // first bytes look like: a byte that is not text marks its row (never U+FFFD in a
     // payload), and the file is never refused as a legacy code page.
-    let utf8_given = opts.encoding == Some(encoding_rs::UTF_8);
-    let as_is;
-    let opts = if utf8_given {
-        as_is = ReadOptions {
+    if opts.encoding == Some(encoding_rs::UTF_8) {
+        let as_is = ReadOptions {
             encoding: None,
             ..opts.clone()
         };
-        &as_is
-    } else {
-        opts
-    };
+        return open_as(path, &as_is, score, true);
+    }
+    open_as(path, opts, score, false)
+}
+
+/// What a field that is not text makes of the file: marks its row when the file is
+/// UTF-8 (named by the user, or so by its first bytes).
+fn on_bad(path: &Path, encoding: Option<&'static Encoding>, utf8_given: bool) -> Result<OnBad> {
+    Ok(match encoding {
+        _ if utf8_given => OnBad::Mark,
+        Some(_) => OnBad::Given,
+        None if super::sniff::head_is_utf8(path)? => OnBad::Mark,
+        None => OnBad::Refuse,
+    })
+}
+
+/// [`open`]; `utf8_given`: the user named UTF-8 (`opts.encoding` is then `None`).
+fn open_as(
+    path: &Path,
+    opts: &ReadOptions,
+    score: HeaderScorer<'_>,
+    utf8_given: bool,
+) -> Result<Table> {
+    let display = path.display();
     if let Some(sheet) = &opts.sheet {
         return Err(Error::usage(format!(
             "--sheet {sheet}: {display} is a CSV (text) file, which has no sheets; drop --sheet, or give the workbook that has that sheet"
@@ -408,12 +425,7 @@ pub(super) fn open(path: &Path, opts: &ReadOptions, score: HeaderScorer<'_>) -> 
     let limit = given_row
         .map_or(0, |n| n + HEADER_SEARCH_ROWS)
         .max(2 * HEADER_SEARCH_ROWS);
-    let on_bad = match opts.encoding {
-        _ if utf8_given => OnBad::Mark,
-        Some(_) => OnBad::Given,
-        None if super::sniff::head_is_utf8(path)? => OnBad::Mark,
-        None => OnBad::Refuse,
-    };
+    let on_bad = on_bad(path, opts.encoding, utf8_given)?;
     let first = first_records(path, opts.encoding, on_bad, delimiter, terminator, limit);
     let scan_quotes = match &first {
         Ok((records, _)) if defer && records.len() == limit => true,
