@@ -180,24 +180,9 @@ impl Ctx {
         // One natural key where the target filters by it: a search, not a listing.
         let size = self.client.fields().page_size.max(1) as usize;
         if let [k] = keys
-            && k.content.is_none()
-            && self.client.fields().key_filter
+            && let Some(answer) = self.search_one(path, k, size).await?
         {
-            let filter = [(k.field.clone(), k.value.clone())];
-            let (items, _) = self.page(path, &filter, 1).await?;
-            let matches = |v: &&Value| {
-                v.get(&k.field)
-                    .and_then(parse::scalar_text)
-                    .is_some_and(|s| s.trim() == k.value.trim())
-            };
-            if let Some(found) = items.iter().find(matches) {
-                return Ok(vec![parse::record_id(found)]);
-            }
-            // A filter that was honoured returns few items; a full page means it was
-            // ignored and the answer proves nothing.
-            if items.len() < size {
-                return Ok(vec![None]);
-            }
+            return Ok(vec![answer]);
         }
         let mut left: usize = by_field
             .values()
@@ -283,6 +268,31 @@ impl Ctx {
             }
         }
         Ok(found)
+    }
+
+    /// One natural key searched by the target's key filter: `Some` when the answer
+    /// settles it (found, or a short page without it), `None` when the key cannot be
+    /// searched or the filter was ignored (a full page proves nothing).
+    async fn search_one(
+        &self,
+        path: &str,
+        k: &Key,
+        size: usize,
+    ) -> Result<Option<Option<String>>, String> {
+        if k.content.is_some() || !self.client.fields().key_filter {
+            return Ok(None);
+        }
+        let filter = [(k.field.clone(), k.value.clone())];
+        let (items, _) = self.page(path, &filter, 1).await?;
+        let matches = |v: &&Value| {
+            v.get(&k.field)
+                .and_then(parse::scalar_text)
+                .is_some_and(|s| s.trim() == k.value.trim())
+        };
+        if let Some(found) = items.iter().find(matches) {
+            return Ok(Some(parse::record_id(found)));
+        }
+        Ok((items.len() < size).then_some(None))
     }
 
     /// Why a listing whose records show none of what the keys are matched on cannot

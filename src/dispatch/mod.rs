@@ -648,23 +648,17 @@ impl Ctx {
                 }
             };
             failures += 1;
-            // A lost create waits BEFORE it is looked up: a gateway that answers 504
-            // while the backend still commits would otherwise be searched too early,
-            // found absent, and sent again (a duplicate).
+            // A lost create waits, then is looked up (see `wait_then_look_up`).
             let mut paused_first = None;
             if let Some(reason) = ambiguous {
-                let why = format!("POST {path}: {reason}; looking it up");
-                paused_first = Some(
-                    self.pause(backoff(&self.policy, failures, retry_after), &why)
-                        .await,
-                );
-                // It may have been stored: never sent again before it is looked up.
+                let wait = backoff(&self.policy, failures, retry_after);
                 if self
-                    .look_up_lost_create(path, key, &reason, &mut done, unsettled)
+                    .wait_then_look_up(path, key, &reason, wait, &mut done, unsettled)
                     .await
                 {
                     return done;
                 }
+                paused_first = Some(true);
                 ambiguous_seen = Some(reason);
             }
             if failures > self.policy.retries {
@@ -697,6 +691,32 @@ impl Ctx {
                 return done;
             }
         }
+    }
+
+    /// A lost create waits BEFORE it is looked up: a gateway that answers 504 while the
+    /// backend still commits would otherwise be searched too early, found absent, and
+    /// sent again (a duplicate). `true` when that settles the row in `done`; stopped
+    /// (Ctrl-C, a spent quota) during the wait, it may have been stored, so it is
+    /// UNKNOWN, never NOT SENT nor sent again blind.
+    async fn wait_then_look_up(
+        &self,
+        path: &str,
+        key: Option<&Key>,
+        reason: &str,
+        wait: Duration,
+        done: &mut Outcome,
+        unsettled: &mut Option<Unsettled>,
+    ) -> bool {
+        let why = format!("POST {path}: {reason}; looking it up");
+        if !self.pause(wait, &why).await {
+            done.status = Some(Status::Unknown);
+            done.error = format!(
+                "sent, but {reason}; stopped before it could be looked up: `sheetload retry` of this result with --include-unknown looks it up before sending it again"
+            );
+            return true;
+        }
+        self.look_up_lost_create(path, key, reason, done, unsettled)
+            .await
     }
 
     /// A create whose answer was lost (a 5xx, no answer) may have been stored: look it

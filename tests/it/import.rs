@@ -406,7 +406,7 @@ fn fault_run_loses_and_duplicates_nothing() {
     let sb = spawn_sandbox(SandboxOptions {
         seed: 7,
         fail_rate: 0.1,
-        rate_limit: Some(600),
+        rate_limit: Some(250),
         token_ttl: Some(2),
         drop_after_commit: 0.05,
         ..SandboxOptions::default()
