@@ -331,6 +331,10 @@ pub struct Connected {
     pub collections: std::collections::HashMap<Entity, String>,
     /// An in-process sandbox, kept alive for the run.
     pub sandbox: Option<SandboxHandle>,
+    /// Payload path → the value the target gives a record that leaves it out
+    /// (SalesMania: `team_id`, the team named in the team token), for matching rows
+    /// against the target's records by content.
+    pub filled_by_target: Vec<(String, String)>,
 }
 
 impl Connected {
@@ -441,5 +445,6 @@ pub fn key_target(
         database,
         collections,
         sandbox,
+        filled_by_target: Vec::new(),
     })
 }

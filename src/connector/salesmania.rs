@@ -137,6 +137,8 @@ pub struct SalesMania {
     http: reqwest::Client,
     settings: Settings,
     database: Database,
+    /// The team the team token names (read from it, never built), if it says one.
+    team_id: Option<String>,
     session: RwLock<Arc<Session>>,
     signing_in: Mutex<()>,
 }
@@ -299,10 +301,14 @@ impl SalesMania {
             database.id,
             database.name
         );
+        let team_id = parse::team_token_claims(team_token.expose())
+            .and_then(|(_, team)| team)
+            .map(|team| team.to_string());
         Ok(SalesMania {
             http,
             settings,
             database,
+            team_id,
             session: RwLock::new(Arc::new(Session {
                 bearer,
                 team_token,
@@ -423,6 +429,11 @@ impl SalesMania {
     /// The database this client writes to.
     pub fn database(&self) -> &Database {
         &self.database
+    }
+
+    /// The team the team token names: where the API files a visit without a team.
+    pub fn team_id(&self) -> Option<&str> {
+        self.team_id.as_deref()
     }
 
     /// Paths in use.

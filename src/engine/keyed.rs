@@ -46,11 +46,13 @@ pub async fn planner<'a>(inputs: PlanInputs<'a>) -> Result<Box<dyn RowPlanner + 
         read_remote(ctx, conn, prepared, cfg.base.mode, key_field, &path, ui).await?;
     let known = remembered(spec, conn)?;
     Ok(Box::new(Keyed {
-        plan: Planner::new(spec, cfg.base.mode, key_field, index, resolver, known).guarded(
-            prepared
-                .excel_guard(cfg.allow_excel_damage, !cfg.retrying)
-                .in_plain_words(cfg.plain_words),
-        ),
+        plan: Planner::new(spec, cfg.base.mode, key_field, index, resolver, known)
+            .guarded(
+                prepared
+                    .excel_guard(cfg.allow_excel_damage, !cfg.retrying)
+                    .in_plain_words(cfg.plain_words),
+            )
+            .filled_by_target(&conn.filled_by_target),
         path,
         dry_run: cfg.dry_run,
     }))
@@ -141,7 +143,9 @@ impl Keyed<'_> {
         }
         let (_, nth) = s.ledger_key.as_deref()?.split_once('#')?;
         let nth: u32 = nth.parse().ok()?;
-        let body = s.body.as_ref()?;
+        // Found as the target files it: with what it fills in for a field left out.
+        let filed = Value::Object(self.plan.as_filed(s.body.as_ref()?.as_object()?));
+        let body = &filed;
         let map = body.as_object()?;
         let mut fields = Vec::new();
         flatten("", map, &mut fields);

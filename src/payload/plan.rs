@@ -65,6 +65,10 @@ pub struct Planner<'a> {
     /// The target's natural keys by the forms Excel's damage gives them (`00123` under
     /// `123`); built on the first key the target lacks.
     damaged_keys: Option<HashMap<String, Vec<String>>>,
+    /// What the target fills in for a record that leaves a field out (SalesMania: a
+    /// visit without a team is the team token's team): matched against the target's
+    /// records, never sent nor part of the ledger's content identity.
+    filled_by_target: Map<String, Value>,
 }
 
 fn decided(action: Verb, status: Status, error: String) -> Planned {
@@ -107,7 +111,33 @@ impl<'a> Planner<'a> {
             guard: Guard::default(),
             on_server: HashMap::new(),
             damaged_keys: None,
+            filled_by_target: Map::new(),
         }
+    }
+
+    /// The planner with `filled` (payload path → value) standing for the fields a row
+    /// leaves out when it is matched against the target's records by content.
+    pub fn filled_by_target(mut self, filled: &[(String, String)]) -> Self {
+        self.filled_by_target = filled
+            .iter()
+            .map(|(path, value)| {
+                let v = value
+                    .parse::<i64>()
+                    .map_or_else(|_| Value::String(value.clone()), Value::from);
+                (path.clone(), v)
+            })
+            .collect();
+        self
+    }
+
+    /// The record as the target files it: `payload` with what the target fills in for
+    /// the fields it leaves out.
+    pub fn as_filed(&self, payload: &Map<String, Value>) -> Map<String, Value> {
+        let mut filed = payload.clone();
+        for (path, value) in &self.filled_by_target {
+            filed.entry(path.clone()).or_insert_with(|| value.clone());
+        }
+        filed
     }
 
     /// The planner with `guard` checking every update's changes (see [`Guard`]).
@@ -302,7 +332,7 @@ impl<'a> Planner<'a> {
     /// n-th such record by ascending id), if the target has it.
     fn found_by_content(&mut self, payload: &Map<String, Value>, identity: &str) -> Option<String> {
         let mut pairs = Vec::new();
-        flatten("", payload, &mut pairs);
+        flatten("", &self.as_filed(payload), &mut pairs);
         pairs.sort();
         let paths: Vec<String> = pairs.iter().map(|(k, _)| k.clone()).collect();
         let index = &self.index;
@@ -335,9 +365,14 @@ impl<'a> Planner<'a> {
             }
             by_hash
         });
-        let (hash, nth) = identity.trim_start_matches("content:").split_once('#')?;
+        // The ledger's identity hashes the row as sent; the target's records are
+        // matched with what it fills in (the same for every row of this run).
+        let (_, nth) = identity.trim_start_matches("content:").split_once('#')?;
         let nth: usize = nth.parse().ok()?;
-        by_hash.get(hash)?.get(nth.checked_sub(1)?).cloned()
+        by_hash
+            .get(&content_hash(&pairs))?
+            .get(nth.checked_sub(1)?)
+            .cloned()
     }
 
     /// The identity of a record without a natural key: a hash of what it is (its
@@ -640,5 +675,36 @@ mod tests {
         assert_eq!(first.split('#').next(), second.split('#').next());
         let mut again = new();
         assert_eq!(again.identity(b.as_object().unwrap()), first);
+    }
+
+    #[test]
+    fn the_team_the_target_fills_in_is_matched_not_remembered() {
+        let spec = crate::spec::builtin(
+            crate::spec::TargetId::SalesMania,
+            crate::spec::Entity::Visits,
+        )
+        .unwrap();
+        let new = |filled: &[(String, String)]| {
+            Planner::new(
+                &spec,
+                Mode::Create,
+                None,
+                Index::default(),
+                Resolver::default(),
+                HashMap::new(),
+            )
+            .filled_by_target(filled)
+        };
+        let mut p = new(&[("team_id".into(), "24728".into())]);
+        let teamless = json!({"date": "2026-12-01", "customer_id": 5});
+        let own = json!({"date": "2026-12-01", "customer_id": 5, "team_id": 7});
+        let filed = p.as_filed(teamless.as_object().unwrap());
+        assert_eq!(filed["team_id"], json!(24728));
+        assert_eq!(p.as_filed(own.as_object().unwrap())["team_id"], json!(7));
+        // The ledger's identity stays that of the row as sent.
+        assert_eq!(
+            p.identity(teamless.as_object().unwrap()),
+            new(&[]).identity(teamless.as_object().unwrap())
+        );
     }
 }

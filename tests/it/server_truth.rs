@@ -693,3 +693,35 @@ fn visits_killed_before_their_listing_are_looked_up_on_resume() {
             .collect::<Vec<_>>()
     );
 }
+
+/// A sheet without a team column files its visits under the team token's team (24001,
+/// the sandbox's first): another salesperson's visit to the same customer that day is
+/// not this row's visit, so the row is created, not skipped as already on the server
+/// (issue 32 point 2).
+#[test]
+fn a_teamless_visit_is_created_though_another_team_visits_that_customer_that_day() {
+    let sb = common::spawn_sandbox(seeded(0));
+    let env = TestEnv::new()
+        .file(
+            "other_team.csv",
+            "Tanggal,Kode Pelanggan,Team Id\n2026-12-07,C000001,24002\n",
+        )
+        .file("mine.csv", "Tanggal,Kode Pelanggan\n2026-12-07,C000001\n");
+    let dir = env.dir().to_path_buf();
+    ok(&import(
+        &sb,
+        &dir,
+        &["import", "other_team.csv", "-e", "visits"],
+    ));
+    assert_eq!(records_in_db(&sb.stats(), "1", "visits"), 1);
+    ok(&import(&sb, &dir, &["import", "mine.csv", "-e", "visits"]));
+    let rows = records(&dir.join("mine.result.xlsx"), "Results");
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0]["_status"], "OK", "{}", rows[0]["_error"]);
+    assert!(!rows[0]["_id"].is_empty());
+    assert_eq!(
+        records_in_db(&sb.stats(), "1", "visits"),
+        2,
+        "the other team's visit and ours"
+    );
+}

@@ -50,6 +50,11 @@ impl Target for SalesMania {
                 database: client.database().clone(),
                 collections,
                 sandbox,
+                // A visit without a team is filed under the team token's team.
+                filled_by_target: client
+                    .team_id()
+                    .map(|team| vec![("team_id".to_string(), team.to_string())])
+                    .unwrap_or_default(),
             })
         })
     }
