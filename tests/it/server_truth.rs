@@ -53,6 +53,17 @@ fn import(sb: &ThreadSandbox, dir: &std::path::Path, args: &[&str]) -> std::proc
         .expect("run sheetload")
 }
 
+/// Orders, then visits, imported into `sb` from one folder; both must end with exit 0.
+fn import_orders_then_visits(sb: &ThreadSandbox, orders: String, visits: String) -> TestEnv {
+    let env = TestEnv::new()
+        .file("orders.csv", orders)
+        .file("visits.csv", visits);
+    let dir = env.dir().to_path_buf();
+    ok(&import(sb, &dir, &["import", "orders.csv", "-e", "orders"]));
+    ok(&import(sb, &dir, &["import", "visits.csv", "-e", "visits"]));
+    env
+}
+
 fn ok(out: &std::process::Output) {
     assert_eq!(
         out.status.code(),
@@ -163,20 +174,8 @@ fn orders_and_visits_whose_answers_were_dropped_are_looked_up_not_left_unknown()
         drop_after_commit: 0.3,
         ..seeded(0)
     });
-    let env = TestEnv::new()
-        .file("orders.csv", orders_csv(30, 3))
-        .file("visits.csv", visits_csv(20));
+    let env = import_orders_then_visits(&sb, orders_csv(30, 3), visits_csv(20));
     let dir = env.dir().to_path_buf();
-    ok(&import(
-        &sb,
-        &dir,
-        &["import", "orders.csv", "-e", "orders"],
-    ));
-    ok(&import(
-        &sb,
-        &dir,
-        &["import", "visits.csv", "-e", "visits"],
-    ));
     let stats = sb.stats();
     assert!(
         stats["faults"]["dropped_after_commit"]
@@ -207,20 +206,8 @@ fn orders_and_visits_answered_without_an_id_get_their_ids_from_the_listing() {
         empty_create_answer: true,
         ..seeded(0)
     });
-    let env = TestEnv::new()
-        .file("orders.csv", orders_csv(10, 2))
-        .file("visits.csv", visits_csv(25));
+    let env = import_orders_then_visits(&sb, orders_csv(10, 2), visits_csv(25));
     let dir = env.dir().to_path_buf();
-    ok(&import(
-        &sb,
-        &dir,
-        &["import", "orders.csv", "-e", "orders"],
-    ));
-    ok(&import(
-        &sb,
-        &dir,
-        &["import", "visits.csv", "-e", "visits"],
-    ));
     let stats = sb.stats();
     assert_eq!(records_in_db(&stats, "1", "orders"), 10);
     assert_eq!(records_in_db(&stats, "1", "visits"), 25);
@@ -512,20 +499,8 @@ fn creates_committed_after_their_504_are_looked_up_after_a_pause_not_sent_twice(
         late_commit_ms: 40,
         ..seeded(0)
     });
-    let env = TestEnv::new()
-        .file("orders.csv", orders_csv(4, 1))
-        .file("visits.csv", visits_csv(4));
+    let env = import_orders_then_visits(&sb, orders_csv(4, 1), visits_csv(4));
     let dir = env.dir().to_path_buf();
-    ok(&import(
-        &sb,
-        &dir,
-        &["import", "orders.csv", "-e", "orders"],
-    ));
-    ok(&import(
-        &sb,
-        &dir,
-        &["import", "visits.csv", "-e", "visits"],
-    ));
     let stats = sb.stats();
     assert_eq!(
         count(&stats, "POST /extapi/v1.0/orders"),
